@@ -1,0 +1,171 @@
+"""One description format for all 28 published data sets.
+
+A :class:`DataSet` says everything the pipeline needs to build, protect, check, write and document one
+EES file: its columns (geography, filters, indicators), each indicator's unit, definition and how it is
+derived, and the additive structure that disclosure control and its audit need (which columns and rows
+sum to which totals, and which cells are the same statistic in several files).
+
+The frames that flow between the stages have one shape per data set and reporting year:
+
+- *unprotected* (built by ``measures``): the EES geography columns for the data set's level
+  (:data:`NATIONAL_COLUMNS` or :data:`LA_COLUMNS`, all strings), then ``category`` when the data set has
+  one, then the filter columns (strings), then one column per indicator: counts and populations ``Int64``,
+  percentages, rates and day statistics ``Float64`` computed from unrounded counts. ``null`` means not
+  available (published ``:``/``x``); rows where an indicator does not apply are marked by
+  ``Indicator.applies`` (published ``z``).
+- *published* (built by ``disclosure``): the same columns and rows, every indicator column a string holding
+  the protected, rounded value or a symbol.
+
+Geography sums are implied by ``geography == "la"``: England is the sum of the 9 regions (E12), London
+(E12000007) is Inner London (E13000001) plus Outer London (E13000002), and each region (or Inner/Outer
+London) is the sum of the LAs whose ``region_code`` it is. They hold for every count indicator on
+unrounded values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+Unit = Literal["count", "percent", "rate", "days", "population"]
+Geography = Literal["national", "la"]
+
+NATIONAL_COLUMNS: tuple[str, ...] = (
+    "time_period",
+    "time_identifier",
+    "geographic_level",
+    "country_code",
+    "country_name",
+)
+LA_COLUMNS: tuple[str, ...] = (
+    *NATIONAL_COLUMNS,
+    "region_code",
+    "region_name",
+    "old_la_code",
+    "new_la_code",
+    "la_name",
+)
+
+_DECIMALS: dict[str, int] = {"count": 0, "percent": 1, "rate": 1, "days": 0, "population": 0}
+_EES_UNITS: dict[str, str] = {"count": "", "percent": "%", "rate": "", "days": "", "population": ""}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One published measure column.
+
+    - ``count``: a number of episodes, children, plans ... Disclosure suppresses 1..5 and rounds England
+      and regional values to the nearest 10.
+    - ``percent``: ``100 * numerator / denominator`` (both count indicators of the same row).
+    - ``rate``: ``10_000 * numerator / ONS 0-17 population`` (numerator a count indicator of the row).
+    - ``days``: a duration statistic (median, quartile) of the items counted by ``of``.
+    - ``population``: a published population figure (never suppressed).
+
+    A percentage, rate or statistic is suppressed whenever a count it derives from is.
+    ``measure`` links cells across files: two count cells with the same measure, year, geography and
+    filter values (a filter at its ``total`` value counts as no filter) are one statistic and must be
+    published identically. It defaults to the column name.
+    """
+
+    name: str
+    label: str
+    unit: Unit
+    definition: str
+    numerator: str | None = None
+    denominator: str | None = None
+    of: str | None = None
+    measure: str | None = None
+    first_year: int | None = None
+    applies: pl.Expr | None = field(default=None, compare=False)
+
+    @property
+    def decimal_places(self) -> int:
+        return _DECIMALS[self.unit]
+
+    @property
+    def ees_unit(self) -> str:
+        return _EES_UNITS[self.unit]
+
+    @property
+    def measure_id(self) -> str:
+        return self.measure or self.name
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """The count indicators whose suppression this indicator inherits."""
+        return tuple(c for c in (self.numerator, self.denominator, self.of) if c is not None)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """An EES filter column. ``total`` is the value that stands for all rows of the filter (e.g. "Total");
+    ``group`` names another filter column this one is nested in (EES filter grouping)."""
+
+    name: str
+    label: str
+    values: tuple[str, ...]
+    total: str | None = None
+    group: str | None = None
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class ColumnSum:
+    """Within every row, count indicator ``total`` equals the sum of the ``parts`` indicators."""
+
+    total: str
+    parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RowSum:
+    """For every combination of the other columns, the row matching ``total`` (filter column -> value)
+    equals the sum of the rows matching each of ``parts``, for every count indicator."""
+
+    total: Mapping[str, str]
+    parts: tuple[Mapping[str, str], ...]
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """One published data set (one EES data file plus its metadata file)."""
+
+    code: str
+    stem: str
+    title: str
+    description: str
+    geography: Geography
+    first_year: int
+    last_year: int
+    indicators: tuple[Indicator, ...]
+    category: str | None = None
+    filters: tuple[Filter, ...] = ()
+    column_sums: tuple[ColumnSum, ...] = ()
+    row_sums: tuple[RowSum, ...] = ()
+    footnotes: tuple[str, ...] = ()
+    provenance: str = ""
+
+    @property
+    def geography_columns(self) -> tuple[str, ...]:
+        return LA_COLUMNS if self.geography == "la" else NATIONAL_COLUMNS
+
+    @property
+    def filter_columns(self) -> tuple[str, ...]:
+        return (("category",) if self.category else ()) + tuple(f.name for f in self.filters)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column of the published file, in EES order."""
+        return self.geography_columns + self.filter_columns + tuple(i.name for i in self.indicators)
+
+    def indicator(self, name: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.name == name:
+                return ind
+        raise KeyError(f"{self.code} has no indicator {name!r}")
+
+    def counts(self) -> tuple[Indicator, ...]:
+        return tuple(i for i in self.indicators if i.unit == "count")

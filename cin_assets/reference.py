@@ -1,0 +1,94 @@
+"""The reference files the project ships in ``<data root>/reference/`` (see its README for sources).
+
+Plain functions returning polars frames; every caller passes the reference folder explicitly so tests can
+point at a copy.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+
+ENGLAND = ("E92000001", "England")
+LONDON = "E12000007"
+INNER_LONDON, OUTER_LONDON = "E13000001", "E13000002"
+
+
+def data_root() -> Path:
+    """The data root: ``$CIN_DATA_DIR`` or ``data/`` under the project."""
+    return Path(os.environ.get("CIN_DATA_DIR") or Path(__file__).resolve().parents[1] / "data")
+
+
+def reference_dir(root: Path | None = None) -> Path:
+    """Reference files live in ``<root>/reference``, falling back to the copy shipped with the project."""
+    candidate = (root or data_root()) / "reference"
+    if (candidate / "la_codes_by_year.csv").exists():
+        return candidate
+    return Path(__file__).resolve().parents[1] / "data" / "reference"
+
+
+@cache
+def _csv(path: Path) -> pl.DataFrame:
+    return pl.read_csv(path, infer_schema=False)
+
+
+def local_authorities(year: int, ref: Path | None = None) -> pl.DataFrame:
+    """LAs that made a return in reporting ``year``, in DfE code order.
+
+    Columns: old_la_code (3-digit DfE code), new_la_code (GSS), la_name, region_code (as EES publishes it:
+    the Inner/Outer London code E13000001/2 for London boroughs), region_name, ons_region_code (always
+    the E12 region) and ons_region_name.
+    """
+    las = _csv(reference_dir() / "la_codes_by_year.csv" if ref is None else ref / "la_codes_by_year.csv")
+    out = las.filter(pl.col("time_period") == str(year)).drop("time_period")
+    if out.is_empty():
+        raise ValueError(f"no local authorities known for reporting year {year}")
+    regions = regions_table(ref)
+    london = pl.col("region_code").str.starts_with("E13")
+    return out.with_columns(
+        ons_region_code=pl.when(london).then(pl.lit(LONDON)).otherwise(pl.col("region_code")),
+    ).join(
+        regions.select(pl.col("region_code").alias("ons_region_code"), pl.col("region_name").alias("ons_region_name")),
+        on="ons_region_code",
+        how="left",
+    )
+
+
+def regions_table(ref: Path | None = None) -> pl.DataFrame:
+    """The 9 English regions and Inner/Outer London, in EES order: region_code, region_name."""
+    geos = _csv((ref or reference_dir()) / "geographies.csv")
+    return geos.filter(pl.col("geographic_level") == "Regional").select("region_code", "region_name")
+
+
+def populations(year: int, ref: Path | None = None) -> pl.DataFrame:
+    """ONS 0-17 population used for rates in reporting ``year`` (mid-year ``year - 1``, original vintage).
+
+    Columns: geographic_level, region_code, old_la_code, new_la_code, population_0_17 (Int64).
+    Derived by back-solving the published rates; see the reference README.
+    """
+    pop = _csv((ref or reference_dir()) / "population_0_17_original_vintage.csv")
+    return pop.filter(pl.col("time_period") == str(year)).select(
+        "geographic_level",
+        "region_code",
+        "old_la_code",
+        "new_la_code",
+        pl.col("population_0_17").cast(pl.Int64),
+    )
+
+
+def published_indicators(ref: Path | None = None) -> pl.DataFrame:
+    """Real published B1/C1/C4/D3/D5 values (2013-2020), long format, values as published strings."""
+    return _csv((ref or reference_dir()) / "published_la_indicators.csv")
+
+
+def published_la_value(indicator: str, year: int, ref: Path | None = None) -> pl.DataFrame:
+    """One published indicator at LA level for one year: old_la_code, value (Int64; null if suppressed)."""
+    df = published_indicators(ref)
+    return df.filter(
+        (pl.col("indicator") == indicator)
+        & (pl.col("time_period") == str(year))
+        & (pl.col("geographic_level") == "Local authority")
+    ).select("old_la_code", pl.col("value").cast(pl.Int64, strict=False))
