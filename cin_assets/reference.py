@@ -51,7 +51,9 @@ def local_authorities(year: int, ref: Path | None = None) -> pl.DataFrame:
     return out.with_columns(
         ons_region_code=pl.when(london).then(pl.lit(LONDON)).otherwise(pl.col("region_code")),
     ).join(
-        regions.select(pl.col("region_code").alias("ons_region_code"), pl.col("region_name").alias("ons_region_name")),
+        regions.select(
+            pl.col("region_code").alias("ons_region_code"), pl.col("region_name").alias("ons_region_name")
+        ),
         on="ons_region_code",
         how="left",
     )

@@ -31,19 +31,23 @@ def main(shared: Path, out: Path) -> None:
     # (Gateshead, Northumberland and Buckinghamshire changed GSS code; Dorset, Poole and Bournemouth
     # became Dorset and BCP in 2020).
     indicators = _read(shared / "cin_la_indicators.csv")
-    names = geos.filter(pl.col("geographic_level") == "Local authority").unique(
-        ["old_la_code"], keep="first", maintain_order=True
-    ).select("old_la_code", "la_name", "region_code", "region_name")
+    names = (
+        geos.filter(pl.col("geographic_level") == "Local authority")
+        .unique(["old_la_code"], keep="first", maintain_order=True)
+        .select("old_la_code", "la_name", "region_code", "region_name")
+    )
     indicators.filter(
         (pl.col("indicator") == "At31_episodes") & (pl.col("geographic_level") == "Local authority")
     ).select("time_period", "old_la_code", "new_la_code").join(names, on="old_la_code", how="left").sort(
         "time_period", "old_la_code"
     ).write_csv(out / "la_codes_by_year.csv")
 
-    indicators.filter(~pl.col("indicator").str.ends_with("_revpop")).select(
-        KEEP_LONG
-    ).write_csv(out / "published_la_indicators.csv")
-    _read(shared / "cin_assessment_factors.csv").select(KEEP_LONG).write_csv(out / "published_assessment_factors.csv")
+    indicators.filter(~pl.col("indicator").str.ends_with("_revpop")).select(KEEP_LONG).write_csv(
+        out / "published_la_indicators.csv"
+    )
+    _read(shared / "cin_assessment_factors.csv").select(KEEP_LONG).write_csv(
+        out / "published_assessment_factors.csv"
+    )
     _read(shared / "lait_cin_indicators.csv").select(KEEP_LONG).write_csv(out / "lait_indicators.csv")
     _read(shared / "cpp_ending_derived.csv").select(
         "time_period", *GEO, "cpp_end_derived", "cpp_end_low", "cpp_end_high"

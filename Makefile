@@ -1,0 +1,53 @@
+# Quick start: `make run` (set-up + the whole pipeline on the synthetic census), then `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+SCALE ?= 0.1
+YEARS ?= 2013-2020
+SEED ?= 1
+CIN_DATA_DIR ?= $(CURDIR)/data
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export SCALE YEARS SEED CIN_DATA_DIR DAGSTER_HOME
+
+.PHONY: install run ui test lint format benchmark clean-data
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+## Generate the census if needed and materialise every asset for every reporting year.
+run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/cin-run --years $(YEARS) --scale $(SCALE) --seed $(SEED)
+
+## The Dagster UI (with the daemon, so sensors, schedules, queued runs and backfills work).
+ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+test: $(STAMP) lint
+	$(BIN)/pytest -n 2 --dist loadfile
+
+lint: $(STAMP)
+	$(BIN)/ruff check cin_assets cin_assets_tests benchmarks tools
+	$(BIN)/ruff format --check cin_assets cin_assets_tests benchmarks tools
+
+format: $(STAMP)
+	$(BIN)/ruff format cin_assets cin_assets_tests benchmarks tools
+	$(BIN)/ruff check --fix cin_assets cin_assets_tests benchmarks tools
+
+## National-scale benchmarks (not part of make test): see benchmarks/README.md.
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean-data:
+	rm -rf $(CIN_DATA_DIR)/census $(CIN_DATA_DIR)/staging $(CIN_DATA_DIR)/published $(CIN_DATA_DIR)/alerts

@@ -1,0 +1,42 @@
+"""The cin_assets code location: every domain's definitions merged, with the shared resources and jobs."""
+
+import warnings
+
+import dagster as dg
+
+from cin_assets.defs import census
+from cin_assets.defs.partitions import reporting_year_partitions
+from cin_assets.defs.resources import default_resources
+
+# Partitioned asset checks are a preview API in Dagster 1.13; the project pins dagster exactly.
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+_domains = dg.Definitions.merge(
+    census.defs,
+)
+
+_year_keys = [
+    key
+    for assets_def in _domains.assets or []
+    if isinstance(assets_def, dg.AssetsDefinition) and assets_def.partitions_def is not None
+    for key in assets_def.keys
+]
+year_selection = dg.AssetSelection.assets(*_year_keys)
+
+reporting_year_job = dg.define_asset_job(
+    "reporting_year_job",
+    selection=year_selection,
+    partitions_def=reporting_year_partitions,
+    description="Everything for one reporting year: census, staging, validation, measures, disclosure control.",
+)
+release_job = dg.define_asset_job(
+    "release_job",
+    selection=dg.AssetSelection.all() - year_selection,
+    description="The release: published files gathering every year, data guidance and the all-data ZIP.",
+)
+
+defs = dg.Definitions.merge(
+    _domains,
+    dg.Definitions(resources=default_resources(), jobs=[reporting_year_job, release_job]),
+)

@@ -1,0 +1,1 @@
+"""The Dagster shell: assets, checks, sensors and resources wiring the pure domain packages together."""

@@ -1,0 +1,108 @@
+"""Resources: where the data lives, and the parquet IO manager for child-level and per-year tables."""
+
+
+import os
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from cin_assets import reference
+
+
+class CinDataRoot(dg.ConfigurableResource):
+    """The data root: ``census/<year>/<LA>.xml`` returns, ``reference/``, ``published/`` and ``alerts/``."""
+
+    root: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root)
+
+    @property
+    def census_dir(self) -> Path:
+        return self.path / "census"
+
+    @property
+    def reference_dir(self) -> Path:
+        return reference.reference_dir(self.path)
+
+    @property
+    def published_dir(self) -> Path:
+        return self.path / "published"
+
+    @property
+    def alerts_dir(self) -> Path:
+        return self.path / "alerts"
+
+
+def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
+    """The frame's columns and types, for ``dagster/column_schema`` metadata (no values)."""
+    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()])
+
+
+def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
+    """Write next to the target and rename, so a failed run never leaves a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.write_parquet(tmp, statistics=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class ParquetIOManager(dg.ConfigurableIOManager):
+    """Stores each asset (partition) as ``<base_dir>/<asset key>/<partition>.parquet``.
+
+    Only row counts and column schemas go into metadata: these tables hold child-level data, which must
+    never reach the UI. Loading several partitions (a release asset reading every year) gives a dict of
+    partition key to frame; a missing upstream partition is skipped with a warning, never invented.
+    """
+
+    base_dir: str
+
+    def _path(self, key: dg.AssetKey, partition: str | None) -> Path:
+        folder = Path(self.base_dir).joinpath(*key.path)
+        return folder / f"{partition}.parquet" if partition is not None else folder.with_suffix(".parquet")
+
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
+        if not isinstance(obj, pl.DataFrame):
+            raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}, not a polars DataFrame")
+        partition = context.asset_partition_key if context.has_asset_partitions else None
+        write_parquet_atomic(obj, self._path(context.asset_key, partition))
+        context.add_output_metadata({"dagster/row_count": obj.height, "dagster/column_schema": column_schema(obj)})
+
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame | dict[str, pl.DataFrame]:
+        key = context.asset_key
+        if not context.has_asset_partitions:
+            return pl.read_parquet(self._path(key, None))
+        keys = context.asset_partition_keys
+        if len(keys) == 1 and not _wants_mapping(context):
+            return pl.read_parquet(self._path(key, keys[0]))
+        frames: dict[str, pl.DataFrame] = {}
+        for partition in sorted(keys):
+            path = self._path(key, partition)
+            if path.exists():
+                frames[partition] = pl.read_parquet(path)
+            else:
+                context.log.warning(f"{key.to_user_string()} has no materialised partition {partition}; skipped")
+        return frames
+
+
+def _wants_mapping(context: dg.InputContext) -> bool:
+    """True when the consuming asset is unpartitioned or maps to several upstream partitions (a dict input)."""
+    annotation = context.dagster_type.typing_type if context.dagster_type else None
+    return annotation is dict or getattr(annotation, "__origin__", None) is dict
+
+
+def default_resources(root: Path | None = None) -> dict[str, object]:
+    """The resources every code location and test uses, rooted at ``root`` (default: ``$CIN_DATA_DIR``)."""
+    base = root or reference.data_root()
+    return {
+        "data_root": CinDataRoot(root=str(base)),
+        "parquet_io": ParquetIOManager(base_dir=str(base / "staging")),
+    }

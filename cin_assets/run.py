@@ -1,0 +1,79 @@
+"""`make run`: generate the synthetic census if needed, then materialise every asset for every year.
+
+Runs go into the Dagster instance under ``$DAGSTER_HOME`` (SQLite by default), so the UI shows them
+afterwards. Each reporting year is one run of the ``reporting_year_job``; the release-level assets
+(published files, data guidance, ZIP) follow in one ``release_job`` run.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+
+from cin_assets import reference
+from cin_assets.census.reader import census_files
+
+
+def parse_years(text: str) -> list[int]:
+    """``2013-2020`` or ``2019,2020`` or ``2020``."""
+    years: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        years.extend(range(int(first), int(last or first) + 1))
+    return sorted(set(years))
+
+
+def ensure_census(root: Path, years: list[int], scale: float, seed: int) -> None:
+    """Generate the synthetic census for the years that have no returns yet."""
+    missing = [y for y in years if not census_files(root / "census", y)]
+    if not missing:
+        print(f"census returns found under {root / 'census'} for {years[0]}-{years[-1]}")
+        return
+    from cin_assets.synth import generate_census
+
+    print(f"generating the synthetic census (scale {scale}, seed {seed}) for {years[0]}-{years[-1]} ...")
+    start = time.perf_counter()
+    generate_census(root / "census", years=years, scale=scale, seed=seed)
+    print(f"  done in {time.perf_counter() - start:.0f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--years", default=os.environ.get("YEARS", "2013-2020"))
+    parser.add_argument("--scale", type=float, default=float(os.environ.get("SCALE", "0.1")))
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("SEED", "1")))
+    args = parser.parse_args(argv)
+    root = reference.data_root()
+    years = parse_years(args.years)
+    ensure_census(root, years, args.scale, args.seed)
+
+    from cin_assets.definitions import defs
+
+    instance = dg.DagsterInstance.get()
+    year_job = defs.resolve_job_def("reporting_year_job")
+    failed: list[str] = []
+    for i, year in enumerate(years, start=1):
+        start = time.perf_counter()
+        print(f"[{i}/{len(years)}] reporting year {year}: materialising census -> staging -> measures ...", flush=True)
+        result = year_job.execute_in_process(partition_key=str(year), instance=instance, raise_on_error=False)
+        status = "ok" if result.success else "FAILED"
+        print(f"        {status} in {time.perf_counter() - start:.1f} s (run {result.run_id[:8]})", flush=True)
+        if not result.success:
+            failed.append(str(year))
+    print("release: published files, data guidance and ZIP ...", flush=True)
+    start = time.perf_counter()
+    release = defs.resolve_job_def("release_job").execute_in_process(instance=instance, raise_on_error=False)
+    print(f"        {'ok' if release.success else 'FAILED'} in {time.perf_counter() - start:.1f} s", flush=True)
+    print(f"\npublished files: {root / 'published'}")
+    print(f"Dagster instance: {os.environ.get('DAGSTER_HOME')} (make ui, then http://127.0.0.1:3000)")
+    if failed or not release.success:
+        print(f"failed: {', '.join(failed + ([] if release.success else ['release']))}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
