@@ -36,11 +36,17 @@ def main(shared: Path, out: Path) -> None:
         .unique(["old_la_code"], keep="first", maintain_order=True)
         .select("old_la_code", "la_name", "region_code", "region_name")
     )
-    indicators.filter(
-        (pl.col("indicator") == "At31_episodes") & (pl.col("geographic_level") == "Local authority")
-    ).select("time_period", "old_la_code", "new_la_code").join(names, on="old_la_code", how="left").sort(
-        "time_period", "old_la_code"
-    ).write_csv(out / "la_codes_by_year.csv")
+    las = (
+        indicators.filter(
+            (pl.col("indicator") == "At31_episodes") & (pl.col("geographic_level") == "Local authority")
+        )
+        .select("time_period", "old_la_code", "new_la_code")
+        .join(names, on="old_la_code", how="left")
+    )
+    # 2020-21 had the same 151 LAs as 2020 (Northamptonshire split only from 2021-22), so a 2021 census
+    # partition needs no other reference change.
+    la_2021 = las.filter(pl.col("time_period") == "2020").with_columns(time_period=pl.lit("2021"))
+    pl.concat([las, la_2021]).sort("time_period", "old_la_code").write_csv(out / "la_codes_by_year.csv")
 
     indicators.filter(~pl.col("indicator").str.ends_with("_revpop")).select(KEEP_LONG).write_csv(
         out / "published_la_indicators.csv"
