@@ -15,10 +15,9 @@ freed, so a return of any size is read in constant memory per child.
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -31,38 +30,6 @@ MAX_FILE_BYTES = int(os.environ.get("CIN_MAX_RETURN_BYTES", 2 * 1024**3))
 _PROLOG_BYTES = 4096
 _DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 
-_CHILD_IDENTIFIERS = (
-    "LAchildID",
-    "UPN",
-    "FormerUPN",
-    "UPNunknown",
-    "PersonBirthDate",
-    "ExpectedPersonBirthDate",
-    "GenderCurrent",
-    "PersonDeathDate",
-)
-_EPISODE_FIELDS = (
-    "CINreferralDate",
-    "ReferralSource",
-    "PrimaryNeedCode",
-    "CINclosureDate",
-    "ReasonForClosure",
-    "DateOfInitialCPC",
-    "ReferralNFA",
-)
-_ASSESSMENT_FIELDS = (
-    "AssessmentActualStartDate",
-    "AssessmentInternalReviewDate",
-    "AssessmentAuthorisationDate",
-)
-_S47_FIELDS = ("S47ActualStartDate", "InitialCPCtarget", "DateOfInitialCPC", "ICPCnotRequired")
-_CPP_FIELDS = (
-    "CPPstartDate",
-    "CPPendDate",
-    "InitialCategoryOfAbuse",
-    "LatestCategoryOfAbuse",
-    "NumberOfPreviousCPP",
-)
 _HEADER_FIELDS = {
     "Collection": "CollectionDetails",
     "Year": "CollectionDetails",
@@ -74,46 +41,55 @@ _HEADER_FIELDS = {
     "SerialNo": "Source",
     "DateTime": "Source",
 }
+# Blocks inside a record that are read by their own loop, not as fields of the record itself.
+_NESTED = frozenset(
+    {"Assessments", "Section47", "ChildProtectionPlans", "FactorsIdentifiedAtAssessment", "Reviews"}
+)
 # Elements of later collections the 2019-20 tables have no place for: read past them quietly.
 _LATER_ELEMENTS = frozenset({"CINPlanDates", "PreProceedingsandFGDM", "Sex"})
 
 
-class _Columns:
-    """Column lists for one table, filled row by row while streaming (cheap appends, one frame at the end)."""
+class _Rows:
+    """Rows of one table as fixed-order lists (cheap appends; one frame is built at the end).
 
-    def __init__(self, names: Iterable[str]) -> None:
-        self.data: dict[str, list] = {n: [] for n in names}
+    ``slot`` maps an XML element name to its position, so the hot loop does one dict lookup per element.
+    """
 
-    def add(self, **values: object) -> None:
-        for name, column in self.data.items():
-            column.append(values.get(name))
+    def __init__(self, table: str) -> None:
+        self.names = [n for n in tables.SCHEMAS[table] if n not in ("reporting_year", "la_code")]
+        self.slot = {name: i for i, name in enumerate(self.names)}
+        # where an XML element's text goes: never a key or a column the reader sets itself
+        self.xml_slot = {
+            name: i
+            for name, i in self.slot.items()
+            if name not in _READER_SET
+            and not name.endswith("_id")
+            and (name != "LAchildID" or table == "children")
+        }
+        # every table's columns start with its keys and ``line``; the rest are filled from XML
+        self.blank = (None,) * (len(self.names) - self.slot["line"] - 1)
+        self.rows: list[list[object]] = []
 
-
-def _text(elem: etree._Element) -> str | None:
-    text = elem.text
-    if text is None:
-        return None
-    text = text.strip()
-    return text or None
+    def new(self, *keys_and_line: object) -> list[object]:
+        """Append a row holding the keys and line (in schema order) and empty fields; return it to fill."""
+        row = [*keys_and_line, *self.blank]
+        self.rows.append(row)
+        return row
 
 
 class _ReturnReader:
-    """Reads one file into column lists; the public API is :func:`read_return`."""
+    """Reads one file into row lists; the public API is :func:`read_return`."""
 
     def __init__(self, path: Path, year: int | None) -> None:
         self.path = path
         self.name = path.name
         self.folder_year = year
         self.la_code = path.stem if path.stem.isdigit() else None
-        self.cols = {
-            name: _Columns(n for n in schema if n not in ("reporting_year", "la_code"))
-            for name, schema in tables.SCHEMAS.items()
-            if name in tables.CHILD_TABLES
-        }
+        self.rows = {name: _Rows(name) for name in tables.CHILD_TABLES}
         self.issue_rows: list[dict[str, object]] = []
         self.header: dict[str, object] = {}
         self.unknown: dict[str, tuple[int, int]] = {}
-        self.child_ids: list[str | None] = []
+        self.children = 0
 
     # -- issues -------------------------------------------------------------------------------------------
     def issue(
@@ -179,180 +155,152 @@ class _ReturnReader:
             return False
         return True
 
-    def read(self) -> None:
-        if not self.precheck():
-            return
-        context = etree.iterparse(
+    def _parser(self, **kwargs: object) -> etree.iterparse:
+        return etree.iterparse(
             str(self.path),
-            events=("start", "end"),
             resolve_entities=False,
             load_dtd=False,
             no_network=True,
             huge_tree=False,
             remove_comments=True,
             remove_pis=True,
+            **kwargs,
         )
-        root_checked = False
-        depth = 0
+
+    def read(self) -> None:
+        if not self.precheck():
+            return
         try:
-            for event, elem in context:
-                if event == "start":
-                    depth += 1
-                    if not root_checked:
-                        root_checked = True
-                        if elem.tag != "Message":
-                            self.issue(
-                                "wrong_root",
-                                f"the root element is <{elem.tag}>, not <Message>: not a CIN census return",
-                                line=elem.sourceline,
-                                element=str(elem.tag),
-                            )
-                            return
-                    continue
-                depth -= 1
-                if elem.tag == "Child" and depth == 2:
+            _event, root = next(iter(self._parser(events=("start",))))
+            if root.tag != "Message":
+                self.issue(
+                    "wrong_root",
+                    f"the root element is <{root.tag}>, not <Message>: not a CIN census return",
+                    line=root.sourceline,
+                    element=str(root.tag),
+                )
+                return
+            # Python sees only finished <Header> and <Child> elements; everything inside is walked in C-backed
+            # loops below, and each child is freed once read.
+            context = self._parser(events=("end",), tag=("Header", "Child"))
+            for _event, elem in context:
+                if elem.tag == "Child":
                     self.child(elem)
                     elem.clear()
-                    parent = elem.getparent()
-                    while parent is not None and elem.getprevious() is not None:
-                        del parent[0]
-                elif elem.tag == "Header" and depth == 1:
+                    previous = elem.getprevious()
+                    while previous is not None:
+                        del elem.getparent()[0]
+                        previous = elem.getprevious()
+                else:
                     self.read_header(elem)
-                    elem.clear()
-                elif depth == 1 and elem.tag != "Children":
+            for elem in context.root:
+                if elem.tag not in ("Header", "Children"):
                     self.unknown_element(elem)
+        except StopIteration:
+            self.issue("no_root", "no XML element found")
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (None, None)
             self.issue(
                 "xml_syntax",
                 f"not well-formed XML at line {line}, column {column}: {exc.msg}. The return is not loaded; "
-                f"{len(self.child_ids)} children before the fault were discarded",
+                f"{self.children} children before the fault were discarded",
                 line=line,
                 column=column,
             )
-            self.discard_children()
-            return
-        if not root_checked:
-            self.issue("no_root", "no XML element found")
-
-    def discard_children(self) -> None:
-        for cols in self.cols.values():
-            for column in cols.data.values():
-                column.clear()
-        self.child_ids.clear()
+            for rows in self.rows.values():
+                rows.rows.clear()
+            self.children = 0
 
     def read_header(self, header: etree._Element) -> None:
         self.header["has_content_block"] = header.find("Content") is not None
         for field, parent in _HEADER_FIELDS.items():
-            node = header.find(f"{parent}/{field}")
-            self.header[field] = _text(node) if node is not None else None
+            text = header.findtext(f"{parent}/{field}")
+            self.header[field] = text.strip() or None if text is not None else None
 
     # -- child level --------------------------------------------------------------------------------------
     def child(self, child: etree._Element) -> None:
-        identifiers: dict[str, object] = {"line": child.sourceline}
-        disabilities: list[tuple[str | None, int]] = []
+        self.children += 1
+        children = self.rows["children"]
+        row = children.new(None, child.sourceline)
+        slot = children.xml_slot
         episodes: list[etree._Element] = []
+        disabilities: list[etree._Element] = []
         for part in child:
             tag = part.tag
-            if tag == "ChildIdentifiers":
-                for field in part:
-                    if field.tag in _CHILD_IDENTIFIERS:
-                        identifiers[field.tag] = _text(field)
-                    else:
-                        self.unknown_element(field)
-            elif tag == "ChildCharacteristics":
-                for field in part:
-                    if field.tag == "Ethnicity":
-                        identifiers["Ethnicity"] = _text(field)
-                    elif field.tag == "Disabilities":
-                        disabilities.extend((_text(d), d.sourceline) for d in field if d.tag == "Disability")
-                    else:
-                        self.unknown_element(field)
-            elif tag == "CINdetails":
+            if tag == "CINdetails":
                 episodes.append(part)
+            elif tag == "ChildIdentifiers" or tag == "ChildCharacteristics":
+                for field in part:
+                    i = slot.get(field.tag)
+                    if i is not None:
+                        row[i] = field.text
+                    elif field.tag == "Disabilities":
+                        disabilities.extend(field)
+                    else:
+                        self.unknown_element(field)
             else:
                 self.unknown_element(part)
-        child_id = identifiers.get("LAchildID")
-        self.child_ids.append(child_id)  # type: ignore[arg-type]
-        self.cols["children"].add(**identifiers)
-        for code, line in disabilities:
-            self.cols["disabilities"].add(LAchildID=child_id, line=line, Disability=code)
+        child_id = row[slot["LAchildID"]]
+        child_id = child_id.strip() or None if isinstance(child_id, str) else None
+        disability_rows = self.rows["disabilities"].rows
+        for d in disabilities:
+            if d.tag == "Disability":
+                disability_rows.append([child_id, d.sourceline, d.text])
+            else:
+                self.unknown_element(d)
         for episode_id, episode in enumerate(episodes, start=1):
             self.episode(child_id, episode_id, episode)
 
+    def _fill(self, table: str, elem: etree._Element, *keys: object) -> list[object]:
+        """A row of ``table`` from the leaf elements of ``elem``; returns it for nested blocks to extend."""
+        rows = self.rows[table]
+        row = rows.new(*keys, elem.sourceline)
+        slot = rows.xml_slot
+        for field in elem:
+            i = slot.get(field.tag)
+            if i is not None:
+                row[i] = field.text
+            elif field.tag not in _NESTED:
+                self.unknown_element(field)
+        return row
+
     def episode(self, child_id: object, episode_id: int, episode: etree._Element) -> None:
-        fields: dict[str, object] = {
-            "LAchildID": child_id,
-            "episode_id": episode_id,
-            "line": episode.sourceline,
-        }
-        keys = {"LAchildID": child_id, "episode_id": episode_id}
+        self._fill("episodes", episode, child_id, episode_id)
         n_assess = n_s47 = n_cpp = 0
         for part in episode:
             tag = part.tag
-            if tag in _EPISODE_FIELDS:
-                fields[tag] = _text(part)
-            elif tag == "Assessments":
+            if tag == "Assessments":
                 n_assess += 1
-                row: dict[str, object] = {**keys, "assessment_id": n_assess, "line": part.sourceline}
-                for field in part:
-                    if field.tag in _ASSESSMENT_FIELDS:
-                        row[field.tag] = _text(field)
-                    elif field.tag == "FactorsIdentifiedAtAssessment":
-                        for factor in field:
-                            if factor.tag == "AssessmentFactors":
-                                self.cols["assessment_factors"].add(
-                                    **keys,
-                                    assessment_id=n_assess,
-                                    line=factor.sourceline,
-                                    AssessmentFactors=_text(factor),
-                                )
-                    else:
-                        self.unknown_element(field)
-                self.cols["assessments"].add(**row)
+                self._fill("assessments", part, child_id, episode_id, n_assess)
+                factor_rows = self.rows["assessment_factors"].rows
+                for factors in part.iterchildren("FactorsIdentifiedAtAssessment"):
+                    for factor in factors.iterchildren("AssessmentFactors"):
+                        factor_rows.append([child_id, episode_id, n_assess, factor.sourceline, factor.text])
             elif tag == "Section47":
                 n_s47 += 1
-                row = {**keys, "s47_id": n_s47, "line": part.sourceline}
-                for field in part:
-                    if field.tag in _S47_FIELDS:
-                        row[field.tag] = _text(field)
-                    else:
-                        self.unknown_element(field)
-                self.cols["section47"].add(**row)
+                self._fill("section47", part, child_id, episode_id, n_s47)
             elif tag == "ChildProtectionPlans":
                 n_cpp += 1
-                row = {**keys, "cpp_id": n_cpp, "line": part.sourceline, "has_reviews_block": False}
-                for field in part:
-                    if field.tag in _CPP_FIELDS:
-                        row[field.tag] = _text(field)
-                    elif field.tag == "Reviews":
-                        row["has_reviews_block"] = True
-                        review_id = 0
-                        for review in field:
-                            if review.tag == "CPPreviewDate":
-                                review_id += 1
-                                self.cols["cpp_reviews"].add(
-                                    **keys,
-                                    cpp_id=n_cpp,
-                                    review_id=review_id,
-                                    line=review.sourceline,
-                                    CPPreviewDate=_text(review),
-                                )
-                    else:
-                        self.unknown_element(field)
-                self.cols["cpps"].add(**row)
-            else:
-                self.unknown_element(part)
-        self.cols["episodes"].add(**fields)
+                row = self._fill("cpps", part, child_id, episode_id, n_cpp)
+                reviews = part.find("Reviews")
+                row[self.rows["cpps"].slot["has_reviews_block"]] = reviews is not None
+                if reviews is not None:
+                    review_rows = self.rows["cpp_reviews"].rows
+                    for review_id, review in enumerate(reviews.iterchildren("CPPreviewDate"), start=1):
+                        review_rows.append(
+                            [child_id, episode_id, n_cpp, review_id, review.sourceline, review.text]
+                        )
 
     # -- typed output -------------------------------------------------------------------------------------
     def frames(self) -> dict[str, pl.DataFrame]:
         year, la_code = self.identity()
         out: dict[str, pl.DataFrame] = {}
         typed_issues: list[pl.DataFrame] = []
-        for name, cols in self.cols.items():
-            raw = pl.DataFrame(cols.data, schema=_raw_schema(name)).with_columns(
-                reporting_year=pl.lit(year, pl.Int32), la_code=pl.lit(la_code, pl.String)
+        for name, rows in self.rows.items():
+            raw = pl.DataFrame(rows.rows, schema=_raw_schema(name), orient="row").with_columns(
+                pl.col(pl.String).str.strip_chars().replace("", None),
+                reporting_year=pl.lit(year, pl.Int32),
+                la_code=pl.lit(la_code, pl.String),
             )
             frame, problems = _typed(name, raw)
             out[name] = frame
@@ -409,7 +357,7 @@ class _ReturnReader:
             "source_file": self.name,
             "reporting_year": year,
             "la_code": la_code,
-            "children": len(self.child_ids),
+            "children": self.children,
         }
         frame = pl.DataFrame({k: [v] for k, v in row.items()}).with_columns(
             pl.col("Year").cast(pl.Int32, strict=False),
@@ -480,6 +428,17 @@ def _typed(table: str, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         else:
             casts[name] = col.cast(dtype, strict=False)
     typed = raw.with_columns(**casts) if casts else raw
+    lost = (
+        [
+            n
+            for n, bad in raw.select((pl.col(n).is_not_null() & e.is_null()).any() for n, e in casts.items())
+            .row(0, named=True)
+            .items()
+            if bad
+        ]
+        if casts and raw.height
+        else []
+    )
     problems = [
         raw.filter(pl.col(name).is_not_null() & typed[name].is_null()).select(
             pl.lit(None, pl.String).alias("source_file"),
@@ -498,7 +457,7 @@ def _typed(table: str, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
                 pl.lit(_TYPE_WORDS[schema[name]]),
             ).alias("message"),
         )
-        for name in casts
+        for name in lost
     ]
     problem_frame = pl.concat(problems) if problems else pl.DataFrame(schema=_ISSUE_INPUT_SCHEMA)
     return tables.conform(table, typed), problem_frame
