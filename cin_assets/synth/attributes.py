@@ -1,0 +1,232 @@
+"""Codes and identifiers for a finished history: what each child, episode and plan looks like.
+
+Assigned once per LA after the simulation so that everything a child carries across years (LAchildID, UPN,
+DOB, gender, ethnicity, disabilities) is fixed, and every episode keeps its referral source, primary need
+and closure reason in every return it appears in. National mixes come from ``national_shares.csv``; the
+second-plan share from the LA's published D3 values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cin_assets.synth import calibration
+from cin_assets.synth.simulate import CIN, NFA, NIN, History, day
+
+DISABILITY_CODES = ("MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH", "CON", "AUT", "DDA")
+ABUSE = ("NEG", "PHY", "SAB", "EMO", "MUL")
+UPN_CHECK = "ABCDEFGHJKLMNPQRTUVWXYZ"
+# UPNs of children in LAs created in April 2019 were allocated by the predecessor authority.
+_UPN_LA = {"838": ("835",), "839": ("836", "837")}
+_UN_OVER_6 = np.array(["UN2", "UN3", "UN5", "UN6"], dtype=object)
+_UN_OVER_6_P = np.array([0.3, 0.2, 0.05, 0.45])
+_ID_SPACE = 9_000_000  # LAchildIDs are 7-digit numbers 1000000..9999999
+_UPN_SPACE = 10_000_000  # establishment (4 digits) x serial (3 digits)
+
+
+@dataclass
+class Attributes:
+    """Per-row codes aligned with the History arrays (object arrays of str; "" = not recorded)."""
+
+    child_id: np.ndarray
+    upn: np.ndarray  # "" when the child never had one
+    upn_reason: np.ndarray  # reason used when a child of 6 or over has no UPN (UN2..UN6)
+    gender: np.ndarray  # once born
+    ethnicity: np.ndarray
+    disability: np.ndarray  # bitmask over DISABILITY_CODES (0 = NONE)
+    expected_offset: np.ndarray  # expected birth date = DOB + offset (days), shown while unborn
+    death: np.ndarray  # day number or -1
+    source: np.ndarray
+    need: np.ndarray
+    reason: np.ndarray
+    cpp_initial: np.ndarray
+    cpp_latest: np.ndarray
+    cpp_previous: np.ndarray
+
+
+def _choose(rng: np.random.Generator, category: str, n: int, ref: Path | None) -> np.ndarray:
+    codes, probs = calibration.distribution(category, ref)
+    return codes[rng.choice(len(codes), size=n, p=probs)]
+
+
+def check_letters(tails: np.ndarray) -> np.ndarray:
+    """UPN check letters (rule 1510) for an array of 12-character tails (characters 2-13, all digits)."""
+    digits = np.frombuffer("".join(tails).encode("ascii"), dtype=np.uint8).reshape(-1, 12) - ord("0")
+    total = (digits.astype(np.int64) * np.arange(2, 14)).sum(axis=1) % 23
+    return np.array(list(UPN_CHECK), dtype=object)[total]
+
+
+def _upns(rng: np.random.Generator, la_code: str, dob: np.ndarray) -> np.ndarray:
+    n = len(dob)
+    la = np.array(_UPN_LA.get(la_code, (la_code,)), dtype=object)[
+        rng.integers(0, len(_UPN_LA.get(la_code, "x")), n)
+    ]
+    slot = (np.arange(n, dtype=np.int64) * 7919 + int(rng.integers(0, _UPN_SPACE))) % _UPN_SPACE
+    allocated = dob.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970 + 5
+    tails = (
+        la.astype(str).astype(object)
+        + np.char.zfill((slot // 1000).astype(str), 4).astype(object)
+        + np.char.zfill((allocated % 100).astype(str), 2).astype(object)
+        + np.char.zfill((slot % 1000).astype(str), 3).astype(object)
+    )
+    return check_letters(tails) + tails
+
+
+def _disabilities(rng: np.random.Generator, n: int, ref: Path | None) -> np.ndarray:
+    prevalence = calibration.national_shares(ref)["disability_prevalence"]["any"]
+    shares = calibration.national_shares(ref)["disability_code"]
+    p = np.array([shares[c] for c in DISABILITY_CODES])
+    has = rng.random(n) < prevalence
+    bits = rng.random((n, len(DISABILITY_CODES))) < p
+    first = rng.choice(len(p), size=n, p=p / p.sum())  # a disabled child has at least one code
+    bits[np.arange(n), first] |= True
+    mask = (bits * (1 << np.arange(len(p)))).sum(axis=1)
+    return np.where(has, mask, 0).astype(np.int64)
+
+
+def _previous_plans(rng: np.random.Generator, h: History, target: float, first_real: int) -> np.ndarray:
+    """NumberOfPreviousCPP: the child's earlier plans here, plus plans before (elsewhere) for some children,
+    so that the share of plans that are a second or subsequent one is near the LA's published share."""
+    child = h.episodes["child"][h.cpps["episode"]]
+    order = np.lexsort((h.cpps["start"], child))
+    rank = np.zeros(len(child), dtype=np.int64)
+    sc = child[order]
+    first = np.r_[True, sc[1:] != sc[:-1]]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(sc)), 0))
+    rank[order] = np.arange(len(sc)) - group_start
+    real = h.cpps["start"] >= first_real
+    natural = float((rank[real] > 0).mean()) if real.any() else 0.0
+    q = max(0.0, (target - natural) / (1.0 - natural)) if natural < 1 else 0.0
+    n_children = len(h.children["dob"])
+    before = np.where(rng.random(n_children) < q, rng.geometric(0.6, size=n_children), 0)
+    return rank + before[child]
+
+
+def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: float,
+           horizon_end: int, ref: Path | None = None) -> Attributes:  # fmt: skip
+    """Codes for every child, episode and plan of one LA's history (``horizon_end``: last 31 March simulated)."""
+    n_ch, n_ep, n_cpp = len(h.children["dob"]), len(h.episodes["ref"]), len(h.cpps["start"])
+    dob = h.children["dob"]
+    ep = h.episodes
+    shares = calibration.national_shares(ref)
+
+    ids = 1_000_000 + (np.arange(n_ch, dtype=np.int64) * 7919 + int(rng.integers(0, _ID_SPACE))) % _ID_SPACE
+    has_upn = rng.random(n_ch) < 0.9
+    upn = np.where(has_upn, _upns(rng, la_code, dob), "")
+    upn_reason = _UN_OVER_6[rng.choice(len(_UN_OVER_6), size=n_ch, p=_UN_OVER_6_P)]
+    gender = _choose(rng, "gender_born", n_ch, ref)
+    ethnicity = _choose(rng, "ethnicity", n_ch, ref)
+    disability = _disabilities(rng, n_ch, ref)
+    expected_offset = rng.integers(-14, 15, size=n_ch)
+
+    # Closure reasons: NIN episodes RC8, NFA referrals RC7 (no assessment, so not RC8: query 8825Q);
+    # CIN episodes RC1-RC6 only when it is the child's last episode (the child moves on), else RC7.
+    reason = np.where(ep["kind"] == NIN, "RC8", "RC7").astype(object)
+    last = np.zeros(n_ep, dtype=bool)
+    last_of_child = np.full(n_ch, -1, dtype=np.int64)
+    np.maximum.at(last_of_child, ep["child"], np.arange(n_ep))
+    last[last_of_child[last_of_child >= 0]] = True
+    closed_cin = (ep["kind"] == CIN) & (ep["close"] <= horizon_end)
+    age_at_close = (ep["close"] - dob[ep["child"]]) / 365.25
+    eligible = {
+        "RC1": last & closed_cin & (age_at_close >= 0) & (age_at_close < 12),
+        "RC2": last & closed_cin & (age_at_close > 0),
+        "RC3": last & closed_cin & (age_at_close >= 0),
+        "RC4": last & closed_cin & (age_at_close >= 0),
+        "RC5": last & closed_cin,
+        "RC6": last & closed_cin & (age_at_close >= 17),
+    }
+    free = np.ones(n_ep, dtype=bool)
+    for code, ok in eligible.items():
+        pool = np.flatnonzero(ok & free)
+        k = min(round(shares["closure_reason_cin"][code] * closed_cin.sum()), len(pool))
+        chosen = rng.choice(pool, size=k, replace=False) if k else pool[:0]
+        reason[chosen] = code
+        free[chosen] = False
+    death_child = ep["child"][reason == "RC2"]
+    death = np.full(n_ch, -1, dtype=np.int64)
+    death[death_child] = ep["close"][reason == "RC2"]
+
+    source = _choose(rng, "referral_source", n_ep, ref)
+    need = _choose(rng, "primary_need", n_ep, ref)
+    has_plan = np.zeros(n_ep, dtype=bool)
+    has_plan[h.cpps["episode"]] = True
+    need = np.where(has_plan & (rng.random(n_ep) < 0.85), "N1", need)
+    disabled = disability[ep["child"]] > 0
+    need = np.where(~has_plan & disabled & (rng.random(n_ep) < 0.5), "N2", need)
+    need = np.where((ep["kind"] == NIN) & (rng.random(n_ep) < 0.4), "N9", need)
+    need = np.where(ep["kind"] == NFA, "", need).astype(object)
+
+    start_year = h.cpps["start"].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    month = h.cpps["start"].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
+    report_year = np.clip(start_year + (month >= 3), 2016, 2020)
+    initial = np.empty(n_cpp, dtype=object)
+    for year in np.unique(report_year):
+        rows = np.flatnonzero(report_year == year)
+        initial[rows] = _choose(rng, f"abuse_category@{year}", len(rows), ref)
+    latest = np.where(
+        rng.random(n_cpp) < 0.9, initial, np.array(ABUSE, dtype=object)[rng.integers(0, 5, n_cpp)]
+    )
+    previous = _previous_plans(rng, h, cpp_subsequent, day(dt.date(2012, 4, 1)))
+
+    return Attributes(
+        child_id=ids.astype(str).astype(object),
+        upn=upn.astype(object),
+        upn_reason=upn_reason,
+        gender=gender,
+        ethnicity=ethnicity,
+        disability=disability,
+        expected_offset=expected_offset,
+        death=death,
+        source=source,
+        need=need,
+        reason=reason,
+        cpp_initial=initial,
+        cpp_latest=latest,
+        cpp_previous=previous,
+    )
+
+
+def active_children(h: History, year: int) -> np.ndarray:
+    """Children with an episode active at some time in reporting ``year`` (those in that year's return)."""
+    start, end = day(dt.date(year - 1, 4, 1)), day(dt.date(year, 3, 31))
+    ep = h.episodes
+    active = (ep["ref"] <= end) & (ep["close"] >= start)
+    return np.unique(ep["child"][active])
+
+
+def fix_return_queries(h: History, attrs: Attributes, years: list[int], rng: np.random.Generator) -> None:
+    """Make every return pass the LA-level queries, in year order, by changing children permanently.
+
+    2886Q: at most 2% of born children with gender 0; 2887Q: 8 or more disability codes used; 2888Q: some
+    child with more than one disability. Small returns can miss these by chance; changes only add codes
+    to a child or replace an unknown gender, so a child's record stays the same from that year on.
+    """
+    for year in years:
+        end = day(dt.date(year, 3, 31))
+        kids = active_children(h, year)
+        born = kids[h.children["dob"][kids] <= end]
+        if len(born) == 0:
+            continue
+        unknown = born[attrs.gender[born] == "0"]
+        if len(unknown) > 0.02 * len(born):
+            attrs.gender[unknown] = np.where(rng.random(len(unknown)) < 0.55, "1", "2")
+        masks = attrs.disability[born]
+        used = np.bitwise_or.reduce(masks) if len(masks) else 0
+        multi = (np.array([bin(int(m)).count("1") for m in np.unique(masks)]) > 1).any()
+        if bin(int(used)).count("1") >= 8 and multi:
+            continue
+        disabled = born[masks > 0]
+        host = disabled[rng.integers(len(disabled))] if len(disabled) else born[rng.integers(len(born))]
+        missing = [b for b in range(len(DISABILITY_CODES)) if not used >> b & 1]
+        need = max(8 - (bin(int(used)).count("1")), 0)
+        add = rng.choice(missing, size=min(need, len(missing)), replace=False) if need else []
+        mask = int(attrs.disability[host]) | sum(1 << int(b) for b in add)
+        if bin(mask).count("1") < 2:  # 2888Q: one more code for the host
+            spare = [b for b in range(len(DISABILITY_CODES)) if not mask >> b & 1]
+            mask |= 1 << int(rng.choice(spare))
+        attrs.disability[host] = mask

@@ -1,0 +1,250 @@
+"""What the synthetic census is calibrated to: per-LA yearly counts and shares, and national category mixes.
+
+The six calibrated counts are the published LA values (``data/reference/published_la_indicators.csv``):
+
+- ``Referrals`` (R), ``At31_episodes`` (A, CIN at 31 March), ``Section47`` (S), ``ICPC`` (I), ``CPP_start``
+  (C) and ``CPP_At31`` (P).
+
+Where a value is suppressed (``c``: 1 to 5) or missing (``x``) it is imputed from the LA's own ratio to a
+related measure in its other years (falling back to the national ratio that year); ``c`` cells are kept in
+1..5. One published inconsistency is repaired: an ICPC count below the CPP starts of the same LA and year
+(7 LA-years, 2014-2018, where the ICPC figure is evidently incomplete) is raised to the CPP starts, because
+every CPP starting in the year must start at an ICPC held that year (rules 2883/2885). Those cells carry
+``adjusted = True``. Shares (NFA, not in need, re-referral, second plans, S47-to-ICPC duration bands) are
+aimed at, not met exactly; they fall back from the LA-year to the LA's median to the national value.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from cin_assets import reference
+
+COUNTS = ("Referrals", "At31_episodes", "Section47", "ICPC", "CPP_start", "CPP_At31")
+# Each count is imputed from its ratio to the measure it most depends on (Referrals from CIN at 31 March).
+_RATIO_TO = {
+    "Referrals": "At31_episodes",
+    "At31_episodes": "Referrals",
+    "Section47": "Referrals",
+    "ICPC": "Section47",
+    "CPP_start": "ICPC",
+    "CPP_At31": "CPP_start",
+}
+_SHARES = {  # share name: (numerator indicator, denominator indicator)
+    "nfa": ("No_Further_Action", "Referrals"),
+    "nin": ("Not_in_Need", "Referrals"),
+    "rereferral": ("Re_referrals", "Referrals"),
+    "cpp_subsequent": ("CPP_subsequent", "CPP_start"),
+}
+ICPC_BANDS = ("Duration_0-10_days", "Duration_11-15_days", "Duration_16-20_days", "Duration_21+_days")
+_AUX = tuple(sorted({i for pair in _SHARES.values() for i in pair} | set(ICPC_BANDS)))
+
+
+def _wide(ref: Path | None) -> pl.DataFrame:
+    """Published LA values, one row per LA and year valid that year, one Int64 column per indicator.
+
+    Also ``<indicator>_c`` flags for counts suppressed as ``c`` (meaning 1 to 5).
+    """
+    pub = reference.published_indicators(ref).filter(
+        (pl.col("geographic_level") == "Local authority") & pl.col("indicator").is_in(COUNTS + _AUX)
+    )
+    wide = pub.with_columns(v=pl.col("value").cast(pl.Int64, strict=False)).pivot(
+        "indicator", index=["time_period", "old_la_code"], values="v"
+    )
+    supp = (
+        pub.filter(pl.col("indicator").is_in(COUNTS))
+        .with_columns(c=pl.col("value") == "c", indicator=pl.col("indicator") + "_c")
+        .pivot("indicator", index=["time_period", "old_la_code"], values="c")
+    )
+    las = pl.concat(
+        [
+            pl.DataFrame({"old_la_code": la_codes(y, ref)}).with_columns(time_period=pl.lit(str(y)))
+            for y in range(2013, 2021)
+        ]
+    )
+    out = las.join(wide, on=["time_period", "old_la_code"], how="left").join(
+        supp, on=["time_period", "old_la_code"], how="left"
+    )
+    for name in COUNTS + _AUX:
+        if name not in out.columns:
+            out = out.with_columns(pl.lit(None, pl.Int64).alias(name))
+    return out.with_columns(year=pl.col("time_period").cast(pl.Int32)).drop("time_period")
+
+
+def _impute(wide: pl.DataFrame) -> pl.DataFrame:
+    """Fill missing counts from the LA's median ratio to a related measure (else that year's national ratio)."""
+    out = wide
+    for name in ("Referrals", *COUNTS[1:]):  # Referrals first: the others lean on it
+        base = _RATIO_TO[name]
+        ratio = pl.col(name).cast(pl.Float64) / pl.col(base).cast(pl.Float64)
+        valid = pl.col(name).is_not_null() & pl.col(base).is_not_null() & (pl.col(base) > 0)
+        la_ratio = ratio.filter(valid).median().over("old_la_code")
+        nat_ratio = pl.col(name).filter(valid).sum().over("year") / pl.col(base).filter(valid).sum().over(
+            "year"
+        )
+        la_median = pl.col(name).cast(pl.Float64).median().over("old_la_code")
+        guess = pl.coalesce(pl.coalesce(la_ratio, nat_ratio) * pl.col(base), la_median, pl.lit(1.0))
+        suppressed = pl.col(f"{name}_c").fill_null(False)
+        guess = pl.when(suppressed).then(guess.round().clip(1, 5)).otherwise(guess.round())
+        out = out.with_columns(
+            pl.col(name).is_null().alias(f"{name}_imputed"),
+            pl.coalesce(pl.col(name), guess.cast(pl.Int64)).alias(name),
+        )
+    return out
+
+
+@cache
+def published_targets(ref: Path | None = None) -> pl.DataFrame:
+    """Unscaled calibration targets per LA and reporting year 2013-2020 (LAs valid that year).
+
+    Columns: la_code, year, the six COUNTS (Int64, never null), ``<count>_imputed`` flags, ``ICPC_adjusted``,
+    shares nfa/nin/rereferral/cpp_subsequent (Float64) and icpc_bands (list of 4 probabilities).
+    """
+    wide = _impute(_wide(ref))
+    wide = wide.with_columns(
+        (pl.col("ICPC") < pl.col("CPP_start")).alias("ICPC_adjusted"),
+        pl.max_horizontal("ICPC", "CPP_start").alias("ICPC"),
+        pl.min_horizontal("CPP_At31", "At31_episodes").alias("CPP_At31"),
+    )
+    share_cols = []
+    for share, (num, den) in _SHARES.items():
+        raw = (pl.col(num).cast(pl.Float64) / pl.col(den).cast(pl.Float64)).clip(0.0, 0.95)
+        raw = pl.when(pl.col(den) > 0).then(raw)
+        nat = pl.col(num).sum().over("year") / pl.col(den).filter(pl.col(num).is_not_null()).sum().over(
+            "year"
+        )
+        share_cols.append(pl.coalesce(raw, raw.median().over("old_la_code"), nat).alias(share))
+    band_total = pl.sum_horizontal(*ICPC_BANDS)
+    bands = [
+        pl.when(band_total > 0).then(pl.col(b) / band_total).alias(f"_b{i}") for i, b in enumerate(ICPC_BANDS)
+    ]
+    wide = wide.with_columns(*share_cols, *bands)
+    national_bands = [pl.col(f"_b{i}").median() for i in range(4)]
+    wide = wide.with_columns(
+        pl.concat_list(
+            [
+                pl.coalesce(
+                    pl.col(f"_b{i}"), pl.col(f"_b{i}").median().over("old_la_code"), national_bands[i]
+                )
+                for i in range(4)
+            ]
+        ).alias("icpc_bands")
+    )
+    return wide.select(
+        pl.col("old_la_code").alias("la_code"),
+        "year",
+        *COUNTS,
+        *(f"{c}_imputed" for c in COUNTS),
+        "ICPC_adjusted",
+        *_SHARES,
+        "icpc_bands",
+    ).sort("la_code", "year")
+
+
+def scale_count(value: int, scale: float) -> int:
+    """``value * scale`` rounded half up, computed in decimal so 2.5 always becomes 3."""
+    exact = Decimal(int(value)) * Decimal(str(scale))
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def scaled_targets(scale: float, ref: Path | None = None) -> pl.DataFrame:
+    """The targets at ``scale``: every count rounded half up; an LA-year left with no referral and no open
+    case gets one referral so that every LA still makes a non-empty return."""
+    if scale <= 0:
+        raise ValueError("scale must be positive")
+    base = published_targets(ref)
+    scaled = {c: [scale_count(v, scale) for v in base[c].to_list()] for c in COUNTS}
+    out = base.with_columns(pl.Series(c, scaled[c], dtype=pl.Int64) for c in COUNTS)
+    empty = (pl.col("Referrals") == 0) & (pl.col("At31_episodes") == 0)
+    return out.with_columns(pl.when(empty).then(1).otherwise(pl.col("Referrals")).alias("Referrals"))
+
+
+@cache
+def national_shares(ref: Path | None = None) -> dict[str, dict[str, float]]:
+    """``data/reference/national_shares.csv`` as {category (with ``@year`` when year-specific): {code: share}}."""
+    path = (ref or reference.reference_dir()) / "national_shares.csv"
+    table = pl.read_csv(path, schema_overrides={"code": pl.String, "year": pl.String, "share": pl.Float64})
+    out: dict[str, dict[str, float]] = {}
+    for cat, code, year, share in table.select("category", "code", "year", "share").iter_rows():
+        out.setdefault(cat if year is None else f"{cat}@{year}", {})[code] = share
+    return out
+
+
+def distribution(category: str, ref: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, probabilities summing to 1) of one national_shares category."""
+    shares = national_shares(ref)[category]
+    codes = np.array(list(shares), dtype=object)
+    probs = np.array(list(shares.values()), dtype=np.float64)
+    return codes, probs / probs.sum()
+
+
+# C3 indicator -> 2019-20 assessment factor code (Privately_fostered is spread over 8B-8F separately).
+FACTOR_COLUMNS = {
+    "Alcohol_Misuse_child": "1A", "Alcohol_Misuse_parent": "1B", "Alcohol_Misuse_person": "1C",
+    "Drug_Misuse_child": "2A", "Drug_Misuse_parent": "2B", "Drug_Misuse_person": "2C",
+    "Domestic_Abuse_child": "3A", "Domestic_Abuse_parent": "3B", "Domestic_Abuse_person": "3C",
+    "Mental_Health_child": "4A", "Mental_Health_parent": "4B", "Mental_Health_person": "4C",
+    "Learning_Disability_child": "5A", "Learning_Disability_parent": "5B", "Learning_Disability_person": "5C",
+    "Physical_Disability_child": "6A", "Physical_Disability_parent": "6B", "Physical_Disability_person": "6C",
+    "Young_Carer": "7A", "Unaccompanied_asylum_seeker": "9A", "Going_missing": "10A",
+    "Child_sexual_exploitation": "11A", "Trafficking": "12A", "Gangs": "13A",
+    "Socially_unacceptable_behaviour": "14A", "Self_harm": "15A", "Neglect": "16A", "Emotional_Abuse": "17A",
+    "Physical_Abuse_unknown": "18A", "Sexual_Abuse_unknown": "19A", "Other": "20",
+    "Female_Genital_Mutilation": "22A", "Faith_linked_abuse": "23A", "Privately_fostered": "8",
+}  # fmt: skip
+
+
+@cache
+def factor_rates(ref: Path | None = None) -> pl.DataFrame:
+    """Per LA: probability that an assessed episode has each factor (C3 count / episodes with factors).
+
+    Uses the LA's published 2018-2020 C3 values pooled (national where the LA has none).
+    Columns: la_code, factor (C3 indicator name), rate.
+    """
+    path = (ref or reference.reference_dir()) / "published_assessment_factors.csv"
+    c3 = pl.read_csv(path, infer_schema=False).with_columns(pl.col("value").cast(pl.Float64, strict=False))
+    names = [*FACTOR_COLUMNS, "Episodes_with_assessment_factor"]
+    c3 = c3.filter(pl.col("indicator").is_in(names) & pl.col("time_period").is_in(["2018", "2019", "2020"]))
+    la = (
+        c3.filter(pl.col("geographic_level") == "Local authority")
+        .group_by("old_la_code", "indicator")
+        .agg(pl.col("value").sum())
+        .pivot("indicator", index="old_la_code", values="value")
+    )
+    nat = c3.filter(pl.col("geographic_level") == "National").group_by("indicator").agg(pl.col("value").sum())
+    nat_rate = {k: v / dict(nat.iter_rows())["Episodes_with_assessment_factor"] for k, v in nat.iter_rows()}
+    rows = []
+    den = la["Episodes_with_assessment_factor"].to_list()
+    for name in FACTOR_COLUMNS:
+        values = la[name].to_list() if name in la.columns else [None] * la.height
+        for code, num, d in zip(la["old_la_code"].to_list(), values, den, strict=True):
+            usable = num is not None and d is not None and d >= 50
+            rows.append((code, name, min(num / d, 0.9) if usable else nat_rate[name]))
+    rows += [("*", name, nat_rate[name]) for name in FACTOR_COLUMNS]
+    return pl.DataFrame(
+        rows, schema={"la_code": pl.String, "factor": pl.String, "rate": pl.Float64}, orient="row"
+    )
+
+
+def la_factor_rates(la_code: str, ref: Path | None = None) -> dict[str, float]:
+    """{C3 indicator: rate} for one LA (national rates for LAs without published factors, e.g. new LAs)."""
+    rates = factor_rates(ref)
+    own = rates.filter(pl.col("la_code") == la_code)
+    if own.is_empty():
+        own = rates.filter(pl.col("la_code") == "*")
+    return dict(own.select("factor", "rate").iter_rows())
+
+
+@cache
+def _la_codes(ref: Path | None) -> dict[int, tuple[str, ...]]:
+    return {y: tuple(reference.local_authorities(y, ref)["old_la_code"].to_list()) for y in range(2013, 2021)}
+
+
+def la_codes(year: int, ref: Path | None = None) -> tuple[str, ...]:
+    """Old 3-digit codes of the LAs that made a return in reporting ``year``."""
+    return _la_codes(ref)[year]

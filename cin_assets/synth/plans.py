@@ -1,0 +1,89 @@
+"""Turn calibration targets into one LA's yearly simulation plans (real years plus warm-up years)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from cin_assets.census import calendar
+from cin_assets.synth import calibration
+from cin_assets.synth.simulate import FREE_YEARS, WARMUP_YEARS, Params, YearPlan
+
+_DAYS_PER_YEAR = 365.25
+
+
+def _bands(category: str, ref: Path | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A national_shares duration category ("lo-hi" codes) as (lo, hi, probability) arrays."""
+    codes, probs = calibration.distribution(category, ref)
+    lo = np.array([int(c.split("-")[0]) for c in codes], dtype=np.int64)
+    hi = np.array([int(c.split("-")[1]) for c in codes], dtype=np.int64)
+    return lo, hi, probs
+
+
+def params(ref: Path | None = None) -> Params:
+    """The national behavioural parameters (durations, ages) from data/reference/national_shares.csv."""
+    codes, probs = calibration.distribution("age_at_referral", ref)
+    years = {
+        "unborn": (-250, -20),
+        "0": (0, 364),
+        "1-4": (1, 4),
+        "5-9": (5, 9),
+        "10-15": (10, 15),
+        "16-17": (16, 17),
+    }
+    lo, hi = [], []
+    for code in codes:
+        a, b = years[code]
+        if code in {"unborn", "0"}:
+            lo.append(a)
+            hi.append(b)
+        else:  # whole years of age -> days
+            lo.append(int(a * _DAYS_PER_YEAR))
+            hi.append(int((b + 1) * _DAYS_PER_YEAR) - 1)
+    return Params(
+        cin_duration=_bands("cin_end_duration_days", ref),
+        cpp_duration=_bands("cpp_end_duration_days", ref),
+        assessment_wd=_bands("assessment_duration_wd", ref),
+        age_bands=(np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64), probs),
+    )
+
+
+def la_years(la_code: str, ref: Path | None = None) -> list[int]:
+    """The reporting years (2013..2020) in which ``la_code`` made a return."""
+    return [y for y in calendar.REPORTING_YEARS if la_code in calibration.la_codes(y, ref)]
+
+
+def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
+    """Plans for every simulated year of one LA: warm-up years (copies of its first real year) then real ones.
+
+    ``targets`` are :func:`calibration.scaled_targets` rows. An LA created in April 2019 (838, 839) is
+    simulated from the same warm-up start with its 2020 targets, so its 2020 return carries open cases.
+    """
+    rows = targets.filter(pl.col("la_code") == la_code).sort("year")
+    if rows.is_empty():
+        raise ValueError(f"no calibration targets for LA {la_code}")
+    real = {r["year"]: r for r in rows.iter_rows(named=True)}
+    first, last = min(real), max(real)
+    start = calendar.FIRST_YEAR - WARMUP_YEARS
+    plans = []
+    for i, year in enumerate(range(start, last + 1)):
+        r = real.get(year, real[first])
+        plans.append(
+            YearPlan(
+                year=year,
+                referrals=int(r["Referrals"]),
+                at31=int(r["At31_episodes"]),
+                s47=int(r["Section47"]),
+                icpc=int(r["ICPC"]),
+                cpp_start=int(r["CPP_start"]),
+                cpp_at31=int(r["CPP_At31"]),
+                nfa=float(r["nfa"]),
+                nin=float(r["nin"]),
+                rereferral=float(r["rereferral"]),
+                icpc_bands=tuple(float(b) for b in r["icpc_bands"]),
+                control=i >= FREE_YEARS,
+            )
+        )
+    return plans

@@ -1,0 +1,417 @@
+"""Cut one reporting year's return out of an LA history and write it as 2019-20 CIN census XML.
+
+What a return holds (the DfE scope): every child with an episode active at some time in the year (referred
+in the year or open on 1 April), with only what is visible at 31 March: closure dates, authorisations,
+conference dates and plan ends that fall later are left out (an open item), assessments appear when open or
+authorised in the year, S47 enquiries when started or conferenced in the year, plans when open at some time
+in the year, and reviews held in the year. Element order follows the 2019-20 schema exactly.
+
+The XML is assembled as strings with polars (one vectorised expression per element type, nested by
+group-joins), not as a DOM per child: a national year is ~1 GB of XML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import metadata
+
+import numpy as np
+import polars as pl
+
+from cin_assets.synth import calibration
+from cin_assets.synth.attributes import DISABILITY_CODES, Attributes
+from cin_assets.synth.simulate import NIN, History, day
+
+# 2019-20 assessment factor codes, in the order they are written.
+FACTOR_ORDER = (
+    "1A", "1B", "1C", "2A", "2B", "2C", "3A", "3B", "3C", "4A", "4B", "4C", "5A", "5B", "5C",
+    "6A", "6B", "6C", "7A", "8B", "8C", "8D", "8E", "8F", "9A", "10A", "11A", "12A", "13A",
+    "14A", "15A", "16A", "17A", "18A", "19A", "20", "21", "22A", "23A",
+)  # fmt: skip
+_FIDX = {c: i for i, c in enumerate(FACTOR_ORDER)}
+_ABUSE_FACTOR = {"NEG": ["16A"], "PHY": ["18A"], "SAB": ["19A"], "EMO": ["17A"], "MUL": ["16A", "17A"]}
+_LEARNING = sum(1 << DISABILITY_CODES.index(c) for c in ("LD", "AUT", "COMM", "BEH"))
+_IND = "  "
+try:
+    RELEASE = metadata.version("cin_assets")
+except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+    RELEASE = "0+unknown"
+
+
+def _date(col: pl.Expr) -> pl.Expr:
+    return pl.when(col >= 0).then(col.cast(pl.Int32).cast(pl.Date).dt.to_string("%Y-%m-%d"))
+
+
+def _text(col: pl.Expr) -> pl.Expr:
+    """Empty string -> null (not written)."""
+    return pl.when(col != "").then(col)
+
+
+def _el(name: str, value: pl.Expr, depth: int) -> pl.Expr:
+    """``<name>value</name>`` on its own line, or null (skipped) where value is null."""
+    return pl.concat_str([pl.lit(f"{_IND * depth}<{name}>"), value, pl.lit(f"</{name}>\n")])
+
+
+def _open(name: str, depth: int) -> pl.Expr:
+    return pl.lit(f"{_IND * depth}<{name}>\n")
+
+
+def _close(name: str, depth: int) -> pl.Expr:
+    return pl.lit(f"{_IND * depth}</{name}>\n")
+
+
+def _nest(frame: pl.DataFrame, key: str, xml: str = "xml") -> pl.DataFrame:
+    """Concatenate the ``xml`` strings of each ``key`` group, keeping row order."""
+    return frame.group_by(key, maintain_order=True).agg(pl.col(xml).str.join(""))
+
+
+def _attach(parent: pl.DataFrame, child: pl.DataFrame, key: str, name: str) -> pl.DataFrame:
+    nested = _nest(child, key).rename({"xml": name})
+    return parent.join(nested, on=key, how="left", maintain_order="left")
+
+
+def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float],
+             rng: np.random.Generator) -> pl.DataFrame:  # fmt: skip
+    """Factors for assessments authorised in the year (each assessment is shown authorised only once).
+
+    Rates are the LA's published C3 shares; the not-in-need episodes sometimes record "21" (no factors,
+    alone: rule 8869); plans bring their abuse category's factor; a disabled child's assessments record 5A
+    or 6A (rule 8899Q); a CIN assessment records at least one factor (8897Q).
+    """
+    n = len(rows)
+    names = list(calibration.FACTOR_COLUMNS)
+    p = np.array([rates[k] for k in names])
+    hit = rng.random((n, len(names))) < p
+    codes = np.array([calibration.FACTOR_COLUMNS[k] for k in names], dtype=object)
+    r, c = np.nonzero(hit)
+    code = codes[c]
+    fostered = code == "8"
+    code[fostered] = calibration.distribution("private_fostering_factor")[0][
+        rng.choice(5, size=int(fostered.sum()), p=calibration.distribution("private_fostering_factor")[1])
+    ]
+    episode = h.assessments["episode"][rows]
+    child = h.episodes["child"][episode]
+    mask = a.disability[child]
+    extra_r, extra_c = [r], [code]
+    disabled = np.flatnonzero(mask > 0)
+    extra_r.append(disabled)
+    extra_c.append(np.where(mask[disabled] & _LEARNING, "5A", "6A").astype(object))
+    nin = h.episodes["kind"][episode] == NIN
+    none_found = np.flatnonzero(nin & (mask == 0) & (rng.random(n) < 0.45))
+    pairs = pl.DataFrame(
+        {"row": np.concatenate(extra_r).astype(np.int64), "code": np.concatenate(extra_c).astype(str)}
+    )
+    # the episode's plans bring their initial category of abuse as a factor
+    with_plan = np.isin(h.cpps["episode"], episode)
+    abuse = (
+        pl.DataFrame({"episode": h.cpps["episode"][with_plan], "cat": a.cpp_initial[with_plan].astype(str)})
+        .join(pl.DataFrame({"row": np.arange(n, dtype=np.int64), "episode": episode}), on="episode")
+        .select(
+            "row", pl.col("cat").replace_strict(_ABUSE_FACTOR, return_dtype=pl.List(pl.String)).alias("code")
+        )
+        .explode("code")
+    )
+    pairs = pl.concat([pairs, abuse])
+    pairs = pairs.filter(~pl.col("row").is_in(none_found))
+    has_any = np.zeros(n, dtype=bool)
+    has_any[pairs["row"].to_numpy()] = True
+    empty = np.flatnonzero(~has_any)
+    filler = np.where(nin[empty], "21", "20")
+    pairs = pl.concat(
+        [pairs, pl.DataFrame({"row": np.concatenate([none_found, empty]).astype(np.int64),
+                              "code": np.concatenate([np.full(len(none_found), "21"), filler]).astype(str)})]
+    )  # fmt: skip
+    order = pl.col("code").replace_strict(_FIDX, return_dtype=pl.Int32)
+    return (
+        pairs.unique()
+        .sort("row", order)
+        .with_columns(xml=_el("AssessmentFactors", pl.col("code"), 6))
+        .pipe(_nest, "row")
+        .rename({"xml": "factors"})
+    )
+
+
+def cut(h: History, year: int) -> dict[str, np.ndarray]:
+    """Row indices of each History table in reporting ``year``'s return (see the module docstring)."""
+    start, end = day(dt.date(year - 1, 4, 1)), day(dt.date(year, 3, 31))
+    ep = h.episodes
+    episodes = np.flatnonzero((ep["ref"] <= end) & (ep["close"] >= start))
+    active = np.zeros(len(ep["ref"]), dtype=bool)
+    active[episodes] = True
+    asm = h.assessments
+    a_auth = asm["auth"]
+    assessments = np.flatnonzero(
+        active[asm["episode"]] & (asm["start"] <= end) & ((a_auth > end) | (a_auth >= start))
+    )
+    s = h.s47
+    s47 = np.flatnonzero(
+        active[s["episode"]]
+        & (s["start"] <= end)
+        & ((s["start"] >= start) | ((s["icpc"] >= start) & (s["icpc"] <= end)))
+    )
+    c = h.cpps
+    cpps = np.flatnonzero(active[c["episode"]] & (c["start"] <= end) & (c["end"] >= start))
+    return {"episodes": episodes, "assessments": assessments, "s47": s47, "cpps": cpps}
+
+
+def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, float],
+           rng: np.random.Generator, stamp: str) -> str:  # fmt: skip
+    """The XML text of ``la_code``'s return for reporting ``year`` (``stamp``: Header DateTime)."""
+    start, end = day(dt.date(year - 1, 4, 1)), day(dt.date(year, 3, 31))
+    rows = cut(h, year)
+    ep = h.episodes
+    e_rows = rows["episodes"]
+    children = np.unique(ep["child"][e_rows])
+    dob = h.children["dob"][children]
+    born = dob <= end
+
+    # plans and reviews
+    c_rows = rows["cpps"]
+    c_end = h.cpps["end"][c_rows]
+    rev = h.cpps["reviews"][c_rows]
+    in_year = (
+        (rev >= start) & (rev <= end) & (rev <= c_end[:, None]) & (rev > h.cpps["start"][c_rows][:, None])
+    )
+    rr, rc = np.nonzero(in_year)
+    reviews = pl.DataFrame({"cpp": c_rows[rr], "date": rev[rr, rc]}).with_columns(
+        xml=_el("CPPreviewDate", _date(pl.col("date")), 6)
+    )
+    reviews = _nest(reviews, "cpp").with_columns(
+        xml=pl.concat_str([_open("Reviews", 5), pl.col("xml"), _close("Reviews", 5)])
+    )
+    cpps = pl.DataFrame(
+        {
+            "cpp": c_rows,
+            "episode": h.cpps["episode"][c_rows],
+            "start": h.cpps["start"][c_rows],
+            "end": np.where(c_end <= end, c_end, -1),
+            "initial": a.cpp_initial[c_rows].astype(str),
+            "latest": a.cpp_latest[c_rows].astype(str),
+            "previous": a.cpp_previous[c_rows],
+        }
+    ).sort("episode", "start")
+    cpps = _attach(cpps, reviews, "cpp", "reviews").with_columns(
+        xml=pl.concat_str(
+            [
+                _open("ChildProtectionPlans", 4),
+                _el("CPPstartDate", _date(pl.col("start")), 5),
+                _el("CPPendDate", _date(pl.col("end")), 5),
+                _el("InitialCategoryOfAbuse", pl.col("initial"), 5),
+                _el("LatestCategoryOfAbuse", pl.col("latest"), 5),
+                _el("NumberOfPreviousCPP", pl.col("previous").cast(pl.String), 5),
+                pl.col("reviews"),
+                _close("ChildProtectionPlans", 4),
+            ],
+            ignore_nulls=True,
+        )
+    )
+
+    # assessments and factors
+    a_rows = rows["assessments"]
+    a_auth = h.assessments["auth"][a_rows]
+    shown_auth = np.where(a_auth <= end, a_auth, -1)
+    authorised = np.flatnonzero(shown_auth >= 0)
+    factors = _factors(h, a, a_rows[authorised], rates, rng)
+    factors = factors.with_columns(
+        assessment=pl.col("row").map_batches(lambda r: pl.Series(a_rows[authorised][r.to_numpy()]))
+    )
+    assessments = pl.DataFrame(
+        {"assessment": a_rows, "episode": h.assessments["episode"][a_rows],
+         "start": h.assessments["start"][a_rows], "auth": shown_auth}
+    ).sort("episode", "start")  # fmt: skip
+    assessments = assessments.join(
+        factors.select("assessment", "factors"), on="assessment", how="left", maintain_order="left"
+    ).with_columns(
+        xml=pl.concat_str(
+            [
+                _open("Assessments", 4),
+                _el("AssessmentActualStartDate", _date(pl.col("start")), 5),
+                _el("AssessmentAuthorisationDate", _date(pl.col("auth")), 5),
+                pl.when(pl.col("factors").is_not_null()).then(
+                    pl.concat_str(
+                        [_open("FactorsIdentifiedAtAssessment", 5), pl.col("factors"),
+                         _close("FactorsIdentifiedAtAssessment", 5)]
+                    )
+                ),
+                _close("Assessments", 4),
+            ],
+            ignore_nulls=True,
+        )
+    )  # fmt: skip
+
+    # section 47 enquiries
+    s_rows = rows["s47"]
+    icpc = h.s47["icpc"][s_rows]
+    s47 = pl.DataFrame(
+        {
+            "episode": h.s47["episode"][s_rows],
+            "start": h.s47["start"][s_rows],
+            "target": h.s47["target"][s_rows],
+            "icpc": np.where(icpc <= end, icpc, -1),
+            "not_required": np.where(icpc < 0, "true", "false"),
+        }
+    ).sort("episode", "start")
+    s47 = s47.with_columns(
+        xml=pl.concat_str(
+            [
+                _open("Section47", 4),
+                _el("S47ActualStartDate", _date(pl.col("start")), 5),
+                _el("InitialCPCtarget", _date(pl.col("target")), 5),
+                _el("DateOfInitialCPC", _date(pl.col("icpc")), 5),
+                _el("ICPCnotRequired", pl.col("not_required"), 5),
+                _close("Section47", 4),
+            ],
+            ignore_nulls=True,
+        )
+    )
+
+    # episodes
+    close = ep["close"][e_rows]
+    shown_close = np.where(close <= end, close, -1)
+    e_icpc = ep["icpc"][e_rows]
+    episodes = pl.DataFrame(
+        {
+            "episode": e_rows,
+            "child": ep["child"][e_rows],
+            "ref": ep["ref"][e_rows],
+            "source": a.source[e_rows].astype(str),
+            "need": a.need[e_rows].astype(str),
+            "close": shown_close,
+            "reason": np.where(shown_close >= 0, a.reason[e_rows], "").astype(str),
+            "icpc": np.where(e_icpc <= end, e_icpc, -1),
+            "nfa": np.where(ep["kind"][e_rows] == 0, "true", "false"),
+        }
+    ).sort("child", "ref")
+    for part, name in ((assessments, "assessments"), (s47, "s47"), (cpps, "cpps")):
+        episodes = _attach(episodes, part, "episode", name)
+    episodes = episodes.with_columns(
+        xml=pl.concat_str(
+            [
+                _open("CINdetails", 3),
+                _el("CINreferralDate", _date(pl.col("ref")), 4),
+                _el("ReferralSource", pl.col("source"), 4),
+                _el("PrimaryNeedCode", _text(pl.col("need")), 4),
+                _el("CINclosureDate", _date(pl.col("close")), 4),
+                _el("ReasonForClosure", _text(pl.col("reason")), 4),
+                _el("DateOfInitialCPC", _date(pl.col("icpc")), 4),
+                pl.col("assessments"),
+                pl.col("s47"),
+                _el("ReferralNFA", pl.col("nfa"), 4),
+                pl.col("cpps"),
+                _close("CINdetails", 3),
+            ],
+            ignore_nulls=True,
+        )
+    )
+
+    # children
+    all_nfa = (
+        pl.DataFrame({"child": ep["child"][e_rows], "nfa": ep["kind"][e_rows] == 0})
+        .group_by("child")
+        .agg(pl.col("nfa").all())
+    )
+    mask = a.disability[children]
+    bits = (mask[:, None] >> np.arange(len(DISABILITY_CODES))) & 1
+    dr, dc = np.nonzero(bits)
+    codes = np.array(DISABILITY_CODES)
+    dis = pl.concat(
+        [
+            pl.DataFrame({"child": children[dr], "k": dc, "code": codes[dc]}),
+            pl.DataFrame({"child": children[mask == 0], "k": np.full(int((mask == 0).sum()), -1),
+                          "code": np.full(int((mask == 0).sum()), "NONE")}),
+        ]
+    ).filter(pl.col("child").is_in(children[born])).sort("child", "k")  # fmt: skip
+    dis = _nest(dis.with_columns(xml=_el("Disability", pl.col("code"), 5)), "child").with_columns(
+        xml=pl.concat_str([_open("Disabilities", 4), pl.col("xml"), _close("Disabilities", 4)])
+    )
+    six = day(dt.date(year - 6, 3, 31))
+    five = day(dt.date(year - 5, 3, 31))
+    upn = a.upn[children]
+    show_upn = born & (upn != "") & (dob <= five)
+    death = a.death[children]
+    kids = (
+        pl.DataFrame(
+            {
+                "child": children,
+                "id": a.child_id[children].astype(str),
+                "upn": np.where(show_upn, upn, "").astype(str),
+                "over6": dob <= six,
+                "reason": a.upn_reason[children].astype(str),
+                "dob": np.where(born, dob, -1),
+                "edob": np.where(born, -1, dob + a.expected_offset[children]),
+                "gender": np.where(born, a.gender[children], "0").astype(str),
+                "death": np.where((death >= start) & (death <= end), death, -1),
+                "ethnicity": a.ethnicity[children].astype(str),
+            }
+        )
+        .with_columns(upn=_text(pl.col("upn")))
+        .join(all_nfa, on="child", how="left", maintain_order="left")
+    )
+    unknown = (
+        pl.when(pl.col("upn").is_not_null()).then(None)
+        .when(~pl.col("over6")).then(pl.lit("UN1"))
+        .when(pl.col("nfa")).then(pl.lit("UN7"))
+        .otherwise(pl.col("reason"))
+    )  # fmt: skip
+    kids = kids.with_columns(unknown=unknown)
+    for part, name in ((dis, "disabilities"), (episodes, "episodes")):
+        kids = _attach(kids, part, "child", name)
+    kids = kids.with_columns(
+        xml=pl.concat_str(
+            [
+                _open("Child", 2),
+                _open("ChildIdentifiers", 3),
+                _el("LAchildID", pl.col("id"), 4),
+                _el("UPN", pl.col("upn"), 4),
+                _el("UPNunknown", pl.col("unknown"), 4),
+                _el("PersonBirthDate", _date(pl.col("dob")), 4),
+                _el("ExpectedPersonBirthDate", _date(pl.col("edob")), 4),
+                _el("GenderCurrent", pl.col("gender"), 4),
+                _el("PersonDeathDate", _date(pl.col("death")), 4),
+                _close("ChildIdentifiers", 3),
+                _open("ChildCharacteristics", 3),
+                _el("Ethnicity", pl.col("ethnicity"), 4),
+                pl.col("disabilities"),
+                _close("ChildCharacteristics", 3),
+                pl.col("episodes"),
+                _close("Child", 2),
+            ],
+            ignore_nulls=True,
+        )
+    )
+    body = kids.select(pl.col("xml").str.join("")).item()
+    return (
+        header(la_code, year, stamp)
+        + _IND
+        + "<Children>\n"
+        + (body or "")
+        + _IND
+        + "</Children>\n</Message>\n"
+    )
+
+
+def header(la_code: str, year: int, stamp: str) -> str:
+    """The 2019-20 Header, with the Content/CBDSLevels block returns carried up to 2020-21."""
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        "<Message>",
+        f"{_IND}<Header>",
+        f"{_IND * 2}<CollectionDetails>",
+        f"{_IND * 3}<Collection>CIN</Collection>",
+        f"{_IND * 3}<Year>{year}</Year>",
+        f"{_IND * 3}<ReferenceDate>{year}-03-31</ReferenceDate>",
+        f"{_IND * 2}</CollectionDetails>",
+        f"{_IND * 2}<Source>",
+        f"{_IND * 3}<SourceLevel>L</SourceLevel>",
+        f"{_IND * 3}<LEA>{la_code}</LEA>",
+        f"{_IND * 3}<SoftwareCode>cin_assets synthetic census</SoftwareCode>",
+        f"{_IND * 3}<Release>{RELEASE}</Release>",
+        f"{_IND * 3}<SerialNo>001</SerialNo>",
+        f"{_IND * 3}<DateTime>{stamp}</DateTime>",
+        f"{_IND * 2}</Source>",
+    ]
+    if year <= 2021:
+        lines += [f"{_IND * 2}<Content>", f"{_IND * 3}<CBDSLevels>", f"{_IND * 4}<CBDSLevel>Child</CBDSLevel>",
+                  f"{_IND * 3}</CBDSLevels>", f"{_IND * 2}</Content>"]  # fmt: skip
+    lines.append(f"{_IND}</Header>")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,557 @@
+"""Simulate one LA's children's social care history, year by year, hitting the calibrated counts exactly.
+
+Why a history: a census return is a window on case histories that span years (an episode open at 31 March
+reappears the next year with the same child). So the generator runs each LA from a warm-up period before
+2013, one reporting year at a time, and the returns are cut from the finished history (:mod:`render`).
+
+Each year, in order (all NumPy, vectorised over the year's events):
+
+1. draw exactly R referral dates; split them into NFA, assessed-not-in-need (NIN, closed RC8 when the
+   assessment is authorised) and children-in-need (CIN) episodes at the LA's published shares;
+2. place exactly S Section 47 enquiries: most on the year's new CIN episodes, some on episodes carried over;
+3. give exactly I initial conferences dates in the year: S47 conferences (a working-day lag drawn from the
+   LA's published S47-to-ICPC duration bands; enquiries started late in March may confer in April and count
+   next year), plus a few episode-level (transfer-in) conferences;
+4. start exactly C child protection plans on the year's conference dates (rule 2885), with reviews after 3
+   months then every 6, and a planned end from the published ending durations;
+5. attach the referrals to children month by month: re-referrals of children whose last episode has closed
+   (the LA's re-referral share within 12 months, plus older returners), the rest new children (some unborn);
+6. at 31 March, make exactly P plans and A episodes open by moving the planned ends nearest the year end
+   (cutting plans/episodes to close in the year, or extending ones closing in the year into the next).
+
+Every activity date is kept inside its episode (closure >= every activity), episodes of one child never
+overlap, a child has at most one open plan, and open S47s/assessments at a year end are recent enough not to
+raise the 8675Q/8670Q queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cin_assets.census import calendar
+
+EPOCH = np.datetime64("1970-01-01", "D")
+WARMUP_YEARS = 5  # years simulated before the first real year, so 2013 starts with realistic open cases
+FREE_YEARS = 2  # the first warm-up years run without the year-end controls (nothing to carry over yet)
+MAX_REVIEWS = 12  # review slots per plan (3 months, then every 6: covers plans of 5.5 years)
+NEW_LA_CODES = ("838", "839")  # LAs created in April 2019: their history before 2020 is warm-up only
+_MARGIN = 2  # working days kept clear of the 8670Q/8675Q thresholds (validators count days differently)
+_ADULT = int(18 * 365.25)  # services for a child normally end around the 18th birthday
+
+# Kinds of episode.
+NFA, NIN, CIN = 0, 1, 2
+
+_HOLIDAYS = np.array(calendar.BANK_HOLIDAYS, dtype="datetime64[D]")
+
+
+def day(date: dt.date) -> int:
+    """Days since 1970-01-01 (the simulation's date unit)."""
+    return int((np.datetime64(date, "D") - EPOCH).astype(np.int64))
+
+
+def _dt(days: np.ndarray) -> np.ndarray:
+    return days.astype("datetime64[D]")
+
+
+def _int(dates: np.ndarray) -> np.ndarray:
+    return dates.astype(np.int64)
+
+
+def add_wd(days: np.ndarray, n: np.ndarray | int) -> np.ndarray:
+    """The working day ``n`` working days after ``days`` (a non-working start rolls forward first)."""
+    return _int(calendar.add_working_days_np(_dt(np.asarray(days)), np.asarray(n)))
+
+
+def last_wd(days: np.ndarray | int) -> np.ndarray:
+    """The latest working day on or before ``days``."""
+    return _int(np.busday_offset(_dt(np.asarray(days)), 0, roll="backward", holidays=_HOLIDAYS))
+
+
+def wd_between(start: np.ndarray, end: np.ndarray | int) -> np.ndarray:
+    """Working days from ``start`` to ``end`` as the DfE counts them (see calendar.working_days)."""
+    return calendar.working_days_np(_dt(np.asarray(start)), _dt(np.asarray(end)))
+
+
+@dataclass(frozen=True)
+class YearPlan:
+    """One simulated year's targets for one LA (counts already scaled)."""
+
+    year: int
+    referrals: int
+    at31: int
+    s47: int
+    icpc: int
+    cpp_start: int
+    cpp_at31: int
+    nfa: float
+    nin: float
+    rereferral: float
+    icpc_bands: tuple[float, float, float, float]
+    control: bool  # apply the 31 March controls (false in the first warm-up years)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Behavioural shares and duration shapes (national; see data/reference/national_shares.csv)."""
+
+    cin_duration: tuple[np.ndarray, np.ndarray, np.ndarray]  # band lo, hi (days), probability
+    cpp_duration: tuple[np.ndarray, np.ndarray, np.ndarray]
+    assessment_wd: tuple[np.ndarray, np.ndarray, np.ndarray]
+    age_bands: tuple[np.ndarray, np.ndarray, np.ndarray]  # lo, hi in days of age; lo < 0 = unborn
+    old_s47_share: float = 0.12  # S47s on episodes that started in an earlier year (assumed)
+    episode_icpc_share: float = 0.01  # conferences recorded at episode level only (transfer-in; assumed)
+    older_rereferral: float = (
+        0.12  # referrals of children last referred more than 12 months earlier (assumed)
+    )
+
+
+class _Store:
+    """Column arrays with amortised growth (the simulation appends a year's events at a time)."""
+
+    def __init__(self, **dtypes: np.dtype | type) -> None:
+        self.n = 0
+        self._cap = 1024
+        self.cols = {k: np.zeros((self._cap,), dtype=v) for k, v in dtypes.items()}
+
+    def append(self, **values: np.ndarray) -> np.ndarray:
+        """Append rows (every column must be given or defaults to -1); returns their indices."""
+        k = len(next(iter(values.values())))
+        need = self.n + k
+        if need > self._cap:
+            while self._cap < need:
+                self._cap *= 2
+            for name, col in self.cols.items():
+                grown = np.zeros((self._cap, *col.shape[1:]), dtype=col.dtype)
+                grown[: self.n] = col[: self.n]
+                self.cols[name] = grown
+        for name, col in self.cols.items():
+            col[self.n : need] = values.get(name, -1)
+        idx = np.arange(self.n, need)
+        self.n = need
+        return idx
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.cols[name][: self.n]
+
+
+@dataclass
+class History:
+    """The finished history of one LA: plain arrays, dates as day numbers (-1 = none)."""
+
+    children: dict[str, np.ndarray]  # dob
+    episodes: dict[str, np.ndarray]  # child, ref, close, kind, icpc (episode level)
+    assessments: dict[str, np.ndarray]  # episode, start, auth
+    s47: dict[str, np.ndarray]  # episode, start, target, icpc, not_required
+    cpps: dict[str, np.ndarray]  # episode, start, end, reviews (n x MAX_REVIEWS)
+    shortfalls: dict[str, int] = field(default_factory=dict)  # control misses (expected to stay empty)
+
+
+def _sample_bands(
+    rng: np.random.Generator, bands: tuple[np.ndarray, np.ndarray, np.ndarray], n: int
+) -> np.ndarray:
+    lo, hi, p = bands
+    pick = rng.choice(len(p), size=n, p=p)
+    return rng.integers(lo[pick], hi[pick] + 1)
+
+
+def _gumbel_top(rng: np.random.Generator, log_w: np.ndarray, k: int) -> np.ndarray:
+    """Indices of a weighted sample of ``k`` without replacement (Gumbel top-k)."""
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if k >= len(log_w):
+        return np.arange(len(log_w))
+    keys = log_w + rng.gumbel(size=len(log_w))
+    return np.argpartition(-keys, k - 1)[:k]
+
+
+def _gather(values: np.ndarray, idx: np.ndarray, missing: int = -1) -> np.ndarray:
+    """``values[idx]`` with ``missing`` where idx is -1 (works on an empty ``values``)."""
+    if len(values) == 0:
+        return np.full(len(idx), missing, dtype=np.int64)
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], missing)
+
+
+_YEAR_ENDS = np.array([day(dt.date(y, 3, 31)) for y in range(2000, 2031)])
+
+
+def _recent_if_open(start: np.ndarray, auth: np.ndarray) -> np.ndarray:
+    """Authorise by 31 March an assessment that would otherwise be open then after more than 45 working
+    days (query 8670Q)."""
+    boundary = _YEAR_ENDS[np.searchsorted(_YEAR_ENDS, start)]
+    late = (auth > boundary) & (wd_between(start, boundary) > 45 - _MARGIN)
+    return np.where(late, np.maximum(last_wd(boundary), start), auth)
+
+
+def _pick(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    """``k`` distinct positions out of ``n`` (sorted)."""
+    k = min(k, n)
+    return np.sort(rng.choice(n, size=k, replace=False)) if k > 0 else np.zeros(0, dtype=np.int64)
+
+
+def _referral_dates(rng: np.random.Generator, start: int, end: int, n: int) -> np.ndarray:
+    """Referral dates: mostly working days, fewer at weekends, bank holidays, August and late December."""
+    days = np.arange(start, end + 1)
+    d = _dt(days)
+    weekday = (days + 3) % 7  # 0 = Monday (1970-01-01 was a Thursday)
+    w = np.where(weekday < 5, 1.0, 0.18)
+    w = np.where(np.isin(d, _HOLIDAYS), 0.3, w)
+    month = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    w = (
+        w
+        * np.where(month == 8, 0.85, 1.0)
+        * np.where((month == 12) & (days - _int(d.astype("datetime64[M]")) > 20), 0.6, 1.0)
+    )
+    return np.sort(rng.choice(days, size=n, p=w / w.sum()))
+
+
+class LaSimulation:
+    """Runs one LA's history (see the module docstring for the yearly steps)."""
+
+    def __init__(self, plans: list[YearPlan], params: Params, rng: np.random.Generator) -> None:
+        self.plans = plans
+        self.p = params
+        self.rng = rng
+        self.ch = _Store(dob=np.int64, last_ep=np.int64)
+        self.ep = _Store(child=np.int64, ref=np.int64, close=np.int64, kind=np.int8, act=np.int64,
+                         last_cpp=np.int64, last_asm=np.int64, icpc=np.int64)  # fmt: skip
+        self.asm = _Store(episode=np.int64, start=np.int64, auth=np.int64)
+        self.s47 = _Store(episode=np.int64, start=np.int64, target=np.int64, icpc=np.int64, res=np.int64)
+        self.cpp = _Store(episode=np.int64, start=np.int64, end=np.int64, reviews=(np.int64, (MAX_REVIEWS,)))
+        self.spill: np.ndarray = np.zeros(0, dtype=np.int64)  # S47s whose conference falls next year
+        self.k_ep = 1.0  # feedback on episode durations (keeps the 31 March corrections small)
+        self.k_cpp = 1.0
+        self.shortfalls: dict[str, int] = {}
+        self._pool = np.zeros(0, dtype=np.int64)
+
+    # ------------------------------------------------------------------ helpers
+    def _miss(self, what: str, n: int) -> None:
+        if n > 0:
+            self.shortfalls[what] = self.shortfalls.get(what, 0) + int(n)
+
+    def _min_close(self, e: np.ndarray) -> np.ndarray:
+        """Earliest closure each episode allows: its last activity, and its latest plan's end."""
+        act = self.ep["act"][e]
+        lc = self.ep["last_cpp"][e]
+        cpp_end = _gather(self.cpp["end"], lc)
+        return np.maximum(act, cpp_end)
+
+    def _assessments(self, episodes: np.ndarray, start_from: np.ndarray) -> None:
+        """One assessment per episode starting at/after ``start_from``; its authorisation becomes activity."""
+        rng = self.rng
+        lag = rng.choice(
+            np.array([0, 1, 2, 3, 4, 5]), size=len(episodes), p=[0.5, 0.25, 0.15, 0.05, 0.03, 0.02]
+        )
+        start = add_wd(start_from, lag)
+        auth = add_wd(start, _sample_bands(rng, self.p.assessment_wd, len(episodes)))
+        auth = _recent_if_open(start, auth)
+        self.ep["last_asm"][episodes] = self.asm.append(episode=episodes, start=start, auth=auth)
+        self.ep["act"][episodes] = np.maximum(self.ep["act"][episodes], auth)
+
+    def _reviews(self, start: np.ndarray) -> np.ndarray:
+        """Review conference dates: within 3 months of the plan starting, then at most every 6 months."""
+        rng = self.rng
+        n = len(start)
+        gaps = np.empty((n, MAX_REVIEWS), dtype=np.int64)
+        gaps[:, 0] = 91 - rng.integers(0, 21, size=n)
+        gaps[:, 1:] = 182 - rng.integers(0, 28, size=(n, MAX_REVIEWS - 1))
+        raw = start[:, None] + np.cumsum(gaps, axis=1)
+        return last_wd(raw.ravel()).reshape(n, MAX_REVIEWS)
+
+    def _cpp_end(self, start: np.ndarray, reviews: np.ndarray) -> np.ndarray:
+        """Planned plan ends: durations from the published ending bands, snapped to a review if one is near."""
+        dur = np.maximum(np.rint(_sample_bands(self.rng, self.p.cpp_duration, len(start)) * self.k_cpp), 14)
+        end = start + dur.astype(np.int64)
+        before = np.where(reviews <= end[:, None], reviews, -1).max(axis=1)
+        snap = (before > start) & (end - before <= 45)
+        return np.where(snap, before, end)
+
+    # ------------------------------------------------------------------ one year
+    def run(self) -> History:
+        for plan in self.plans:
+            self._year(plan)
+        ch, ep, asm, s47, cpp = self.ch, self.ep, self.asm, self.s47, self.cpp
+        return History(
+            children={"dob": ch["dob"].copy()},
+            episodes={k: ep[k].copy() for k in ("child", "ref", "close", "kind", "icpc")},
+            assessments={k: asm[k].copy() for k in ("episode", "start", "auth")},
+            s47={
+                "episode": s47["episode"].copy(),
+                "start": s47["start"].copy(),
+                "target": s47["target"].copy(),
+                "icpc": s47["icpc"].copy(),
+            },
+            cpps={k: cpp[k].copy() for k in ("episode", "start", "end", "reviews")},
+            shortfalls=dict(self.shortfalls),
+        )
+
+    def _year(self, plan: YearPlan) -> None:
+        rng, p = self.rng, self.p
+        start, end = day(dt.date(plan.year - 1, 4, 1)), day(dt.date(plan.year, 3, 31))
+        next_plan = next((q for q in self.plans if q.year == plan.year + 1), None)
+
+        # 1. referrals and their kinds -------------------------------------------------------------
+        n_ref = plan.referrals
+        ref = _referral_dates(rng, start, end, n_ref)
+        n_nfa = round(n_ref * plan.nfa)
+        n_nin = min(round(n_ref * plan.nin), n_ref - n_nfa)
+
+        # 2. Section 47s: carried-over episodes first (they must be open, without a live plan or enquiry)
+        open_old = np.flatnonzero(
+            (self.ep["kind"] == CIN) & (self.ep["ref"] < start) & (self.ep["close"] >= start + 10)
+        )
+        open_old = np.setdiff1d(open_old, self.s47["episode"][self.spill])  # a conference is already due
+        lo = np.maximum(start, self._min_close(open_old) + 1)
+        hi = np.minimum(self.ep["close"][open_old] - 1, end)
+        cand = open_old[lo <= hi]
+        lo, hi = lo[lo <= hi], hi[lo <= hi]
+        n_old = min(round(plan.s47 * p.old_s47_share), len(cand))
+        n_new = plan.s47 - n_old
+        n_cin = n_ref - n_nfa - n_nin
+        if n_new > n_cin:  # more enquiries than CIN referrals: fewer NIN, then NFA, then more old episodes
+            short = n_new - n_cin
+            t = min(short, n_nin)
+            n_nin, short = n_nin - t, short - t
+            t = min(short, n_nfa)
+            n_nfa, short = n_nfa - t, short - t
+            n_cin = n_ref - n_nfa - n_nin
+            extra = min(short, len(cand) - n_old)
+            n_old += extra
+            self._miss("section47", short - extra)
+            n_new = min(plan.s47 - n_old, n_cin)
+        kinds = np.concatenate([np.full(n_nfa, NFA), np.full(n_nin, NIN), np.full(n_cin, CIN)]).astype(
+            np.int8
+        )
+        rng.shuffle(kinds)
+        e_new = self.ep.append(child=np.full(n_ref, -1), ref=ref, close=ref, kind=kinds, act=ref,
+                               last_cpp=np.full(n_ref, -1), icpc=np.full(n_ref, -1))  # fmt: skip
+        assessed = e_new[kinds != NFA]
+        self._assessments(assessed, self.ep["ref"][assessed])
+
+        pick = _pick(rng, len(cand), n_old)
+        old_e = cand[pick]
+        old_start = rng.integers(lo[pick], hi[pick] + 1)
+        cin_new = e_new[kinds == CIN]
+        new_e = cin_new[_pick(rng, len(cin_new), n_new)]
+        lag = rng.choice(np.array([0, 1, 2, 3, 5, 8]), size=len(new_e), p=[0.42, 0.25, 0.13, 0.1, 0.06, 0.04])
+        new_start = np.minimum(add_wd(self.ep["ref"][new_e], lag), end)
+        s_ep = np.concatenate([old_e, new_e])
+        s_start = np.concatenate([old_start, new_start])
+        # A re-assessment accompanies an enquiry on a carried-over episode (rule 2991Q expects one).
+        self._assessments(old_e, old_start)
+
+        # 3. conferences ---------------------------------------------------------------------------
+        bands = np.array(plan.icpc_bands, dtype=np.float64)
+        band = rng.choice(4, size=len(s_ep), p=bands / bands.sum())
+        lag = rng.integers(np.array([1, 11, 16, 21])[band], np.array([10, 15, 20, 35])[band] + 1)
+        cand_icpc = add_wd(s_start, lag)
+        stale = (cand_icpc > end) & (wd_between(s_start, end) > 15 - _MARGIN)  # open S47 query 8675Q
+        cand_icpc = np.where(stale, np.maximum(last_wd(end), s_start), cand_icpc)
+        cand_icpc = np.where(cand_icpc < s_start, s_start, cand_icpc)
+        in_year = np.flatnonzero(cand_icpc <= end)
+        crossing = np.flatnonzero(cand_icpc > end)
+        spill_in = self.spill
+        n_epi = min(round(plan.icpc * p.episode_icpc_share), max(plan.icpc - len(spill_in), 0))
+        need = plan.icpc - len(spill_in) - n_epi
+        if need > len(in_year):
+            n_epi += need - len(in_year)
+            need = len(in_year)
+        self._miss("icpc_spill", max(-need, 0))
+        need = max(need, 0)
+        chosen = in_year[_pick(rng, len(in_year), need)]
+        rate = need / len(in_year) if len(in_year) else 0.4
+        cap = len(crossing) if next_plan is None else max(next_plan.icpc // 2, 0)
+        n_out = min(int(rng.binomial(len(crossing), min(rate, 1.0))), cap)
+        spill_out = crossing[_pick(rng, len(crossing), n_out)]
+        icpc = np.full(len(s_ep), -1, dtype=np.int64)
+        icpc[chosen] = cand_icpc[chosen]
+        icpc[spill_out] = cand_icpc[spill_out]
+        res = np.where(icpc >= 0, icpc, s_start + rng.integers(3, 26, size=len(s_ep)))
+        s_idx = self.s47.append(episode=s_ep, start=s_start, target=add_wd(s_start, 15), icpc=icpc, res=res)
+        la = self.ep["last_asm"][s_ep]  # the enquiry's assessment has started by the time it starts
+        self.asm["start"][la] = np.minimum(self.asm["start"][la], s_start)
+        self.asm["auth"][la] = _recent_if_open(self.asm["start"][la], self.asm["auth"][la])
+        np.maximum.at(self.ep.cols["act"], s_ep, res)
+        self.spill = s_idx[spill_out]
+        # An enquiry conferencing next year keeps its assessment open until then, so next year's return
+        # shows an assessment beside the enquiry (query 2991Q).
+        waiting = s_ep[spill_out]
+        la = self.ep["last_asm"][waiting]
+        recent = wd_between(self.asm["start"][la], end) <= 45 - _MARGIN  # else it would raise 8670Q
+        waiting, la = waiting[recent], la[recent]
+        auth = self.asm["auth"]
+        auth[la] = np.maximum(
+            auth[la], add_wd(cand_icpc[spill_out][recent], rng.integers(0, 4, size=len(la)))
+        )
+        self.ep["act"][waiting] = np.maximum(self.ep["act"][waiting], auth[la])
+
+        # Episode-level conferences: new CIN episodes without an enquiry (transfer-in conferences).
+        no_s47 = np.setdiff1d(cin_new, new_e)
+        no_s47 = no_s47[self.ep["ref"][no_s47] <= last_wd(end)]
+        epi = no_s47[_pick(rng, len(no_s47), n_epi)]
+        self._miss("icpc", n_epi - len(epi))
+        epi_date = np.minimum(add_wd(self.ep["ref"][epi], rng.integers(1, 16, size=len(epi))), last_wd(end))
+        self.ep["icpc"][epi] = epi_date
+        self.ep["act"][epi] = np.maximum(self.ep["act"][epi], epi_date)
+
+        # 4. plans on this year's conferences ----------------------------------------------------------
+        conf_ep = np.concatenate([self.s47["episode"][spill_in], s_ep[chosen], epi])
+        conf_date = np.concatenate([self.s47["icpc"][spill_in], icpc[chosen], epi_date])
+        take = _pick(rng, len(conf_ep), plan.cpp_start)
+        self._miss("cpp_start", plan.cpp_start - len(take))
+        c_ep, c_start = conf_ep[take], conf_date[take]
+        reviews = self._reviews(c_start)
+        c_end = self._cpp_end(c_start, reviews)
+        c_idx = self.cpp.append(episode=c_ep, start=c_start, end=c_end, reviews=reviews)
+        self.ep["last_cpp"][c_ep] = c_idx
+
+        # Planned closures of the new episodes (NFA close on the day; NIN when assessed).
+        e = e_new
+        dur = np.rint(_sample_bands(rng, p.cin_duration, len(e)) * self.k_ep).astype(np.int64)
+        after_plan = rng.choice(3, size=len(e), p=[0.3, 0.5, 0.2])
+        gap = rng.integers(np.array([0, 30, 180])[after_plan], np.array([30, 180, 365])[after_plan] + 1)
+        lc = self.ep["last_cpp"][e]
+        plan_end = np.where(lc >= 0, _gather(self.cpp["end"], lc) + gap, -1)
+        kind = self.ep["kind"][e]
+        close = np.where(kind == CIN, np.maximum(self.ep["ref"][e] + dur, plan_end), self.ep["ref"][e])
+        self.ep["close"][e] = np.maximum(close, self._min_close(e))
+        # Carried-over episodes with a new enquiry or plan stay open long enough to hold it.
+        touched = np.unique(np.concatenate([old_e, self.s47["episode"][spill_in]]))
+        lc = self.ep["last_cpp"][touched]
+        plan_end = np.where(
+            lc >= 0, _gather(self.cpp["end"], lc) + rng.integers(0, 120, size=len(touched)), -1
+        )
+        self.ep["close"][touched] = np.maximum.reduce(
+            [
+                self.ep["close"][touched],
+                self._min_close(touched) + rng.integers(0, 60, size=len(touched)),
+                plan_end,
+            ]
+        )
+
+        # 5. children ----------------------------------------------------------------------------------
+        self._attach_children(plan, start, e_new)
+        # Cases close around the 18th birthday unless something is still going on.
+        cin = e_new[self.ep["kind"][e_new] == CIN]
+        adult = self.ch["dob"][self.ep["child"][cin]] + _ADULT + rng.integers(0, 120, size=len(cin))
+        self.ep["close"][cin] = np.maximum(np.minimum(self.ep["close"][cin], adult), self._min_close(cin))
+
+        # 6. 31 March controls -------------------------------------------------------------------------
+        if plan.control:
+            self._control_cpps(plan, start, end)
+            self._control_episodes(plan, start, end)
+
+    # ------------------------------------------------------------------ children
+    def _attach_children(self, plan: YearPlan, start: int, e_new: np.ndarray) -> None:
+        rng, p = self.rng, self.p
+        ch, ep = self.ch, self.ep
+        last = ch["last_ep"]
+        keep = last >= 0
+        keep[keep] = ep["ref"][last[keep]] >= start - 3 * 365
+        self._pool = np.flatnonzero(keep)
+        ref = ep["ref"][e_new]
+        month = _dt(ref).astype("datetime64[M]").astype(np.int64)
+        for m in np.unique(month):
+            batch = e_new[month == m]
+            ms = int(_int(np.datetime64(int(m), "M").astype("datetime64[D]")))
+            me = int(ep["ref"][batch].max())
+            pool = self._pool
+            lep = ch["last_ep"][pool]
+            lc, lr = ep["close"][lep], ep["ref"][lep]
+            ok = (lc < ms) & (ch["dob"][pool] > ms - int(17.5 * 365))
+            recent = np.flatnonzero(ok & (lr >= me - 365))
+            older = np.flatnonzero(ok & (lr < ms - 365))
+            n = len(batch)
+            k1 = min(int(rng.binomial(n, plan.rereferral)), len(recent))
+            k2 = min(int(rng.binomial(n - k1, p.older_rereferral)), len(older))
+            r1 = recent[_gumbel_top(rng, -(ms - lc[recent]) / 120.0, k1)]
+            r2 = older[_pick(rng, len(older), k2)]
+            returning = pool[np.concatenate([r1, r2])]
+            slots = rng.permutation(n)
+            back, fresh = batch[slots[: len(returning)]], batch[slots[len(returning) :]]
+            ep["child"][back] = returning
+            ch["last_ep"][returning] = back
+            dob = self._new_dobs(ep["ref"][fresh])
+            kids = ch.append(dob=dob, last_ep=fresh)
+            ep["child"][fresh] = kids
+            self._pool = np.concatenate([pool, kids])
+
+    def _new_dobs(self, ref: np.ndarray) -> np.ndarray:
+        rng = self.rng
+        age = _sample_bands(rng, self.p.age_bands, len(ref))
+        return ref - age
+
+    # ------------------------------------------------------------------ 31 March controls
+    def _latest(self, e: np.ndarray) -> np.ndarray:
+        """True where the episode is its child's latest (only those can be kept open longer)."""
+        return self.ch["last_ep"][self.ep["child"][e]] == e
+
+    def _control_cpps(self, plan: YearPlan, start: int, end: int) -> None:
+        rng, cpp = self.rng, self.cpp
+        c_start, c_end = cpp["start"], cpp["end"]
+        open_ = np.flatnonzero((c_start <= end) & (c_end > end))
+        natural = len(open_)
+        if natural > plan.cpp_at31:
+            cut = open_[c_start[open_] < end]
+            k = natural - plan.cpp_at31
+            sel = cut[_gumbel_top(rng, -(c_end[cut] - end) / 60.0, k)]
+            self._miss("cpp_at31_cut", k - len(sel))
+            rev = cpp["reviews"][sel]
+            last_rev = np.where((rev <= end) & (rev > c_start[sel, None]), rev, -1).max(axis=1)
+            lo = np.maximum(c_start[sel] + 1, end - 60)
+            fallback = rng.integers(lo, end + 1)
+            c_end[sel] = np.where(last_rev > end - 120, last_rev, fallback)
+        elif natural < plan.cpp_at31:
+            ended = np.flatnonzero((c_end >= start) & (c_end <= end) & (c_start < end))
+            e = cpp["episode"][ended]
+            due = np.isin(
+                e, self.s47["episode"][self.spill]
+            )  # a new plan may start at next year's conference
+            ok = (self.ep["last_cpp"][e] == ended) & self._latest(e) & ~due
+            ended = ended[ok]
+            k = plan.cpp_at31 - natural
+            sel = ended[_gumbel_top(rng, -(end - c_end[ended]) / 60.0, k)]
+            self._miss("cpp_at31_extend", k - len(sel))
+            rev = cpp["reviews"][sel]
+            nxt = np.argmax(rev > end, axis=1) + rng.geometric(0.55, size=len(sel)) - 1
+            nxt = np.minimum(nxt, MAX_REVIEWS - 1)
+            new_end = rev[np.arange(len(sel)), nxt]
+            c_end[sel] = np.where(new_end > end, new_end, end + rng.integers(30, 180, size=len(sel)))
+            e = cpp["episode"][sel]
+            close = self.ep["close"]
+            close[e] = np.maximum(close[e], c_end[sel] + rng.integers(0, 180, size=len(sel)))
+        if natural > 0 and plan.cpp_at31 > 0:
+            self.k_cpp = float(np.clip(self.k_cpp * np.sqrt(plan.cpp_at31 / natural), 0.5, 2.0))
+
+    def _control_episodes(self, plan: YearPlan, start: int, end: int) -> None:
+        rng, ep = self.rng, self.ep
+        ref, close = ep["ref"], ep["close"]
+        open_ = np.flatnonzero((ref <= end) & (close > end))
+        natural = len(open_)
+        if natural > plan.at31:
+            floor = self._min_close(open_)
+            free = open_[floor <= end]
+            floor = floor[floor <= end]
+            k = natural - plan.at31
+            pick = _gumbel_top(rng, -(close[free] - end) / 90.0, k)
+            self._miss("at31_cut", k - len(pick))
+            sel, floor = free[pick], floor[pick]
+            target = end - rng.integers(0, 91, size=len(sel))
+            close[sel] = np.minimum(np.maximum.reduce([target, floor, ref[sel]]), end)
+        elif natural < plan.at31:
+            k = plan.at31 - natural
+            shut = np.flatnonzero((close >= start) & (close <= end) & (ep["kind"] == CIN))
+            shut = shut[self._latest(shut) & (self.ch["dob"][ep["child"][shut]] > end - _ADULT)]
+            sel = shut[_gumbel_top(rng, -(end - close[shut]) / 90.0, k)]
+            if len(sel) < k:  # convert recent "not in need" closures into continuing cases
+                nin = np.flatnonzero((close >= start) & (close <= end) & (ep["kind"] == NIN))
+                nin = nin[self._latest(nin)]
+                more = nin[_gumbel_top(rng, -(end - close[nin]) / 90.0, k - len(sel))]
+                ep["kind"][more] = CIN
+                sel = np.concatenate([sel, more])
+            self._miss("at31_extend", k - len(sel))
+            close[sel] = end + 1 + _sample_bands(rng, self.p.cin_duration, len(sel)) // 2
+        if natural > 0 and plan.at31 > 0:
+            self.k_ep = float(np.clip(self.k_ep * np.sqrt(plan.at31 / natural), 0.4, 3.0))

@@ -1,0 +1,63 @@
+"""Invariants of one simulated LA history that the census rules rely on."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from cin_assets.synth import calibration, plans
+from cin_assets.synth.simulate import CIN, NFA, LaSimulation, day
+
+
+@pytest.fixture(scope="module")
+def history():
+    year_plans = plans.year_plans("805", calibration.scaled_targets(1.0))
+    return LaSimulation(year_plans, plans.params(), np.random.default_rng(11)).run()
+
+
+def test_no_control_shortfall_in_real_years(history) -> None:
+    assert history.shortfalls == {}
+
+
+def test_episodes_of_a_child_never_overlap(history) -> None:
+    ep = history.episodes
+    order = np.lexsort((ep["ref"], ep["child"]))
+    child, ref, close = ep["child"][order], ep["ref"][order], ep["close"][order]
+    same = child[1:] == child[:-1]
+    assert (ref[1:][same] > close[:-1][same]).all()
+    assert (close >= ref).all()
+    assert (ep["close"][ep["kind"] == NFA] == ep["ref"][ep["kind"] == NFA]).all()
+
+
+def test_activity_stays_inside_its_episode(history) -> None:
+    ep, a, s, c = history.episodes, history.assessments, history.s47, history.cpps
+    assert (a["start"] >= ep["ref"][a["episode"]]).all() and (a["auth"] >= a["start"]).all()
+    assert (a["auth"] <= ep["close"][a["episode"]]).all()
+    assert (s["start"] >= ep["ref"][s["episode"]]).all()
+    conf = s["icpc"] >= 0
+    assert (s["icpc"][conf] >= s["start"][conf]).all() and (
+        s["icpc"][conf] <= ep["close"][s["episode"][conf]]
+    ).all()
+    weekday = (s["icpc"][conf] + 3) % 7
+    assert (weekday < 5).all()  # rule 8875
+    assert (c["end"] > c["start"]).all() and (c["end"] <= ep["close"][c["episode"]]).all()
+    assert (ep["kind"][c["episode"]] == CIN).all()
+    assert (c["reviews"] > c["start"][:, None]).all()
+
+
+def test_every_plan_starts_at_a_conference_of_its_episode(history) -> None:
+    ep, s, c = history.episodes, history.s47, history.cpps
+    conferences = set(zip(s["episode"][s["icpc"] >= 0], s["icpc"][s["icpc"] >= 0], strict=True))
+    conferences |= set(zip(np.flatnonzero(ep["icpc"] >= 0), ep["icpc"][ep["icpc"] >= 0], strict=True))
+    assert all((e, d) in conferences for e, d in zip(c["episode"], c["start"], strict=True))
+
+
+def test_a_child_has_at_most_one_open_plan_at_each_year_end(history) -> None:
+    c, ep = history.cpps, history.episodes
+    child = ep["child"][c["episode"]]
+    for year in range(2013, 2021):
+        end = day(dt.date(year, 3, 31))
+        open_ = (c["start"] <= end) & (c["end"] > end)
+        assert len(np.unique(child[open_])) == open_.sum()
