@@ -361,7 +361,7 @@ class _ReturnReader:
         }
         frame = pl.DataFrame({k: [v] for k, v in row.items()}).with_columns(
             pl.col("Year").cast(pl.Int32, strict=False),
-            pl.col("ReferenceDate").str.to_date("%Y-%m-%d", strict=False),
+            pl.col("ReferenceDate").cast(pl.String).str.to_date("%Y-%m-%d", strict=False),
         )
         return tables.conform("headers", frame)
 
