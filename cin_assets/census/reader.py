@@ -172,6 +172,16 @@ class _ReturnReader:
             return
         try:
             _event, root = next(iter(self._parser(events=("start",))))
+            docinfo = root.getroottree().docinfo
+            if docinfo.doctype or docinfo.internalDTD is not None:
+                # a DTD the prolog sniff did not reach (e.g. after a long comment): refused all the same
+                self.issue(
+                    "dtd_refused",
+                    "the file declares a DTD; census returns never do, and they are refused to prevent "
+                    "entity-expansion and external-entity attacks",
+                    line=root.sourceline,
+                )
+                return
             if root.tag != "Message":
                 self.issue(
                     "wrong_root",

@@ -213,7 +213,7 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
     authorised = np.flatnonzero(shown_auth >= 0)
     factors = _factors(h, a, a_rows[authorised], rates, rng)
     factors = factors.with_columns(
-        assessment=pl.col("row").map_batches(lambda r: pl.Series(a_rows[authorised][r.to_numpy()]))
+        assessment=pl.Series(a_rows[authorised][factors["row"].to_numpy()], dtype=pl.Int64)
     )
     assessments = pl.DataFrame(
         {"assessment": a_rows, "episode": h.assessments["episode"][a_rows],

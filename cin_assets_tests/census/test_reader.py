@@ -236,3 +236,17 @@ def test_two_returns_for_one_la_are_reported(tmp_path: Path) -> None:
     assert out["issues"].filter(pl.col("code") == "duplicate_return")["source_file"].to_list() == [
         "845_resubmitted.xml"
     ]
+
+
+def test_dtd_hidden_after_a_long_comment_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "2020" / "845.xml"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        '<?xml version="1.0"?>\n<!--'
+        + "x" * 10_000
+        + '-->\n<!DOCTYPE m [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+        + (HEADER + child("&xxe;") + FOOTER).split("\n", 1)[1]
+    )
+    out = read_return(path, year=2020)
+    assert out["issues"]["code"].to_list() == ["dtd_refused"]
+    assert all(out[t].is_empty() for t in tables.CHILD_TABLES)

@@ -1,0 +1,231 @@
+"""``cin-validate``: read census returns and print one row per validation failure.
+
+    cin-validate FILE_OR_DIR... [--year 2020] [--format csv|json] [--output PATH] [--workers N]
+
+Directories are searched (recursively) for ``*.xml``. Without ``--year`` each return is validated for the
+year its header gives; with it every return is validated as that reporting year (and a header for another
+year is itself an error). The exit code is 1 when there is at least one error, 0 when there are only
+queries or nothing; a count is written to stderr. A file that cannot be read never stops the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from cin_assets.census import calendar
+from cin_assets.census.reader import concat_tables, read_return, read_returns
+from cin_assets.validation.engine import REPORT_SCHEMA, SORT, validate_each_la
+from cin_assets.validation.files import as_report, reader_issues
+from cin_assets.validation.rule import LA_KEY, text
+
+COLUMNS = [
+    "reporting_year",
+    "la_code",
+    "source_file",
+    "line",
+    "LAchildID",
+    "rule",
+    "type",
+    "fields",
+    "value",
+    "message",
+]
+
+
+def find_returns(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
+    """XML files named or found under the given paths (sorted, each once), and the paths that do not exist."""
+    found: dict[Path, None] = {}
+    missing: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.update(dict.fromkeys(sorted(p for p in path.rglob("*.xml") if p.is_file())))
+        elif path.is_file():
+            found[path] = None
+        else:
+            missing.append(str(raw))
+    return list(found), missing
+
+
+def _file_rows(names: list[str], rule: str, message: str) -> pl.DataFrame:
+    frame = pl.LazyFrame({"source_file": names}, schema={"source_file": pl.String})
+    return as_report(
+        frame,
+        rule=rule,
+        type_="error",
+        category="file",
+        message=text("{}: {}", pl.col("source_file"), pl.lit(message)),
+    ).collect()
+
+
+def _subset(tables: dict[str, pl.DataFrame], keep: pl.Expr) -> dict[str, pl.DataFrame]:
+    return {name: frame.filter(keep) for name, frame in tables.items()}
+
+
+def _headerless(tables: dict[str, pl.DataFrame], files: list[Path]) -> list[Path]:
+    """Files the reader produced neither a header nor an issue for: a well-formed return without a Header."""
+    named = set(tables["headers"]["source_file"].to_list()) | set(tables["issues"]["source_file"].to_list())
+    return [f for f in files if f.name not in named]
+
+
+def _by_year(tables: dict[str, pl.DataFrame], year: int | None) -> list[pl.DataFrame]:
+    """Validate the tables as ``year``, or each return as the year its header gives."""
+    if year is not None:
+        return [validate_each_la(tables, year)]
+    parts = [_unsupported_years(tables)]
+    for y in calendar.REPORTING_YEARS:
+        part = _subset(tables, pl.col("reporting_year") == y)
+        if any(not frame.is_empty() for frame in part.values()):
+            parts.append(validate_each_la(part, y))
+    return parts
+
+
+def _duplicates(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """(reporting_year, la_code) of LAs with more than one return."""
+    return tables["headers"].group_by(list(LA_KEY)).len().filter(pl.col("len") > 1).select(LA_KEY)
+
+
+def _read(
+    files: list[Path], year: int | None, workers: int | None
+) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
+    """Read every file; if the reader fails on one, read them one by one so only that file is lost."""
+    try:
+        return read_returns(files, year=year, workers=workers), {}
+    except Exception:  # the slow path below finds the file that fails and reports it
+        pass
+    parts, unread = [], {}
+    for path in files:
+        try:
+            parts.append(read_return(path, year))
+        except Exception as exc:  # reported as a finding: one file never stops the others
+            unread[path.name] = f"{type(exc).__name__}: {str(exc)[:200]}"
+    return concat_tables(parts), unread
+
+
+def run(paths: Sequence[str | Path], year: int | None = None, workers: int | None = None) -> pl.DataFrame:
+    """The validation report for every return under ``paths`` (see module docstring).
+
+    All returns are read together and validated together (every DfE rule is within one return). An LA with
+    two returns is reported, and each of its files is then read and validated on its own, so every finding
+    names the one file it is in.
+    """
+    if year is not None and year not in calendar.REPORTING_YEARS:
+        raise ValueError(f"--year must be one of {calendar.FIRST_YEAR}-{calendar.LAST_YEAR}")
+    files, missing = find_returns(paths)
+    tables, unread = _read(files, year, workers)
+    files = [f for f in files if f.name not in unread]
+    headerless = _headerless(tables, files)
+    parts = [
+        _file_rows(missing, "not_found", "no such file or directory"),
+        *(
+            _file_rows([name], "read_failed", f"the reader failed ({why}); nothing in it was validated")
+            for name, why in unread.items()
+        ),
+        _file_rows(
+            [f.name for f in headerless], "no_header", "the return has no Header: its year and LA are unknown"
+        ),
+    ]
+    dups = _duplicates(tables)
+    if not dups.is_empty():
+        dup_issues = tables["issues"].filter(pl.col("code") == "duplicate_return")
+        parts.append(reader_issues(dup_issues.lazy()).collect())
+        dup_names = set(tables["headers"].join(dups, on=list(LA_KEY))["source_file"].to_list())
+        tables = {
+            name: frame.join(dups, on=list(LA_KEY), how="anti", nulls_equal=True)
+            for name, frame in tables.items()
+        }
+        for path in (f for f in files if f.name in dup_names):
+            single = read_return(path, year)
+            if not single["headers"].join(dups, on=list(LA_KEY), how="semi", nulls_equal=True).is_empty():
+                parts.extend(_by_year(single, year))
+    parts.extend(_by_year(tables, year))
+    report = pl.concat([p.select(list(REPORT_SCHEMA)) for p in parts], how="vertical")
+    return _name_headerless(report, headerless).sort(SORT, nulls_last=False)
+
+
+def _unsupported_years(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Returns whose header gives no usable year, or a year these rules do not cover: say so, and keep the
+    reader's own findings about them."""
+    outside = pl.col("reporting_year").is_null() | ~pl.col("reporting_year").is_in(calendar.REPORTING_YEARS)
+    headers = tables["headers"].lazy().filter(outside)
+    rows = as_report(
+        headers,
+        rule="year_unsupported",
+        type_="error",
+        category="file",
+        table="headers",
+        fields="Year",
+        message=text(
+            "{}: the header's Year ({}) is not a reporting year {}-{} that these rules cover; nothing in the "
+            "return was validated (use --year to validate it as one of those years)",
+            pl.col("source_file"),
+            pl.col("Year").cast(pl.String).fill_null("missing"),
+            pl.lit(calendar.FIRST_YEAR),
+            pl.lit(calendar.LAST_YEAR),
+        ),
+    )
+    issues = reader_issues(tables["issues"].lazy().filter(outside))
+    return pl.concat([rows, issues], how="vertical").collect()
+
+
+def _name_headerless(report: pl.DataFrame, headerless: list[Path]) -> pl.DataFrame:
+    """Give rows of a header-less return (known only by the LA its file is named for) their file name."""
+    if not headerless:
+        return report
+    names = pl.DataFrame(
+        {"la_code": [f.stem for f in headerless], "file_of_la": [f.name for f in headerless]}
+    ).unique(subset="la_code", keep="first")
+    own_rows = (pl.col("rule") == "no_header") & pl.col("source_file").is_null()
+    return (
+        report.join(names, on="la_code", how="left")
+        .filter(~(own_rows & pl.col("file_of_la").is_not_null()))
+        .with_columns(pl.coalesce("source_file", "file_of_la").alias("source_file"))
+        .drop("file_of_la")
+    )
+
+
+def _write(report: pl.DataFrame, fmt: str, out: Path | None) -> None:
+    rows = report.select(COLUMNS)
+    body = rows.write_json() if fmt == "json" else rows.write_csv()
+    body = body if body.endswith("\n") else body + "\n"
+    if out is None:
+        sys.stdout.write(body)
+    else:
+        out.write_text(body, encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="cin-validate", description="Validate children in need census returns against the DfE rules."
+    )
+    parser.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help="census XML files or folders of them")
+    parser.add_argument(
+        "--year",
+        type=int,
+        choices=calendar.REPORTING_YEARS,
+        help="reporting year to validate as (2020 = 2019-20); default: each return's header Year",
+    )
+    parser.add_argument(
+        "--format", choices=("csv", "json"), default="csv", help="output format (default csv)"
+    )
+    parser.add_argument("--output", type=Path, help="write the report here instead of standard output")
+    parser.add_argument(
+        "--workers", type=int, help="processes reading files in parallel (default: one per core)"
+    )
+    args = parser.parse_args(argv)
+    report = run(args.paths, year=args.year, workers=args.workers)
+    _write(report, args.format, args.output)
+    errors = report.filter(pl.col("type") == "error").height
+    queries = report.height - errors
+    returns = report["source_file"].drop_nulls().n_unique()
+    print(f"cin-validate: {errors} errors, {queries} queries, in {returns} files", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,91 @@
+"""Code lists and the UPN check letter, per reporting year, as the DfE census validation rules use them.
+
+Sources are the census specification notes (``cin_census_2019_20.md`` §3): the 2019-20 lists come from the
+2017-2020 schema (identical files) and a contemporary 2019-20 data map. Earlier years reuse the 2019-20 lists
+except where a change is documented; the rules that depend on a doubtful list say so in their
+``uncertainty`` field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GENDER = ("0", "1", "2", "9")
+ETHNICITY = (
+    "WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND",
+    "APKN", "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU", "NOBT",
+)  # fmt: skip
+DISABILITY = ("NONE", "MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH", "CON", "AUT", "DDA")
+REFERRAL_SOURCE = (
+    "1A", "1B", "1C", "1D", "2A", "2B", "3A", "3B", "3C", "3D", "3E", "3F",
+    "4", "5A", "5B", "5C", "6", "7", "8", "9", "10",
+)  # fmt: skip
+PRIMARY_NEED = ("N0", "N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8", "N9")
+CLOSURE_REASON = ("RC1", "RC2", "RC3", "RC4", "RC5", "RC6", "RC7", "RC8")
+ABUSE_CATEGORY = ("NEG", "PHY", "SAB", "EMO", "MUL")
+UPN_UNKNOWN = ("UN1", "UN2", "UN3", "UN4", "UN5", "UN6", "UN7")
+# 8770Q: reasons that excuse a missing UPN for a child aged 6 or over (UN1 "under 6" never does).
+UPN_UNKNOWN_OVER_6 = ("UN2", "UN3", "UN4", "UN5", "UN6", "UN7")
+FACTORS_2020 = (
+    "1A", "1B", "1C", "2A", "2B", "2C", "3A", "3B", "3C", "4A", "4B", "4C", "5A", "5B", "5C",
+    "6A", "6B", "6C", "7A", "8B", "8C", "8D", "8E", "8F", "9A", "10A", "11A", "12A", "13A",
+    "14A", "15A", "16A", "17A", "18A", "19A", "20", "21", "22A", "23A",
+)  # fmt: skip
+
+# Rule 1530: characters 2-4 of a UPN must be one of these LA or pseudo-LA codes (2021-22 published list).
+_UPN_LA_RANGES = (
+    (1, 5), (201, 213), (301, 320), (330, 336), (340, 344), (350, 359), (370, 373), (380, 384),
+    (390, 394), (420, 420), (660, 681), (701, 708), (800, 803), (805, 808), (810, 813), (815, 816),
+    (820, 823), (825, 826), (830, 831), (835, 837), (840, 841), (845, 846), (850, 852), (855, 857),
+    (860, 861), (865, 896), (908, 909), (916, 916), (919, 919), (921, 921), (925, 926), (928, 929),
+    (931, 931), (933, 933), (935, 938),
+)  # fmt: skip
+# Dorset (838) and Bournemouth, Christchurch & Poole (839) exist from April 2019 (collection 2019-20).
+_UPN_LA_FROM_2020 = ("838", "839")
+
+CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # index = weighted sum mod 23 (no I, O or S)
+
+
+@dataclass(frozen=True)
+class CodeLists:
+    """The valid codes for one reporting year."""
+
+    gender: tuple[str, ...]
+    ethnicity: tuple[str, ...]
+    disability: tuple[str, ...]
+    referral_source: tuple[str, ...]
+    primary_need: tuple[str, ...]
+    closure_reason: tuple[str, ...]
+    abuse_category: tuple[str, ...]
+    factors: tuple[str, ...]
+    upn_unknown: tuple[str, ...]
+    upn_la: tuple[str, ...]
+
+
+def code_lists(year: int) -> CodeLists:
+    """Code lists for reporting ``year`` (2013..2020 share the 2019-20 lists apart from the UPN LA codes)."""
+    upn_la = tuple(f"{n:03d}" for lo, hi in _UPN_LA_RANGES for n in range(lo, hi + 1))
+    if year >= 2020:
+        upn_la = tuple(sorted((*upn_la, *_UPN_LA_FROM_2020)))
+    return CodeLists(
+        gender=GENDER,
+        ethnicity=ETHNICITY,
+        disability=DISABILITY,
+        referral_source=REFERRAL_SOURCE,
+        primary_need=PRIMARY_NEED,
+        closure_reason=CLOSURE_REASON,
+        abuse_category=ABUSE_CATEGORY,
+        factors=FACTORS_2020,
+        upn_unknown=UPN_UNKNOWN,
+        upn_la=upn_la,
+    )
+
+
+def check_letter(upn_tail: str) -> str:
+    """The check letter for UPN characters 2-13 (scalar twin of the vectorised rule, used by tests/tools).
+
+    Characters 2-12 are digits; character 13 is a digit or, for a temporary UPN, a letter that counts as its
+    position in :data:`CHECK_LETTERS`. Weights run 2..13.
+    """
+    values = [int(ch) if ch.isdigit() else CHECK_LETTERS.index(ch) for ch in upn_tail]
+    return CHECK_LETTERS[sum(v * w for v, w in zip(values, range(2, 14), strict=True)) % 23]

@@ -1,0 +1,288 @@
+"""File-level and value-level checks that sit outside the DfE rule list, in the report's shape.
+
+They turn the reader's ``issues`` (unreadable or hostile files, unparseable values, unknown elements, header
+contradictions, duplicate returns) and facts from the ``headers`` table (wrong collection, another year, an
+LA code not valid for the year, an empty return) into report rows, plus the schema-level checks no DfE rule
+covers: codes outside the code list and required values that are missing. Every check names the file;
+nothing here can stop the other LAs being validated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+
+from cin_assets import reference
+from cin_assets.validation.rule import CHILD_KEY, LA_KEY, Context, text
+
+# Required elements whose absence no DfE rule reports (the others have a "missing or invalid" rule).
+REQUIRED = {
+    "assessments": ("AssessmentActualStartDate",),
+    "section47": ("S47ActualStartDate", "ICPCnotRequired"),
+}
+DATE_COLUMNS = {
+    "children": ("PersonBirthDate", "ExpectedPersonBirthDate", "PersonDeathDate"),
+    "episodes": ("CINreferralDate", "CINclosureDate", "DateOfInitialCPC"),
+    "assessments": (
+        "AssessmentActualStartDate",
+        "AssessmentInternalReviewDate",
+        "AssessmentAuthorisationDate",
+    ),
+    "section47": ("S47ActualStartDate", "InitialCPCtarget", "DateOfInitialCPC"),
+    "cpps": ("CPPstartDate", "CPPendDate"),
+    "cpp_reviews": ("CPPreviewDate",),
+}
+EARLIEST_PLAUSIBLE = dt.date(1900, 1, 1)
+# Reader findings after which nothing of the file is loaded: its header facts are not checked again.
+FATAL = ("unreadable", "empty_file", "file_too_large", "dtd_refused", "wrong_root", "xml_syntax", "no_root")
+
+
+def as_report(
+    frame: pl.LazyFrame,
+    *,
+    rule: str | pl.Expr,
+    type_: str | pl.Expr,
+    category: str,
+    message: pl.Expr,
+    table: str | None = None,
+    fields: str | pl.Expr | None = None,
+    value: pl.Expr | None = None,
+) -> pl.LazyFrame:
+    names = frame.collect_schema().names()
+
+    def col(name: str, dtype: pl.DataType) -> pl.Expr:
+        return pl.col(name).cast(dtype) if name in names else pl.lit(None, dtype).alias(name)
+
+    def lit(v: str | pl.Expr | None) -> pl.Expr:
+        return v if isinstance(v, pl.Expr) else pl.lit(v, pl.String)
+
+    return frame.select(
+        col("reporting_year", pl.Int32),
+        col("la_code", pl.String),
+        col("source_file", pl.String),
+        col("LAchildID", pl.String),
+        lit(rule).alias("rule"),
+        lit(type_).alias("type"),
+        pl.lit(category).alias("category"),
+        lit(table).alias("table"),
+        lit(fields).alias("fields"),
+        col("line", pl.Int32),
+        col("column", pl.Int32),
+        lit(value).alias("value"),
+        message.alias("message"),
+    )
+
+
+def reader_issues(issues: pl.LazyFrame) -> pl.LazyFrame:
+    """The reader's own findings: file faults are category ``file``, values it could not parse ``value``."""
+    return as_report(
+        issues,
+        rule=pl.col("code"),
+        type_=pl.when(pl.col("severity") == "error").then(pl.lit("error")).otherwise(pl.lit("query")),
+        category="file",
+        fields=pl.col("element"),
+        message=pl.col("message"),
+    ).with_columns(
+        category=pl.when(pl.col("rule").is_in(["bad_value", "unknown_element"]))
+        .then(pl.lit("value"))
+        .otherwise(pl.lit("file"))
+    )
+
+
+def _already(ctx: Context, code: str) -> pl.LazyFrame:
+    return ctx.lazy("issues").filter(pl.col("code") == code).select("source_file").unique()
+
+
+def header_checks(ctx: Context, ref: Path | None = None) -> list[pl.LazyFrame]:
+    """What the headers say against the year being validated and the LAs that exist in it."""
+    year = ctx.census.year
+    unloaded = ctx.lazy("issues").filter(pl.col("code").is_in(FATAL)).select("source_file").unique()
+    headers = ctx.lazy("headers").join(unloaded, on="source_file", how="anti", nulls_equal=True)
+    valid_las = reference.local_authorities(year, ref).lazy().select(pl.col("old_la_code").alias("la_code"))
+    file = pl.col("source_file").fill_null("?")
+    checks = [
+        as_report(
+            headers.filter(pl.col("Collection").fill_null("") != "CIN"),
+            rule="header_collection",
+            type_="error",
+            category="file",
+            table="headers",
+            fields="Collection",
+            value=text("Collection={}", pl.col("Collection")),
+            message=text(
+                "{}: the header's Collection is not 'CIN': not a children in need census return", file
+            ),
+        ),
+        as_report(
+            headers.filter(pl.col("SourceLevel").fill_null("") != "L"),
+            rule="header_source_level",
+            type_="query",
+            category="file",
+            table="headers",
+            fields="SourceLevel",
+            value=text("SourceLevel={}", pl.col("SourceLevel")),
+            message=text("{}: the header's SourceLevel should be 'L' (a local authority return)", file),
+        ),
+        as_report(
+            headers.filter(pl.col("Year").is_null() | (pl.col("Year") != year)).join(
+                _already(ctx, "header_year"), on="source_file", how="anti", nulls_equal=True
+            ),
+            rule="header_year",
+            type_="error",
+            category="file",
+            table="headers",
+            fields="Year",
+            value=text("Year={}", pl.col("Year")),
+            message=text(
+                "{}: the header says Year {} but the return is being validated as reporting year {}",
+                file,
+                pl.col("Year").cast(pl.String).fill_null("(missing)"),
+                pl.lit(year),
+            ),
+        ),
+        as_report(
+            headers.join(valid_las, on="la_code", how="anti", nulls_equal=True),
+            rule="la_unknown",
+            type_="error",
+            category="file",
+            table="headers",
+            fields="LEA",
+            value=text("LEA={}", pl.col("LEA")),
+            message=text(
+                "{}: LA code {} is not a local authority that made a return in reporting year {}",
+                file,
+                pl.col("la_code").fill_null("(missing)"),
+                pl.lit(year),
+            ),
+        ),
+        as_report(
+            headers.filter(pl.int_range(pl.len()).over(list(LA_KEY)) > 0).join(
+                _already(ctx, "duplicate_return"), on="source_file", how="anti", nulls_equal=True
+            ),
+            rule="duplicate_return",
+            type_="error",
+            category="file",
+            table="headers",
+            fields="LEA",
+            message=text(
+                "{}: a second return for LA {} in {}; only one return per LA and year is allowed",
+                file,
+                pl.col("la_code"),
+                pl.col("reporting_year"),
+            ),
+        ),
+        as_report(
+            headers.filter(pl.col("children").fill_null(0) == 0),
+            rule="no_children",
+            type_="error",
+            category="file",
+            table="headers",
+            fields="Children",
+            message=text("{}: the return holds no Child records", file),
+        ),
+        as_report(
+            ctx.lazy("children")
+            .select(LA_KEY)
+            .unique()
+            .join(headers.select(LA_KEY), on=list(LA_KEY), how="anti", nulls_equal=True),
+            rule="no_header",
+            type_="error",
+            category="file",
+            table="headers",
+            fields="Header",
+            message=text(
+                "the return for LA {} has children but no Header: its year and LA cannot be confirmed",
+                pl.col("la_code").fill_null("(unknown)"),
+            ),
+        ),
+    ]
+    return checks
+
+
+def value_checks(ctx: Context) -> list[pl.LazyFrame]:
+    """Codes outside the year's code list and required values missing, where no DfE rule reports them."""
+    codes = ctx.census.codes
+    bad_value = (
+        ctx.lazy("issues")
+        .filter(pl.col("code") == "bad_value")
+        .select(*CHILD_KEY, "line", pl.col("element").alias("field"))
+    )
+    checks = [
+        _code_list(ctx, "children", "UPNunknown", list(codes.upn_unknown)),
+        _code_list(ctx, "assessment_factors", "AssessmentFactors", [*codes.factors, "8A"]),
+    ]
+    for table, fields in REQUIRED.items():
+        for field in fields:
+            missing = (
+                ctx.lazy(table)
+                .filter(pl.col(field).is_null())
+                .with_columns(pl.lit(field).alias("field"))
+                .join(bad_value, on=[*CHILD_KEY, "line", "field"], how="anti", nulls_equal=True)
+            )
+            checks.append(
+                as_report(
+                    missing,
+                    rule="required",
+                    type_="error",
+                    category="value",
+                    table=table,
+                    fields=field,
+                    message=text(
+                        "child {} (line {}): required element {} is missing",
+                        pl.col("LAchildID").fill_null("?"),
+                        pl.col("line").fill_null("?"),
+                        pl.lit(field),
+                    ),
+                )
+            )
+    latest = dt.date(ctx.census.year + 1, 12, 31)
+    for table, fields in DATE_COLUMNS.items():
+        for field in fields:
+            date = pl.col(field)
+            checks.append(
+                as_report(
+                    ctx.lazy(table).filter((date < EARLIEST_PLAUSIBLE) | (date > latest)),
+                    rule="implausible_date",
+                    type_="query",
+                    category="value",
+                    table=table,
+                    fields=field,
+                    value=text("{}={}", pl.lit(field), date),
+                    message=text(
+                        "child {} (line {}): {} {} is outside 1900 to {}: please check",
+                        pl.col("LAchildID").fill_null("?"),
+                        pl.col("line").fill_null("?"),
+                        pl.lit(field),
+                        date,
+                        pl.lit(latest.year),
+                    ),
+                )
+            )
+    return checks
+
+
+def _code_list(ctx: Context, table: str, field: str, valid: list[str]) -> pl.LazyFrame:
+    return as_report(
+        ctx.lazy(table).filter(pl.col(field).is_not_null() & ~pl.col(field).is_in(valid)),
+        rule="code_list",
+        type_="error",
+        category="value",
+        table=table,
+        fields=field,
+        value=text("{}={}", pl.lit(field), pl.col(field)),
+        message=text(
+            "child {} (line {}): {} '{}' is not a valid code for {}",
+            pl.col("LAchildID").fill_null("?"),
+            pl.col("line").fill_null("?"),
+            pl.lit(field),
+            pl.col(field).str.slice(0, 40),
+            pl.lit(f"{ctx.census.year - 1}-{ctx.census.year % 100:02d}"),
+        ),
+    )
+
+
+def file_checks(ctx: Context, ref: Path | None = None) -> list[pl.LazyFrame]:
+    """Every non-DfE check, as lazy report fragments (``ref``: the reference folder with the LAs per year)."""
+    return [reader_issues(ctx.lazy("issues")), *header_checks(ctx, ref), *value_checks(ctx)]

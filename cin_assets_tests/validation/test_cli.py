@@ -1,0 +1,165 @@
+"""``cin-validate`` end to end: one fault per rule in its own return, hostile files, the public samples."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from cin_assets import reference
+from cin_assets.census import reader
+from cin_assets.validation import cli
+from cin_assets_tests.validation.clean_return import CLEAN_XML, FAULTS, VALUE_FAULTS, faulty_xml
+
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
+LAS_2020 = reference.local_authorities(2020)["old_la_code"].to_list()
+
+
+def _rules_by_file(report: pl.DataFrame) -> dict[str, set[str]]:
+    return {
+        name: set(group["rule"]) for (name,), group in report.group_by("source_file", maintain_order=True)
+    }
+
+
+def _run_json(tmp_path: Path, *args: str) -> tuple[int, pl.DataFrame]:
+    out = tmp_path / "report.json"
+    code = cli.main([*args, "--format", "json", "--output", str(out), "--workers", "1"])
+    rows = json.loads(out.read_text())
+    return code, pl.DataFrame(
+        rows, schema={c: pl.String for c in cli.COLUMNS} | {"reporting_year": pl.Int64, "line": pl.Int64}
+    )
+
+
+def test_one_fault_per_return_reports_exactly_those_rules(tmp_path: Path) -> None:
+    folder = tmp_path / "census" / "2020"
+    folder.mkdir(parents=True)
+    faults = FAULTS + VALUE_FAULTS
+    las = [la for la in LAS_2020 if la != "845"]
+    assert len(las) > len(faults)
+    expected = {}
+    for fault, la in zip(faults, las, strict=False):
+        (folder / f"{la}.xml").write_bytes(faulty_xml(fault, lea=la))
+        expected[f"{la}.xml"] = set(fault.expected)
+    (folder / "845.xml").write_text(CLEAN_XML)
+    code, report = _run_json(tmp_path, str(tmp_path / "census"))
+    assert code == 1
+    assert _rules_by_file(report) == expected  # the clean return has no rows at all
+    assert (
+        report["la_code"].to_list() == report["source_file"].str.replace(".xml", "", literal=True).to_list()
+    )
+
+
+def _write_hostile(folder: Path) -> dict[str, set[str]]:
+    """Hostile and broken returns, each named for a 2020 LA, and the findings each must give."""
+    clean = CLEAN_XML
+    billion_laughs = "".join(f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+    files = {
+        "201.xml": (clean.replace("<LEA>845", "<LEA>201")[:1500], {"xml_syntax"}),
+        "202.xml": (
+            f'<?xml version="1.0"?>\n<!DOCTYPE Message [<!ENTITY l0 "lol">{billion_laughs}]>\n<Message>&l9;</Message>',
+            {"dtd_refused"},
+        ),
+        "203.xml": (
+            '<?xml version="1.0"?>\n<!DOCTYPE Message [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<Message>&x;</Message>',
+            {"dtd_refused"},
+        ),
+        "204.xml": ('<?xml version="1.0"?>\n<Returns><Message/></Returns>', {"wrong_root"}),
+        "205.xml": ("", {"empty_file"}),
+        "206.xml": (clean.replace("<Year>2020</Year>", "<Year>2019</Year>").replace("<LEA>845", "<LEA>206"),
+                    {"header_year", "100"}),
+        "207.xml": (clean.replace("<LEA>845", "<LEA>208"), {"header_lea"}),
+        "940.xml": (clean.replace("<LEA>845", "<LEA>940"), {"la_unknown"}),
+        "209.xml": (clean.replace("<LEA>845", "<LEA>209"), set()),
+        "209_resubmitted.xml": (clean.replace("<LEA>845", "<LEA>209"), {"duplicate_return"}),
+        "210.xml": (clean.replace("<LEA>845", "<LEA>210")[: clean.index("<Children>")] + "<Children/></Message>",
+                    {"no_children"}),
+        "211.xml": (clean[: clean.index("<Header>")] + clean[clean.index("<Children>"):], {"no_header"}),
+        "212.xml": (clean.replace("<LEA>845", "<LEA>212").replace("<Ethnicity>AOTH</Ethnicity>",
+                                                                   "<Ethnicity>AOTH</Ethnicity><Religion>X</Religion>"),
+                    {"unknown_element"}),
+        "213.xml": (clean.replace("<LEA>845", "<LEA>213").replace("2019-05-17</InitialCPCtarget>", "2019-02-30</InitialCPCtarget>"),
+                    {"bad_value"}),
+    }  # fmt: skip
+    for name, (text, _) in files.items():
+        (folder / name).write_text(text)
+    return {name: codes for name, (_, codes) in files.items()}
+
+
+def test_hostile_and_broken_returns_are_reported_not_fatal(tmp_path: Path) -> None:
+    folder = tmp_path / "2020"
+    folder.mkdir()
+    expected = _write_hostile(folder)
+    report = cli.run([folder], year=2020, workers=1)
+    got = _rules_by_file(report)
+    assert {name: got.get(name, set()) for name in expected} == expected
+    syntax = report.filter(pl.col("rule") == "xml_syntax").row(0, named=True)
+    assert syntax["line"] is not None and syntax["column"] is not None and "201.xml" in syntax["message"]
+    # every finding names its file; file-level messages also say it in words
+    assert report["source_file"].null_count() == 0
+    file_level = report.filter(pl.col("category") == "file")
+    assert all(name in msg for name, msg in file_level.select("source_file", "message").iter_rows())
+
+
+def test_too_large_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "MAX_FILE_BYTES", 1000)
+    (tmp_path / "845.xml").write_text(CLEAN_XML)
+    report = cli.run([tmp_path / "845.xml"], year=2020, workers=1)
+    assert report["rule"].to_list() == ["file_too_large"]
+
+
+def test_year_from_header_and_years_without_rules(tmp_path: Path) -> None:
+    (tmp_path / "845.xml").write_text(CLEAN_XML)
+    shutil.copy(SAMPLES / "cin-2021.xml", tmp_path / "201.xml")
+    missing = tmp_path / "missing.xml"
+    report = cli.run([tmp_path, missing], workers=1)
+    assert _rules_by_file(report) == {"201.xml": {"year_unsupported"}, str(missing): {"not_found"}}
+
+
+def test_samples_validated_as_2019_20(tmp_path: Path) -> None:
+    """Hand-checked: the sample returns validated as 2019-20 (see the final report for the reasoning)."""
+    report = cli.run([SAMPLES], year=2020, workers=1)
+    counts = {(f, r): n for f, r, n in report.group_by("source_file", "rule").len().iter_rows()}
+    fake = {r: n for (f, r), n in counts.items() if f == "fake_CIN_data.xml"}
+    assert fake == {
+        "header_year": 1, "la_unknown": 1, "100": 1, "2886Q": 1, "1510": 320, "1530": 272, "2990": 28,
+        "8520": 42, "8545Q": 19, "8555Q": 30, "8569Q": 224, "8585Q": 35, "8600": 146, "8620": 223,
+        "8790": 3, "8794": 5, "8825Q": 30, "8831": 350, "implausible_date": 162,
+    }  # fmt: skip
+    one_child = {r for (f, r) in counts if f == "CIN_Census_2021.xml"}
+    assert one_child == {
+        "header_year", "2887Q", "1103", "1104", "1105", "1510", "1530", "1560Q", "2889", "8525Q", "8530Q",
+        "8545Q", "8565", "8620", "8696", "8715", "8930", "implausible_date",
+    }  # fmt: skip
+    # the three copies of the example child share LA 201: a duplicate return each, validated file by file
+    assert counts[("cin-2021.xml", "duplicate_return")] == counts[("cin-2022.xml", "duplicate_return")] == 1
+    assert {r for (f, r) in counts if f == "cin-2021.xml"} - one_child == {"duplicate_return"}
+
+
+def test_console_script_exit_codes_and_formats(tmp_path: Path) -> None:
+    clean, queries = tmp_path / "clean", tmp_path / "queries"
+    clean.mkdir()
+    queries.mkdir()
+    (clean / "845.xml").write_text(CLEAN_XML)
+    death_outside = next(f for f in FAULTS if f.rule == "8545Q")
+    (queries / "845.xml").write_bytes(faulty_xml(death_outside))
+    script = Path(sys.executable).with_name("cin-validate")
+    ok = subprocess.run([script, str(clean)], capture_output=True, text=True, check=False)
+    assert ok.returncode == 0 and ok.stdout.strip() == ",".join(cli.COLUMNS)
+    assert "0 errors, 0 queries" in ok.stderr
+    q = subprocess.run(
+        [script, str(queries), "--format", "json", "--year", "2020"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert q.returncode == 0
+    assert [r["rule"] for r in json.loads(q.stdout)] == ["8545Q"]
+    bad = subprocess.run(
+        [script, str(SAMPLES / "fake_CIN_data.xml")], capture_output=True, text=True, check=False
+    )
+    assert bad.returncode == 1 and "year_unsupported" in bad.stdout
