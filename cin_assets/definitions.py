@@ -5,6 +5,9 @@ import warnings
 import dagster as dg
 
 from cin_assets.defs import census
+from cin_assets.defs import measures as measure_defs
+from cin_assets.defs import publish as publish_defs
+from cin_assets.defs import validation as validation_defs
 from cin_assets.defs.partitions import reporting_year_partitions
 from cin_assets.defs.resources import default_resources
 
@@ -14,6 +17,9 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 _domains = dg.Definitions.merge(
     census.defs,
+    measure_defs.defs,
+    publish_defs.defs,
+    validation_defs.defs,
 )
 
 _year_keys = [

@@ -1,6 +1,5 @@
 """Resources: where the data lives, and the parquet IO manager for child-level and per-year tables."""
 
-
 import os
 import tempfile
 from pathlib import Path
@@ -71,10 +70,14 @@ class ParquetIOManager(dg.ConfigurableIOManager):
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         if not isinstance(obj, pl.DataFrame):
-            raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}, not a polars DataFrame")
+            raise TypeError(
+                f"{context.asset_key.to_user_string()} returned {type(obj).__name__}, not a polars DataFrame"
+            )
         partition = context.asset_partition_key if context.has_asset_partitions else None
         write_parquet_atomic(obj, self._path(context.asset_key, partition))
-        context.add_output_metadata({"dagster/row_count": obj.height, "dagster/column_schema": column_schema(obj)})
+        context.add_output_metadata(
+            {"dagster/row_count": obj.height, "dagster/column_schema": column_schema(obj)}
+        )
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame | dict[str, pl.DataFrame]:
         key = context.asset_key
@@ -89,7 +92,10 @@ class ParquetIOManager(dg.ConfigurableIOManager):
             if path.exists():
                 frames[partition] = pl.read_parquet(path)
             else:
-                context.log.warning(f"{key.to_user_string()} has no materialised partition {partition}; skipped")
+                run_year = context.partition_key if context.has_partition_key else "release"
+                context.log.warning(
+                    f"[{run_year}] {key.to_user_string()} has no materialised partition {partition}; skipped"
+                )
         return frames
 
 

@@ -20,6 +20,11 @@ Geography sums are implied by ``geography == "la"``: England is the sum of the 9
 (E12000007) is Inner London (E13000001) plus Outer London (E13000002), and each region (or Inner/Outer
 London) is the sum of the LAs whose ``region_code`` it is. They hold for every count indicator on
 unrounded values.
+
+How each value is measured is part of the same description: a count indicator's :class:`Count` rule (a
+filter over a unit table of the measures stage, ``cin_assets.measures.units``), a days statistic's
+:class:`Statistic` rule, a data set's :class:`Row` predicates for its filter rows, and a national summary's
+:class:`Republished` rows (England figures of other data sets, shown as one row per statistic).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import polars as pl
 
 Unit = Literal["count", "percent", "rate", "days", "population"]
 Geography = Literal["national", "la"]
+Evidence = Literal["2020 release", "later release", "inferred"]
 
 NATIONAL_COLUMNS: tuple[str, ...] = (
     "time_period",
@@ -54,6 +60,31 @@ _EES_UNITS: dict[str, str] = {"count": "", "percent": "%", "rate": "", "days": "
 
 
 @dataclass(frozen=True)
+class Count:
+    """How a count indicator is measured: the rows of unit table ``table`` where ``where`` holds, or with
+    ``children=True`` the distinct children among them.
+
+    ``available`` (optional) marks the unit rows whose LA can report the statistic (e.g. re-referrals need
+    the LA's previous census); a geography none of whose rows is available gets null (not available)."""
+
+    table: str
+    where: pl.Expr = field(compare=False)
+    children: bool = False
+    available: pl.Expr | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """How a days statistic is measured: the ``quantile`` (linear interpolation) of ``value`` over the rows
+    of unit table ``table`` where ``where`` holds, computed per geography from the unit rows."""
+
+    table: str
+    where: pl.Expr = field(compare=False)
+    value: pl.Expr = field(compare=False)
+    quantile: float
+
+
+@dataclass(frozen=True)
 class Indicator:
     """One published measure column.
 
@@ -68,6 +99,9 @@ class Indicator:
     ``measure`` links cells across files: two count cells with the same measure, year, geography and
     filter values (a filter at its ``total`` value counts as no filter) are one statistic and must be
     published identically. It defaults to the column name.
+
+    ``rule`` says how a count or days statistic is measured (percentages and rates follow from
+    ``numerator``/``denominator``); ``grouping`` is the EES ``indicator_grouping`` sub-heading.
     """
 
     name: str
@@ -80,6 +114,8 @@ class Indicator:
     measure: str | None = None
     first_year: int | None = None
     applies: pl.Expr | None = field(default=None, compare=False)
+    rule: Count | Statistic | None = field(default=None, compare=False)
+    grouping: str = ""
 
     @property
     def decimal_places(self) -> int:
@@ -130,8 +166,39 @@ class RowSum:
 
 
 @dataclass(frozen=True)
+class Row:
+    """One published row of a data set with filters: its filter values (filter column -> item) and the
+    predicate selecting the unit rows it counts."""
+
+    values: Mapping[str, str]
+    where: pl.Expr = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Republished:
+    """One row of a national summary: its filter values, and the England count it republishes (data set
+    ``source``, count column ``column``). Its percentage, if any, is of ``percent_of`` in the same source.
+    The row's count cell is the same statistic as the source cell (same measure)."""
+
+    values: Mapping[str, str]
+    source: str
+    column: str
+    percent_of: str | None = None
+
+
+@dataclass(frozen=True)
 class DataSet:
-    """One published data set (one EES data file plus its metadata file)."""
+    """One published data set (one EES data file plus its metadata file).
+
+    ``rows``: for a data set with filters, each published row's filter values and the unit rows it covers
+    (without rows there is one row per geography). ``summary``: for a national summary (A1, A2, H), its
+    rows, each republishing another data set's England count. ``time_period`` of reporting year ``Y`` is
+    ``Y + period_offset`` (the ONS population file is labelled by the mid-year of the estimate, ``Y - 1``).
+    ``columns_evidence`` says where the column list comes from: the 2020 file itself, a later release of
+    the same table, or inferred (explained in ``provenance``). ``legacy_names``: columns kept exactly as DfE
+    published them although today's EES screener rejects the name (e.g. an ethnic group in an indicator
+    name); checks should report these as warnings, not failures.
+    """
 
     code: str
     stem: str
@@ -147,6 +214,12 @@ class DataSet:
     row_sums: tuple[RowSum, ...] = ()
     footnotes: tuple[str, ...] = ()
     provenance: str = ""
+    rows: tuple[Row, ...] = ()
+    summary: tuple[Republished, ...] = ()
+    time_identifier: str = "Reporting year"
+    period_offset: int = 0
+    columns_evidence: Evidence = "inferred"
+    legacy_names: tuple[str, ...] = ()
 
     @property
     def geography_columns(self) -> tuple[str, ...]:

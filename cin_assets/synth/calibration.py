@@ -98,6 +98,104 @@ def _impute(wide: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
+def _published_totals(ref: Path | None) -> dict[tuple[str, int, str], int]:
+    """{(indicator, year, region code or "E92000001"): published rounded total} for the six counts."""
+    pub = reference.published_indicators(ref).filter(
+        pl.col("geographic_level").is_in(["National", "Regional"]) & pl.col("indicator").is_in(COUNTS)
+    )
+    return {
+        (ind, int(year), code or reference.ENGLAND[0]): int(value)
+        for ind, year, code, value in pub.select(
+            "indicator", "time_period", "region_code", "value"
+        ).iter_rows()
+        if value.isdigit()
+    }
+
+
+def _in_rounding(total: int, published: int) -> bool:
+    """True when ``total`` rounds (nearest 10, halves up) to ``published``."""
+    return published - 5 <= total <= published + 4
+
+
+def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
+    """Choose suppressed (``c``) LA values within 1..5 so that regional and England sums round to the
+    published totals, where some choice does (e.g. City of London's CPP_At31 in 2020 must be 5 for England
+    to round to the published 51,510). A small search over a few cells, not per child."""
+    totals = _published_totals(ref)
+    regions = dict(
+        pl.concat(
+            [reference.local_authorities(y, ref).with_columns(year=pl.lit(y)) for y in range(2013, 2021)]
+        )
+        .select(pl.concat_str("old_la_code", pl.col("year").cast(pl.String), separator="@"), "region_code")
+        .iter_rows()
+    )
+    out = wide
+    # keep the orderings the census rules need: ICPCs >= CPP starts (2883), CIN at 31 March >= CPPs open
+    floor_of = {"ICPC": "CPP_start"}
+    ceiling_of = {"CPP_start": "ICPC", "CPP_At31": "At31_episodes"}
+    for name in COUNTS:
+        values = out[name].to_list()
+        low = out[floor_of[name]].clip(1, 5).to_list() if name in floor_of else [1] * out.height
+        high = out[ceiling_of[name]].clip(1, 5).to_list() if name in ceiling_of else [5] * out.height
+        flags = out[f"{name}_c"].fill_null(False).to_list()
+        keys = [
+            f"{la}@{y}" for la, y in zip(out["old_la_code"].to_list(), out["year"].to_list(), strict=True)
+        ]
+        years = out["year"].to_list()
+        for year in range(2013, 2021):
+            rows = [i for i, y in enumerate(years) if y == year]
+            groups: dict[str, list[int]] = {}
+            for i in rows:
+                groups.setdefault(regions[keys[i]], []).append(i)
+            # regions (incl. Inner/Outer London) first, then England keeping each region in its range
+            region_ok: dict[str, tuple[int, int]] = {}
+            for region, members in groups.items():
+                target = totals.get((name, year, region))
+                if target is not None:
+                    _nudge(values, flags, (low, high), members, target, None)
+                    region_ok[region] = (target - 5, target + 4)
+            target = totals.get((name, year, reference.ENGLAND[0]))
+            if target is not None:
+                bounds = {i: region_ok.get(regions[keys[i]]) for i in rows}
+                _nudge(values, flags, (low, high), rows, target, (groups, regions, keys, bounds))
+        out = out.with_columns(pl.Series(name, values, dtype=pl.Int64))
+    return out
+
+
+def _nudge(
+    values: list,
+    flags: list,
+    limits: tuple[list, list],
+    members: list[int],
+    target: int,
+    region_limits: tuple | None,
+) -> None:
+    """Move suppressed cells of ``members`` one step at a time (within their limits, inside 1..5) until
+    their sum rounds to ``target``; with ``region_limits``, never push a cell's region out of its own
+    rounding range."""
+    low, high = limits
+    total = sum(values[i] for i in members)
+    while not _in_rounding(total, target):
+        step = 1 if total < target - 5 else -1
+        moved = False
+        for i in members:
+            if not flags[i] or not low[i] <= values[i] + step <= high[i]:
+                continue
+            if region_limits is not None:
+                groups, regions, keys, bounds = region_limits
+                limit = bounds[i]
+                if limit is not None:
+                    region_total = sum(values[j] for j in groups[regions[keys[i]]]) + step
+                    if not limit[0] <= region_total <= limit[1]:
+                        continue
+            values[i] += step
+            total += step
+            moved = True
+            break
+        if not moved:
+            return
+
+
 @cache
 def published_targets(ref: Path | None = None) -> pl.DataFrame:
     """Unscaled calibration targets per LA and reporting year 2013-2020 (LAs valid that year).
@@ -105,7 +203,7 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
     Columns: la_code, year, the six COUNTS (Int64, never null), ``<count>_imputed`` flags, ``ICPC_adjusted``,
     shares nfa/nin/rereferral/cpp_subsequent (Float64) and icpc_bands (list of 4 probabilities).
     """
-    wide = _impute(_wide(ref))
+    wide = _match_published_totals(_impute(_wide(ref)), ref)
     wide = wide.with_columns(
         (pl.col("ICPC") < pl.col("CPP_start")).alias("ICPC_adjusted"),
         pl.max_horizontal("ICPC", "CPP_start").alias("ICPC"),

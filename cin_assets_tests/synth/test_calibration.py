@@ -56,3 +56,15 @@ def test_national_shares_sum_to_one_and_have_sources() -> None:
         .agg(pl.col("share").sum())
     )
     assert ((sums["share"] - 1).abs() < 1e-3).all()
+
+
+def test_suppressed_cells_are_chosen_so_england_2020_rounds_to_the_published_totals() -> None:
+    published = {"Referrals": 642_980, "At31_episodes": 389_260, "Section47": 201_000, "ICPC": 77_470,
+                 "CPP_start": 66_380, "CPP_At31": 51_510}  # fmt: skip
+    totals = calibration.published_targets().filter(pl.col("year") == 2020).select(calibration.COUNTS).sum()
+    for name, value in published.items():
+        total = totals[name].item()
+        assert value - 5 <= total <= value + 4, (name, total)
+    # City of London's CPP_At31 is published as c; only 5 makes England round to 51,510
+    city = calibration.published_targets().filter((pl.col("la_code") == "201") & (pl.col("year") == 2020))
+    assert city["CPP_At31"].item() == 5

@@ -1,0 +1,413 @@
+"""Disclosure control per reporting year, then the release: the 28 EES files, data guidance and ZIP.
+
+- ``protect_year`` (partitioned multi-asset, group "protected"): the 28 unprotected frames of one year
+  go through ``cin_assets.disclosure.protect_year`` together (they share cells), giving the published
+  strings of each data set (``protected_<code>``) and the suppression report. Every outcome of
+  ``cin_assets.disclosure.check_year`` is a blocking ERROR asset check: per file the pandera schema and
+  the EES naming rules, across files linked cells, additive groups and the LP attack audit.
+- ``publish_release`` (unpartitioned multi-asset, group "published"): gathers every year's protected
+  frames, runs the same checks again on exactly what it is about to write (a run that only publishes
+  still cannot write an unchecked year), and only if all pass writes each ``<stem>.csv`` and
+  ``<stem>.meta.csv`` atomically. A failure leaves the previous published files untouched.
+- ``data_guidance`` and ``release_zip``: the guidance document and the "download all data" archive.
+
+Metadata shows row counts, schemas, suppression counts and previews of published (protected) rows only.
+
+(No `from __future__ import annotations` in defs modules: Dagster reads the context annotations at run time.)
+"""
+
+import hashlib
+import warnings
+from collections.abc import Mapping
+from dataclasses import replace
+
+import dagster as dg
+import polars as pl
+
+from cin_assets.defs.census import OWNERS
+from cin_assets.defs.measures import measure_key
+from cin_assets.defs.partitions import partition_year, reporting_year_partitions
+from cin_assets.defs.resources import CinDataRoot, column_schema
+from cin_assets.disclosure import (
+    CheckOutcome,
+    DisclosureConfig,
+    check_year,
+    protect_year,
+    summary_metadata,
+    suppression_summary,
+)
+from cin_assets.publish import bundle, ees, guidance
+from cin_assets.publish.catalogue import DATASETS
+from cin_assets.publish.charts import HEADLINE_CODES, headline_markdown
+from cin_assets.publish.description import DataSet
+
+CONFIG = DisclosureConfig()
+FILE_CHECKS = ("schema", "ees_names")  # check_year outcomes per data set
+RELEASE_CHECKS = ("linked_cells", "additive_groups", "lp_audit")  # check_year outcomes across files
+GUIDANCE_FILE = "data_guidance.md"
+ZIP_FILE = "children_in_need_2020_all_data.zip"
+PREVIEW_ROWS = 12
+_TAGS = {"layer": "published", "domain": "cin"}
+
+
+def protected_key(code: str) -> dg.AssetKey:
+    return dg.AssetKey(f"protected_{code.lower()}")
+
+
+def published_key(code: str) -> dg.AssetKey:
+    return dg.AssetKey(f"published_{code.lower()}")
+
+
+REPORT_KEY = dg.AssetKey("disclosure_report")
+GUIDANCE_KEY = dg.AssetKey("data_guidance")
+ZIP_KEY = dg.AssetKey("release_zip")
+
+
+def _check_name(name: str) -> str:
+    return f"disclosure_{name}"
+
+
+def _check_key(outcome: CheckOutcome) -> dg.AssetCheckKey:
+    asset = protected_key(outcome.dataset) if outcome.dataset else REPORT_KEY
+    return dg.AssetCheckKey(asset, _check_name(outcome.name))
+
+
+def _check_specs() -> list[dg.AssetCheckSpec]:
+    """A blocking check per file and check_year outcome, and one per release-wide outcome."""
+    per_file = [
+        (protected_key(code), name, f"{name} check of {code}'s published rows")
+        for code in DATASETS
+        for name in FILE_CHECKS
+    ]
+    release = [
+        (REPORT_KEY, name, f"{name} check across the year's 28 published files") for name in RELEASE_CHECKS
+    ]
+    # partitioned asset checks are a preview API in Dagster 1.13 (the project pins dagster exactly)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return [
+            dg.AssetCheckSpec(
+                _check_name(name),
+                asset=asset,
+                blocking=True,
+                partitions_def=reporting_year_partitions,
+                description=f"{text} (cin_assets.disclosure.check_year)",
+            )
+            for asset, name, text in (*per_file, *release)
+        ]
+
+
+CHECK_SPECS = _check_specs()
+
+
+def _honour_legacy_names(outcome: CheckOutcome) -> CheckOutcome:
+    """EES naming failures on columns DfE published under that very name (``DataSet.legacy_names``, e.g.
+    C3's Female_Genital_Mutilation) are reported, not failed: the release keeps the published names."""
+    if outcome.name != "ees_names" or outcome.dataset not in DATASETS:
+        return outcome
+    legacy = DATASETS[outcome.dataset].legacy_names
+    kept = outcome.failures.filter(~pl.col("column").is_in(legacy).fill_null(False))
+    if kept.height == outcome.failures.height:
+        return outcome
+    metadata = {k: v for k, v in outcome.metadata.items() if k != "first_failures"}
+    metadata |= {"failures": kept.height, "legacy names kept": ", ".join(legacy)}
+    return replace(outcome, passed=kept.is_empty(), failures=kept, metadata=metadata)
+
+
+def _checks(published: Mapping[str, pl.DataFrame]) -> list[CheckOutcome]:
+    return [_honour_legacy_names(o) for o in check_year(published, DATASETS, CONFIG)]
+
+
+def _failures_markdown(outcome: CheckOutcome, limit: int = 20) -> str:
+    """Where a check failed: file, row, column, rule (published values and codes only)."""
+    shown = outcome.failures.head(limit)
+    lines = ["| file | row | column | rule | message |", "|---|---|---|---|---|"]
+    for r in shown.iter_rows(named=True):
+        stem = DATASETS[r["dataset"]].stem if r["dataset"] in DATASETS else r["dataset"]
+        message = str(r["message"]).replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {stem} | {r['row']} | {r['column']} | {r['rule']} | {message} |")
+    if outcome.failures.height > limit:
+        lines.append(f"\n... and {outcome.failures.height - limit} more")
+    return "\n".join(lines)
+
+
+def _check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
+    key = _check_key(outcome)
+    metadata: dict[str, object] = {k: v for k, v in outcome.metadata.items() if k != "first_failures"}
+    if not outcome.passed:
+        metadata["failures_table"] = dg.MetadataValue.md(_failures_markdown(outcome))
+    return dg.AssetCheckResult(
+        asset_key=key.asset_key,
+        check_name=key.name,
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata=metadata,
+    )
+
+
+def _preview(frame: pl.DataFrame, ds: DataSet, rows: int = PREVIEW_ROWS) -> dg.MetadataValue:
+    """A markdown table of the first published rows (protected values and symbols only)."""
+    keep = [c for c in ds.columns if c not in ("time_identifier", "country_code", "country_name")]
+    head = frame.select(keep).head(rows)
+    lines = ["| " + " | ".join(keep) + " |", "|" + "---|" * len(keep)]
+    for row in head.iter_rows():
+        lines.append("| " + " | ".join("" if v is None else str(v).replace("|", "\\|") for v in row) + " |")
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def _symbol_counts(frame: pl.DataFrame, ds: DataSet) -> dict[str, int]:
+    cols = [i.name for i in ds.indicators]
+    counts = {}
+    for label, symbol in (
+        ("suppressed cells (c)", CONFIG.suppressed),
+        ("not available cells", CONFIG.not_available),
+        ("not applicable cells", CONFIG.not_applicable),
+    ):
+        counts[label] = int(frame.select(pl.sum_horizontal((pl.col(c) == symbol).sum() for c in cols)).item())
+    return counts
+
+
+@dg.multi_asset(
+    name="protect_year",
+    partitions_def=reporting_year_partitions,
+    ins={f"measure_{code.lower()}": dg.AssetIn(measure_key(code)) for code in DATASETS},
+    outs={
+        **{
+            f"protected_{code.lower()}": dg.AssetOut(
+                key=protected_key(code),
+                io_manager_key="parquet_io",
+                group_name="protected",
+                kinds={"polars", "parquet"},
+                owners=OWNERS,
+                tags=_TAGS,
+                description=(
+                    f"{code} `{ds.stem}` for one reporting year after disclosure control: counts suppressed "
+                    "(c) and rounded, percentages and rates formatted, symbols for not available and not "
+                    "applicable."
+                ),
+            )
+            for code, ds in DATASETS.items()
+        },
+        "disclosure_report": dg.AssetOut(
+            key=REPORT_KEY,
+            io_manager_key="parquet_io",
+            group_name="protected",
+            kinds={"polars", "parquet"},
+            owners=OWNERS,
+            tags=_TAGS,
+            description=(
+                "One row per suppressed cell of the year's 28 files: file, geography, filters, column, "
+                "primary/secondary/derived and which cell or relation a secondary protects (no values)."
+            ),
+        ),
+    },
+    check_specs=CHECK_SPECS,
+    can_subset=False,
+)
+def protect_year_asset(context: dg.AssetExecutionContext, **measures):
+    """Protect one reporting year's 28 frames together, then check the result (blocking checks)."""
+    year = partition_year(context)
+    # a data set outside its years (A3 before 2018, H before 2020, ...) has no rows and is not published
+    frames = {code: measures[f"measure_{code.lower()}"] for code in DATASETS}
+    protected = protect_year({c: f for c, f in frames.items() if f.height}, DATASETS, CONFIG)
+    summary = suppression_summary(protected, DATASETS)
+    context.log.info(
+        f"[{year}] {protected.stats.get('primary', 0)} primary and {protected.stats.get('secondary', 0)} "
+        "secondary suppressions"
+    )
+    for code, ds in DATASETS.items():
+        frame = protected.published.get(code, pl.DataFrame(schema={c: pl.String for c in ds.columns}))
+        yield dg.Output(
+            frame,
+            output_name=f"protected_{code.lower()}",
+            metadata={
+                "dagster/row_count": frame.height,
+                "dagster/column_schema": column_schema(frame),
+                **summary_metadata(summary, code),
+                "preview": _preview(frame, ds),
+            },
+        )
+    yield dg.Output(
+        protected.report,
+        output_name="disclosure_report",
+        metadata={
+            "dagster/row_count": protected.report.height,
+            **{k: v for k, v in protected.stats.items() if isinstance(v, int | float)},
+        },
+    )
+    yield from _check_results(_checks(protected.published))
+
+
+def _check_results(outcomes: list[CheckOutcome]) -> list[dg.AssetCheckResult]:
+    """One result per declared check: the outcomes, and a pass for files with no rows this year."""
+    declared = {(s.asset_key, s.name) for s in CHECK_SPECS}
+    results = {}
+    for outcome in outcomes:
+        key = _check_key(outcome)
+        if (key.asset_key, key.name) not in declared:
+            if not outcome.passed:
+                raise dg.Failure(
+                    description=f"undeclared disclosure check {outcome.name} failed for {outcome.dataset}"
+                )
+            continue
+        results[(key.asset_key, key.name)] = _check_result(outcome)
+    for asset_key, name in sorted(declared - set(results), key=str):
+        results[(asset_key, name)] = dg.AssetCheckResult(
+            asset_key=asset_key,
+            check_name=name,
+            passed=True,
+            metadata={"rows": 0, "note": "not published this year"},
+        )
+    return list(results.values())
+
+
+def _years_of(gathered: Mapping[str, Mapping[str, pl.DataFrame]]) -> list[int]:
+    years = {code: set(frames) for code, frames in gathered.items()}
+    common = set.intersection(*years.values())
+    if any(y != common for y in years.values()):
+        raise dg.Failure(
+            description="the protected files cover different reporting years; rerun protect_year for them",
+            metadata={code: ", ".join(sorted(y)) for code, y in years.items()},
+        )
+    if not common:
+        raise dg.Failure(description="no protected reporting year to publish: materialise protect_year first")
+    return sorted(int(y) for y in common)
+
+
+def _verify(year: int, published: Mapping[str, pl.DataFrame]) -> None:
+    """Re-run every disclosure check on one year's files; any failure blocks the whole release."""
+    failed = [o for o in _checks(published) if not o.passed]
+    if failed:
+        first = failed[0]
+        raise dg.Failure(
+            description=(
+                f"publication blocked: {year} fails {', '.join(sorted({o.name for o in failed}))}; "
+                "the previously published files are unchanged"
+            ),
+            metadata={
+                "failed checks": len(failed),
+                "first failures": dg.MetadataValue.md(_failures_markdown(first)),
+            },
+        )
+
+
+def _trend(code: str, frame: pl.DataFrame) -> dict[str, dg.MetadataValue]:
+    """For the headline data sets, the published trend (England and regions, every year) as an inline chart."""
+    if code not in HEADLINE_CODES:
+        return {}
+    return {"trend": dg.MetadataValue.md(headline_markdown({code: frame}, codes=(code,)))}
+
+
+@dg.multi_asset(
+    name="publish_release",
+    # every reporting-year partition of each protected file: a dict of partition key -> frame
+    ins={f"protected_{code.lower()}": dg.AssetIn(protected_key(code)) for code in DATASETS},
+    specs=[
+        dg.AssetSpec(
+            published_key(code),
+            deps=[protected_key(code)],
+            group_name="published",
+            kinds={"csv"},
+            owners=OWNERS,
+            tags=_TAGS,
+            description=f"{code}: `{ds.stem}.csv` and `{ds.stem}.meta.csv` in published/ (every year). {ds.title}.",
+        )
+        for code, ds in DATASETS.items()
+    ],
+    required_resource_keys={"data_root"},
+    can_subset=False,
+)
+def publish_release(context: dg.AssetExecutionContext, **protected):
+    """Write the 28 EES data and metadata files once every year's files pass the disclosure checks."""
+    gathered = {code: protected[f"protected_{code.lower()}"] for code in DATASETS}
+    years = _years_of(gathered)
+    for year in years:
+        _verify(year, {code: f[str(year)] for code, f in gathered.items() if f[str(year)].height})
+    files: dict[str, dict[str, bytes]] = {}
+    releases: dict[str, pl.DataFrame] = {}
+    for code, ds in DATASETS.items():
+        releases[code] = ees.release_frame(ds, {y: gathered[code][str(y)] for y in years})
+        files[code] = ees.data_set_files(ds, releases[code])
+    folder = context.resources.data_root.published_dir
+    for code, ds in DATASETS.items():
+        paths = ees.write_files(folder, files[code])
+        data = files[code][ees.data_file_name(ds)]
+        frame = releases[code]
+        yield dg.MaterializeResult(
+            asset_key=published_key(code),
+            metadata={
+                "dagster/row_count": frame.height,
+                "dagster/column_schema": column_schema(frame),
+                "path": dg.MetadataValue.path(str(paths[0])),
+                "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "years": f"{years[0]}-{years[-1]}",
+                **_symbol_counts(frame, ds),
+                "preview": _preview(frame, ds),
+                **_trend(code, frame),
+            },
+        )
+
+
+@dg.asset(
+    key=GUIDANCE_KEY,
+    deps=[published_key(code) for code in DATASETS],
+    group_name="published",
+    kinds={"markdown"},
+    owners=OWNERS,
+    tags=_TAGS,
+    description=f"`{GUIDANCE_FILE}`: every file, column, unit, definition and symbol, from the descriptions.",
+)
+def data_guidance(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg.MaterializeResult:
+    folder = data_root.published_dir
+    rows = {}
+    for code, ds in DATASETS.items():
+        path = folder / ees.data_file_name(ds)
+        if path.exists():
+            rows[code] = pl.scan_csv(path, infer_schema=False).select(pl.len()).collect().item()
+    text = guidance.data_guidance(DATASETS, CONFIG, rows).encode()
+    ees.write_bytes_atomic(folder / GUIDANCE_FILE, text)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(folder / GUIDANCE_FILE)),
+            "bytes": len(text),
+            "sha256": hashlib.sha256(text).hexdigest(),
+            "files described": len(DATASETS),
+        }
+    )
+
+
+@dg.asset(
+    key=ZIP_KEY,
+    deps=[GUIDANCE_KEY, *(published_key(code) for code in DATASETS)],
+    group_name="published",
+    kinds={"zip"},
+    owners=OWNERS,
+    tags=_TAGS,
+    description=f"`{ZIP_FILE}`: every data file, its metadata file and the data guidance (byte-stable).",
+)
+def release_zip(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg.MaterializeResult:
+    folder = data_root.published_dir
+    names = [n for ds in DATASETS.values() for n in (ees.data_file_name(ds), ees.meta_file_name(ds))]
+    missing = [n for n in [*names, GUIDANCE_FILE] if not (folder / n).exists()]
+    if missing:
+        raise dg.Failure(
+            description=f"cannot build the ZIP: {len(missing)} files missing",
+            metadata={"missing": ", ".join(missing)},
+        )
+    members = bundle.release_members(
+        {n: (folder / n).read_bytes() for n in names}, (folder / GUIDANCE_FILE).read_bytes(), GUIDANCE_FILE
+    )
+    data = bundle.zip_bytes(members)
+    ees.write_bytes_atomic(folder / ZIP_FILE, data)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(folder / ZIP_FILE)),
+            "members": len(members),
+            "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+    )
+
+
+defs = dg.Definitions(assets=[protect_year_asset, publish_release, data_guidance, release_zip])

@@ -1,0 +1,5 @@
+"""Pure polars measures: child-level staging tables to each data set's unprotected yearly frame."""
+
+from cin_assets.measures.build import Requirements, build, empty, requirements, schema
+
+__all__ = ["Requirements", "build", "empty", "requirements", "schema"]

@@ -1,0 +1,216 @@
+"""Build any data set's unprotected frame for one reporting year from its description.
+
+There is no per-data-set code: the :class:`~cin_assets.publish.description.DataSet` says which unit table
+each count or statistic is taken over and with which filter (its :class:`Count`/:class:`Statistic` rule),
+which rows a data set with filters has (:class:`Row`), and which England figures a national summary
+republishes (:class:`Republished`). This module evaluates those rules per geography, then derives the
+percentages (from the row's counts) and rates (per 10,000 of the ONS 0-17 population of mid-year ``Y-1``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from cin_assets import reference
+from cin_assets.measures.geography import GEO, ORDER, aggregate, ees_columns, geography_rows
+from cin_assets.measures.units import CHILD, UNITS, Context, Tables
+from cin_assets.publish.description import Count, DataSet, Indicator, Row, Statistic
+
+_ROW = "_row_number"
+_ALL = Row(values={}, where=pl.lit(True))
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a data set's yearly frame is built from."""
+
+    staging: tuple[str, ...]  # this year's staging tables
+    previous: tuple[str, ...]  # the previous year's staging tables (look-back measures)
+    sources: tuple[str, ...]  # other data sets' frames of the same year (national summaries)
+
+
+def _ruled(ds: DataSet) -> tuple[Indicator, ...]:
+    return tuple(i for i in ds.indicators if i.rule is not None)
+
+
+def _roots(expr: pl.Expr | None) -> set[str]:
+    return set() if expr is None else set(expr.meta.root_names())
+
+
+def unit_columns(ds: DataSet) -> dict[str, set[str]]:
+    """Unit table -> the columns the data set's rules and rows read from it."""
+    out: dict[str, set[str]] = {}
+    rows = _roots(pl.all_horizontal(r.where for r in ds.rows)) if ds.rows else set()
+    for ind in _ruled(ds):
+        rule = ind.rule
+        cols = out.setdefault(rule.table, set(rows))
+        cols |= _roots(rule.where)
+        if isinstance(rule, Count):
+            cols |= _roots(rule.available)
+        else:
+            cols |= _roots(rule.value)
+    return out
+
+
+def requirements(ds: DataSet) -> Requirements:
+    """The staging tables (this and last year) and data sets ``ds`` is built from."""
+    current: set[str] = set()
+    previous: set[str] = set()
+    for table, cols in unit_columns(ds).items():
+        now, before = UNITS[table].inputs(cols)
+        current |= now
+        previous |= before
+    sources = tuple(dict.fromkeys(r.source for r in ds.summary))
+    return Requirements(tuple(sorted(current)), tuple(sorted(previous)), sources)
+
+
+def schema(ds: DataSet) -> dict[str, pl.DataType]:
+    """Column types of the data set's unprotected frame."""
+    types: dict[str, pl.DataType] = {c: pl.String for c in (*ds.geography_columns, *ds.filter_columns)}
+    for ind in ds.indicators:
+        types[ind.name] = pl.Int64 if ind.unit in ("count", "population") else pl.Float64
+    return types
+
+
+def empty(ds: DataSet) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema(ds))
+
+
+def build(
+    ds: DataSet,
+    year: int,
+    tables: Tables | None = None,
+    previous: Tables | None = None,
+    sources: Mapping[str, pl.DataFrame] | None = None,
+    ref: Path | None = None,
+) -> pl.DataFrame:
+    """The unprotected frame of data set ``ds`` for reporting ``year``.
+
+    ``tables``: this year's staging tables by name (``cin_assets.census.tables``); ``previous``: last
+    year's (only read by look-back measures; ``None`` when there is no earlier census); ``sources``: the
+    frames of the data sets a national summary republishes; ``ref``: the reference folder. Outside the
+    data set's years the frame is empty.
+    """
+    if not ds.first_year <= year <= ds.last_year:
+        return empty(ds)
+    if ds.summary:
+        frame = _summary(ds, year, sources or {}, ref)
+    else:
+        frame = _aggregate(ds, Context(year, tables or {}, previous), ref)
+    frame = _derive(ds, year, frame, ref)
+    frame = ees_columns(frame, year + ds.period_offset, ds.geography, ds.time_identifier)
+    if ds.category:
+        frame = frame.with_columns(pl.lit(ds.category).alias("category"))
+    types = schema(ds)
+    return frame.sort(ORDER, _ROW).select(pl.col(c).cast(t) for c, t in types.items())
+
+
+def _agg(rule: Count | Statistic, row: Row) -> pl.Expr:
+    where = (rule.where & row.where).fill_null(False)
+    if isinstance(rule, Statistic):
+        return rule.value.filter(where).cast(pl.Float64).quantile(rule.quantile, interpolation="linear")
+    value = pl.struct(CHILD).filter(where).n_unique() if rule.children else where.sum()
+    value = value.cast(pl.Int64)
+    if rule.available is not None:
+        value = pl.when(rule.available.fill_null(False).any()).then(value)
+    return value
+
+
+def _key(name: str, row: int) -> str:
+    return f"{name}\x1f{row}"
+
+
+def _aggregate(ds: DataSet, ctx: Context, ref: Path | None) -> pl.DataFrame:
+    rows = ds.rows or (_ALL,)
+    result = geography_rows(ctx.year, ds.geography, ref)
+    ruled = _ruled(ds)
+    for table, cols in unit_columns(ds).items():
+        units = UNITS[table].build(ctx, cols)
+        inds = [i for i in ruled if i.rule.table == table]
+        aggs = {_key(i.name, r): _agg(i.rule, row) for r, row in enumerate(rows) for i in inds}
+        # a geography without unit rows counts 0, unless the count needs an availability it cannot show
+        counts = [
+            _key(i.name, r)
+            for r in range(len(rows))
+            for i in inds
+            if isinstance(i.rule, Count) and i.rule.available is None
+        ]
+        values = aggregate(units, aggs, ctx.year, ds.geography, zero_fill=counts, ref=ref)
+        result = result.join(values.select(GEO, *aggs), on=GEO, how="left")
+    parts = []
+    for r, row in enumerate(rows):
+        parts.append(
+            result.select(
+                *(c for c in result.columns if "\x1f" not in c),
+                *(pl.col(_key(i.name, r)).alias(i.name) for i in ruled),
+                *(pl.lit(v).alias(k) for k, v in row.values.items()),
+                pl.lit(r).alias(_ROW),
+            )
+        )
+    return pl.concat(parts, how="vertical")
+
+
+def _population(year: int, ref: Path | None) -> pl.DataFrame:
+    """ONS 0-17 population used for reporting ``year``'s rates, keyed like the geography rows."""
+    pop = reference.populations(year, ref)
+    key = (
+        pl.when(pl.col("geographic_level") == "National")
+        .then(pl.lit(reference.ENGLAND[0]))
+        .when(pl.col("geographic_level") == "Regional")
+        .then(pl.col("region_code"))
+        .otherwise(pl.col("old_la_code"))
+    )
+    return pop.select(key.alias(GEO), pl.col("population_0_17").alias("_population"))
+
+
+def _summary(ds: DataSet, year: int, sources: Mapping[str, pl.DataFrame], ref: Path | None) -> pl.DataFrame:
+    """One row per :class:`Republished` statistic: the England count of its source data set, and its
+    percentage of ``percent_of`` (both unrounded)."""
+    count = next(i for i in ds.indicators if i.unit == "count")
+    percent = next((i for i in ds.indicators if i.unit == "percent"), None)
+
+    def england(code: str, column: str | None) -> pl.Expr:
+        src = sources.get(code)
+        if column is None or src is None or src.is_empty() or column not in src.columns:
+            return pl.lit(None, dtype=pl.Float64)
+        value = src.filter(pl.col("geographic_level") == "National").get_column(column)
+        return pl.lit(value.item() if value.len() == 1 else None, dtype=pl.Float64)
+
+    parts = []
+    for r, item in enumerate(ds.summary):
+        number, total = england(item.source, item.column), england(item.source, item.percent_of)
+        columns = [number.cast(pl.Int64).alias(count.name)]
+        if percent is not None:
+            columns.append(pl.when(total > 0).then(100 * number / total).alias(percent.name))
+        parts.append(
+            geography_rows(year, "national", ref).with_columns(
+                *columns, *(pl.lit(v).alias(k) for k, v in item.values.items()), pl.lit(r).alias(_ROW)
+            )
+        )
+    return pl.concat(parts, how="vertical")
+
+
+def _derive(ds: DataSet, year: int, frame: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
+    """Percentages, rates and populations from the row's unrounded counts; null before ``first_year``."""
+    needs_population = any(i.unit in ("rate", "population") for i in ds.indicators)
+    if needs_population:
+        frame = frame.join(_population(year, ref), on=GEO, how="left")
+    derived = []
+    for ind in ds.indicators:
+        if ind.unit == "percent" and ind.numerator and ind.denominator:
+            den = pl.col(ind.denominator)
+            derived.append(pl.when(den > 0).then(100 * pl.col(ind.numerator) / den).alias(ind.name))
+        elif ind.unit == "rate" and ind.numerator:
+            pop = pl.col("_population")
+            derived.append(pl.when(pop > 0).then(10_000 * pl.col(ind.numerator) / pop).alias(ind.name))
+        elif ind.unit == "population":
+            derived.append(pl.col("_population").alias(ind.name))
+    frame = frame.with_columns(derived) if derived else frame
+    late = [i.name for i in ds.indicators if i.first_year is not None and year < i.first_year]
+    if late:
+        frame = frame.with_columns(pl.lit(None).alias(c) for c in late)
+    return frame.drop("_population", strict=False)

@@ -1,0 +1,125 @@
+"""Aggregate child-level rows to every published geography of a reporting year in one pass.
+
+LA-level data sets publish one row for England, each of the 9 regions (E12), Inner and Outer London (E13,
+as extra "Regional" rows) and every LA valid that year. Each unit row (an episode, a plan, ...) is tagged
+with every geography it belongs to (its LA, its E12 region, Inner/Outer London for a London borough, and
+England), the tagged frame is grouped once, and any aggregation runs per geography on the unit rows. So a
+count at a region is the exact sum of its LAs, and a median or quartile is computed from the region's own
+rows (never from LA medians). Rows of an LA not valid in the year are dropped (the validation stage reports
+them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import polars as pl
+
+from cin_assets import reference
+from cin_assets.publish.description import LA_COLUMNS, NATIONAL_COLUMNS, Geography
+
+GEO = "_geo"
+ORDER = "_order"
+_PRESENT = "_unit_rows"
+ENGLAND_CODE, ENGLAND_NAME = reference.ENGLAND
+
+
+def geography_rows(year: int, level: Geography, ref: Path | None = None) -> pl.DataFrame:
+    """The published geography rows of reporting ``year`` in file order.
+
+    Columns: ``_geo`` (join key: ``E92000001``, the region code, or the LA's 3-digit code), ``_order``,
+    ``geographic_level``, and for ``la`` the EES region and LA columns (null where not applicable).
+    """
+    england = pl.DataFrame(
+        {GEO: [ENGLAND_CODE], "geographic_level": ["National"]},
+        schema={GEO: pl.String, "geographic_level": pl.String},
+    )
+    if level == "national":
+        return england.with_row_index(ORDER)
+    regions = reference.regions_table(ref).select(
+        pl.col("region_code").alias(GEO),
+        pl.lit("Regional").alias("geographic_level"),
+        "region_code",
+        "region_name",
+    )
+    las = (
+        reference.local_authorities(year, ref)
+        .sort("ons_region_code", "la_name")
+        .select(
+            pl.col("old_la_code").alias(GEO),
+            pl.lit("Local authority").alias("geographic_level"),
+            "region_code",
+            "region_name",
+            "old_la_code",
+            "new_la_code",
+            "la_name",
+        )
+    )
+    return pl.concat([england, regions, las], how="diagonal").with_row_index(ORDER)
+
+
+def la_memberships(year: int, ref: Path | None = None) -> pl.DataFrame:
+    """``la_code`` -> ``_geo`` (list): every published geography an LA's rows count towards."""
+    las = reference.local_authorities(year, ref)
+    return las.select(
+        pl.col("old_la_code").alias("la_code"),
+        pl.concat_list(
+            pl.col("old_la_code"),
+            pl.col("ons_region_code"),
+            pl.lit(ENGLAND_CODE),
+            pl.when(pl.col("region_code") != pl.col("ons_region_code")).then(pl.col("region_code")),
+        )
+        .list.drop_nulls()
+        .alias(GEO),
+    )
+
+
+def aggregate(
+    units: pl.LazyFrame,
+    aggs: Mapping[str, pl.Expr],
+    year: int,
+    level: Geography,
+    *,
+    zero_fill: Iterable[str] = (),
+    ref: Path | None = None,
+) -> pl.DataFrame:
+    """Evaluate ``aggs`` per published geography over the unit rows (which carry ``la_code``).
+
+    Geographies without any unit row still get a row: the ``zero_fill`` columns (counts) are 0 there,
+    the others null (a null computed from unit rows, e.g. a count not available, stays null). Returns ``_geo``, ``_order``, the geography columns and one column per aggregation.
+    """
+    geos = geography_rows(year, level, ref)
+    members = la_memberships(year, ref)
+    tagged = units.join(members.lazy(), on="la_code", how="inner")
+    if level == "national":
+        tagged = tagged.with_columns(pl.lit(ENGLAND_CODE).alias(GEO))
+    else:
+        tagged = tagged.explode(GEO)
+    values = tagged.group_by(GEO).agg(pl.len().alias(_PRESENT), **aggs).collect()
+    absent = pl.col(_PRESENT).is_null()
+    return (
+        geos.join(values, on=GEO, how="left")
+        .with_columns(
+            pl.when(absent).then(0).otherwise(pl.col(c)).alias(c) for c in aggs if c in set(zero_fill)
+        )
+        .drop(_PRESENT)
+        .sort(ORDER)
+    )
+
+
+def ees_columns(frame: pl.DataFrame, year: int, level: Geography, time_identifier: str) -> pl.DataFrame:
+    """Add the EES time and geography columns (strings, null where not applicable) in EES order."""
+    columns = LA_COLUMNS if level == "la" else NATIONAL_COLUMNS
+    filled = frame.with_columns(
+        pl.lit(str(year)).alias("time_period"),
+        pl.lit(time_identifier).alias("time_identifier"),
+        pl.lit(ENGLAND_CODE).alias("country_code"),
+        pl.lit(ENGLAND_NAME).alias("country_name"),
+    )
+    missing = [c for c in columns if c not in filled.columns]
+    filled = filled.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
+    return filled.select(
+        *(pl.col(c).cast(pl.String) for c in columns),
+        *(c for c in filled.columns if c not in columns),
+    )

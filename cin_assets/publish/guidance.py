@@ -1,0 +1,168 @@
+"""The release's data guidance (``data_guidance.md``), generated from the same descriptions as the files.
+
+Every file, column, unit, decimal places, definition, footnote and symbol in the guidance comes from the
+:class:`~cin_assets.publish.description.DataSet` descriptions and the disclosure policy, so the guidance
+cannot drift from what the files contain. The text is deterministic (no dates or timings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from cin_assets.publish.description import DataSet, Indicator
+from cin_assets.publish.ees import data_file_name, meta_file_name
+
+_UNIT_NAMES = {
+    "count": "number",
+    "percent": "percentage",
+    "rate": "rate per 10,000 children aged 0 to 17",
+    "days": "working days",
+    "population": "number of people",
+}
+_EVIDENCE = {
+    "2020 release": "the 2020 release's own file (data catalogue page)",
+    "later release": "a later release of the same table (the closest one found)",
+    "inferred": "inferred: no published column list was found for 2020 or later",
+}
+
+
+class Symbols(Protocol):
+    threshold: int
+    rounding_base: int
+    suppressed: str
+    not_available: str
+    not_applicable: str
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _years(ds: DataSet) -> str:
+    first, last = ds.first_year + ds.period_offset, ds.last_year + ds.period_offset
+    span = str(first) if first == last else f"{first} to {last}"
+    return f"{span} ({ds.time_identifier.lower()})"
+
+
+def _levels(ds: DataSet) -> str:
+    if ds.geography == "national":
+        return "National (England)"
+    return "National, Regional (9 regions plus Inner and Outer London), Local authority"
+
+
+def _definition(ind: Indicator, ds: DataSet) -> str:
+    text = ind.definition
+    if ind.unit == "count" and ind.measure_id != ind.name:
+        text += f" (Statistic `{ind.measure_id}`.)"
+    if ind.first_year is not None:
+        text += f" Available from {ind.first_year}."
+    return text
+
+
+def _dataset_section(ds: DataSet, rows: int | None) -> list[str]:
+    lines = [
+        f"### {ds.code}: {ds.title}",
+        "",
+        ds.description,
+        "",
+        f"- Data file: `{data_file_name(ds)}`; metadata file: `{meta_file_name(ds)}`",
+        f"- Geographic levels: {_levels(ds)}",
+        f"- Time periods: {_years(ds)}",
+    ]
+    if rows is not None:
+        lines.append(f"- Rows: {rows:,}")
+    if ds.category:
+        lines.append(f'- `category`: always "{ds.category}"')
+    for f in ds.filters:
+        grouped = f" (grouped by `{f.group}`)" if f.group else ""
+        total = f'; the total is "{f.total}"' if f.total else ""
+        items = "; ".join(f'"{v}"' for v in f.values)
+        lines.append(f"- Filter `{f.name}` ({f.label}){grouped}{total}: {items}")
+    lines.append(f"- Column list: {_EVIDENCE[ds.columns_evidence]}. {ds.provenance}".rstrip())
+    lines += ["", "| Column | Label | Unit | Decimal places | Definition |", "|---|---|---|---|---|"]
+    for ind in ds.indicators:
+        lines.append(
+            f"| `{ind.name}` | {_cell(ind.label)} | {_UNIT_NAMES[ind.unit]} | {ind.decimal_places} "
+            f"| {_cell(_definition(ind, ds))} |"
+        )
+    sums = [f"`{s.total}` = {' + '.join(f'`{p}`' for p in s.parts)}" for s in ds.column_sums]
+    sums += [
+        f"{', '.join(f'{k} = {v}' for k, v in s.total.items())} is the sum of the rows "
+        + "; ".join(", ".join(f"{k} = {v}" for k, v in p.items()) for p in s.parts)
+        for s in ds.row_sums
+    ]
+    if sums:
+        lines += ["", "Additive structure (on unrounded, unsuppressed values): " + ". ".join(sums) + "."]
+    if ds.summary:
+        lines += ["", "Each row republishes an England figure of another data set:", ""]
+        for item in ds.summary:
+            where = ", ".join(item.values.values())
+            pct = f" (percentage of `{item.percent_of}`)" if item.percent_of else ""
+            lines.append(f"- {where}: {item.source} `{item.column}`{pct}")
+    if ds.footnotes:
+        lines += ["", "Footnotes:", ""]
+        lines += [f"{n}. {note}" for n, note in enumerate(ds.footnotes, start=1)]
+    return [*lines, ""]
+
+
+def data_guidance(
+    datasets: Mapping[str, DataSet], symbols: Symbols, rows: Mapping[str, int] | None = None
+) -> str:
+    """The data guidance document (markdown) for the release built from ``datasets``."""
+    rows = rows or {}
+    lines = [
+        "# Characteristics of children in need: data guidance, reporting year 2020",
+        "",
+        "This guidance describes the open data files of the release: their coverage, conventions and every "
+        "column. It is generated from the same descriptions that build the files.",
+        "",
+        "## Coverage",
+        "",
+        "The statistics are built from child-level data in the children in need census, one return per local "
+        "authority and reporting year. Reporting year Y runs from 1 April Y-1 to 31 March Y (2020 = 1 April "
+        "2019 to 31 March 2020). The files cover children in need, referrals, assessments and the factors "
+        "identified at their end, section 47 enquiries and initial child protection conferences, and child "
+        "protection plans, for England, its regions and local authorities.",
+        "",
+        "## File formats and conventions",
+        "",
+        "Every file is a UTF-8 CSV with a `.meta.csv` metadata file in the Explore Education Statistics open "
+        "data format. Local authority files have one row per year for England, each of the 9 regions, Inner "
+        "and Outer London (as extra regional rows) and every local authority that made a return that year; "
+        "London boroughs carry the Inner or Outer London code as their region. Rows are newest year first.",
+        "",
+        "### Symbols",
+        "",
+        f"- `{symbols.suppressed}`: confidential. Any count from 1 to {symbols.threshold} is suppressed, with "
+        "secondary suppression where a suppressed count could otherwise be worked out; a percentage, rate or "
+        "duration computed from a suppressed count is also suppressed.",
+        f"- `{symbols.not_available}`: not available (the local authority could not return the item, the "
+        "census did not collect it, or the look-back it needs is missing).",
+        f"- `{symbols.not_applicable}`: not applicable (e.g. a percentage of a total of 0).",
+        "- `0`: a true zero.",
+        "",
+        "### Rounding",
+        "",
+        f"- England and regional counts are rounded to the nearest {symbols.rounding_base} (halves up), so "
+        "they may not add up; local authority counts are not rounded.",
+        "- Percentages and rates per 10,000 are rounded to one decimal place (halves up) from unrounded "
+        "counts; durations in working days are whole numbers.",
+        "- Rates per 10,000 children use the ONS mid-year population estimate of children aged 0 to 17 for "
+        "the mid-year before the end of the reporting year, as published in the supporting file "
+        "`ons_population_0_17_2012_to_2019.csv`.",
+        "",
+        "## Data files",
+        "",
+        "| Code | File | Title | Years | Levels |",
+        "|---|---|---|---|---|",
+    ]
+    for ds in datasets.values():
+        lines.append(
+            f"| {ds.code} | `{data_file_name(ds)}` | {_cell(ds.title)} | {_years(ds)} | "
+            f"{'National' if ds.geography == 'national' else 'National, Regional, LA'} |"
+        )
+    lines += ["", "## Files and columns", ""]
+    for ds in datasets.values():
+        lines += _dataset_section(ds, rows.get(ds.code))
+    return "\n".join(lines).rstrip() + "\n"
