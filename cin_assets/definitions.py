@@ -4,6 +4,7 @@ import warnings
 
 import dagster as dg
 
+from cin_assets.defs import alerts as alert_defs
 from cin_assets.defs import census
 from cin_assets.defs import measures as measure_defs
 from cin_assets.defs import publish as publish_defs
@@ -20,6 +21,7 @@ _domains = dg.Definitions.merge(
     measure_defs.defs,
     publish_defs.defs,
     validation_defs.defs,
+    alert_defs.defs,
 )
 
 _year_keys = [
@@ -42,7 +44,13 @@ release_job = dg.define_asset_job(
     description="The release: published files gathering every year, data guidance and the all-data ZIP.",
 )
 
+# Each step runs in its own process, forked from a server that has already imported this code location:
+# about 3x faster than a fresh interpreter per step (one reporting year in `make ui`: 74 s instead of 215 s).
+executor = dg.multiprocess_executor.configured(
+    {"start_method": {"forkserver": {"preload_modules": ["cin_assets.definitions"]}}}
+)
+
 defs = dg.Definitions.merge(
     _domains,
-    dg.Definitions(resources=default_resources(), jobs=[reporting_year_job, release_job]),
+    dg.Definitions(resources=default_resources(), jobs=[reporting_year_job, release_job], executor=executor),
 )

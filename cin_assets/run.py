@@ -57,16 +57,23 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[str] = []
     for i, year in enumerate(years, start=1):
         start = time.perf_counter()
-        print(f"[{i}/{len(years)}] reporting year {year}: materialising census -> staging -> measures ...", flush=True)
+        print(
+            f"[{i}/{len(years)}] reporting year {year}: materialising census -> staging -> measures ...",
+            flush=True,
+        )
         result = year_job.execute_in_process(partition_key=str(year), instance=instance, raise_on_error=False)
         status = "ok" if result.success else "FAILED"
-        print(f"        {status} in {time.perf_counter() - start:.1f} s (run {result.run_id[:8]})", flush=True)
+        print(
+            f"        {status} in {time.perf_counter() - start:.1f} s (run {result.run_id[:8]})", flush=True
+        )
         if not result.success:
             failed.append(str(year))
     print("release: published files, data guidance and ZIP ...", flush=True)
     start = time.perf_counter()
     release = defs.resolve_job_def("release_job").execute_in_process(instance=instance, raise_on_error=False)
-    print(f"        {'ok' if release.success else 'FAILED'} in {time.perf_counter() - start:.1f} s", flush=True)
+    print(
+        f"        {'ok' if release.success else 'FAILED'} in {time.perf_counter() - start:.1f} s", flush=True
+    )
     print(f"\npublished files: {root / 'published'}")
     print(f"Dagster instance: {os.environ.get('DAGSTER_HOME')} (make ui, then http://127.0.0.1:3000)")
     if failed or not release.success:

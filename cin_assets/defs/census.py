@@ -3,7 +3,6 @@
 (No `from __future__ import annotations` in defs modules: Dagster reads the context annotations at run time.)
 """
 
-
 import hashlib
 from pathlib import Path
 

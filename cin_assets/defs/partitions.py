@@ -4,7 +4,6 @@ Adding a reporting year is one change: extend ``LAST_YEAR`` in ``cin_assets/cens
 (and drop the new year's returns in ``census/<year>/``).
 """
 
-
 import dagster as dg
 
 from cin_assets.census.calendar import REPORTING_YEARS
