@@ -30,9 +30,12 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/cin-run --years $(YEARS) --scale $(SCALE) --seed $(SEED)
 
-## The Dagster UI (with the daemon, so sensors, schedules, queued runs and backfills work).
+## The Dagster UI on http://127.0.0.1:$(UI_PORT), with the daemon: the run queue, backfills and sensors
+## (the failure-alert sensor runs by default; alert links point at CIN_DAGSTER_URL). See docs/deployment.md.
+UI_PORT ?= 3000
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	CIN_DAGSTER_URL=$${CIN_DAGSTER_URL:-http://127.0.0.1:$(UI_PORT)} \
+		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 test: $(STAMP) lint
 	$(BIN)/pytest -n 2 --dist loadfile

@@ -72,12 +72,14 @@ def main() -> None:
     else:
         frames, datasets = synthetic_year(args.year, args.seed)
     count_cells = sum(f.height * len(datasets[c].counts()) for c, f in frames.items())
-    print(f"{len(frames)} data sets, {sum(f.height for f in frames.values())} rows, {count_cells} count cells")
+    print(
+        f"{len(frames)} data sets, {sum(f.height for f in frames.values())} rows, {count_cells} count cells"
+    )
 
     runs = []
     for run in range(args.runs):
         protected, p_cpu, p_wall = timed(lambda: protect_year(frames, datasets))
-        outcomes, c_cpu, c_wall = timed(lambda: check_year(protected.published, datasets))
+        outcomes, c_cpu, c_wall = timed(lambda p=protected: check_year(p.published, datasets))
         audit = next(o for o in outcomes if o.name == "lp_audit")
         failed = [(o.name, o.dataset) for o in outcomes if not o.passed]
         runs.append(
@@ -100,8 +102,13 @@ def main() -> None:
 
     summary = suppression_summary(protected, datasets)
     stats = {k: v for k, v in protected.stats.items() if isinstance(v, int | float)}
-    total_wall, total_cpu = median("protect_wall") + median("check_wall"), median("protect_cpu") + median("check_cpu")
-    print(f"\nmedian: protect {median('protect_wall'):.2f}s + check_year {median('check_wall'):.2f}s = {total_wall:.2f}s wall")
+    total_wall, total_cpu = (
+        median("protect_wall") + median("check_wall"),
+        median("protect_cpu") + median("check_cpu"),
+    )
+    print(
+        f"\nmedian: protect {median('protect_wall'):.2f}s + check_year {median('check_wall'):.2f}s = {total_wall:.2f}s wall"
+    )
     print(f"        ({median('protect_cpu'):.2f}s + {median('check_cpu'):.2f}s = {total_cpu:.2f}s cpu)")
     print("suppression:", ", ".join(f"{k}={v}" for k, v in stats.items()))
     print("audit:", ", ".join(f"{k}={v}" for k, v in audit.metadata.items() if k != "first_failures"))

@@ -9,8 +9,8 @@ What the attacker knows:
   rounding interval (``DisclosureConfig.rounded_interval``: a published 0 is a true zero, anything else is
   above the threshold because 1..threshold is always suppressed);
 - every ``c`` is a count of at least 1 (zeros are always published);
-- not-available and not-applicable cells are not in any sum (the measures stage leaves them out), so they
-  count as zero; they never protect anything;
+- not-available cells are not in any sum (the measures stage leaves them out), so they count as zero and
+  never protect anything; a sum with a not-applicable member does not exist;
 - the relations of the descriptions: ColumnSum within rows, RowSum across rows, LA -> region/Inner or
   Outer London -> London -> England, and linked cells (same measure, geography and non-total filters)
   being one number;
@@ -47,6 +47,7 @@ from cin_assets.publish.description import DataSet
 _TOL = 1e-6
 _HUGE = 1e9  # "no upper bound", finite so that no component of a batched LP is unbounded
 _WORTHWHILE = 0.25  # keep pushing all pending cells together while a push certifies this share
+_LOCAL_BLOCKS = 128  # local bounding LPs stacked into one solve
 FAILURE_SCHEMA = {
     "dataset": pl.String,
     "row": pl.Int64,
@@ -167,6 +168,8 @@ def _read(published: Mapping[str, pl.DataFrame], datasets: Mapping[str, DataSet]
     long = long.with_columns(
         pl.when(pl.col("text") == config.suppressed)
         .then(pl.lit("c"))
+        .when(pl.col("text") == config.not_applicable)
+        .then(pl.lit("structural"))
         .when(number.is_not_null())
         .then(pl.lit("number"))
         .otherwise(pl.lit("absent"))
@@ -294,7 +297,9 @@ def build_system(
     long, rows_by = _read(published, datasets, config)
     long = long.with_columns((pl.col("key").rank("dense") - 1).cast(pl.Int64).alias("cell"))
     # a cell published as a number in any file is known to the attacker, whatever the other files show
-    informative = pl.col("status").replace_strict({"number": 0, "c": 1, "absent": 2}, return_dtype=pl.Int8)
+    informative = pl.col("status").replace_strict(
+        {"number": 0, "c": 1, "absent": 2, "structural": 3}, return_dtype=pl.Int8
+    )
     first = long.sort("cell", informative, "dataset", "row", "column").unique(
         "cell", keep="first", maintain_order=True
     )
@@ -304,6 +309,9 @@ def build_system(
     rel = _relations(published, datasets, rows_by).join(
         long.select("dataset", "row", "column", "cell"), on=["dataset", "row", "column"], how="inner"
     )
+    # a sum with a not-applicable member does not exist
+    structural = cells.filter(pl.col("status") == "structural").select("cell")
+    rel = rel.join(rel.join(structural, on="cell").select("rel").unique(), on="rel", how="anti")
     rel = rel.group_by("rel", "cell").agg(pl.col("coef").sum()).filter(pl.col("coef") != 0)
     signature = (
         rel.sort("rel", "cell")
@@ -704,11 +712,15 @@ class _Attacker:
         if targets.size == 0:
             return
         comps = np.unique(self.comp[targets])
-        if self._lp(np.zeros(self.lo.size), comps) is None:
+        reference = self._lp(np.zeros(self.lo.size), comps)
+        if reference is None:
             # some component has no solution at all: find which, and leave those out
             bad = [c for c in comps if self._lp(np.zeros(self.lo.size), np.array([c])) is None]
             self.feasible[np.isin(self.comp, bad)] = False
             targets = targets[self.feasible[targets]]
+            reference = (
+                self._lp(np.zeros(self.lo.size), np.unique(self.comp[targets])) if targets.size else None
+            )
         pending = targets
         if not exact:
             while pending.size:
@@ -721,12 +733,66 @@ class _Attacker:
                 if group.size > 1:
                     left = self._push(group, protection)
                     pending = np.setdiff1d(pending, np.setdiff1d(group, left))
+            if pending.size and reference is not None:
+                self._local(pending, protection, reference)
+                pending = pending[~self._certified(pending, protection)]
         for sense in (-1.0, 1.0):  # maximise, then minimise
             for wave in _one_per_component(pending, self.comp):
                 c = np.zeros(self.lo.size)
                 c[wave] = sense
                 self._lp(c, np.unique(self.comp[wave]))
         self.solved[pending] = True
+
+    def _local(self, cells: np.ndarray, protection: int, reference: np.ndarray) -> None:
+        """Bound each cell over its own neighbourhood (unknowns within two relations), everything else
+        held at the feasible ``reference`` point: a restriction, so every solution is a feasible point
+        of the whole year. One block up (capped one past what was seen, or at ``protection``) and one
+        down per cell; many blocks stacked block-diagonally per solve."""
+        A, A_c = self.A_eq, self.A_eq.tocsc()
+        U, U_c = self.A_ub, self.A_ub.tocsc()
+        adjacency = (A != 0).astype(np.int8)
+        adjacency = (adjacency.T @ adjacency).tocsr()
+        slack_ub = self.b_ub - U @ np.nan_to_num(reference)
+        lo, hi = self.lo - reference, self.hi - reference
+        blocks = []
+        for k in cells:
+            near = np.zeros(self.lo.size, dtype=bool)
+            near[k] = True
+            for _ in range(2):
+                near[adjacency[np.flatnonzero(near)].indices] = True
+            local = np.flatnonzero(near)
+            rows, ub_rows = np.unique(A_c[:, local].indices), np.unique(U_c[:, local].indices)
+            at = int(np.searchsorted(local, k))
+            up_cap = max(protection, self.up[k] + 1) - reference[k]
+            down_cap = self.low[k] - 1 - reference[k]
+            for sense, cap in ((1.0, up_cap), (-1.0, down_cap)):
+                b = np.column_stack([lo[local], hi[local]])
+                b[at] = (b[at, 0], min(b[at, 1], cap)) if sense > 0 else (max(b[at, 0], cap), b[at, 1])
+                cost = np.zeros(local.size)
+                cost[at] = -sense
+                blocks.append((k, local, A[rows][:, local], U[ub_rows][:, local], slack_ub[ub_rows], b, cost))
+        for start in range(0, len(blocks), _LOCAL_BLOCKS):
+            self._solve_local(blocks[start : start + _LOCAL_BLOCKS], reference)
+
+    def _solve_local(self, blocks, reference: np.ndarray) -> None:
+        self.solves += 1
+        res = linprog(
+            np.concatenate([b[6] for b in blocks]),
+            A_ub=sp.block_diag([b[3] for b in blocks], format="csr"),
+            b_ub=np.concatenate([b[4] for b in blocks]),
+            A_eq=sp.block_diag([b[2] for b in blocks], format="csr"),
+            b_eq=np.zeros(sum(b[2].shape[0] for b in blocks)),
+            bounds=np.vstack([b[5] for b in blocks]),
+            method="highs",
+        )
+        if res.status != 0:
+            return  # a cap may be out of reach: the exact LPs settle those cells
+        at = 0
+        for _, local, *_rest in blocks:
+            x = reference[local] + res.x[at : at + local.size]
+            at += local.size
+            self.up[local] = np.fmax(self.up[local], x)
+            self.low[local] = np.fmin(self.low[local], x)
 
 
 def _classes(cells: np.ndarray, A: sp.csr_matrix) -> list[np.ndarray]:

@@ -3,8 +3,9 @@ attacker can use, built from the unprotected frames and the data set description
 
 Cells: a count cell is keyed by (measure, geography, filter values other than totals); the same key in
 several files is one cell (linked tables). A national summary row republishing another data set's
-England count is that count's cell. Null (not available) and not-applicable cells are structural zeros:
-the measures stage leaves them out of every sum, and the model checks that each relation holds that way.
+England count is that count's cell. Null (not available) cells count as zero in every sum (the measures
+stage leaves them out), and the model checks that each relation holds that way. A sum with a
+not-applicable member (``Indicator.applies`` false there) does not exist.
 
 Relations (each ``total - sum(parts) = 0`` on true values):
 
@@ -251,6 +252,7 @@ def _empty_occ() -> pl.DataFrame:
             "column": pl.String,
             "value": pl.Int64,
             "available": pl.Boolean,
+            "applies": pl.Boolean,
             "key": pl.String,
         }
     )
@@ -359,7 +361,8 @@ def _occurrences(ds: DataSet, frame: pl.DataFrame, keyed: pl.DataFrame) -> pl.Da
     parts = []
     for ind in ds.counts():
         value = frame.get_column(ind.name).cast(pl.Int64)
-        available = _applies(ind, frame) & value.is_not_null()
+        applies = _applies(ind, frame)
+        available = applies & value.is_not_null()
         parts.append(
             pl.DataFrame(
                 {
@@ -368,6 +371,7 @@ def _occurrences(ds: DataSet, frame: pl.DataFrame, keyed: pl.DataFrame) -> pl.Da
                     "column": [ind.name] * frame.height,
                     "value": pl.select(pl.when(available).then(value).otherwise(0)).to_series(),
                     "available": available,
+                    "applies": applies,
                     "key": keyed.get_column(_key_col(ind.name)),
                 }
             )
@@ -658,6 +662,7 @@ def _cells(occ: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("level").first(),
         pl.col("value").first(),
         pl.col("available").first(),
+        pl.col("applies").all(),
         pl.len().alias("occurrences"),
         (pl.col("value").n_unique() + pl.col("available").n_unique() + pl.col("level").n_unique()).alias(
             "_kinds"
@@ -678,9 +683,14 @@ def _link_relations(
 ) -> tuple[sp.csr_matrix, list[str]]:
     """Relations as a sparse (relation x cell) matrix; relations repeated in linked files kept once."""
     n = cells.height
+    structural = cells.filter(~pl.col("applies")).select("cell")
+    triplets = triplets.join(cell_of, on="key", how="inner")
+    # a sum with a member that does not apply there does not exist
+    triplets = triplets.join(
+        triplets.join(structural, on="cell").select("rel").unique(), on="rel", how="anti"
+    )
     merged = (
-        triplets.join(cell_of, on="key", how="inner")
-        .group_by("rel", "cell")
+        triplets.group_by("rel", "cell")
         .agg(pl.col("coef").sum(), pl.col("label").first())
         .filter(pl.col("coef") != 0)
         .sort("rel", "cell")

@@ -52,7 +52,8 @@ _TOL = 1e-6
 _HUGE = 1e9  # stands for "no upper bound" so that no block of a batched LP is unbounded
 _WORTHWHILE = 0.25  # another joint push is worth it while the last one certified this share
 _LEVEL_WEIGHT = (1.0, 1e2, 1e4)  # LA, regional, national
-_SLACK_COST = 1e7  # a repair that cannot reach its target pays this per unit short
+_SLACK_COST = 1e9  # a repair that cannot reach its target pays this per unit short
+_LAST_RESORT_WEIGHT = 1e3  # an England total costs this much more than any other national cell
 _BLOCKS_PER_LP = 64  # local repair LPs stacked into one solve ...
 _MAX_LP_COLUMNS = 60_000  # ... up to about this many columns
 _RADII = (2, 4, 8)  # neighbourhoods (in relations) a repair looks in, widening for cells it cannot fix
@@ -161,7 +162,8 @@ class _RepairContext:
         cells = system.cells
         self.sup, self.system = sup, system
         self.truth = sup.m.value[cells].astype(float)
-        self.freeable = system.candidate | (sup.eligible[cells] & ~sup.S[cells])
+        # England totals too, at a prohibitive weight: a repair hides one only if nothing else can do
+        self.freeable = system.candidate | ((sup.eligible[cells] | sup.last_resort[cells]) & ~sup.S[cells])
         self.unknown = ~system.candidate
         self.A_eq, self.A_eq_c = system.A_eq, system.A_eq.tocsc()
         self.A_ub, self.A_ub_c = system.A_ub, system.A_ub.tocsc()
@@ -182,9 +184,11 @@ class _RepairContext:
         truth = self.truth
         return _Block(
             A_eq=sp.hstack([eq[:, moving], eq[:, free], -eq[:, free], sp.csr_matrix((rows.size, 1))]).tocsr(),
+            # a hidden count's percentages and rates are hidden with it, so p and q stay out of the ratio
+            # rows (which keep holding for its published part: a restriction, so still valid)
             A_ub=sp.vstack(
                 [
-                    sp.hstack([ub[:, moving], ub[:, free], -ub[:, free], sp.csr_matrix((ub_rows.size, 1))]),
+                    sp.hstack([ub[:, moving], sp.csr_matrix((ub_rows.size, 2 * free.size + 1))]),
                     sp.hstack(
                         [sp.csr_matrix(target), sp.csr_matrix((1, 2 * free.size)), sp.csr_matrix([[-1.0]])]
                     ),
@@ -240,6 +244,7 @@ class _Suppressor:
         self.base_cost = model.value.astype(float) * hidden
         # deviation weight per unit: short cycles through few files, mildly favouring small counts
         self.weight = hidden * level * (1 + np.log1p(model.value.astype(float)) / 10)
+        self.weight[self.last_resort] *= _LAST_RESORT_WEIGHT
 
     # ----------------------------------------------------------------- helpers
     def add(self, cell: int, because: int, relation: str) -> None:
@@ -659,6 +664,7 @@ class _Suppressor:
         hidden = [int(system.cells[j]) for j in moved if not self.S[system.cells[j]]]
         for c in hidden:
             self.add(c, cell, self.relation_between(cell, c))
+            self.england_hidden[c] = self.last_resort[c]
         self.certified[cell] = True
         self.certified[system.cells[moved[np.abs(delta) >= 1 - _TOL]]] = True
         return hidden

@@ -171,7 +171,9 @@ def publish_naively(
             elif row in hidden:
                 values.append("c")
             elif ind.unit == "count":
-                rounded = ((2 * value + base) // (2 * base)) * base if lvl in ("National", "Regional") else value
+                rounded = (
+                    ((2 * value + base) // (2 * base)) * base if lvl in ("National", "Regional") else value
+                )
                 values.append(str(rounded))
             elif ind.unit in ("percent", "rate"):
                 values.append(str(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)))

@@ -461,7 +461,6 @@ def frames(
     all not available, Hackney-style)."""
     rng = np.random.default_rng(seed)
     las = las if las is not None else local_authorities(year)
-    n = las.height
     size = la_sizes(las, year, rng)
     pops = reference.populations(year)
     pop_key = (
@@ -518,7 +517,7 @@ def frames(
         la(w.code, cols, derived)
     for code, cols, _, _ in PLAIN:
         values = {}
-        for c, m, s in cols:
+        for c, m, _ in cols:
             values[c] = totals[m] if m in totals else measure(f"{code}:{c}", plain_scale[c])
         if code == "C1":
             values["Re_referrals"] = rng.binomial(values["Referrals"], 0.22)

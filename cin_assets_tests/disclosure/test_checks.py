@@ -21,7 +21,10 @@ def _where(failures: pl.DataFrame) -> set[tuple[str, int, str]]:
 
 def _set(frame: pl.DataFrame, row: int, column: str, value: str | None) -> pl.DataFrame:
     return frame.with_columns(
-        pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value, dtype=pl.String)).otherwise(pl.col(column)).alias(column)
+        pl.when(pl.int_range(pl.len()) == row)
+        .then(pl.lit(value, dtype=pl.String))
+        .otherwise(pl.col(column))
+        .alias(column)
     )
 
 
@@ -37,7 +40,9 @@ def _hidden(small_release, code: str, *, primary: bool) -> list[tuple[int, str]]
     truth, shown = small_release.frames[code], small_release.protected.published[code]
     out = []
     for ind in ds.counts():
-        hidden = (shown.get_column(ind.name) == "c") & (truth.get_column("geographic_level") == "Local authority")
+        hidden = (shown.get_column(ind.name) == "c") & (
+            truth.get_column("geographic_level") == "Local authority"
+        )
         small = truth.get_column(ind.name).is_between(1, 5)
         rows = (hidden & (small if primary else ~small)).arg_true().to_list()
         out += [(r, ind.name) for r in rows]
@@ -53,7 +58,10 @@ def test_an_unsuppressed_primary_fails_the_schema_where_it_is(small_release) -> 
     schema = _outcome(outcomes, "schema", "D5")
     assert not schema.passed
     assert ("D5", row, col) in _where(schema.failures.filter(pl.col("rule") == "primary_threshold"))
-    assert "1 and the threshold" in schema.failures.filter(pl.col("rule") == "primary_threshold").get_column("message")[0]
+    assert (
+        "1 and the threshold"
+        in schema.failures.filter(pl.col("rule") == "primary_threshold").get_column("message")[0]
+    )
     assert all(o.passed for o in outcomes if o.name == "schema" and o.dataset != "D5")
     assert ("D5", row, col) in _where(_outcome(outcomes, "linked_cells").failures) or col not in ("CPP_At31",)
 
@@ -72,11 +80,15 @@ def test_unsuppressed_secondaries_expose_the_primaries(small_release) -> None:
     for row in sorted({r for r, _ in secondaries}):  # then the percentages both of whose counts are shown
         for ind in ds.indicators:
             if ind.unit == "percent" and all(frame.get_column(c)[row] != "c" for c in ind.depends_on):
-                tenths = int(1000 * truth.get_column(ind.numerator)[row] / truth.get_column(ind.denominator)[row] + 0.5)
+                tenths = int(
+                    1000 * truth.get_column(ind.numerator)[row] / truth.get_column(ind.denominator)[row] + 0.5
+                )
                 frame = _set(frame, row, ind.name, f"{tenths // 10}.{tenths % 10}")
     published[code] = frame
     outcomes = check_year(published, small_release.datasets)
-    exposed = _where(_outcome(outcomes, "lp_audit").failures) | _where(_outcome(outcomes, "additive_groups").failures)
+    exposed = _where(_outcome(outcomes, "lp_audit").failures) | _where(
+        _outcome(outcomes, "additive_groups").failures
+    )
     primaries = {(code, r, c) for r, c in _hidden(small_release, code, primary=True)}
     assert exposed & primaries
     # a pinned cell is named in every file it appears in: CPP_start is shared by D1, D2 and D3
@@ -87,20 +99,31 @@ def test_unsuppressed_secondaries_expose_the_primaries(small_release) -> None:
 def test_a_broken_rounding_names_the_regional_cell(small_release) -> None:
     frame = small_release.protected.published["B1"]
     row = frame.with_row_index("r").filter(pl.col("geographic_level") == "Regional").get_column("r")[0]
-    schema = _outcome(_check_one(small_release, "B1", _set(frame, row, "At31_episodes", "25013")), "schema", "B1")
+    schema = _outcome(
+        _check_one(small_release, "B1", _set(frame, row, "At31_episodes", "25013")), "schema", "B1"
+    )
     assert ("B1", row, "At31_episodes") in _where(schema.failures.filter(pl.col("rule") == "rounding"))
 
 
 @pytest.mark.parametrize(
     ("value", "rule"),
-    [("", "format"), (None, "schema"), ("~", "format"), ("12.34", "format"), ("1,234", "format"), ("NA", "format")],
+    [
+        ("", "format"),
+        (None, "schema"),
+        ("~", "format"),
+        ("12.34", "format"),
+        ("1,234", "format"),
+        ("NA", "format"),
+    ],
 )
 def test_bad_indicator_values(small_release, value, rule) -> None:
     frame = _set(small_release.protected.published["C1"], 20, "Referrals", value)
     failures = _outcome(_check_one(small_release, "C1", frame), "schema", "C1").failures
     hit = failures.filter((pl.col("row") == 20) & (pl.col("column") == "Referrals"))
     assert hit.height >= 1
-    assert rule in hit.get_column("rule").to_list() or rule == "schema" and "not_nullable" in hit.get_column("rule")[0]
+    assert rule in hit.get_column("rule").to_list() or (
+        rule == "schema" and "not_nullable" in hit.get_column("rule")[0]
+    )
 
 
 def test_a_percentage_of_a_suppressed_count_must_be_suppressed(small_release) -> None:
@@ -112,7 +135,9 @@ def test_a_percentage_of_a_suppressed_count_must_be_suppressed(small_release) ->
 
 def test_geography_lookups_and_duplicates(small_release) -> None:
     frame = small_release.protected.published["D3"]
-    la_row = frame.with_row_index("r").filter(pl.col("geographic_level") == "Local authority").get_column("r")[0]
+    la_row = (
+        frame.with_row_index("r").filter(pl.col("geographic_level") == "Local authority").get_column("r")[0]
+    )
     frame = _set(frame, la_row, "la_name", "Gateshed")
     frame = _set(frame, 0, "region_code", "E12000001")  # a region code on the England row
     frame = pl.concat([frame, frame.slice(5, 1)])
@@ -134,7 +159,9 @@ def test_columns_must_be_the_descriptions_in_order(small_release) -> None:
 def test_linked_cells_must_agree_across_files(small_release) -> None:
     published = dict(small_release.protected.published)
     frame = published["B3"]
-    la_row = frame.with_row_index("r").filter(pl.col("geographic_level") == "Local authority").get_column("r")[3]
+    la_row = (
+        frame.with_row_index("r").filter(pl.col("geographic_level") == "Local authority").get_column("r")[3]
+    )
     true = small_release.frames["B3"].get_column("At31_episodes")[la_row]
     published["B3"] = _set(frame, la_row, "At31_episodes", str(true + 1))
     outcomes = check_year(published, small_release.datasets)
@@ -146,7 +173,9 @@ def test_linked_cells_must_agree_across_files(small_release) -> None:
 
 def test_not_available_symbol_follows_the_config(small_release) -> None:
     config = DisclosureConfig(not_available="x")
-    b1 = _outcome(_check_one(small_release, "B1", small_release.protected.published["B1"], config), "schema", "B1").failures
+    b1 = _outcome(
+        _check_one(small_release, "B1", small_release.protected.published["B1"], config), "schema", "B1"
+    ).failures
     assert not b1.is_empty()
     assert set(b1.get_column("rule")) == {"format"}
     assert "':'" in b1.get_column("message")[0]
@@ -162,7 +191,13 @@ def test_screener_naming_rules(small_release) -> None:
     )
     frame = small_release.protected.published["D3"]
     outcome = _outcome(check_year({"D3": frame}, {"D3": renamed}), "ees_names", "D3")
-    rules = dict(zip(outcome.failures.get_column("column").fill_null(""), outcome.failures.get_column("rule"), strict=True))
+    rules = dict(
+        zip(
+            outcome.failures.get_column("column").fill_null(""),
+            outcome.failures.get_column("rule"),
+            strict=True,
+        )
+    )
     assert rules["female_count"] == "col_ind_smushed"
     assert rules["primary_need"] == "harmonised_variables"
     assert rules[""] == "filename_special"

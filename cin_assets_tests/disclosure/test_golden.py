@@ -14,7 +14,9 @@ NE = ["805", "806", "807", "808", "840", "841"]  # North East LAs
 HARTLEPOOL, MIDDLESBROUGH, REDCAR = "805", "806", "807"
 
 
-def dataset(code: str, counts: list[str], *, sums: tuple[ColumnSum, ...] = (), extra=(), measure=None) -> DataSet:
+def dataset(
+    code: str, counts: list[str], *, sums: tuple[ColumnSum, ...] = (), extra=(), measure=None
+) -> DataSet:
     inds = [Indicator(c, c, "count", "test", measure=(measure or {}).get(c)) for c in counts]
     return DataSet(
         code=code,
@@ -83,7 +85,9 @@ def test_classic_three_by_three_single_suppression_is_exact() -> None:
     assert _exact_intervals(published, ds)[("II", "C")] == (22, 22)
     outcome = failures(check_year({"G": published}, {"G": ds}), "lp_audit")
     lone = failures(check_year({"G": published}, {"G": ds}), "additive_groups")
-    row = published.with_row_index("r").filter(pl.col("part") == "II", pl.col("geographic_level") == "Local authority")
+    row = published.with_row_index("r").filter(
+        pl.col("part") == "II", pl.col("geographic_level") == "Local authority"
+    )
     where = (row.get_column("r").item(), "C")
     assert where in set(zip(outcome.get_column("row"), outcome.get_column("column"), strict=True))
     assert "exact_disclosure" in outcome.get_column("rule").to_list()
@@ -136,9 +140,7 @@ def _exact_intervals(published: pl.DataFrame, ds: DataSet) -> dict[tuple[str, st
     occ = system.occurrences.join(result.intervals, on="cell")
     parts = published.with_row_index("row").select(pl.col("row").cast(pl.Int64), "part", "geographic_level")
     occ = occ.join(parts, on="row").filter(pl.col("geographic_level") == "Local authority")
-    return {
-        (r["part"], r["column"]): (round(r["lo"]), round(r["up"])) for r in occ.iter_rows(named=True)
-    }
+    return {(r["part"], r["column"]): (round(r["lo"]), round(r["up"])) for r in occ.iter_rows(named=True)}
 
 
 # -------------------------------------------------------------------------- spec 8.5, the suppressor
@@ -190,7 +192,9 @@ def test_small_la_in_a_two_la_region_hides_the_other_la() -> None:
     naive = publish_naively(ds, frame, {(row_of(frame, HARTLEPOOL), "n")})
     assert region_cell(naive, "E12000001", "n") == "250"
     audit = failures(check_year({"N": naive}, {"N": ds}), "lp_audit")
-    assert audit.filter(pl.col("row") == row_of(frame, HARTLEPOOL)).get_column("rule").to_list() == ["protection_level"]
+    assert audit.filter(pl.col("row") == row_of(frame, HARTLEPOOL)).get_column("rule").to_list() == [
+        "protection_level"
+    ]
     assert "[1.0, 4.0]" in audit.get_column("message").item()
     pub = protect_year({"N": frame}, {"N": ds}).published["N"]
     assert cell(pub, HARTLEPOOL, "n") == cell(pub, MIDDLESBROUGH, "n") == "c"
@@ -215,7 +219,9 @@ def test_london_is_inner_plus_outer_london_for_the_attacker() -> None:
     frame = frame_of(ds, {camden: {"n": 3}, islington: {"n": 997}, greenwich: {"n": 2004}})
     naive = publish_naively(ds, frame, {(row_of(frame, camden), "n")})
     audit = failures(check_year({"L": naive}, {"L": ds}), "lp_audit")
-    assert audit.filter(pl.col("row") == row_of(frame, camden)).get_column("rule").to_list() == ["protection_level"]
+    assert audit.filter(pl.col("row") == row_of(frame, camden)).get_column("rule").to_list() == [
+        "protection_level"
+    ]
     assert failures(check_year({"L": naive}, {"L": ds}), "additive_groups").is_empty()
     result = protect_year({"L": frame}, {"L": ds})
     assert cell(result.published["L"], camden, "n") == "c"
@@ -242,7 +248,9 @@ def test_linked_files_are_protected_together() -> None:
     assert cell(together.published["SEX"], HARTLEPOOL, "girls") == "c"
     assert cell(together.published["SEX"], HARTLEPOOL, "boys") == "0"
     assert_all_pass(check_year(together.published, datasets))
-    apart = {code: protect_year({code: frames[code]}, {code: datasets[code]}).published[code] for code in frames}
+    apart = {
+        code: protect_year({code: frames[code]}, {code: datasets[code]}).published[code] for code in frames
+    }
     outcomes = check_year(apart, datasets)
     linked = failures(outcomes, "linked_cells")
     assert set(linked.get_column("dataset")) == {"AGE", "SEX"}

@@ -27,8 +27,17 @@ PROPERTIES = settings(
 
 
 def _la(code: str, inds, sums) -> DataSet:
-    return DataSet(code=code, stem=code.lower(), title=code, description="p", geography="la", first_year=2013,
-                   last_year=2020, indicators=tuple(inds), column_sums=sums)
+    return DataSet(
+        code=code,
+        stem=code.lower(),
+        title=code,
+        description="p",
+        geography="la",
+        first_year=2013,
+        last_year=2020,
+        indicators=tuple(inds),
+        column_sums=sums,
+    )
 
 
 def _count(name: str, measure: str | None = None) -> Indicator:
@@ -38,13 +47,24 @@ def _count(name: str, measure: str | None = None) -> Indicator:
 DATASETS = {
     "P": _la(
         "P",
-        [_count("total", "tot"), _count("a"), _count("b"), _count("c"),
-         Indicator("a_percent", "a %", "percent", "p", numerator="a", denominator="total")],
+        [
+            _count("total", "tot"),
+            _count("a"),
+            _count("b"),
+            _count("c"),
+            Indicator("a_percent", "a %", "percent", "p", numerator="a", denominator="total"),
+        ],
         (ColumnSum("total", ("a", "b", "c")),),
     ),
     "Q": _la("Q", [_count("total", "tot"), _count("x"), _count("y")], (ColumnSum("total", ("x", "y")),)),
     "N": DataSet(
-        code="N", stem="n", title="N", description="p", geography="national", first_year=2013, last_year=2020,
+        code="N",
+        stem="n",
+        title="N",
+        description="p",
+        geography="national",
+        first_year=2013,
+        last_year=2020,
         indicators=(_count("children", "tot"),),
         filters=(Filter("gender", "Gender", ("Total", "Female", "Male"), total="Total"),),
         row_sums=(RowSum({"gender": "Total"}, ({"gender": "Female"}, {"gender": "Male"})),),
@@ -64,7 +84,9 @@ def releases(draw) -> dict[str, pl.DataFrame]:
     for la in codes:
         a, b, c = draw(small_or_any), draw(small_or_any), draw(small_or_any)
         x = draw(st.integers(0, a + b + c))
-        rows.append({"old_la_code": la, "a": a, "b": b, "c": c, "total": a + b + c, "x": x, "y": a + b + c - x})
+        rows.append(
+            {"old_la_code": la, "a": a, "b": b, "c": c, "total": a + b + c, "x": x, "y": a + b + c - x}
+        )
     table = pl.DataFrame(rows)
     las = local_authorities(2020, codes)
     frames = {
@@ -73,7 +95,9 @@ def releases(draw) -> dict[str, pl.DataFrame]:
     }
     england = int(table.get_column("total").sum())
     girls = draw(st.integers(0, england))
-    national = pl.DataFrame({"gender": ["Total", "Female", "Male"], "children": [england, girls, england - girls]})
+    national = pl.DataFrame(
+        {"gender": ["Total", "Female", "Male"], "children": [england, girls, england - girls]}
+    )
     frames["N"] = national_frame(DATASETS["N"], national)
     return frames
 
@@ -91,7 +115,10 @@ def test_suppression_withstands_the_attack(frames) -> None:
             truth = frame.get_column(ind.name)
             assert (shown.get_column(ind.name).filter(truth.is_between(1, 5)) == "c").all()  # primary rule
             assert (shown.get_column(ind.name).filter(truth == 0) == "0").all()  # zeros shown
-    hidden = sum(int((p.select(DATASETS[c].counts()[0].name) == "c").sum().item()) for c, p in protected.published.items())
+    hidden = sum(
+        int((p.select(DATASETS[c].counts()[0].name) == "c").sum().item())
+        for c, p in protected.published.items()
+    )
     assert protected.report.filter(pl.col("kind") != "derived").height >= hidden
 
 

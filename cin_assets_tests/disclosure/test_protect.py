@@ -14,8 +14,17 @@ LAS = ["805", "806", "807"]
 
 
 def _ds(inds, sums=()) -> DataSet:
-    return DataSet(code="T", stem="t", title="t", description="t", geography="la", first_year=2013, last_year=2020,
-                   indicators=tuple(inds), column_sums=sums)
+    return DataSet(
+        code="T",
+        stem="t",
+        title="t",
+        description="t",
+        geography="la",
+        first_year=2013,
+        last_year=2020,
+        indicators=tuple(inds),
+        column_sums=sums,
+    )
 
 
 def _frame(ds, rows: dict[str, dict], **kw) -> pl.DataFrame:
@@ -31,7 +40,13 @@ def test_counts_round_at_england_and_regions_only() -> None:
     ds = _ds([Indicator("n", "n", "count", "t")])
     frame = _frame(ds, {"805": {"n": 7}, "806": {"n": 8}, "807": {"n": 100}})  # total 115
     out = protect_year({"T": frame}, {"T": ds}).published["T"]
-    assert _col(out, "geographic_level") == ["National", "Regional", "Local authority", "Local authority", "Local authority"]
+    assert _col(out, "geographic_level") == [
+        "National",
+        "Regional",
+        "Local authority",
+        "Local authority",
+        "Local authority",
+    ]
     assert _col(out, "n") == ["120", "120", "7", "8", "100"]
 
 
@@ -43,7 +58,9 @@ def test_percentages_round_half_up_from_exact_counts() -> None:
     ]
     ds = _ds(inds)
     # 15/120 = 12.5%; 21/1200 = 1.75% -> 1.8; 1000/8000 = 12.5%
-    frame = _frame(ds, {"805": {"d": 120, "n": 15}, "806": {"d": 1200, "n": 21}, "807": {"d": 8000, "n": 1000}})
+    frame = _frame(
+        ds, {"805": {"d": 120, "n": 15}, "806": {"d": 1200, "n": 21}, "807": {"d": 8000, "n": 1000}}
+    )
     out = protect_year({"T": frame}, {"T": ds}).published["T"]
     assert _col(out, "p")[2:] == ["12.5", "1.8", "12.5"]
     assert all(v.count(".") == 1 and len(v.split(".")[1]) == 1 for v in _col(out, "p"))
@@ -58,7 +75,12 @@ def test_rates_days_and_populations() -> None:
     ]
     ds = _ds(inds)
     pops = {"E92000001": 60_000, "E12000001": 60_000, "805": 40_000, "806": 16_000, "807": 4_000}
-    days = pl.DataFrame({"_geo": ["E92000001", "E12000001", "805", "806", "807"], "median_days": [12.5, 12.5, 7.5, 3.49, 40.0]})
+    days = pl.DataFrame(
+        {
+            "_geo": ["E92000001", "E12000001", "805", "806", "807"],
+            "median_days": [12.5, 12.5, 7.5, 3.49, 40.0],
+        }
+    )
     frame = _frame(ds, {"805": {"n": 250}, "806": {"n": 3}, "807": {"n": 60}}, populations=pops, derived=days)
     result = protect_year({"T": frame}, {"T": ds})
     out = result.published["T"]
@@ -68,7 +90,9 @@ def test_rates_days_and_populations() -> None:
     assert _col(out, "median_days") == ["13", "13", "8", "c", "c"]
     assert _col(out, "population") == ["60000", "60000", "40000", "16000", "4000"]  # never suppressed
     kinds = result.report.filter(pl.col("geography_code") == "806").select("column", "kind").rows()
-    assert ("n", "primary") in kinds and ("n_rate", "derived") in kinds and ("median_days", "derived") in kinds
+    assert (
+        ("n", "primary") in kinds and ("n_rate", "derived") in kinds and ("median_days", "derived") in kinds
+    )
 
 
 def test_not_applicable_and_not_available() -> None:
@@ -84,9 +108,22 @@ def test_not_applicable_and_not_available() -> None:
 
 
 def test_report_columns_and_notes() -> None:
-    ds = _ds([Indicator("t", "t", "count", "t"), Indicator("a", "a", "count", "t"), Indicator("b", "b", "count", "t")],
-             (ColumnSum("t", ("a", "b")),))
-    frame = _frame(ds, {"805": {"t": 43, "a": 3, "b": 40}, "806": {"t": 70, "a": 30, "b": 40}, "807": {"t": 90, "a": 45, "b": 45}})
+    ds = _ds(
+        [
+            Indicator("t", "t", "count", "t"),
+            Indicator("a", "a", "count", "t"),
+            Indicator("b", "b", "count", "t"),
+        ],
+        (ColumnSum("t", ("a", "b")),),
+    )
+    frame = _frame(
+        ds,
+        {
+            "805": {"t": 43, "a": 3, "b": 40},
+            "806": {"t": 70, "a": 30, "b": 40},
+            "807": {"t": 90, "a": 45, "b": 45},
+        },
+    )
     result = protect_year({"T": frame}, {"T": ds})
     report = result.report
     assert report.schema == pl.Schema(REPORT_SCHEMA)
@@ -101,8 +138,14 @@ def test_report_columns_and_notes() -> None:
 
 
 def test_contract_errors_are_explicit() -> None:
-    ds = _ds([Indicator("t", "t", "count", "t"), Indicator("a", "a", "count", "t"), Indicator("b", "b", "count", "t")],
-             (ColumnSum("t", ("a", "b")),))
+    ds = _ds(
+        [
+            Indicator("t", "t", "count", "t"),
+            Indicator("a", "a", "count", "t"),
+            Indicator("b", "b", "count", "t"),
+        ],
+        (ColumnSum("t", ("a", "b")),),
+    )
     broken = _frame(ds, {"805": {"t": 44, "a": 3, "b": 40}, "806": {"t": 70, "a": 30, "b": 40}})
     with pytest.raises(DisclosureError, match=r"do not hold.*T t = a \+ b for Hartlepool"):
         protect_year({"T": broken}, {"T": ds})
@@ -112,16 +155,23 @@ def test_contract_errors_are_explicit() -> None:
     with pytest.raises(DisclosureError, match="no description"):
         protect_year({"U": fine}, {"T": ds})
     twin = DataSet(**{**ds.__dict__, "code": "V", "stem": "v"})
-    other = fine.with_columns(pl.when(pl.col("old_la_code") == "806").then(71).otherwise(pl.col("t")).alias("t"))
+    other = fine.with_columns(
+        pl.when(pl.col("old_la_code") == "806").then(71).otherwise(pl.col("t")).alias("t")
+    )
     with pytest.raises(DisclosureError, match="linked cells differ"):
         protect_year({"T": fine, "V": other}, {"T": ds, "V": twin})
 
 
 def test_percent_must_match_its_numerator_and_denominator() -> None:
-    inds = [Indicator("d", "d", "count", "t"), Indicator("n", "n", "count", "t"),
-            Indicator("p", "p", "percent", "t", numerator="n", denominator="d")]
+    inds = [
+        Indicator("d", "d", "count", "t"),
+        Indicator("n", "n", "count", "t"),
+        Indicator("p", "p", "percent", "t", numerator="n", denominator="d"),
+    ]
     ds = _ds(inds)
     frame = _frame(ds, {"805": {"d": 120, "n": 15}, "806": {"d": 100, "n": 50}})
-    frame = frame.with_columns(pl.when(pl.col("old_la_code") == "806").then(40.0).otherwise(pl.col("p")).alias("p"))
+    frame = frame.with_columns(
+        pl.when(pl.col("old_la_code") == "806").then(40.0).otherwise(pl.col("p")).alias("p")
+    )
     with pytest.raises(DisclosureError, match="p is not 100 \\* n / d"):
         protect_year({"T": frame}, {"T": ds})

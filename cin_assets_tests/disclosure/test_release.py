@@ -12,7 +12,13 @@ from cin_assets.disclosure.suppress import suppress
 
 def test_every_check_passes(small_release) -> None:
     outcomes = check_year(small_release.protected.published, small_release.datasets)
-    assert {o.name for o in outcomes} == {"schema", "ees_names", "linked_cells", "additive_groups", "lp_audit"}
+    assert {o.name for o in outcomes} == {
+        "schema",
+        "ees_names",
+        "linked_cells",
+        "additive_groups",
+        "lp_audit",
+    }
     failed = {(o.name, o.dataset): o.failures.head(3).rows() for o in outcomes if not o.passed}
     assert not failed
     audit = next(o for o in outcomes if o.name == "lp_audit")
@@ -36,7 +42,10 @@ def test_primary_rule_zeros_and_symbols(small_release) -> None:
         for name in published.columns[len(ds.geography_columns) + len(ds.filter_columns) :]:
             values = published.get_column(name)
             assert values.null_count() == 0
-            assert (values.str.contains(r"^\d+(\.\d)?$") | values.is_in(list(cfg_symbols))).all(), (code, name)
+            assert (values.str.contains(r"^\d+(\.\d)?$") | values.is_in(list(cfg_symbols))).all(), (
+                code,
+                name,
+            )
 
 
 def test_unavailable_la_is_published_as_not_available(small_release) -> None:
@@ -72,7 +81,11 @@ def test_order_of_the_frames_does_not_matter(small_release) -> None:
 def test_report_explains_every_c(small_release) -> None:
     report = small_release.protected.report
     counted = sum(
-        int((frame.select(pl.all().exclude(_geo_and_filters(small_release.datasets[code]))) == "c").sum_horizontal().sum())
+        int(
+            (frame.select(pl.all().exclude(_geo_and_filters(small_release.datasets[code]))) == "c")
+            .sum_horizontal()
+            .sum()
+        )
         for code, frame in small_release.protected.published.items()
     )
     assert report.height == counted

@@ -31,7 +31,16 @@ def test_odd_rounding_base() -> None:
 
 @pytest.mark.parametrize(
     ("num", "den", "tenths"),
-    [(3, 20, 150), (1, 8, 125), (3, 2000, 2), (1, 2000, 1), (1, 3, 333), (2, 3, 667), (0, 7, 0), (7, 7, 1000)],
+    [
+        (3, 20, 150),
+        (1, 8, 125),
+        (3, 2000, 2),
+        (1, 2000, 1),
+        (1, 3, 333),
+        (2, 3, 667),
+        (0, 7, 0),
+        (7, 7, 1000),
+    ],
 )
 def test_percent_tenths_exact(num: int, den: int, tenths: int) -> None:
     assert pl.select(tenths_of_ratio(pl.lit(num), pl.lit(den), 100)).item() == tenths
@@ -68,7 +77,9 @@ def test_format_keeps_one_decimal_place() -> None:
     assert out == ["0.0", "0.5", "12.3", "100.0"]
 
 
-@pytest.mark.parametrize(("published", "interval"), [(0, (0, 0)), (10, (6, 14)), (250, (245, 254)), (20, (15, 24))])
+@pytest.mark.parametrize(
+    ("published", "interval"), [(0, (0, 0)), (10, (6, 14)), (250, (245, 254)), (20, (15, 24))]
+)
 def test_rounded_interval_of_a_published_count(published: int, interval: tuple[int, int]) -> None:
     """What a published England/regional count tells an attacker (1..5 would have been suppressed)."""
     assert DisclosureConfig().rounded_interval(published) == interval

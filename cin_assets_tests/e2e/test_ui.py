@@ -100,8 +100,6 @@ def test_backfill_of_two_years_through_graphql(dev: DagsterDev) -> None:
         tags = {tag["key"]: tag["value"] for tag in run["tags"]}
         runs.setdefault(tags["dagster/partition"], set()).add(run["runId"])
     assert set(runs) == set(BACKFILL)
-    for r in done["runs"]:
-        d = dev.run(r["runId"]); print("TIMING backfill run", d["startTime"], d["endTime"], round(d["endTime"] - d["startTime"]))
     for partition in BACKFILL:
         assert _materialised_by(dev, _year_assets(dev), partition) <= runs[partition]
     checks = dev.all_checks()
