@@ -50,7 +50,7 @@ format: $(STAMP)
 
 ## National-scale benchmarks (not part of make test): see benchmarks/README.md.
 benchmark: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/bench_pipeline.py
 
 clean-data:
 	rm -rf $(CIN_DATA_DIR)/census $(CIN_DATA_DIR)/staging $(CIN_DATA_DIR)/published $(CIN_DATA_DIR)/alerts
