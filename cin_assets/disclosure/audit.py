@@ -733,9 +733,10 @@ class _Attacker:
                 if group.size > 1:
                     left = self._push(group, protection)
                     pending = np.setdiff1d(pending, np.setdiff1d(group, left))
-            if pending.size and reference is not None:
-                self._local(pending, protection, reference)
-                pending = pending[~self._certified(pending, protection)]
+            for radius in (2, 4):
+                if pending.size and reference is not None:
+                    self._local(pending, protection, reference, radius)
+                    pending = pending[~self._certified(pending, protection)]
         for sense in (-1.0, 1.0):  # maximise, then minimise
             for wave in _one_per_component(pending, self.comp):
                 c = np.zeros(self.lo.size)
@@ -743,8 +744,8 @@ class _Attacker:
                 self._lp(c, np.unique(self.comp[wave]))
         self.solved[pending] = True
 
-    def _local(self, cells: np.ndarray, protection: int, reference: np.ndarray) -> None:
-        """Bound each cell over its own neighbourhood (unknowns within two relations), everything else
+    def _local(self, cells: np.ndarray, protection: int, reference: np.ndarray, radius: int) -> None:
+        """Bound each cell over its own neighbourhood (unknowns within ``radius`` relations), everything else
         held at the feasible ``reference`` point: a restriction, so every solution is a feasible point
         of the whole year. One block up (capped one past what was seen, or at ``protection``) and one
         down per cell; many blocks stacked block-diagonally per solve."""
@@ -758,7 +759,7 @@ class _Attacker:
         for k in cells:
             near = np.zeros(self.lo.size, dtype=bool)
             near[k] = True
-            for _ in range(2):
+            for _ in range(radius):
                 near[adjacency[np.flatnonzero(near)].indices] = True
             local = np.flatnonzero(near)
             rows, ub_rows = np.unique(A_c[:, local].indices), np.unique(U_c[:, local].indices)

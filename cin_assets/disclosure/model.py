@@ -176,7 +176,8 @@ def _filters_expr(ds: DataSet, *, skip_totals: bool) -> pl.Expr:
     return pl.concat_list(parts).list.drop_nulls().list.join(", ")
 
 
-def _applies(ind: Indicator, frame: pl.DataFrame) -> pl.Series:
+def indicator_applies(ind: Indicator, frame: pl.DataFrame) -> pl.Series:
+    """Rows where the indicator applies (``Indicator.applies``; everywhere when unset)."""
     if ind.applies is None:
         return pl.Series(ind.name, [True] * frame.height)
     out = frame.select(ind.applies.fill_null(False).alias("a")).to_series()
@@ -361,7 +362,7 @@ def _occurrences(ds: DataSet, frame: pl.DataFrame, keyed: pl.DataFrame) -> pl.Da
     parts = []
     for ind in ds.counts():
         value = frame.get_column(ind.name).cast(pl.Int64)
-        applies = _applies(ind, frame)
+        applies = indicator_applies(ind, frame)
         available = applies & value.is_not_null()
         parts.append(
             pl.DataFrame(
@@ -420,7 +421,7 @@ def _dataset_ratios(
             numerator = next((i.name for i in ds.counts()), None)
         if ind.unit not in _SCALE or units.get(numerator or "") != "count":
             continue
-        applies = _applies(ind, frame)
+        applies = indicator_applies(ind, frame)
         num = pl.col(_key_col(numerator))
         num_value = frame.get_column(numerator).cast(pl.Float64)
         den_key: pl.Expr = pl.lit(None, dtype=pl.String)

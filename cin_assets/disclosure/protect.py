@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from cin_assets.disclosure.config import ROUNDED_LEVELS, DisclosureConfig
-from cin_assets.disclosure.model import Model, _applies, build_model
+from cin_assets.disclosure.model import Model, build_model, indicator_applies
 from cin_assets.disclosure.rounding import format_scaled, round_count, scaled_half_up
 from cin_assets.disclosure.suppress import Pattern, suppress
 from cin_assets.publish.description import DataSet
@@ -40,7 +40,9 @@ class ProtectedYear:
     string (rounded value or symbol). ``report``: one row per ``c`` in every file: ``kind`` is
     ``primary`` (a count of 1..threshold), ``secondary`` (suppressed so a primary cannot be worked out;
     ``protects`` names the relation and the cell it protects) or ``derived`` (a percentage, rate or days
-    statistic of a suppressed count). ``stats``: how the suppression ran (cells, LPs, seconds)."""
+    statistic of a suppressed count); ``geography_name`` and ``filters`` (every filter, totals included)
+    say where, ``note`` flags an England total hidden as a last resort. ``stats``: how the suppression ran
+    (cells, primaries, secondaries, LP solves, England totals hidden, seconds)."""
 
     published: dict[str, pl.DataFrame]
     report: pl.DataFrame
@@ -112,7 +114,7 @@ def _publish(ds: DataSet, frame: pl.DataFrame, model: Model, pattern: Pattern) -
         else:
             hidden = pl.lit(pl.Series(derived.get(ind.name, np.zeros(height, dtype=bool))))
             number = format_scaled(pl.lit(scaled.get_column(ind.name)), ind.decimal_places)
-        applies = pl.lit(_applies(ind, frame))
+        applies = pl.lit(indicator_applies(ind, frame))
         text = (
             pl.when(~applies)
             .then(pl.lit(cfg.not_applicable))

@@ -18,6 +18,7 @@ from typing import Literal
 
 import matplotlib as mpl
 import polars as pl
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -129,13 +130,16 @@ def headline_chart(
     return buffer.getvalue()
 
 
-def _line(ax, panel: pl.DataFrame, geography: str, colour, width: float, marker: str | None) -> None:
+def _line(
+    ax: Axes, panel: pl.DataFrame, geography: str, colour: object, width: float, marker: str | None
+) -> None:
+    """One geography's series; a value not published is NaN, so the line shows a gap there."""
     rows = panel.filter(pl.col("geography") == geography).sort("year")
     if rows.is_empty():
         return
     ax.plot(
-        rows["year"].to_list(),
-        [float("nan") if v is None else v for v in rows["value"].to_list()],
+        rows["year"].to_numpy(),
+        rows["value"].fill_null(float("nan")).to_numpy(),
         label=geography,
         color=colour,
         linewidth=width,
@@ -153,11 +157,9 @@ def headline_markdown(
     frames: Mapping[str, pl.DataFrame], codes: Sequence[str] = HEADLINE_CODES, fmt: ImageFormat = "png"
 ) -> str:
     """The chart with a one-line caption, ready for a ``MetadataValue.md`` entry."""
-    titles = ", ".join(
-        f"{h.title.lower()} ({h.code})" for h in HEADLINES if h.code in codes and h.code in frames
-    )
+    titles = "; ".join(f"{h.title} ({h.code})" for h in HEADLINES if h.code in codes and h.code in frames)
     caption = (
-        f"Rates per 10,000 children aged 0-17 for {titles}: England (bold) and the 9 regions, from the "
+        f"{titles}: rates per 10,000 children aged 0-17, England (bold) and the 9 regions, from the "
         "published values; gaps are values not published (suppressed or not available)."
     )
     return f"{markdown_image(headline_chart(frames, codes, fmt), fmt, 'Headline measures over time')}\n\n{caption}\n"

@@ -65,6 +65,9 @@ def test_one_alert_per_failed_check_and_per_otherwise_failed_step(tmp_path: Path
     with dg.instance_for_test() as instance:
         first, second = _materialise(instance, "2019"), _materialise(instance, "2020")
         assert not first.success and not second.success
+        # 2019's blocking error stopped what is downstream of it; 2020's failed warning blocked nothing
+        assert {e.step_key for e in first.all_events if e.is_step_start} == {"frame"}
+        assert {e.step_key for e in second.all_events if e.is_step_start} == {"frame", "summary"}
         context = _context(instance, tmp_path)
         assert cin_failure_alerts(context) is None
         sent = {(a["kind"], a["asset"], a["partition"], a["check"], a["severity"]) for a in _log(tmp_path)}

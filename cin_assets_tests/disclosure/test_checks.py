@@ -63,7 +63,6 @@ def test_an_unsuppressed_primary_fails_the_schema_where_it_is(small_release) -> 
         in schema.failures.filter(pl.col("rule") == "primary_threshold").get_column("message")[0]
     )
     assert all(o.passed for o in outcomes if o.name == "schema" and o.dataset != "D5")
-    assert ("D5", row, col) in _where(_outcome(outcomes, "linked_cells").failures) or col not in ("CPP_At31",)
 
 
 def test_unsuppressed_secondaries_expose_the_primaries(small_release) -> None:

@@ -302,6 +302,20 @@ def test_a_single_small_la_is_protected_at_every_level() -> None:
     assert cell(result.published["R"], HARTLEPOOL, "c") == "c"
 
 
+def test_a_column_of_ones_hides_the_england_total_as_a_last_resort() -> None:
+    """Ten LAs with 1 each: England's 10 (published 10, so 6..14) would prove every LA is at most 5,
+    and nothing but the England total is left to hide: it goes, flagged in the report."""
+    ds = dataset("N", ["n"])
+    las = ["805", "806", "807", "808", "840", "841", "390", "391", "392", "393"]
+    result = protect_year({"N": frame_of(ds, {la: {"n": 1} for la in las})}, {"N": ds})
+    assert set(result.published["N"].get_column("n")) == {"c"}
+    notes = result.report.filter(pl.col("note") != "")
+    assert notes.select("geography_code", "kind").rows() == [("E92000001", "secondary")]
+    assert "last resort" in notes.get_column("note").item()
+    assert result.stats["england_totals_hidden"] == 1
+    assert_all_pass(check_year(result.published, {"N": ds}))
+
+
 def test_percentages_and_rates_of_suppressed_counts_are_suppressed() -> None:
     extra = (
         Indicator("a_percent", "a %", "percent", "t", numerator="a", denominator="total"),

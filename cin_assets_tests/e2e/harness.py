@@ -6,6 +6,7 @@ default, so SIGTERM stops the whole tree; a SIGKILL of the process group is the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -13,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -100,14 +100,17 @@ class DagsterDev:
             raise
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        """SIGTERM to ``dagster dev`` (it shuts its webserver, daemon and code servers down), then SIGKILL
+        to whatever of its own process group is still there."""
+        if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(30)
+        with contextlib.suppress(ProcessLookupError):  # the group is ours: started with a new session
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        self.process.wait(10)
 
     def log_tail(self, lines: int = 60) -> str:
         if not self.log_path.exists():
@@ -249,6 +252,6 @@ class DagsterDev:
         return {pair: (data[f"c{i}"] or [None])[0] for i, pair in enumerate(pairs)}
 
 
-def instance_yaml(extra: str = "") -> str:
-    """The project's ``dagster.yaml`` (what ``make ui`` installs), plus ``extra`` settings."""
-    return (PROJECT / "dagster.yaml").read_text() + ("\n" + extra if extra else "")
+def instance_yaml() -> str:
+    """The project's ``dagster.yaml``, as ``make ui`` installs it (nux and telemetry off)."""
+    return (PROJECT / "dagster.yaml").read_text()

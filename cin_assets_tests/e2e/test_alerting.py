@@ -63,8 +63,7 @@ def test_a_failed_check_sends_exactly_one_alert(tmp_path: Path, census_source: P
     _break_one_return(root)
     with Receiver() as hook, DagsterDev(new_home(tmp_path), root, {"CIN_ALERT_WEBHOOK_URL": hook.url}) as dev:
         run_id = dev.launch_run("__ASSET_JOB", YEAR, ASSETS)
-        run = dev.wait_run(run_id)
-        assert run["status"] == "SUCCESS"  # the validation error check does not block: the run succeeds
+        run = dev.wait_run(run_id)  # succeeds (the check does not block) or fails (if it is made blocking)
         (failed,) = [
             (check, e["status"])
             for check in ("no_validation_errors", "no_validation_queries")

@@ -8,7 +8,7 @@ import pytest
 from cin_assets_tests.e2e.conftest import new_data_root, new_home
 from cin_assets_tests.e2e.harness import PROJECT, DagsterDev
 from cin_assets_tests.e2e.postgres import Postgres
-from cin_assets_tests.e2e.ui import browser_page, materialise_year_from_ui, screenshot
+from cin_assets_tests.e2e.ui import browser_page, materialise_year_from_ui, screenshot, show_run
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +27,9 @@ def test_materialise_a_year_from_the_ui_on_postgresql(
         assert "PostgresRunStorage" in info and "PostgresEventLogStorage" in info
         run_id = materialise_year_from_ui(page, dev, YEAR)
         run = dev.wait_run(run_id, timeout=900)
-        page.goto(dev.url(f"/runs/{run_id}"))
-        page.get_by_text("Success", exact=True).first.wait_for()
-        screenshot(page, "ui_run_2019_postgres")
         assert run["status"] == "SUCCESS", dev.log_tail()
+        show_run(page, dev, run_id)
+        screenshot(page, "ui_run_2019_postgres")
         events = dev.run_logs(run_id)
         assert any("multiprocess executor" in (e.get("message") or "") for e in events)
         (latest, *_) = dev.check_executions("disclosure_report", "disclosure_lp_audit", YEAR)

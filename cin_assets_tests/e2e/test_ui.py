@@ -7,14 +7,16 @@ backfill, then the UI rerun of one of its years, then the release of both years)
 """
 
 import base64
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from cin_assets_tests.e2e.conftest import new_data_root, new_home
 from cin_assets_tests.e2e.harness import DagsterDev, wait_for
-from cin_assets_tests.e2e.ui import browser_page, materialise_year_from_ui, screenshot
+from cin_assets_tests.e2e.ui import browser_page, materialise_year_from_ui, screenshot, show_run
 
 pytestmark = pytest.mark.slow
 
@@ -116,10 +118,9 @@ def test_materialise_a_year_from_the_ui_with_its_checks(dev: DagsterDev) -> None
     with browser_page() as page:
         run_id = materialise_year_from_ui(page, dev, YEAR)
         run = dev.wait_run(run_id, timeout=900)
-        page.goto(dev.url(f"/runs/{run_id}"))
-        page.get_by_text("Success", exact=True).first.wait_for()
-        screenshot(page, "ui_run_2019")
         assert run["status"] == "SUCCESS", dev.log_tail()
+        show_run(page, dev, run_id)
+        screenshot(page, "ui_run_2019")
         page.goto(dev.url("/assets/protected_b1?view=checks"))
         page.get_by_text("disclosure_schema").first.wait_for()
         page.get_by_text("Passed").first.wait_for()
@@ -137,6 +138,11 @@ def test_materialise_a_year_from_the_ui_with_its_checks(dev: DagsterDev) -> None
     assert any("multiprocess executor" in (e.get("message") or "") for e in events)
     user_lines = [e["message"] for e in events if e["__typename"] == "LogMessageEvent"]
     assert user_lines and all(f"[{YEAR}]" in line for line in user_lines), user_lines
+    # and no child identifier anywhere in the run's log
+    children = pl.read_parquet(dev.data_root / "staging" / "staging_children" / f"{YEAR}.parquet")
+    identifiers = set(children["LAchildID"].to_list()) | set(children["UPN"].drop_nulls().to_list())
+    words = {w for e in events for w in re.findall(r"[\w-]+", e.get("message") or "")}
+    assert len(identifiers) > 100 and not words & identifiers
 
 
 def test_release_shows_published_tables_and_trend_charts(dev: DagsterDev) -> None:

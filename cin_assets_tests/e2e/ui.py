@@ -86,3 +86,10 @@ def materialise_year_from_ui(page: Page, dev: DagsterDev, year: str) -> str:
         60,
     )
     return run_id
+
+
+def show_run(page: Page, dev: DagsterDev, run_id: str, status: str = "Success") -> None:
+    """The run's page, once its status badge and its event log have loaded."""
+    page.goto(dev.url(f"/runs/{run_id}"))
+    page.get_by_text(status, exact=True).first.wait_for()
+    page.get_by_text("Loading run logs").first.wait_for(state="hidden")

@@ -6,6 +6,7 @@ import re
 import polars as pl
 import pytest
 
+from cin_assets.publish.catalogue import DATASETS
 from cin_assets.publish.charts import (
     HEADLINES,
     headline_chart,
@@ -93,5 +94,13 @@ def test_markdown_embeds_the_image_as_a_data_uri(frames) -> None:
     assert found and base64.b64decode(found[1]) == image
     assert markdown_image(b"<svg/>", "svg", "x").startswith("![x](data:image/svg+xml;base64,")
     caption = headline_markdown(frames, codes=("C1", "D1"))
-    assert "referrals (C1)" in caption and "child protection plans at 31 march (D1)" in caption
-    assert "children in need" not in caption
+    assert caption.rstrip().endswith("(suppressed or not available).")
+    assert "Referrals (C1); Child protection plans at 31 March (D1): rates per 10,000" in caption
+    assert "Children in need" not in caption
+
+
+def test_headlines_are_published_rates_of_la_level_data_sets() -> None:
+    for headline in HEADLINES:
+        ds = DATASETS[headline.code]
+        assert ds.geography == "la"
+        assert ds.indicator(headline.indicator).unit == "rate"
