@@ -12,7 +12,10 @@ year before (the look-back measures read it), then times, ``--runs`` times, each
 - ``measures``: the 28 data sets' unprotected frames (``cin_assets.measures.build``);
 - ``disclosure``: suppression and rounding (``protect_year``), then ``audit``: pandera schemas, cross-file
   checks and the linear-programming attack (``check_year``);
-- ``publish``: EES data and metadata files, data guidance and the all-data ZIP, written to a temp folder.
+- ``publish``: EES data and metadata files, data guidance and the all-data ZIP, written to a temp folder;
+- ``dagster graph``: the same year through the Dagster asset graph as ``make run`` materialises it
+  (``reporting_year_job`` in process, SQLite instance, parquet IO manager): census to protected files with
+  every asset check, so the stages above plus Dagster's own cost (events, parquet hand-offs between steps).
 
 It prints, per scale, a table of medians (stage, children, MB of XML, wall seconds, peak RSS of the process
 and its workers, children per second), the lxml ratio, and microseconds per child for the linearity check;
@@ -25,7 +28,10 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -39,7 +45,7 @@ import psutil
 from lxml import etree
 
 from cin_assets.census.reader import census_files, read_returns
-from cin_assets.disclosure import check_year, protect_year
+from cin_assets.disclosure import DisclosureConfig, check_year, protect_year
 from cin_assets.measures import build
 from cin_assets.publish import ees
 from cin_assets.publish.bundle import release_members, write_zip
@@ -99,6 +105,40 @@ def lxml_baseline(files: list[Path], workers: int) -> int:
         return sum(pool.map(_count_elements, [str(f) for f in files], chunksize=1))
 
 
+# Runs in a fresh interpreter rooted at the benchmark's data folder; prints "<year> <ok> <seconds>" per run.
+_GRAPH_RUN = """
+import sys, time
+import dagster as dg
+from cin_assets.definitions import defs
+from cin_assets.run import QUIET
+job = defs.resolve_job_def("reporting_year_job")
+instance = dg.DagsterInstance.get()
+for year in sys.argv[1:]:
+    start = time.perf_counter()
+    result = job.execute_in_process(partition_key=year, instance=instance, raise_on_error=False, run_config=QUIET)
+    print(year, result.success, time.perf_counter() - start, flush=True)
+"""
+
+
+def dagster_graph(root: Path, *years: int) -> float:
+    """Materialise ``years`` through the asset graph in a subprocess; the seconds of the last one."""
+    home = root / "dagster_home"
+    home.mkdir(exist_ok=True)
+    shutil.copy(HERE.parent / "dagster.yaml", home / "dagster.yaml")
+    env = {**os.environ, "CIN_DATA_DIR": str(root), "DAGSTER_HOME": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-c", _GRAPH_RUN, *map(str, years)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    *_, (year, ok, seconds) = (line.split() for line in done.stdout.splitlines())
+    if ok != "True":
+        raise RuntimeError(f"the {year} graph run failed:\n{done.stderr[-4000:]}")
+    return float(seconds)
+
+
 def ensure_census(root: Path, year: int, scale: float, seed: int) -> float | None:
     """Generate the census for ``year - 1`` and ``year`` unless cached; returns the seconds it took."""
     if census_files(root, year) and census_files(root, year - 1):
@@ -121,15 +161,10 @@ def publish(published: dict[str, pl.DataFrame], year: int, out: Path) -> None:
         ds = DATASETS[code]
         files |= ees.data_set_files(ds, ees.release_frame(ds, {year: frame}))
     ees.write_files(out, files)
-    guidance = data_guidance(DATASETS, symbols=_Symbols()).encode()
+    rows = {code: frame.height for code, frame in published.items()}
+    guidance = data_guidance(DATASETS, DisclosureConfig(), rows).encode()
     ees.write_bytes_atomic(out / "data_guidance.md", guidance)
     write_zip(out / "all_data.zip", release_members(files, guidance, "data_guidance.md"))
-
-
-class _Symbols:
-    suppressed = "c"
-    not_available = ":"
-    not_applicable = "z"
 
 
 def run_once(census: Path, year: int, workers: int, previous: dict) -> dict[str, tuple[float, int]]:
@@ -143,6 +178,8 @@ def run_once(census: Path, year: int, workers: int, previous: dict) -> dict[str,
     _, *out["audit"] = timed(lambda: check_year(protected.published, DATASETS))
     with tempfile.TemporaryDirectory() as tmp:
         _, *out["publish"] = timed(lambda: publish(protected.published, year, Path(tmp)))
+    graph_seconds, _, graph_peak = timed(lambda: dagster_graph(census.parent, year))
+    out["dagster graph"] = (graph_seconds, graph_peak)
     out["children"] = (float(tables["children"].height), 0)
     return {k: tuple(v) for k, v in out.items()}
 
@@ -165,7 +202,7 @@ def report(scale: float, runs: list[dict], megabytes: float, generation: float |
                 "us_per_child": round(seconds / children * 1e6, 1),
             }
         )
-    total = sum(r["seconds"] for r in rows if r["stage"] != "lxml baseline")
+    total = sum(r["seconds"] for r in rows if r["stage"] not in ("lxml baseline", "dagster graph"))
     baseline = next(r["seconds"] for r in rows if r["stage"] == "lxml baseline")
     ingest = next(r["seconds"] for r in rows if r["stage"] == "ingest")
     print(f"\nscale {scale}: {children:,} children, {megabytes:,.0f} MB of XML, median of {len(runs)} runs")
@@ -178,7 +215,9 @@ def report(scale: float, runs: list[dict], megabytes: float, generation: float |
             f"{r['stage']:<14}{r['children']:>10,}{r['MB']:>9}{r['seconds']:>9}{r['peak_rss_MB']:>13,}"
             f"{r['children_per_s'] or 0:>12,}{r['us_per_child']:>10}"
         )
-    print(f"{'total':<14}{children:>10,}{megabytes:>9.0f}{total:>9.2f}")
+    print(
+        f"{'total':<14}{children:>10,}{megabytes:>9.0f}{total:>9.2f}   (ingest to publish, without Dagster)"
+    )
     print(f"ingest throughput / lxml baseline = {baseline / ingest:.2f}")
     return {"scale": scale, "stages": rows, "total_seconds": round(total, 2), "lxml_ratio": baseline / ingest}
 
@@ -199,6 +238,7 @@ def main() -> None:
         census = args.cache / f"scale_{scale}" / "census"
         generation = ensure_census(census, args.year, scale, args.seed)
         megabytes = sum(f.stat().st_size for f in census_files(census, args.year)) / 1e6
+        dagster_graph(census.parent, args.year - 1)  # the look-back partition the year's graph reads
         previous = read_returns(census_files(census, args.year - 1), year=args.year - 1, workers=args.workers)
         runs = [run_once(census, args.year, args.workers, previous) for _ in range(args.runs)]
         del previous

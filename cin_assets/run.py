@@ -40,6 +40,11 @@ def ensure_census(root: Path, years: list[int], scale: float, seed: int) -> None
     print(f"  done in {time.perf_counter() - start:.0f} s")
 
 
+# Progress is printed by this script; Dagster's own console shows warnings and errors only (every event is
+# still in the instance, for the UI).
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--years", default=os.environ.get("YEARS", "2013-2020"))
@@ -61,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
             f"[{i}/{len(years)}] reporting year {year}: materialising census -> staging -> measures ...",
             flush=True,
         )
-        result = year_job.execute_in_process(partition_key=str(year), instance=instance, raise_on_error=False)
+        result = year_job.execute_in_process(
+            partition_key=str(year), instance=instance, raise_on_error=False, run_config=QUIET
+        )
         status = "ok" if result.success else "FAILED"
         print(
             f"        {status} in {time.perf_counter() - start:.1f} s (run {result.run_id[:8]})", flush=True
@@ -70,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             failed.append(str(year))
     print("release: published files, data guidance and ZIP ...", flush=True)
     start = time.perf_counter()
-    release = defs.resolve_job_def("release_job").execute_in_process(instance=instance, raise_on_error=False)
+    release = defs.resolve_job_def("release_job").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=QUIET
+    )
     print(
         f"        {'ok' if release.success else 'FAILED'} in {time.perf_counter() - start:.1f} s", flush=True
     )

@@ -19,7 +19,6 @@ Metadata shows row counts, schemas, suppression counts and previews of published
 import hashlib
 import warnings
 from collections.abc import Mapping
-from dataclasses import replace
 
 import dagster as dg
 import polars as pl
@@ -100,22 +99,8 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
 CHECK_SPECS = _check_specs()
 
 
-def _honour_legacy_names(outcome: CheckOutcome) -> CheckOutcome:
-    """EES naming failures on columns DfE published under that very name (``DataSet.legacy_names``, e.g.
-    C3's Female_Genital_Mutilation) are reported, not failed: the release keeps the published names."""
-    if outcome.name != "ees_names" or outcome.dataset not in DATASETS:
-        return outcome
-    legacy = DATASETS[outcome.dataset].legacy_names
-    kept = outcome.failures.filter(~pl.col("column").is_in(legacy).fill_null(False))
-    if kept.height == outcome.failures.height:
-        return outcome
-    metadata = {k: v for k, v in outcome.metadata.items() if k != "first_failures"}
-    metadata |= {"failures": kept.height, "legacy names kept": ", ".join(legacy)}
-    return replace(outcome, passed=kept.is_empty(), failures=kept, metadata=metadata)
-
-
 def _checks(published: Mapping[str, pl.DataFrame]) -> list[CheckOutcome]:
-    return [_honour_legacy_names(o) for o in check_year(published, DATASETS, CONFIG)]
+    return check_year(published, DATASETS, CONFIG)
 
 
 def _failures_markdown(outcome: CheckOutcome, limit: int = 20) -> str:

@@ -79,6 +79,14 @@ class ParquetIOManager(dg.ConfigurableIOManager):
             {"dagster/row_count": obj.height, "dagster/column_schema": column_schema(obj)}
         )
 
+    def read(self, key: dg.AssetKey, partition: str | None, missing_ok: bool = False) -> pl.DataFrame | None:
+        """One stored asset (partition), for steps that read their upstream tables themselves (a
+        multi-asset reading each staging table once for many outputs); ``None`` if missing and allowed."""
+        path = self._path(key, partition)
+        if missing_ok and not path.exists():
+            return None
+        return pl.read_parquet(path)
+
     def load_input(self, context: dg.InputContext) -> pl.DataFrame | dict[str, pl.DataFrame]:
         key = context.asset_key
         if not context.has_asset_partitions:

@@ -112,6 +112,17 @@ def test_metadata_shows_no_unprotected_values(released) -> None:
             assert metadata["suppressed"].value == 0
 
 
+
+def test_one_data_set_rebuilds_alone_from_stored_upstream_frames(released) -> None:
+    """Selecting one summary data set runs only it, reading the data sets it republishes from storage."""
+    root, instance, _, _ = released
+    path = root / "staging" / "measure_a1" / "2020.parquet"
+    before = path.read_bytes()
+    result = _run_year(root, instance, 2020, selection=[measures.measure_key("A1")])
+    assert result.success
+    assert [e.asset_key for e in result.get_asset_materialization_events()] == [measures.measure_key("A1")]
+    assert path.read_bytes() == before
+
 def test_release_writes_every_file_deterministically(released) -> None:
     root, instance, _, release = released
     assert release.success
