@@ -27,7 +27,9 @@ Three steps, all deterministic:
 
 England totals are never chosen, with one exception: when nothing else is left to hide around a cell that
 is still recoverable (say a column of 1s at small scale whose England total is published), the England
-total is hidden as a last resort and the report says so.
+total is hidden as a last resort and the report says so. A repair offers England totals only in its widest
+neighbourhood: a narrow one may reach the England total yet miss the other regions' local authorities that
+let a regional total give way instead (a region whose percentage pins it, every LA in it a small count).
 
 Costs: local authority cells before regional before national ones; the number of published cells a
 suppression hides (the cell in every file it appears in, plus the percentages and rates computed from
@@ -58,6 +60,7 @@ _BLOCKS_PER_LP = 64  # local repair LPs stacked into one solve ...
 _MAX_LP_COLUMNS = 60_000  # ... up to about this many columns
 _RADII = (2, 4, 8)  # neighbourhoods (in relations) a repair looks in, widening for cells it cannot fix
 _MAX_WAVES = 12  # own-LP waves per round; cells left over are repaired unconfirmed (and so certified)
+_FEW_WAVES = 4  # a round needing at most this many own-LP waves skips the joint pushes
 
 
 @dataclass
@@ -140,10 +143,12 @@ def _waves(cells: np.ndarray, comp: np.ndarray):
 @dataclass(frozen=True)
 class _Block:
     """One failing cell's local deviation LP: columns are deltas of the moving unknowns, p and q of the
-    freeable cells, then the target slack."""
+    freeable cells, then the target slack. Constraints as (row, column, value) triplets in the block's
+    own numbering, so that a batch is stacked by offsetting them (no sparse slicing per block)."""
 
-    A_eq: sp.csr_matrix
-    A_ub: sp.csr_matrix
+    eq: tuple[np.ndarray, np.ndarray, np.ndarray]
+    n_eq: int
+    ub: tuple[np.ndarray, np.ndarray, np.ndarray]
     b_ub: np.ndarray
     cost: np.ndarray
     bounds: np.ndarray
@@ -155,57 +160,78 @@ class _Block:
         return self.moving + 2 * self.free.size + 1
 
 
-class _RepairContext:
-    """What every local repair block of one round shares (deviation coordinates of the system)."""
+def _triplets(A: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    coo = A.tocoo()
+    return coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(float)
 
-    def __init__(self, sup: _Suppressor, system: _System) -> None:
+
+class _RepairContext:
+    """What every local repair block of one pass shares (deviation coordinates of the system).
+
+    England totals are freeable (at a prohibitive weight) only with ``last_resort``: the repair offers
+    them at its widest neighbourhood alone, so a narrow neighbourhood that merely lacks the regional
+    cells able to give way never settles for an England total."""
+
+    def __init__(self, sup: _Suppressor, system: _System, last_resort: bool) -> None:
         cells = system.cells
         self.sup, self.system = sup, system
         self.truth = sup.m.value[cells].astype(float)
-        # England totals too, at a prohibitive weight: a repair hides one only if nothing else can do
-        self.freeable = system.candidate | ((sup.eligible[cells] | sup.last_resort[cells]) & ~sup.S[cells])
+        allowed = sup.eligible[cells] | (sup.last_resort[cells] if last_resort else False)
+        self.freeable = system.candidate | (allowed & ~sup.S[cells])
         self.unknown = ~system.candidate
-        self.A_eq, self.A_eq_c = system.A_eq, system.A_eq.tocsc()
-        self.A_ub, self.A_ub_c = system.A_ub, system.A_ub.tocsc()
-        self.slack_ub = system.b_ub - self.A_ub @ self.truth
+        self.eq = _triplets(system.A_eq)
+        self.ub = _triplets(system.A_ub)
+        self.slack_ub = system.b_ub - system.A_ub @ self.truth
         self.lo = np.where(np.isinf(system.lo), -_HUGE, system.lo) - self.truth
         self.hi = np.minimum(system.hi, _HUGE) - self.truth
 
     def block(self, f: _Failure, near: np.ndarray) -> _Block:
         local = np.flatnonzero(near)
         moving, free = local[self.unknown[local]], local[self.freeable[local]]
-        rows = np.unique(self.A_eq_c[:, local].indices)
-        ub_rows = np.unique(self.A_ub_c[:, local].indices)
-        eq, ub = self.A_eq[rows], self.A_ub[ub_rows]
-        target = np.zeros((1, moving.size))
+        m, k = moving.size, free.size
+        pos_moving = np.full(near.size, -1, dtype=np.int64)
+        pos_moving[moving] = np.arange(m)
+        pos_free = np.full(near.size, -1, dtype=np.int64)
+        pos_free[free] = np.arange(k)
+        # columns outside the neighbourhood stay at their true values (deviation 0): drop their entries
+        row, col, val = (a[near[self.eq[1]]] for a in self.eq)
+        rows, row = np.unique(row, return_inverse=True)
+        mv, fr = pos_moving[col] >= 0, pos_free[col] >= 0
+        eq = (
+            np.concatenate([row[mv], row[fr], row[fr]]),
+            np.concatenate([pos_moving[col[mv]], m + pos_free[col[fr]], m + k + pos_free[col[fr]]]),
+            np.concatenate([val[mv], val[fr], -val[fr]]),
+        )
+        # a hidden count's percentages and rates are hidden with it, so p and q stay out of the ratio
+        # rows (which keep holding for its published part: a restriction, so still valid)
+        u_row, u_col, u_val = (a[near[self.ub[1]]] for a in self.ub)
+        ub_rows, u_row = np.unique(u_row, return_inverse=True)
+        keep = pos_moving[u_col] >= 0
         # sense -1: delta_k + slack >= target - truth; +1: delta_k - slack <= target - truth
-        target[0, int(np.flatnonzero(moving == f.column)[0])] = f.sense
+        n_ub = ub_rows.size
+        ub = (
+            np.r_[u_row[keep], n_ub, n_ub],
+            np.r_[pos_moving[u_col[keep]], pos_moving[f.column], m + 2 * k],
+            np.r_[u_val[keep], f.sense, -1.0],
+        )
         w = self.sup.weight[self.system.cells[free]]
         truth = self.truth
         return _Block(
-            A_eq=sp.hstack([eq[:, moving], eq[:, free], -eq[:, free], sp.csr_matrix((rows.size, 1))]).tocsr(),
-            # a hidden count's percentages and rates are hidden with it, so p and q stay out of the ratio
-            # rows (which keep holding for its published part: a restriction, so still valid)
-            A_ub=sp.vstack(
-                [
-                    sp.hstack([ub[:, moving], sp.csr_matrix((ub_rows.size, 2 * free.size + 1))]),
-                    sp.hstack(
-                        [sp.csr_matrix(target), sp.csr_matrix((1, 2 * free.size)), sp.csr_matrix([[-1.0]])]
-                    ),
-                ]
-            ).tocsr(),
+            eq=eq,
+            n_eq=rows.size,
+            ub=ub,
             b_ub=np.r_[self.slack_ub[ub_rows], f.sense * (f.target - truth[f.column])],
-            cost=np.r_[np.zeros(moving.size), w, w, _SLACK_COST],
+            cost=np.r_[np.zeros(m), w, w, _SLACK_COST],
             bounds=np.vstack(
                 [
                     np.column_stack([self.lo[moving], self.hi[moving]]),
-                    np.column_stack([np.zeros(free.size), np.full(free.size, _HUGE)]),
+                    np.column_stack([np.zeros(k), np.full(k, _HUGE)]),
                     # hidden, a count is >= 1 whatever published range it had
-                    np.column_stack([np.zeros(free.size), np.maximum(truth[free] + self.lo[free] - 1, 0)]),
+                    np.column_stack([np.zeros(k), np.maximum(truth[free] + self.lo[free] - 1, 0)]),
                     [[0.0, np.inf]],
                 ]
             ),
-            moving=moving.size,
+            moving=m,
             free=free,
         )
 
@@ -231,6 +257,7 @@ class _Suppressor:
         self.certified = np.zeros(n, dtype=bool)
         self.england_hidden = np.zeros(n, dtype=bool)
         self.failed_before: set[int] = set()
+        self.tried: dict[int, int] = {}  # cell -> how many of ``_RADII`` a repair has failed in
         self.last_resort = model.available & (model.value > model.config.threshold) & model.england_total
         self.incidence = (self.A != 0).astype(float).tocsr()
         self.incidence_t = self.incidence.T.tocsr()
@@ -533,13 +560,15 @@ class _Suppressor:
             return left
 
         remaining = targets
-        while remaining.size:  # joint pushes while they pay off ...
+        # joint pushes pay off when many cells share a component; a few go straight to their own LPs
+        many = remaining.size and np.bincount(comp[remaining]).max() > _FEW_WAVES
+        while many and remaining.size:  # joint pushes while they pay off ...
             left = push(remaining)
             done, remaining = remaining.size - left.size, left
             if done < _WORTHWHILE * (remaining.size + done):
                 break
-        for group in _colour_classes(remaining, system.A_eq):  # ... then cells sharing no relation
-            if group.size > 1:
+        for group in _colour_classes(remaining, system.A_eq) if many else []:  # ... then cells sharing
+            if group.size > 1:  # no relation
                 left = push(group)
                 remaining = np.setdiff1d(remaining, np.setdiff1d(group, left))
         failures: list[_Failure] = []
@@ -547,10 +576,17 @@ class _Suppressor:
         waves = list(_waves(remaining, comp))
         for wave in waves[_MAX_WAVES:]:  # too many to confirm one by one: repair them straight away
             failures += [_Failure(int(k), -1.0, float(need_up[k])) for k in wave]
-        for wave in waves[:_MAX_WAVES]:
+        for i, wave in enumerate(waves[:_MAX_WAVES]):
+            wave = wave[~self.certified[cells[wave]]]
+            if wave.size == 0:
+                continue
+            comps = np.unique(comp[wave])
             c = np.zeros(n)
             c[wave] = -1.0
-            x = self._solve(c, system, lo, hi, np.unique(comp[wave]))
+            x = self._solve(c, system, lo, hi, comps)
+            # the optimum is a feasible point too: it may already prove later cells of its components safe
+            later = np.concatenate(waves[i + 1 : _MAX_WAVES] or [np.zeros(0, dtype=np.int64)])
+            certify(x, later[np.isin(comp[later], comps) & ~self.certified[cells[later]]])
             for k in wave:
                 top = np.floor(x[k] + _TOL)
                 if top >= protection and (top >= truth[k] + 1 or primary[k]):
@@ -575,7 +611,10 @@ class _Suppressor:
         """Repair every failing cell with a local deviation LP (see ``_local_repairs``). Cells that
         failed the round before too (or every cell, with ``widen``) also look in wider neighbourhoods,
         then fall back to the cheapest cell of their relations; the others wait for the next attack
-        (what was hidden around them this round may already do)."""
+        (what was hidden around them this round may already do).
+
+        A cell skips the neighbourhoods a repair already failed in: hiding more only relaxes the
+        attacker's system, so what no repair could reach there stays out of reach."""
         cells = system.cells
         pending = sorted(failures, key=lambda f: cells[f.column])
         stubborn = {
@@ -583,34 +622,44 @@ class _Suppressor:
         }
         self.failed_before = {int(cells[f.column]) for f in pending}
         added: list[int] = []
-        for radius in _RADII:
-            pending = [f for f in pending if radius == _RADII[0] or int(cells[f.column]) in stubborn]
-            if not pending:
-                break
-            still = []
-            for f, moved, delta in self._local_repairs(system, pending, radius):
+        tried_now: set[int] = set()
+        for step, radius in enumerate(_RADII):
+            todo = [
+                f
+                for f in pending
+                if self.tried.get(int(cells[f.column]), 0) == step
+                and (int(cells[f.column]) in stubborn or int(cells[f.column]) not in tried_now)
+            ]
+            if not todo:
+                continue
+            fixed = set()
+            for f, moved, delta in self._local_repairs(system, todo, radius, step == len(_RADII) - 1):
+                cell = int(cells[f.column])
+                tried_now.add(cell)
                 if moved is None:
-                    still.append(f)
+                    self.tried[cell] = step + 1
                 else:
                     added += self._apply(system, f, moved, delta)
-            pending = still
+                    fixed.add(cell)
+            pending = [f for f in pending if int(cells[f.column]) not in fixed]
         for f in pending:
             k = f.column
             if int(cells[k]) not in stubborn or (added and self._near(np.asarray(added))[cells[k]]):
                 continue  # something just hidden near it may already do: attack it again first
             added += self._fallback_for(int(cells[k]))
 
-    def _local_repairs(self, system: _System, failures: list[_Failure], radius: int):
+    def _local_repairs(self, system: _System, failures: list[_Failure], radius: int, last_resort: bool):
         """One deviation LP per failing cell, many stacked block-diagonally into one solve.
 
         A block works in deviations from the true values over the cell's neighbourhood (cells within
         ``radius`` relations); everything outside stays at its true value, which only restricts the
         LP, so a repair it finds is feasible for the whole year. Unknowns move within their bounds; the
-        cells that may be hidden (published local-authority candidates, England/regional counts at a
-        higher weight) move through p - q at cost weight * (p + q) (a hidden count stays >= 1); the
-        failing cell must reach its target, through a slack so costly that it is only used when no
-        repair exists. Yields (failure, hidden columns or None, deviations of those columns)."""
-        ctx = _RepairContext(self, system)
+        cells that may be hidden (published local-authority candidates, regional counts and, with
+        ``last_resort``, England totals at a higher weight) move through p - q at cost weight * (p + q)
+        (a hidden count stays >= 1); the failing cell must reach its target, through a slack so costly
+        that it is only used when no repair exists. Yields (failure, hidden columns or None, deviations
+        of those columns)."""
+        ctx = _RepairContext(self, system, last_resort)
         batch: list[tuple[_Failure, _Block]] = []
         size = 0
         for f in failures:
@@ -624,23 +673,34 @@ class _Suppressor:
             yield from self._solve_blocks(batch)
 
     def _solve_blocks(self, batch: list[tuple[_Failure, _Block]]):
+        """Solve a batch of blocks as one block-diagonal LP, assembled from their triplets."""
         blocks = [b for _, b in batch]
         self.stats["lp_solves"] += 1
+        col_at = np.cumsum([0] + [b.columns for b in blocks])
+        eq_at = np.cumsum([0] + [b.n_eq for b in blocks])
+        ub_at = np.cumsum([0] + [b.b_ub.size for b in blocks])
+
+        def stack(part: str, row_at: np.ndarray) -> sp.csr_matrix:
+            trip = [getattr(b, part) for b in blocks]
+            rows = np.concatenate([t[0] + row_at[i] for i, t in enumerate(trip)])
+            cols = np.concatenate([t[1] + col_at[i] for i, t in enumerate(trip)])
+            vals = np.concatenate([t[2] for t in trip])
+            return sp.csr_matrix((vals, (rows, cols)), shape=(int(row_at[-1]), int(col_at[-1])))
+
+        A_eq = stack("eq", eq_at)
         res = linprog(
             np.concatenate([b.cost for b in blocks]),
-            A_ub=sp.block_diag([b.A_ub for b in blocks], format="csr"),
+            A_ub=stack("ub", ub_at),
             b_ub=np.concatenate([b.b_ub for b in blocks]),
-            A_eq=sp.block_diag([b.A_eq for b in blocks], format="csr"),
-            b_eq=np.zeros(sum(b.A_eq.shape[0] for b in blocks)),
+            A_eq=A_eq if A_eq.shape[0] else None,
+            b_eq=np.zeros(A_eq.shape[0]) if A_eq.shape[0] else None,
             bounds=np.vstack([b.bounds for b in blocks]),
             method="highs",
         )
         if res.status != 0:
             raise DisclosureError(f"repair LP failed ({res.message}); the model is inconsistent")
-        at = 0
-        for f, b in batch:
+        for (f, b), at in zip(batch, col_at[:-1], strict=True):
             x = res.x[at : at + b.columns]
-            at += b.columns
             k = b.free.size
             p, q, slack = x[b.moving : b.moving + k], x[b.moving + k : -1], x[-1]
             if slack > _TOL:

@@ -203,7 +203,6 @@ def test_screener_naming_rules(small_release) -> None:
     assert outcome.failures.get_column("row").null_count() == outcome.failures.height
 
 
-
 def test_names_dfe_published_are_kept_as_warnings(small_release) -> None:
     ds = small_release.datasets["D3"]
     smushed = Indicator("female_count", "Girls", "count", "t")
@@ -215,6 +214,7 @@ def test_names_dfe_published_are_kept_as_warnings(small_release) -> None:
     assert "kept: DfE published this name" in outcome.metadata["warning_text"]
     plain = dataclasses.replace(ds, indicators=(*ds.indicators, smushed))
     assert not _outcome(check_year({"D3": frame}, {"D3": plain}), "ees_names", "D3").passed
+
 
 def test_schema_for_is_a_pandera_schema(small_release) -> None:
     import pandera.polars as pa

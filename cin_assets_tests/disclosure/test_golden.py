@@ -316,6 +316,26 @@ def test_a_column_of_ones_hides_the_england_total_as_a_last_resort() -> None:
     assert_all_pass(check_year(result.published, {"N": ds}))
 
 
+def test_a_pinned_region_is_protected_through_another_region_not_the_england_total() -> None:
+    """Miniature of B2 Consciousness 2014: every North East LA has 1, and the regional percentage pins
+    the region's 8 exactly, so each LA is provably 1. Freeing the North East total needs another region
+    to give way; its LAs are three relations away, so a narrow repair would only see the England total.
+    The region West Midlands and one of its LAs give way instead; the England total stays published."""
+    extra = (Indicator("n_percent", "n %", "percent", "t", numerator="n", denominator="den"),)
+    ds = dataset("K", ["n", "den"], extra=extra)
+    north = ["805", "806", "807", "808", "840", "841", "390", "391"]
+    west = ["330", "331", "332", "333", "334", "335", "336"]
+    rows = {la: {"n": 1, "den": 125} for la in north} | {la: {"n": 20, "den": 200} for la in west}
+    result = protect_year({"K": frame_of(ds, rows)}, {"K": ds})
+    pub = result.published["K"]
+    assert result.stats["england_totals_hidden"] == 0
+    assert result.report.filter(pl.col("note") != "").is_empty()
+    england = pub.filter(pl.col("geographic_level") == "National")
+    assert england.get_column("n").item() != "c"
+    assert region_cell(pub, "E12000001", "n") == region_cell(pub, "E12000005", "n") == "c"
+    assert_all_pass(check_year(result.published, {"K": ds}))
+
+
 def test_percentages_and_rates_of_suppressed_counts_are_suppressed() -> None:
     extra = (
         Indicator("a_percent", "a %", "percent", "t", numerator="a", denominator="total"),
