@@ -46,7 +46,7 @@ from lxml import etree
 
 from cin_assets.census.reader import census_files, read_returns
 from cin_assets.disclosure import DisclosureConfig, check_year, protect_year
-from cin_assets.measures import build
+from cin_assets.measures import build_all
 from cin_assets.publish import ees
 from cin_assets.publish.bundle import release_members, write_zip
 from cin_assets.publish.catalogue import DATASETS
@@ -148,13 +148,6 @@ def ensure_census(root: Path, year: int, scale: float, seed: int) -> float | Non
     return time.perf_counter() - start
 
 
-def measures(year: int, tables: dict, previous: dict) -> dict[str, pl.DataFrame]:
-    frames: dict[str, pl.DataFrame] = {}
-    for code, ds in sorted(DATASETS.items(), key=lambda item: bool(item[1].summary)):
-        frames[code] = build(ds, year, tables, previous, frames)
-    return frames
-
-
 def publish(published: dict[str, pl.DataFrame], year: int, out: Path) -> None:
     files: dict[str, bytes] = {}
     for code, frame in published.items():
@@ -173,7 +166,7 @@ def run_once(census: Path, year: int, workers: int, previous: dict) -> dict[str,
     out["lxml baseline"] = timed(lambda: lxml_baseline(files, workers))[1:]
     tables, *out["ingest"] = timed(lambda: read_returns(files, year=year, workers=workers))
     _, *out["validation"] = timed(lambda: validate(tables, year))
-    frames, *out["measures"] = timed(lambda: measures(year, tables, previous))
+    frames, *out["measures"] = timed(lambda: build_all(DATASETS, year, tables, previous))
     protected, *out["disclosure"] = timed(lambda: protect_year(frames, DATASETS))
     _, *out["audit"] = timed(lambda: check_year(protected.published, DATASETS))
     with tempfile.TemporaryDirectory() as tmp:

@@ -95,12 +95,14 @@ def build(
     frames of the data sets a national summary republishes; ``ref``: the reference folder. Outside the
     data set's years the frame is empty.
     """
+    return _build(ds, Context(year, tables or {}, previous), sources or {}, ref)
+
+
+def _build(ds: DataSet, ctx: Context, sources: Mapping[str, pl.DataFrame], ref: Path | None) -> pl.DataFrame:
+    year = ctx.year
     if not ds.first_year <= year <= ds.last_year:
         return empty(ds)
-    if ds.summary:
-        frame = _summary(ds, year, sources or {}, ref)
-    else:
-        frame = _aggregate(ds, Context(year, tables or {}, previous), ref)
+    frame = _summary(ds, year, sources, ref) if ds.summary else _aggregate(ds, ctx, ref)
     frame = _derive(ds, year, frame, ref)
     frame = ees_columns(frame, year + ds.period_offset, ds.geography, ds.time_identifier)
     if ds.category:
@@ -109,15 +111,37 @@ def build(
     return frame.sort(ORDER, _ROW).select(pl.col(c).cast(t) for c, t in types.items())
 
 
-def _agg(rule: Count | Statistic, row: Row) -> pl.Expr:
+def build_all(
+    datasets: Mapping[str, DataSet],
+    year: int,
+    tables: Tables,
+    previous: Tables | None = None,
+    sources: Mapping[str, pl.DataFrame] | None = None,
+    ref: Path | None = None,
+) -> dict[str, pl.DataFrame]:
+    """:func:`build` for several data sets of one year, sharing each unit table between them.
+
+    Many data sets count the same units (episodes with child characteristics, say), so each unit table is
+    built once per year instead of once per data set. National summaries come last and read the frames
+    built here, or ``sources`` for the data sets not in ``datasets``.
+    """
+    ctx = Context(year, tables, previous, units={})
+    frames: dict[str, pl.DataFrame] = {}
+    for code in sorted(datasets, key=lambda c: bool(datasets[c].summary)):
+        frames[code] = _build(datasets[code], ctx, {**(sources or {}), **frames}, ref)
+    return frames
+
+
+def _agg(rule: Statistic, row: Row) -> pl.Expr:
     where = (rule.where & row.where).fill_null(False)
-    if isinstance(rule, Statistic):
-        return rule.value.filter(where).cast(pl.Float64).quantile(rule.quantile, interpolation="linear")
+    return rule.value.filter(where).cast(pl.Float64).quantile(rule.quantile, interpolation="linear")
+
+
+def _count(rule: Count, row: Row) -> tuple[pl.Expr, pl.Expr | None]:
+    """The count in one LA's unit rows and, if it can be unavailable, the availability there."""
+    where = (rule.where & row.where).fill_null(False)
     value = pl.struct(CHILD).filter(where).n_unique() if rule.children else where.sum()
-    value = value.cast(pl.Int64)
-    if rule.available is not None:
-        value = pl.when(rule.available.fill_null(False).any()).then(value)
-    return value
+    return value.cast(pl.Int64), rule.available
 
 
 def _key(name: str, row: int) -> str:
@@ -131,16 +155,13 @@ def _aggregate(ds: DataSet, ctx: Context, ref: Path | None) -> pl.DataFrame:
     for table, cols in unit_columns(ds).items():
         units = UNITS[table].build(ctx, cols)
         inds = [i for i in ruled if i.rule.table == table]
-        aggs = {_key(i.name, r): _agg(i.rule, row) for r, row in enumerate(rows) for i in inds}
+        keyed = [(_key(i.name, r), i.rule, row) for r, row in enumerate(rows) for i in inds]
+        aggs = {k: _agg(rule, row) for k, rule, row in keyed if isinstance(rule, Statistic)}
+        counts = {k: _count(rule, row) for k, rule, row in keyed if isinstance(rule, Count)}
         # a geography without unit rows counts 0, unless the count needs an availability it cannot show
-        counts = [
-            _key(i.name, r)
-            for r in range(len(rows))
-            for i in inds
-            if isinstance(i.rule, Count) and i.rule.available is None
-        ]
-        values = aggregate(units, aggs, ctx.year, ds.geography, zero_fill=counts, ref=ref)
-        result = result.join(values.select(GEO, *aggs), on=GEO, how="left")
+        zero = [k for k, (_, available) in counts.items() if available is None]
+        values = aggregate(units, aggs, ctx.year, ds.geography, counts=counts, zero_fill=zero, ref=ref)
+        result = result.join(values.select(GEO, *aggs, *counts), on=GEO, how="left")
     parts = []
     for r, row in enumerate(rows):
         parts.append(

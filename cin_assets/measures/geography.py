@@ -3,9 +3,9 @@
 LA-level data sets publish one row for England, each of the 9 regions (E12), Inner and Outer London (E13,
 as extra "Regional" rows) and every LA valid that year. Each unit row (an episode, a plan, ...) is tagged
 with every geography it belongs to (its LA, its E12 region, Inner/Outer London for a London borough, and
-England), the tagged frame is grouped once, and any aggregation runs per geography on the unit rows. So a
-count at a region is the exact sum of its LAs, and a median or quartile is computed from the region's own
-rows (never from LA medians). Rows of an LA not valid in the year are dropped (the validation stage reports
+England). Counts are additive (a unit belongs to one LA), so they are taken per LA and summed up the
+hierarchy: a count at a region is the exact sum of its LAs. A median or quartile is computed from the
+tagged unit rows of each geography (never from LA medians). Rows of an LA not valid in the year are dropped (the validation stage reports
 them).
 """
 
@@ -81,27 +81,54 @@ def aggregate(
     year: int,
     level: Geography,
     *,
+    counts: Mapping[str, tuple[pl.Expr, pl.Expr | None]] | None = None,
     zero_fill: Iterable[str] = (),
     ref: Path | None = None,
 ) -> pl.DataFrame:
-    """Evaluate ``aggs`` per published geography over the unit rows (which carry ``la_code``).
+    """Evaluate ``aggs`` and ``counts`` per published geography over the unit rows (which carry ``la_code``).
 
-    Geographies without any unit row still get a row: the ``zero_fill`` columns (counts) are 0 there,
-    the others null (a null computed from unit rows, e.g. a count not available, stays null). Returns ``_geo``, ``_order``, the geography columns and one column per aggregation.
+    ``aggs`` (medians, quartiles) run on each geography's own unit rows. ``counts`` (name -> count
+    expression and, optionally, an availability expression) are additive, because every unit belongs to
+    one LA: they are computed once per LA and summed up the hierarchy, so a million child rows are grouped
+    once instead of once per geography they count towards; a count is available at a geography when it
+    is available in any of its LAs' rows. Geographies without any unit row still get a row: the
+    ``zero_fill`` columns are 0 there, the others null. Returns ``_geo``, ``_order``, the geography
+    columns and one column per aggregation and count.
     """
+    counts = counts or {}
     geos = geography_rows(year, level, ref)
-    members = la_memberships(year, ref)
-    tagged = units.join(members.lazy(), on="la_code", how="inner")
+    members = la_memberships(year, ref).lazy()
     if level == "national":
-        tagged = tagged.with_columns(pl.lit(ENGLAND_CODE).alias(GEO))
-    else:
-        tagged = tagged.explode(GEO)
-    values = tagged.group_by(GEO).agg(pl.len().alias(_PRESENT), **aggs).collect()
-    absent = pl.col(_PRESENT).is_null()
-    return (
-        geos.join(values, on=GEO, how="left")
+        members = members.with_columns(pl.lit([ENGLAND_CODE]).alias(GEO))
+    flags = {
+        f"{name}\x1eavailable": available for name, (_, available) in counts.items() if available is not None
+    }
+    per_la = units.group_by("la_code").agg(
+        pl.len().alias(_PRESENT),
+        *(count.alias(name) for name, (count, _) in counts.items()),
+        *(available.fill_null(False).any().alias(flag) for flag, available in flags.items()),
+    )
+    values = (
+        per_la.join(members, on="la_code", how="inner")
+        .explode(GEO)
+        .group_by(GEO)
+        .agg(pl.col(_PRESENT).sum(), *(pl.col(n).sum() for n in counts), *(pl.col(f).any() for f in flags))
         .with_columns(
-            pl.when(absent).then(0).otherwise(pl.col(c)).alias(c) for c in aggs if c in set(zero_fill)
+            pl.when(pl.col(f"{name}\x1eavailable")).then(pl.col(name)).alias(name)
+            for name, (_, available) in counts.items()
+            if available is not None
+        )
+        .drop(*flags)
+    )
+    if aggs:
+        tagged = units.join(members, on="la_code", how="inner").explode(GEO)
+        values = values.join(tagged.group_by(GEO).agg(**aggs), on=GEO, how="left")
+    absent = pl.col(_PRESENT).is_null()
+    fill = set(zero_fill)
+    return (
+        geos.join(values.collect(), on=GEO, how="left")
+        .with_columns(
+            pl.when(absent).then(0).otherwise(pl.col(c)).alias(c) for c in (*aggs, *counts) if c in fill
         )
         .drop(_PRESENT)
         .sort(ORDER)

@@ -37,6 +37,8 @@ class Context:
     year: int
     tables: Tables
     previous: Tables | None = None
+    # unit tables already built this year, shared by the data sets built together (``build_all``)
+    units: dict[tuple[str, tuple[Part, ...]], pl.DataFrame] | None = field(default=None, compare=False)
 
     @property
     def start(self) -> dt.date:
@@ -96,10 +98,23 @@ class Unit:
         return tuple(p for i, p in enumerate(self.parts) if i in chosen)
 
     def build(self, ctx: Context, columns: Iterable[str]) -> pl.LazyFrame:
-        frame = self.base(ctx)
-        for part in self.parts_for(columns):
-            frame = part.add(frame, ctx)
-        return frame
+        """The unit rows with the parts ``columns`` need: built once per year when ``ctx`` shares units."""
+        parts = self.parts_for(columns)
+        if ctx.units is None:
+            frame = self.base(ctx)
+            for part in parts:
+                frame = part.add(frame, ctx)
+            return frame
+        key = (self.name, parts)
+        if key not in ctx.units:
+            base = (self.name, ())
+            if base not in ctx.units:
+                ctx.units[base] = self.base(ctx).collect()
+            frame = ctx.units[base].lazy()
+            for part in parts:
+                frame = part.add(frame, ctx)
+            ctx.units[key] = frame.collect()
+        return ctx.units[key].lazy()
 
     def inputs(self, columns: Iterable[str]) -> tuple[set[str], set[str]]:
         """Staging tables read for ``columns``: (this year's, the previous year's)."""
@@ -179,9 +194,8 @@ def _characteristics(frame: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """
     end = ctx.end
     dob = pl.col("PersonBirthDate")
-    age = pl.lit(end.year) - dob.dt.year() - (dob.dt.month() > end.month).cast(pl.Int32)
-    unborn = dob.is_null() | (dob > end)
-    code = pl.col("Ethnicity").str.strip_chars().str.to_uppercase()
+    age, unborn = pl.col("_age"), pl.col("_unborn")
+    code = pl.col("_ethnicity")
     major = pl.lit(ETHNICITY_NOT_KNOWN)
     for group, codes in reversed(ETHNIC_GROUPS.items()):
         major = pl.when(code.is_in(codes)).then(pl.lit(group)).otherwise(major)
@@ -189,6 +203,11 @@ def _characteristics(frame: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     children = (
         ctx.table("children")
         .unique(subset=list(CHILD), keep="first", maintain_order=True)
+        .with_columns(
+            pl.col("Ethnicity").str.strip_chars().str.to_uppercase().alias("_ethnicity"),
+            (pl.lit(end.year) - dob.dt.year() - (dob.dt.month() > end.month).cast(pl.Int32)).alias("_age"),
+            (dob.is_null() | (dob > end)).alias("_unborn"),
+        )
         .select(
             *CHILD,
             unborn.alias("unborn"),
@@ -238,9 +257,10 @@ DISABILITY_CODES = ("AUT", "BEH", "COMM", "CON", "DDA", "HAND", "HEAR", "INC", "
 
 def _disabilities(frame: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """Per child: ``disability_recorded`` (any code other than NONE) and ``disability_<CODE>`` flags."""
-    code = pl.col("Disability").str.strip_chars().str.to_uppercase()
+    code = pl.col("_code")
     flags = (
         ctx.table("disabilities")
+        .select(*CHILD, pl.col("Disability").str.strip_chars().str.to_uppercase().alias("_code"))
         .group_by(list(CHILD))
         .agg(
             (code.is_in(DISABILITY_CODES)).any().alias("disability_recorded"),
@@ -428,6 +448,7 @@ ASSESSMENT_BANDS = (
 
 
 def _band(days: pl.Expr, bands: Iterable[tuple[str, int, int | None]]) -> pl.Expr:
+    """The band ``days`` falls in. ``days`` is read once per band: pass a column, not a computation."""
     expr = pl.lit(None, dtype=pl.String)
     for name, low, high in reversed(tuple(bands)):
         cond = days >= low if high is None else days.is_between(low, high)
@@ -444,10 +465,13 @@ def _assessments(ctx: Context) -> pl.LazyFrame:
     """
     start, done = pl.col("AssessmentActualStartDate"), pl.col("AssessmentAuthorisationDate")
     days = working_days(start, done).clip(lower_bound=0)
-    return ctx.table("assessments").with_columns(
-        (in_year(done, ctx.year) & start.is_not_null()).alias("completed_in_year"),
-        days.alias("assessment_days"),
-        _band(days, ASSESSMENT_BANDS).alias("assessment_band"),
+    return (
+        ctx.table("assessments")
+        .with_columns(
+            (in_year(done, ctx.year) & start.is_not_null()).alias("completed_in_year"),
+            days.alias("assessment_days"),
+        )
+        .with_columns(_band(pl.col("assessment_days"), ASSESSMENT_BANDS).alias("assessment_band"))
     )
 
 
@@ -541,8 +565,8 @@ def _icpcs(ctx: Context) -> pl.LazyFrame:
         .with_columns(
             in_year(pl.col("icpc_date"), ctx.year).alias("icpc_in_year"),
             days.alias("icpc_days"),
-            _band(days, ICPC_BANDS).alias("icpc_band"),
         )
+        .with_columns(_band(pl.col("icpc_days"), ICPC_BANDS).alias("icpc_band"))
     )
 
 

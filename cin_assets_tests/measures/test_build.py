@@ -353,3 +353,25 @@ def test_plans_by_characteristics_and_the_national_summaries(plans: Census) -> N
     assert value(a2, "number", **subsequent) == 2
     assert value(a2, "percent", **subsequent) == pytest.approx(100 * 2 / 3)
     assert value(a2, "number", category_type="CPPs ending in the year") == 5
+
+
+def test_building_all_data_sets_together_equals_building_each_alone(tmp_path) -> None:
+    """``build_all`` shares unit tables between data sets; on a synthetic census (two years, so the
+    look-back is used) every frame equals the one built on its own."""
+    from cin_assets.census.reader import census_files, read_returns
+    from cin_assets.measures import build_all
+    from cin_assets.synth import generate_census
+
+    las = ["841", "202", "203", "909", "826"]
+    generate_census(tmp_path, [2019, 2020], scale=0.2, seed=5, las=las, workers=1)
+    tables = read_returns(census_files(tmp_path, 2020), year=2020, workers=1)
+    previous = read_returns(census_files(tmp_path, 2019), year=2019, workers=1)
+    together = build_all(DATASETS, 2020, tables, previous)
+    alone: dict[str, pl.DataFrame] = {}
+    for code in sorted(DATASETS, key=lambda c: bool(DATASETS[c].summary)):
+        alone[code] = build(DATASETS[code], 2020, tables, previous, alone)
+    assert together.keys() == alone.keys()
+    for code, frame in alone.items():
+        assert frame.height > 0, code
+        assert together[code].equals(frame), code
+    assert together["C1"].filter(pl.col("geographic_level") == "National")["Re_referrals"].item() > 0
