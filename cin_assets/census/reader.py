@@ -10,17 +10,24 @@ Safety: a return must not declare a DTD (census files never do), which rules out
 entity resolution, DTD loading and network access off, and without libxml2's huge-tree mode.
 Memory: the file is streamed with ``iterparse`` one ``Child`` at a time and each finished element is
 freed, so a return of any size is read in constant memory per child.
+Speed: the walk only appends element text and line numbers to flat buffers; typing (strip, casts, bad
+values) is done by polars afterwards in a few calls for a whole batch of files, so small returns do not
+each pay for dozens of polars calls.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 from lxml import etree
 
@@ -49,43 +56,54 @@ _NESTED = frozenset(
 _LATER_ELEMENTS = frozenset({"CINPlanDates", "PreProceedingsandFGDM", "Sex"})
 
 
-class _Rows:
-    """Rows of one table as fixed-order lists (cheap appends; one frame is built at the end).
+# Columns every table gets from the file it came from, not from a row.
+_FILE_KEYS = ("reporting_year", "la_code")
+# Columns the reader sets itself rather than reading an element's text.
+_READER_SET = frozenset({"line", "has_reviews_block"})
 
-    ``slot`` maps an XML element name to its position, so the hot loop does one dict lookup per element.
-    """
+
+class _Layout:
+    """How one table's rows are streamed: the child id and XML text into a flat list of strings, positions,
+    ``line`` and flags into a flat list of ints, one row after the other (cheap extends, no per-row lists
+    kept), so the typed frame is built once from two buffers."""
 
     def __init__(self, table: str) -> None:
-        self.names = [n for n in tables.SCHEMAS[table] if n not in ("reporting_year", "la_code")]
-        self.slot = {name: i for i, name in enumerate(self.names)}
-        # where an XML element's text goes: never a key or a column the reader sets itself
-        self.xml_slot = {
-            name: i
-            for name, i in self.slot.items()
-            if name not in _READER_SET
-            and not name.endswith("_id")
-            and (name != "LAchildID" or table == "children")
-        }
-        # every table's columns start with its keys and ``line``; the rest are filled from XML
-        self.blank = (None,) * (len(self.names) - self.slot["line"] - 1)
-        self.rows: list[list[object]] = []
+        columns = [n for n in tables.SCHEMAS[table] if n not in _FILE_KEYS]
+        self.ints = tuple(n for n in columns if n in _READER_SET or n.endswith("_id"))
+        self.strs = tuple(n for n in columns if n not in self.ints)  # LAchildID first
+        # where an XML element's text goes; only the children table reads LAchildID from its own element
+        self.slot = {n: i for i, n in enumerate(self.strs) if n != "LAchildID" or table == "children"}
+        self.blank = ("",) * (len(self.strs) - 1)
 
-    def new(self, *keys_and_line: object) -> list[object]:
-        """Append a row holding the keys and line (in schema order) and empty fields; return it to fill."""
-        row = [*keys_and_line, *self.blank]
-        self.rows.append(row)
-        return row
+
+_LAYOUTS = {name: _Layout(name) for name in tables.CHILD_TABLES}
+
+
+@dataclass
+class _Raw:
+    """One file as read, before typing: small and picklable, so workers hand it back cheaply and many
+    files are typed together in one pass."""
+
+    name: str
+    year: int | None
+    la_code: str | None
+    header: dict[str, object] | None
+    issues: list[dict[str, object]]
+    rows: dict[str, int]
+    strs: dict[str, str]  # per table: every string cell, row after row, joined by NUL (never in XML text)
+    ints: dict[str, bytes]  # per table: every int cell, row after row, as native int32
 
 
 class _ReturnReader:
-    """Reads one file into row lists; the public API is :func:`read_return`."""
+    """Reads one file into flat buffers; the public API is :func:`read_return`."""
 
     def __init__(self, path: Path, year: int | None) -> None:
         self.path = path
         self.name = path.name
         self.folder_year = year
         self.la_code = path.stem if path.stem.isdigit() else None
-        self.rows = {name: _Rows(name) for name in tables.CHILD_TABLES}
+        self.strs: dict[str, list[str]] = {name: [] for name in tables.CHILD_TABLES}
+        self.ints: dict[str, list[int]] = {name: [] for name in tables.CHILD_TABLES}
         self.issue_rows: list[dict[str, object]] = []
         self.header: dict[str, object] = {}
         self.unknown: dict[str, tuple[int, int]] = {}
@@ -155,59 +173,37 @@ class _ReturnReader:
             return False
         return True
 
-    def _parser(self, **kwargs: object) -> etree.iterparse:
-        return etree.iterparse(
-            str(self.path),
-            resolve_entities=False,
-            load_dtd=False,
-            no_network=True,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-            **kwargs,
-        )
+    def refused(self, root: etree._Element) -> bool:
+        """Check the root as soon as it has started, before any of its content is read."""
+        docinfo = root.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None:
+            # a DTD the prolog sniff did not reach (e.g. after a long comment): refused all the same
+            self.issue(
+                "dtd_refused",
+                "the file declares a DTD; census returns never do, and they are refused to prevent "
+                "entity-expansion and external-entity attacks",
+                line=root.sourceline,
+            )
+            return True
+        if root.tag != "Message":
+            self.issue(
+                "wrong_root",
+                f"the root element is <{root.tag}>, not <Message>: not a CIN census return",
+                line=root.sourceline,
+                element=str(root.tag),
+            )
+            return True
+        return False
 
     def read(self) -> None:
         if not self.precheck():
             return
+        # The buffers grow by hundreds of thousands of strings and no cycles: the cyclic collector would
+        # only rescan them, so it is paused for the parse (reference counting still frees every element).
+        collecting = gc.isenabled()
+        gc.disable()
         try:
-            _event, root = next(iter(self._parser(events=("start",))))
-            docinfo = root.getroottree().docinfo
-            if docinfo.doctype or docinfo.internalDTD is not None:
-                # a DTD the prolog sniff did not reach (e.g. after a long comment): refused all the same
-                self.issue(
-                    "dtd_refused",
-                    "the file declares a DTD; census returns never do, and they are refused to prevent "
-                    "entity-expansion and external-entity attacks",
-                    line=root.sourceline,
-                )
-                return
-            if root.tag != "Message":
-                self.issue(
-                    "wrong_root",
-                    f"the root element is <{root.tag}>, not <Message>: not a CIN census return",
-                    line=root.sourceline,
-                    element=str(root.tag),
-                )
-                return
-            # Python sees only finished <Header> and <Child> elements; everything inside is walked in C-backed
-            # loops below, and each child is freed once read.
-            context = self._parser(events=("end",), tag=("Header", "Child"))
-            for _event, elem in context:
-                if elem.tag == "Child":
-                    self.child(elem)
-                    elem.clear()
-                    previous = elem.getprevious()
-                    while previous is not None:
-                        del elem.getparent()[0]
-                        previous = elem.getprevious()
-                else:
-                    self.read_header(elem)
-            for elem in context.root:
-                if elem.tag not in ("Header", "Children"):
-                    self.unknown_element(elem)
-        except StopIteration:
-            self.issue("no_root", "no XML element found")
+            self.parse()
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (None, None)
             self.issue(
@@ -217,9 +213,55 @@ class _ReturnReader:
                 line=line,
                 column=column,
             )
-            for rows in self.rows.values():
-                rows.rows.clear()
+            for buffer in (*self.strs.values(), *self.ints.values()):
+                buffer.clear()
             self.children = 0
+        finally:
+            if collecting:
+                gc.enable()
+
+    def parse(self) -> None:
+        # One pass: the first event (the start of <Message>, or of the first <Header>/<Child> under a wrong
+        # root) is where the root is checked. Python sees only <Header> and <Child>; everything inside is
+        # walked below, and each child is freed once read.
+        context = etree.iterparse(
+            str(self.path),
+            events=("start", "end"),
+            tag=("Message", "Header", "Child"),
+            resolve_entities=False,
+            load_dtd=False,
+            no_network=True,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        root = None
+        for event, elem in context:
+            if root is None:
+                root = elem.getroottree().getroot()
+                if self.refused(root):
+                    return
+            if event == "start":
+                continue
+            if elem.tag == "Child":
+                self.child(elem)
+                elem.clear()
+                previous = elem.getprevious()
+                while previous is not None:
+                    del elem.getparent()[0]
+                    previous = elem.getprevious()
+            elif elem.tag == "Header":
+                self.read_header(elem)
+        if root is None:
+            root = context.root
+            if root is None:
+                self.issue("no_root", "no XML element found")
+                return
+            if self.refused(root):
+                return
+        for elem in root:
+            if elem.tag not in ("Header", "Children"):
+                self.unknown_element(elem)
 
     def read_header(self, header: etree._Element) -> None:
         self.header["has_content_block"] = header.find("Content") is not None
@@ -228,11 +270,31 @@ class _ReturnReader:
             self.header[field] = text.strip() or None if text is not None else None
 
     # -- child level --------------------------------------------------------------------------------------
+    def _fill(self, table: str, elem: etree._Element, child_id: str) -> list[etree._Element]:
+        """Stream a row of ``table`` from the leaf elements of ``elem`` (the caller adds its ints); returns
+        the nested blocks met on the way, for the caller to read in order."""
+        layout = _LAYOUTS[table]
+        row = [child_id, *layout.blank]
+        get = layout.slot.get
+        nested = []
+        for field in elem:
+            tag = field.tag
+            i = get(tag)
+            if i is not None:
+                row[i] = field.text or ""
+            elif tag in _NESTED:
+                nested.append(field)
+            else:
+                self.unknown_element(field)
+        self.strs[table] += row
+        return nested
+
     def child(self, child: etree._Element) -> None:
         self.children += 1
-        children = self.rows["children"]
-        row = children.new(None, child.sourceline)
-        slot = children.xml_slot
+        unknown = self.unknown_element
+        layout = _LAYOUTS["children"]
+        row = ["", *layout.blank]
+        get = layout.slot.get
         episodes: list[etree._Element] = []
         disabilities: list[etree._Element] = []
         for part in child:
@@ -241,82 +303,62 @@ class _ReturnReader:
                 episodes.append(part)
             elif tag == "ChildIdentifiers" or tag == "ChildCharacteristics":
                 for field in part:
-                    i = slot.get(field.tag)
+                    tag = field.tag
+                    i = get(tag)
                     if i is not None:
-                        row[i] = field.text
-                    elif field.tag == "Disabilities":
-                        disabilities.extend(field)
+                        row[i] = field.text or ""
+                    elif tag == "Disabilities":
+                        disabilities += field
                     else:
-                        self.unknown_element(field)
+                        unknown(field)
             else:
-                self.unknown_element(part)
-        child_id = row[slot["LAchildID"]]
-        child_id = child_id.strip() or None if isinstance(child_id, str) else None
-        disability_rows = self.rows["disabilities"].rows
+                unknown(part)
+        self.strs["children"] += row
+        self.ints["children"].append(child.sourceline)
+        child_id = row[0].strip()
+        strs, ints = self.strs["disabilities"], self.ints["disabilities"]
         for d in disabilities:
             if d.tag == "Disability":
-                disability_rows.append([child_id, d.sourceline, d.text])
+                strs += (child_id, d.text or "")
+                ints.append(d.sourceline)
             else:
-                self.unknown_element(d)
+                unknown(d)
         for episode_id, episode in enumerate(episodes, start=1):
             self.episode(child_id, episode_id, episode)
 
-    def _fill(self, table: str, elem: etree._Element, *keys: object) -> list[object]:
-        """A row of ``table`` from the leaf elements of ``elem``; returns it for nested blocks to extend."""
-        rows = self.rows[table]
-        row = rows.new(*keys, elem.sourceline)
-        slot = rows.xml_slot
-        for field in elem:
-            i = slot.get(field.tag)
-            if i is not None:
-                row[i] = field.text
-            elif field.tag not in _NESTED:
-                self.unknown_element(field)
-        return row
-
-    def episode(self, child_id: object, episode_id: int, episode: etree._Element) -> None:
-        self._fill("episodes", episode, child_id, episode_id)
+    def episode(self, child_id: str, episode_id: int, episode: etree._Element) -> None:
+        nested = self._fill("episodes", episode, child_id)
+        self.ints["episodes"] += (episode_id, episode.sourceline)
         n_assess = n_s47 = n_cpp = 0
-        for part in episode:
+        for part in nested:
             tag = part.tag
             if tag == "Assessments":
                 n_assess += 1
-                self._fill("assessments", part, child_id, episode_id, n_assess)
-                factor_rows = self.rows["assessment_factors"].rows
-                for factors in part.iterchildren("FactorsIdentifiedAtAssessment"):
-                    for factor in factors.iterchildren("AssessmentFactors"):
-                        factor_rows.append([child_id, episode_id, n_assess, factor.sourceline, factor.text])
+                self.ints["assessments"] += (episode_id, n_assess, part.sourceline)
+                factor_strs, factor_ints = self.strs["assessment_factors"], self.ints["assessment_factors"]
+                for block in self._fill("assessments", part, child_id):
+                    if block.tag == "FactorsIdentifiedAtAssessment":
+                        for factor in block.iterchildren("AssessmentFactors"):
+                            factor_strs += (child_id, factor.text or "")
+                            factor_ints += (episode_id, n_assess, factor.sourceline)
             elif tag == "Section47":
                 n_s47 += 1
-                self._fill("section47", part, child_id, episode_id, n_s47)
+                self.ints["section47"] += (episode_id, n_s47, part.sourceline)
+                self._fill("section47", part, child_id)
             elif tag == "ChildProtectionPlans":
                 n_cpp += 1
-                row = self._fill("cpps", part, child_id, episode_id, n_cpp)
-                reviews = part.find("Reviews")
-                row[self.rows["cpps"].slot["has_reviews_block"]] = reviews is not None
+                reviews = next((b for b in self._fill("cpps", part, child_id) if b.tag == "Reviews"), None)
+                self.ints["cpps"] += (episode_id, n_cpp, part.sourceline, reviews is not None)
                 if reviews is not None:
-                    review_rows = self.rows["cpp_reviews"].rows
+                    review_strs, review_ints = self.strs["cpp_reviews"], self.ints["cpp_reviews"]
                     for review_id, review in enumerate(reviews.iterchildren("CPPreviewDate"), start=1):
-                        review_rows.append(
-                            [child_id, episode_id, n_cpp, review_id, review.sourceline, review.text]
-                        )
+                        review_strs += (child_id, review.text or "")
+                        review_ints += (episode_id, n_cpp, review_id, review.sourceline)
 
-    # -- typed output -------------------------------------------------------------------------------------
-    def frames(self) -> dict[str, pl.DataFrame]:
+    # -- hand-over ----------------------------------------------------------------------------------------
+    def raw(self) -> _Raw:
+        """The file's buffers, header and file-level issues, packed for :func:`_frames`."""
         year, la_code = self.identity()
-        out: dict[str, pl.DataFrame] = {}
-        typed_issues: list[pl.DataFrame] = []
-        for name, rows in self.rows.items():
-            raw = pl.DataFrame(rows.rows, schema=_raw_schema(name), orient="row").with_columns(
-                pl.col(pl.String).str.strip_chars().replace("", None),
-                reporting_year=pl.lit(year, pl.Int32),
-                la_code=pl.lit(la_code, pl.String),
-            )
-            frame, problems = _typed(name, raw)
-            out[name] = frame
-            typed_issues.append(
-                problems.with_columns(message=pl.format("{}: {}", pl.lit(self.name), "message"))
-            )
         for tag, (line, count) in sorted(self.unknown.items()):
             self.issue(
                 "unknown_element",
@@ -326,16 +368,27 @@ class _ReturnReader:
                 element=tag,
                 severity="warning",
             )
-        out["headers"] = self.header_frame(year, la_code)
-        issues = pl.DataFrame(self.issue_rows, schema=_ISSUE_INPUT_SCHEMA) if self.issue_rows else None
-        issue_frames = [f for f in [issues, *typed_issues] if f is not None and f.height]
-        all_issues = (
-            pl.concat([_finish_issues(f, self.name, year, la_code) for f in issue_frames], how="vertical")
-            if issue_frames
-            else tables.empty("issues")
+        header = (
+            {
+                **self.header,
+                "source_file": self.name,
+                "reporting_year": year,
+                "la_code": la_code,
+                "children": self.children,
+            }
+            if self.header
+            else None
         )
-        out["issues"] = all_issues
-        return out
+        return _Raw(
+            name=self.name,
+            year=year,
+            la_code=la_code,
+            header=header,
+            issues=[{**row, "reporting_year": year, "la_code": la_code} for row in self.issue_rows],
+            rows={t: len(self.ints[t]) // len(_LAYOUTS[t].ints) for t in tables.CHILD_TABLES},
+            strs={t: "\0".join(s) for t, s in self.strs.items()},
+            ints={t: array("i", i).tobytes() for t, i in self.ints.items()},
+        )
 
     def identity(self) -> tuple[int | None, str | None]:
         """The return's reporting year and LA: the folder's year and the header's LEA (file name as fallback),
@@ -359,46 +412,6 @@ class _ReturnReader:
         la_code = lea if isinstance(lea, str) else self.la_code
         return year, la_code
 
-    def header_frame(self, year: int | None, la_code: str | None) -> pl.DataFrame:
-        if not self.header:
-            return tables.empty("headers")
-        row = {
-            **self.header,
-            "source_file": self.name,
-            "reporting_year": year,
-            "la_code": la_code,
-            "children": self.children,
-        }
-        frame = pl.DataFrame({k: [v] for k, v in row.items()}).with_columns(
-            pl.col("Year").cast(pl.Int32, strict=False),
-            pl.col("ReferenceDate").cast(pl.String).str.to_date("%Y-%m-%d", strict=False),
-        )
-        return tables.conform("headers", frame)
-
-
-_ISSUE_INPUT_SCHEMA = {
-    "source_file": pl.String,
-    "line": pl.Int32,
-    "column": pl.Int32,
-    "element": pl.String,
-    "LAchildID": pl.String,
-    "severity": pl.String,
-    "code": pl.String,
-    "message": pl.String,
-}
-
-
-def _raw_schema(table: str) -> dict[str, pl.DataType]:
-    """Streamed columns: positions and flags the reader sets are typed already, XML text is a string."""
-    return {
-        name: dtype if name in _READER_SET or name.endswith("_id") else pl.String
-        for name, dtype in tables.SCHEMAS[table].items()
-        if name not in ("reporting_year", "la_code")
-    }
-
-
-_READER_SET = frozenset({"line", "has_reviews_block"})
-
 
 def _as_int(value: object) -> int | None:
     try:
@@ -407,73 +420,178 @@ def _as_int(value: object) -> int | None:
         return None
 
 
-def _finish_issues(frame: pl.DataFrame, name: str, year: int | None, la_code: str | None) -> pl.DataFrame:
-    return tables.conform(
-        "issues",
-        frame.with_columns(
-            source_file=pl.lit(name),
-            reporting_year=pl.lit(year, pl.Int32),
-            la_code=pl.lit(la_code, pl.String),
-        ),
-    )
-
-
+# -- typed output (once for any number of files) --------------------------------------------------------------
 _TRUE = ("true", "1")
 _FALSE = ("false", "0")
+_TYPE_WORDS = {pl.Date: "date (YYYY-MM-DD)", pl.Boolean: "boolean (true/false/1/0)", pl.Int32: "whole number"}
 
 
-def _typed(table: str, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Cast string columns to the table's types; values that do not parse become null and issue rows."""
-    schema = tables.SCHEMAS[table]
-    casts: dict[str, pl.Expr] = {}
-    for name, dtype in schema.items():
-        if name not in raw.columns or raw.schema[name] != pl.String or dtype == pl.String:
-            continue
-        col = pl.col(name)
-        if dtype == pl.Date:
-            casts[name] = col.str.to_date("%Y-%m-%d", strict=False)
-        elif dtype == pl.Boolean:
-            low = col.str.to_lowercase()
-            casts[name] = pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False)
-        else:
-            casts[name] = col.cast(dtype, strict=False)
-    typed = raw.with_columns(**casts) if casts else raw
-    lost = (
+def _cast(dtype: pl.DataType, col: pl.Expr) -> pl.Expr:
+    """Text to ``dtype``; a value that does not parse becomes null (and is reported by the caller)."""
+    if dtype == pl.Date:
+        return col.str.to_date("%Y-%m-%d", strict=False)
+    if dtype == pl.Boolean:
+        low = col.str.to_lowercase()
+        return pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False)
+    return col.cast(dtype, strict=False)
+
+
+def _text_columns(
+    raws: Sequence[_Raw], present: list[str]
+) -> dict[tuple[str, str], tuple[pl.Series, pl.Series]]:
+    """Every text column of the ``present`` tables as (stripped text, typed), for all files at once.
+
+    The cells are split out of each file's joined text and reordered column by column, grouped by target
+    type, so splitting, stripping and every cast take two polars calls in all, not a few per table and
+    file (which is what small files pay for)."""
+    texts: list[str] = []  # per table, per file: split separately, as one huge string needs far more memory
+    groups: dict[pl.DataType, list[tuple[str, str, int, np.ndarray]]] = {}
+    start = 0
+    for table in present:
+        n = sum(r.rows[table] for r in raws)
+        texts += (r.strs[table] for r in raws if r.rows[table])
+        names = _LAYOUTS[table].strs
+        for j, name in enumerate(names):
+            cells = np.arange(start + j, start + n * len(names), len(names), dtype=np.uint32)
+            groups.setdefault(tables.SCHEMAS[table][name], []).append((table, name, n, cells))
+        start += n * len(names)
+    # one call splits, reorders and strips every cell; one more casts each type's run of columns
+    order = np.concatenate([c for group in groups.values() for *_, c in group])
+    text = pl.select(
+        pl.lit(pl.Series(texts, dtype=pl.String))
+        .str.split("\0")
+        .explode()
+        .gather(pl.Series(order))
+        .str.strip_chars()
+        .replace("", None)
+    ).to_series()
+    runs: list[tuple[pl.DataType, pl.Series]] = []
+    for dtype, group in groups.items():
+        runs.append((dtype, text.slice(sum(len(run) for _, run in runs), sum(n for *_, n, _ in group))))
+    typed = pl.collect_all(
         [
-            n
-            for n, bad in raw.select((pl.col(n).is_not_null() & e.is_null()).any() for n, e in casts.items())
-            .row(0, named=True)
-            .items()
-            if bad
+            pl.LazyFrame({"text": run}).select(_cast(dtype, pl.col("text")))
+            for dtype, run in runs
+            if dtype != pl.String
         ]
-        if casts and raw.height
-        else []
     )
-    problems = [
-        raw.filter(pl.col(name).is_not_null() & typed[name].is_null()).select(
-            pl.lit(None, pl.String).alias("source_file"),
-            pl.col("line").cast(pl.Int32, strict=False),
+    out: dict[tuple[str, str], tuple[pl.Series, pl.Series]] = {}
+    cast = iter(typed)
+    for (dtype, run), group in zip(runs, groups.values(), strict=True):
+        values = run if dtype == pl.String else next(cast).to_series()
+        at = 0
+        for table, name, n, _ in group:
+            out[table, name] = (run.slice(at, n), values.slice(at, n).alias(name))
+            at += n
+    return out
+
+
+def _int_columns(raws: Sequence[_Raw], present: list[str]) -> dict[tuple[str, str], pl.Series]:
+    """Every reader-set column (positions, lines, flags) of the ``present`` tables, from one array."""
+    blocks = []
+    spans = []
+    start = 0
+    for table in present:
+        n = sum(r.rows[table] for r in raws)
+        names = _LAYOUTS[table].ints
+        cells = np.frombuffer(b"".join(r.ints[table] for r in raws), dtype=np.int32)
+        blocks.append(cells.reshape(n, len(names)).T.ravel())  # column after column
+        for name in names:
+            spans.append((table, name, start, n))
+            start += n
+    cells = pl.Series(np.concatenate(blocks))
+    return {
+        (table, name): cells.slice(at, n).cast(tables.SCHEMAS[table][name]).alias(name)
+        for table, name, at, n in spans
+    }
+
+
+def _frames(raws: Sequence[_Raw]) -> dict[str, pl.DataFrame]:
+    """The typed tables of any number of read files, in file order, with their issues in file order."""
+    present = [t for t in tables.CHILD_TABLES if any(r.rows[t] for r in raws)]
+    out = {t: tables.empty(t) for t in tables.CHILD_TABLES if t not in present}
+    issue_rows = [{**row, "file": i} for i, r in enumerate(raws) for row in r.issues]
+    issues = [pl.DataFrame(issue_rows, schema=_ISSUES)] if issue_rows else []
+    if present:
+        text = _text_columns(raws, present)
+        ints = _int_columns(raws, present)
+        # the file of every row of every present table, for its year, LA and (in issues) its name
+        file = np.concatenate(
+            [np.repeat(np.arange(len(raws), dtype=np.uint32), [r.rows[t] for r in raws]) for t in present]
+        )
+        years = pl.Series("reporting_year", [r.year for r in raws], dtype=pl.Int32)[file]
+        las = pl.Series("la_code", [r.la_code for r in raws], dtype=pl.String)[file]
+        at = 0
+        for table in present:
+            n = sum(r.rows[table] for r in raws)
+            columns = {"reporting_year": years.slice(at, n), "la_code": las.slice(at, n)}
+            columns |= {name: ints[table, name] for name in _LAYOUTS[table].ints}
+            columns |= {name: text[table, name][1] for name in _LAYOUTS[table].strs}
+            first, *rest = (columns[name] for name in tables.SCHEMAS[table])
+            out[table] = frame = first.to_frame().hstack(rest)
+            for name in _LAYOUTS[table].strs:
+                raw, typed = text[table, name]
+                if raw.null_count() != typed.null_count():
+                    issues.append(_bad_values(frame, name, raw, file[at : at + n], [r.name for r in raws]))
+            at += n
+    out["headers"] = _headers([r.header for r in raws if r.header is not None])
+    out["issues"] = (
+        tables.conform("issues", pl.concat(issues).sort("file", maintain_order=True))
+        if issues
+        else tables.empty("issues")
+    )
+    return {t: out[t] for t in tables.TABLES}
+
+
+_ISSUES = {**tables.SCHEMAS["issues"], "file": pl.UInt32}
+
+
+def _bad_values(
+    frame: pl.DataFrame, name: str, raw: pl.Series, file: np.ndarray, names: list[str]
+) -> pl.DataFrame:
+    """Issue rows for the cells of column ``name`` that had text but did not parse."""
+    dtype = frame.schema[name]
+    return (
+        frame.select("reporting_year", "la_code", "LAchildID", "line", name)
+        .with_columns(text=raw, file=pl.Series(file), source_file=pl.Series(names).gather(file))
+        .filter(pl.col("text").is_not_null() & pl.col(name).is_null())
+        .select(
+            "source_file",
+            "reporting_year",
+            "la_code",
+            "LAchildID",
+            "line",
             pl.lit(None, pl.Int32).alias("column"),
             pl.lit(name).alias("element"),
-            pl.col("LAchildID"),
             pl.lit("error").alias("severity"),
             pl.lit("bad_value").alias("code"),
             pl.format(
-                "child {} (line {}): {} value '{}' is not a valid {}",
+                "{}: child {} (line {}): {} value '{}' is not a valid {}",
+                "source_file",
                 pl.col("LAchildID").fill_null("?"),
                 pl.col("line").fill_null("?"),
                 pl.lit(name),
-                pl.col(name).str.slice(0, 40),
-                pl.lit(_TYPE_WORDS[schema[name]]),
+                pl.col("text").str.slice(0, 40),
+                pl.lit(_TYPE_WORDS[dtype]),
             ).alias("message"),
+            "file",
         )
-        for name in lost
-    ]
-    problem_frame = pl.concat(problems) if problems else pl.DataFrame(schema=_ISSUE_INPUT_SCHEMA)
-    return tables.conform(table, typed), problem_frame
+    )
 
 
-_TYPE_WORDS = {pl.Date: "date (YYYY-MM-DD)", pl.Boolean: "boolean (true/false/1/0)", pl.Int32: "whole number"}
+_HEADER_TEXT = {name: pl.String for name in _HEADER_FIELDS}
+
+
+def _headers(rows: list[dict[str, object]]) -> pl.DataFrame:
+    """One row per file that had a header, built once for the batch (Year and ReferenceDate null when they
+    do not parse, as before the batching)."""
+    if not rows:
+        return tables.empty("headers")
+    schema = {**tables.SCHEMAS["headers"], **_HEADER_TEXT}
+    return pl.DataFrame(rows, schema=schema).with_columns(
+        pl.col("Year").cast(pl.Int32, strict=False),
+        pl.col("ReferenceDate").str.to_date("%Y-%m-%d", strict=False),
+    )
 
 
 def read_return(path: str | os.PathLike[str], year: int | None = None) -> dict[str, pl.DataFrame]:
@@ -483,13 +601,33 @@ def read_return(path: str | os.PathLike[str], year: int | None = None) -> dict[s
     for another year is reported. A file that cannot be read yields empty child tables and an error row in
     ``issues``; it never raises.
     """
-    reader = _ReturnReader(Path(path), year)
+    return _frames([_read_raw((str(path), year))])
+
+
+def _read_raw(args: tuple[str, int | None]) -> _Raw:
+    """Read one file (a pool job: path and folder year) as far as the picklable hand-over."""
+    reader = _ReturnReader(Path(args[0]), args[1])
     reader.read()
-    return reader.frames()
+    return reader.raw()
 
 
-def _read_one(args: tuple[str, int | None]) -> dict[str, pl.DataFrame]:
-    return read_return(args[0], args[1])
+# Text per typing batch: a few polars calls per batch instead of per file, while the intermediate columns
+# (about 20 bytes a cell) stay near 100 MB however many returns there are.
+_BATCH_CHARS = 4_000_000
+
+
+def _batches(raws: Iterable[_Raw]) -> Iterator[list[_Raw]]:
+    """Consecutive files, grouped until a group holds about :data:`_BATCH_CHARS` of text."""
+    batch: list[_Raw] = []
+    size = 0
+    for raw in raws:
+        batch.append(raw)
+        size += sum(len(text) for text in raw.strs.values())
+        if size >= _BATCH_CHARS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def concat_tables(parts: Sequence[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
@@ -510,12 +648,13 @@ def read_returns(
     jobs = [(str(p), year) for p in paths]
     workers = min(workers or os.cpu_count() or 1, max(len(jobs), 1))
     if workers <= 1 or len(jobs) <= 1:
-        parts = [_read_one(job) for job in jobs]
+        parts = [_frames(batch) for batch in _batches(map(_read_raw, jobs))]
     else:
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn")
         ) as pool:
-            parts = list(pool.map(_read_one, jobs, chunksize=1))
+            # typed batch by batch as the workers hand files back: overlaps the parsing, bounds memory
+            parts = [_frames(batch) for batch in _batches(pool.map(_read_raw, jobs, chunksize=1))]
     out = concat_tables(parts)
     out["issues"] = pl.concat([out["issues"], _duplicate_returns(out["headers"])], how="vertical")
     return out

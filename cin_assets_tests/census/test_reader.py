@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from cin_assets.census import tables
+from cin_assets.census import reader, tables
 from cin_assets.census.reader import census_files, read_return, read_returns
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
@@ -250,3 +251,41 @@ def test_dtd_hidden_after_a_long_comment_is_still_refused(tmp_path: Path) -> Non
     out = read_return(path, year=2020)
     assert out["issues"]["code"].to_list() == ["dtd_refused"]
     assert all(out[t].is_empty() for t in tables.CHILD_TABLES)
+
+
+@pytest.mark.parametrize("batch_chars", [1, 4_000_000])
+def test_many_returns_read_together_match_each_read_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_chars: int
+) -> None:
+    # read_returns types all files (in batches) at once: rows, bad-value issues and their order per file
+    # must be exactly those of reading each file alone
+    monkeypatch.setattr(reader, "_BATCH_CHARS", batch_chars)
+    write_return(tmp_path / "2020" / "845.xml", child("A", dob="2010-02-31") + child("B"))
+    write_return(tmp_path / "2020" / "846.xml", child("C"), HEADER.replace("845", "846"))
+    header_2019 = HEADER.replace("845", "850").replace("<Year>2020", "<Year>2019")
+    write_return(tmp_path / "2020" / "850.xml", child("D", icpc_flag="maybe"), header_2019)
+    (tmp_path / "2020" / "851.xml").write_text("")
+    files = census_files(tmp_path, 2020)
+    together = read_returns(files, year=2020, workers=1)
+    alone = [read_return(f, year=2020) for f in files]
+    for name in tables.TABLES:
+        assert together[name].equals(pl.concat([a[name] for a in alone])), name
+    assert together["issues"]["source_file"].to_list() == ["845.xml", "850.xml", "850.xml", "851.xml"]
+    assert together["issues"]["code"].to_list() == ["bad_value", "header_year", "bad_value", "empty_file"]
+
+
+def test_wrong_root_is_refused_before_its_children_are_read(tmp_path: Path) -> None:
+    path = write_return(tmp_path / "2020" / "845.xml", child("A"))
+    path.write_text(path.read_text().replace("Message>", "Other>"))
+    out = read_return(path, year=2020)
+    assert out["issues"]["code"].to_list() == ["wrong_root"]
+    assert all(out[t].is_empty() for t in tables.CHILD_TABLES)
+
+
+def test_garbage_collection_is_resumed_after_every_read(tmp_path: Path) -> None:
+    good = write_return(tmp_path / "2020" / "845.xml", child("A"))
+    broken = tmp_path / "2020" / "846.xml"
+    broken.write_text(good.read_text()[:-300])
+    for path in (good, broken):
+        read_return(path, year=2020)
+        assert gc.isenabled()

@@ -112,7 +112,6 @@ def test_metadata_shows_no_unprotected_values(released) -> None:
             assert metadata["suppressed"].value == 0
 
 
-
 def test_one_data_set_rebuilds_alone_from_stored_upstream_frames(released) -> None:
     """Selecting one summary data set runs only it, reading the data sets it republishes from storage."""
     root, instance, _, _ = released
@@ -122,6 +121,7 @@ def test_one_data_set_rebuilds_alone_from_stored_upstream_frames(released) -> No
     assert result.success
     assert [e.asset_key for e in result.get_asset_materialization_events()] == [measures.measure_key("A1")]
     assert path.read_bytes() == before
+
 
 def test_release_writes_every_file_deterministically(released) -> None:
     root, instance, _, release = released
