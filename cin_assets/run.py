@@ -1,14 +1,18 @@
 """`make run`: generate the synthetic census if needed, then materialise every asset for every year.
 
 Runs go into the Dagster instance under ``$DAGSTER_HOME`` (SQLite by default), so the UI shows them
-afterwards. Each reporting year is one run of the ``reporting_year_job``; the release-level assets
-(published files, data guidance, ZIP) follow in one ``release_job`` run.
+afterwards. Each reporting year is one run of the ``reporting_year_job``, two years at a time (each waits
+for the previous year's look-back partition); the release-level assets (published files, data guidance,
+ZIP) follow in one ``release_job`` run.
 """
 
 import argparse
+import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import dagster as dg
@@ -45,11 +49,50 @@ def ensure_census(root: Path, years: list[int], scale: float, seed: int) -> None
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+def _lookback_ready(instance: dg.DagsterInstance, year: int, since: float) -> bool:
+    """Whether this ``make run`` has materialised the look-back partition that ``year`` reads."""
+    from cin_assets.defs.measures import lookback_key
+
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            lookback_key("episodes"), asset_partitions=[str(year - 1)], after_timestamp=since
+        ),
+        limit=1,
+    ).records
+    return bool(records)
+
+
+def run_year(
+    year: int, wait_for_previous: bool, since: float, previous_done: Mapping[int, bool]
+) -> tuple[bool, str, float]:
+    """One reporting year's run (in a worker process). A year's look-back measures read the previous
+    year's ``lookback_episodes`` partition, so the run starts once this ``make run`` has materialised it
+    (or the previous year's run has ended without it)."""
+    from cin_assets.definitions import defs
+
+    instance = dg.DagsterInstance.get()
+    while (
+        wait_for_previous and not previous_done.get(year - 1) and not _lookback_ready(instance, year, since)
+    ):
+        time.sleep(0.5)
+    start = time.perf_counter()
+    result = defs.resolve_job_def("reporting_year_job").execute_in_process(
+        partition_key=str(year), instance=instance, raise_on_error=False, run_config=QUIET
+    )
+    return result.success, result.run_id, time.perf_counter() - start
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--years", default=os.environ.get("YEARS", "2013-2020"))
     parser.add_argument("--scale", type=float, default=float(os.environ.get("SCALE", "0.1")))
     parser.add_argument("--seed", type=int, default=int(os.environ.get("SEED", "1")))
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=int(os.environ.get("CIN_RUN_PARALLEL", "2")),
+        help="reporting years materialised at once (default 2: disclosure control is single-threaded)",
+    )
     args = parser.parse_args(argv)
     root = reference.data_root()
     years = parse_years(args.years)
@@ -58,35 +101,42 @@ def main(argv: list[str] | None = None) -> int:
     from cin_assets.definitions import defs
 
     instance = dg.DagsterInstance.get()
-    year_job = defs.resolve_job_def("reporting_year_job")
+    since = time.time()
     failed: list[str] = []
-    for i, year in enumerate(years, start=1):
-        start = time.perf_counter()
-        print(
-            f"[{i}/{len(years)}] reporting year {year}: materialising census -> staging -> measures ...",
-            flush=True,
-        )
-        result = year_job.execute_in_process(
-            partition_key=str(year), instance=instance, raise_on_error=False, run_config=QUIET
-        )
-        status = "ok" if result.success else "FAILED"
-        print(
-            f"        {status} in {time.perf_counter() - start:.1f} s (run {result.run_id[:8]})", flush=True
-        )
-        if not result.success:
-            failed.append(str(year))
+    print(
+        f"materialising {len(years)} reporting years ({min(args.parallel, len(years))} at a time): "
+        "census -> staging -> validation -> measures -> disclosure control ...",
+        flush=True,
+    )
+    with (
+        multiprocessing.Manager() as manager,
+        ProcessPoolExecutor(
+            max_workers=max(1, args.parallel), mp_context=multiprocessing.get_context("spawn")
+        ) as pool,
+    ):
+        previous_done = manager.dict()
+        futures = {
+            pool.submit(run_year, year, year - 1 in years, since, previous_done): year for year in years
+        }
+        for future in as_completed(futures):
+            year = futures[future]
+            previous_done[year] = True
+            ok, run_id, seconds = future.result()
+            print(f"  {year}: {'ok' if ok else 'FAILED'} in {seconds:.1f} s (run {run_id[:8]})", flush=True)
+            if not ok:
+                failed.append(str(year))
     print("release: published files, data guidance and ZIP ...", flush=True)
     start = time.perf_counter()
     release = defs.resolve_job_def("release_job").execute_in_process(
         instance=instance, raise_on_error=False, run_config=QUIET
     )
-    print(
-        f"        {'ok' if release.success else 'FAILED'} in {time.perf_counter() - start:.1f} s", flush=True
-    )
+    print(f"  {'ok' if release.success else 'FAILED'} in {time.perf_counter() - start:.1f} s", flush=True)
     print(f"\npublished files: {root / 'published'}")
     print(f"Dagster instance: {os.environ.get('DAGSTER_HOME')} (make ui, then http://127.0.0.1:3000)")
     if failed or not release.success:
-        print(f"failed: {', '.join(failed + ([] if release.success else ['release']))}", file=sys.stderr)
+        print(
+            f"failed: {', '.join(sorted(failed) + ([] if release.success else ['release']))}", file=sys.stderr
+        )
         return 1
     return 0
 
