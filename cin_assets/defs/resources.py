@@ -95,15 +95,18 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         if len(keys) == 1 and not _wants_mapping(context):
             return pl.read_parquet(self._path(key, keys[0]))
         frames: dict[str, pl.DataFrame] = {}
+        missing: list[str] = []
         for partition in sorted(keys):
             path = self._path(key, partition)
             if path.exists():
                 frames[partition] = pl.read_parquet(path)
             else:
-                run_year = context.partition_key if context.has_partition_key else "release"
-                context.log.warning(
-                    f"[{run_year}] {key.to_user_string()} has no materialised partition {partition}; skipped"
-                )
+                missing.append(partition)
+        if missing:
+            run_year = context.partition_key if context.has_partition_key else "release"
+            context.log.warning(
+                f"[{run_year}] {key.to_user_string()} has no materialised partition {', '.join(missing)}; skipped"
+            )
         return frames
 
 
