@@ -738,7 +738,10 @@ def _link_derived(derived: pl.DataFrame, cell_of: pl.DataFrame) -> pl.DataFrame:
 def _link_ratios(ratios: pl.DataFrame, cell_of: pl.DataFrame) -> Ratios:
     num = cell_of.rename({"key": "num_key", "cell": "num_cell"})
     den = cell_of.rename({"key": "den_key", "cell": "den_cell"})
-    linked = ratios.join(num, on="num_key", how="inner").join(den, on="den_key", how="left")
+    # keep the ratios' own order: it fixes the LP's row order, and with it the pattern HiGHS returns
+    linked = ratios.join(num, on="num_key", how="inner", maintain_order="left").join(
+        den, on="den_key", how="left", maintain_order="left"
+    )
     linked = linked.filter(pl.col("den_cell").is_not_null() | pl.col("den_key").is_null())
     linked = linked.unique(
         ["num_cell", "den_cell", "den_value", "scale", "tenths"], keep="first", maintain_order=True
