@@ -86,13 +86,9 @@ def _spec(ds: DataSet) -> dg.AssetSpec:
     ).with_io_manager_key("parquet_io")
 
 
-# Summaries (which republish other data sets) come after the data sets they read.
-_ORDER = sorted(DATASETS, key=lambda code: bool(DATASETS[code].summary))
-
-
 @dg.multi_asset(
     name="measures",
-    specs=[_spec(DATASETS[code]) for code in _ORDER],
+    specs=[_spec(ds) for ds in DATASETS.values()],
     partitions_def=reporting_year_partitions,
     can_subset=True,
     required_resource_keys={"data_root", "parquet_io"},
@@ -106,7 +102,7 @@ def measures_asset(context: dg.AssetExecutionContext):
     """
     year = partition_year(context)
     io: ParquetIOManager = context.resources.parquet_io
-    selected = [code for code in _ORDER if measure_key(code) in context.selected_asset_keys]
+    selected = [code for code in DATASETS if measure_key(code) in context.selected_asset_keys]
     reqs = {code: requirements(DATASETS[code]) for code in selected}
     tables = {
         t: io.read(staging_key(t), str(year)) for t in sorted({t for r in reqs.values() for t in r.staging})

@@ -22,6 +22,7 @@ import os
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -292,6 +293,15 @@ def _verify(years: list[int], gathered: Mapping[str, Mapping[str, pl.DataFrame]]
             )
 
 
+def _file_metadata(path: Path, data: bytes) -> dict[str, object]:
+    """Where a published file was written, its size and checksum (so a reader can verify a copy)."""
+    return {
+        "path": dg.MetadataValue.path(str(path)),
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
 def _trend(code: str, frame: pl.DataFrame) -> dict[str, dg.MetadataValue]:
     """For the headline data sets, the published trend (England and regions, every year) as an inline chart."""
     if code not in HEADLINE_CODES:
@@ -338,9 +348,7 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
             metadata={
                 "dagster/row_count": frame.height,
                 "dagster/column_schema": column_schema(frame),
-                "path": dg.MetadataValue.path(str(paths[0])),
-                "bytes": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
+                **_file_metadata(paths[0], data),
                 "years": f"{years[0]}-{years[-1]}",
                 **_symbol_counts(frame, ds),
                 "preview": _preview(frame, ds),
@@ -369,9 +377,7 @@ def data_guidance(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> 
     ees.write_bytes_atomic(folder / GUIDANCE_FILE, text)
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(folder / GUIDANCE_FILE)),
-            "bytes": len(text),
-            "sha256": hashlib.sha256(text).hexdigest(),
+            **_file_metadata(folder / GUIDANCE_FILE, text),
             "files described": len(DATASETS),
         }
     )
@@ -402,10 +408,8 @@ def release_zip(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg
     ees.write_bytes_atomic(folder / ZIP_FILE, data)
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(folder / ZIP_FILE)),
+            **_file_metadata(folder / ZIP_FILE, data),
             "members": len(members),
-            "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
         }
     )
 

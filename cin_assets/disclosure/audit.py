@@ -31,7 +31,6 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from cin_assets.disclosure.config import (
@@ -42,6 +41,7 @@ from cin_assets.disclosure.config import (
     ROUNDED_LEVELS,
     DisclosureConfig,
 )
+from cin_assets.disclosure.lp import highs
 from cin_assets.publish.description import DataSet
 
 _TOL = 1e-6
@@ -675,15 +675,7 @@ class _Attacker:
             )
             bounds = np.vstack([bounds, extra])
             cost = np.r_[cost, np.full(k, -sign)]
-        res = linprog(
-            cost,
-            A_ub=A_ub if A_ub.shape[0] else None,
-            b_ub=b_ub if A_ub.shape[0] else None,
-            A_eq=A_eq if A_eq.shape[0] else None,
-            b_eq=b_eq if A_eq.shape[0] else None,
-            bounds=bounds,
-            method="highs",
-        )
+        res = highs(cost, bounds, A_ub, b_ub, A_eq, b_eq)
         if res.status != 0:
             return None
         x = np.full(self.lo.size, np.nan)
@@ -777,14 +769,13 @@ class _Attacker:
 
     def _solve_local(self, blocks, reference: np.ndarray) -> None:
         self.solves += 1
-        res = linprog(
+        res = highs(
             np.concatenate([b[6] for b in blocks]),
+            np.vstack([b[5] for b in blocks]),
             A_ub=sp.block_diag([b[3] for b in blocks], format="csr"),
             b_ub=np.concatenate([b[4] for b in blocks]),
             A_eq=sp.block_diag([b[2] for b in blocks], format="csr"),
             b_eq=np.zeros(sum(b[2].shape[0] for b in blocks)),
-            bounds=np.vstack([b[5] for b in blocks]),
-            method="highs",
         )
         if res.status != 0:
             return  # a cap may be out of reach: the exact LPs settle those cells

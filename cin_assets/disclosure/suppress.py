@@ -44,10 +44,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from cin_assets.disclosure.config import DisclosureError
+from cin_assets.disclosure.lp import highs
 from cin_assets.disclosure.model import Model
 
 _TOL = 1e-6
@@ -502,15 +502,7 @@ class _Suppressor:
             A_eq = sp.hstack([A_eq, new_cols[rows_eq]]).tocsr()
             A_ub = sp.hstack([A_ub, sp.csr_matrix((A_ub.shape[0], k))]).tocsr()
             cost, bounds = np.r_[cost, new_cost], np.vstack([bounds, new_bounds])
-        res = linprog(
-            cost,
-            A_ub=A_ub if A_ub.shape[0] else None,
-            b_ub=b_ub if A_ub.shape[0] else None,
-            A_eq=A_eq if A_eq.shape[0] else None,
-            b_eq=b_eq if A_eq.shape[0] else None,
-            bounds=bounds,
-            method="highs",
-        )
+        res = highs(cost, bounds, A_ub, b_ub, A_eq, b_eq)
         if res.status == 2:
             return None
         if res.status != 0:
@@ -688,14 +680,13 @@ class _Suppressor:
             return sp.csr_matrix((vals, (rows, cols)), shape=(int(row_at[-1]), int(col_at[-1])))
 
         A_eq = stack("eq", eq_at)
-        res = linprog(
+        res = highs(
             np.concatenate([b.cost for b in blocks]),
+            np.vstack([b.bounds for b in blocks]),
             A_ub=stack("ub", ub_at),
             b_ub=np.concatenate([b.b_ub for b in blocks]),
-            A_eq=A_eq if A_eq.shape[0] else None,
-            b_eq=np.zeros(A_eq.shape[0]) if A_eq.shape[0] else None,
-            bounds=np.vstack([b.bounds for b in blocks]),
-            method="highs",
+            A_eq=A_eq,
+            b_eq=np.zeros(A_eq.shape[0]),
         )
         if res.status != 0:
             raise DisclosureError(f"repair LP failed ({res.message}); the model is inconsistent")

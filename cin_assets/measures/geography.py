@@ -100,25 +100,24 @@ def aggregate(
     members = la_memberships(year, ref).lazy()
     if level == "national":
         members = members.with_columns(pl.lit([ENGLAND_CODE]).alias(GEO))
-    flags = {
-        f"{name}\x1eavailable": available for name, (_, available) in counts.items() if available is not None
-    }
+    # count name -> its availability flag column, for the counts that can be unavailable
+    flag = {name: f"{name}\x1eavailable" for name, (_, available) in counts.items() if available is not None}
     per_la = units.group_by("la_code").agg(
         pl.len().alias(_PRESENT),
         *(count.alias(name) for name, (count, _) in counts.items()),
-        *(available.fill_null(False).any().alias(flag) for flag, available in flags.items()),
+        *(counts[name][1].fill_null(False).any().alias(f) for name, f in flag.items()),
     )
     values = (
         per_la.join(members, on="la_code", how="inner")
         .explode(GEO)
         .group_by(GEO)
-        .agg(pl.col(_PRESENT).sum(), *(pl.col(n).sum() for n in counts), *(pl.col(f).any() for f in flags))
-        .with_columns(
-            pl.when(pl.col(f"{name}\x1eavailable")).then(pl.col(name)).alias(name)
-            for name, (_, available) in counts.items()
-            if available is not None
+        .agg(
+            pl.col(_PRESENT).sum(),
+            *(pl.col(n).sum() for n in counts),
+            *(pl.col(f).any() for f in flag.values()),
         )
-        .drop(*flags)
+        .with_columns(pl.when(pl.col(f)).then(pl.col(name)).alias(name) for name, f in flag.items())
+        .drop(*flag.values())
     )
     if aggs:
         tagged = units.join(members, on="la_code", how="inner").explode(GEO)
