@@ -7,9 +7,10 @@
   the EES naming rules, across files linked cells, additive groups and the LP attack audit.
 - ``publish_release`` (unpartitioned multi-asset, group "published"): gathers every year's protected
   frames, runs the same checks again on exactly what it is about to write (a run that only publishes
-  still cannot write an unchecked year), and only if all pass writes each ``<stem>.csv`` and
-  ``<stem>.meta.csv`` atomically. A failure leaves the previous published files untouched.
-- ``data_guidance`` and ``release_zip``: the guidance document and the "download all data" archive.
+  still cannot write an unchecked year), and only if all pass builds the whole release (each
+  ``<stem>.csv`` and ``<stem>.meta.csv``, the data guidance, the "download all data" ZIP and a sha256
+  manifest), stages it in a new folder of ``releases/`` and makes it current in one atomic step
+  (:mod:`cin_assets.publish.release`). A failure or a kill leaves the previous release current and whole.
 
 Metadata shows row counts, schemas, suppression counts and previews of published (protected) rows only.
 
@@ -30,7 +31,7 @@ import polars as pl
 from cin_assets.defs.census import OWNERS
 from cin_assets.defs.measures import measure_key
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
-from cin_assets.defs.resources import CinDataRoot, column_schema
+from cin_assets.defs.resources import column_schema
 from cin_assets.disclosure import (
     CheckOutcome,
     DisclosureConfig,
@@ -39,7 +40,7 @@ from cin_assets.disclosure import (
     summary_metadata,
     suppression_summary,
 )
-from cin_assets.publish import bundle, ees, guidance
+from cin_assets.publish import bundle, ees, guidance, release
 from cin_assets.publish.catalogue import DATASETS
 from cin_assets.publish.charts import HEADLINE_CODES, headline_markdown
 from cin_assets.publish.description import DataSet
@@ -64,6 +65,7 @@ def published_key(code: str) -> dg.AssetKey:
 REPORT_KEY = dg.AssetKey("disclosure_report")
 GUIDANCE_KEY = dg.AssetKey("data_guidance")
 ZIP_KEY = dg.AssetKey("release_zip")
+MANIFEST_KEY = dg.AssetKey("release_manifest")
 
 
 def _check_name(name: str) -> str:
@@ -309,109 +311,153 @@ def _trend(code: str, frame: pl.DataFrame) -> dict[str, dg.MetadataValue]:
     return {"trend": dg.MetadataValue.md(headline_markdown({code: frame}, codes=(code,)))}
 
 
+def _published_schema(ds: DataSet) -> dg.TableSchema:
+    """The published columns (all text) with the labels of the metadata file as descriptions."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name, "String", description=label or None)
+            for name, label in ees.column_labels(ds).items()
+        ]
+    )
+
+
+def release_files(
+    years: list[int], gathered: Mapping[str, Mapping[str, pl.DataFrame]]
+) -> tuple[dict[str, pl.DataFrame], dict[str, bytes]]:
+    """Every file of the release (name -> bytes): the 28 data and metadata files, the guidance and the ZIP,
+    with each data set's release frame (every year) for the asset metadata."""
+    frames = {
+        code: ees.release_frame(ds, {y: gathered[code][str(y)] for y in years})
+        for code, ds in DATASETS.items()
+    }
+    data_files: dict[str, bytes] = {}
+    for code, ds in DATASETS.items():
+        data_files |= ees.data_set_files(ds, frames[code])
+    text = guidance.data_guidance(DATASETS, CONFIG, {code: f.height for code, f in frames.items()}).encode()
+    archive = bundle.zip_bytes(bundle.release_members(data_files, text, GUIDANCE_FILE))
+    return frames, {**data_files, GUIDANCE_FILE: text, ZIP_FILE: archive}
+
+
+def _release_markdown(releases_dir: Path, current: Path) -> str:
+    """The release folders, newest first, marking the current one."""
+    lines = ["| release | files | current |", "|---|---:|---|"]
+    for folder in reversed(release.releases(releases_dir)):
+        files = len(release.read_manifest(folder)) or sum(1 for p in folder.iterdir() if p.is_file())
+        lines.append(f"| {folder.name} | {files} | {'yes' if folder == current else ''} |")
+    return "\n".join(lines)
+
+
 @dg.multi_asset(
     name="publish_release",
     # every reporting-year partition of each protected file: a dict of partition key -> frame
     ins={f"protected_{code.lower()}": dg.AssetIn(protected_key(code)) for code in DATASETS},
     specs=[
+        *(
+            dg.AssetSpec(
+                published_key(code),
+                deps=[protected_key(code)],
+                group_name="published",
+                kinds={"csv"},
+                owners=OWNERS,
+                tags=_TAGS,
+                description=(
+                    f"{code}: `{ds.stem}.csv` and `{ds.stem}.meta.csv` in the current release (every year). "
+                    f"{ds.title}."
+                ),
+                metadata={"dagster/column_schema": _published_schema(ds)},
+            )
+            for code, ds in DATASETS.items()
+        ),
         dg.AssetSpec(
-            published_key(code),
-            deps=[protected_key(code)],
+            GUIDANCE_KEY,
+            deps=[published_key(code) for code in DATASETS],
+            group_name="published",
+            kinds={"markdown"},
+            owners=OWNERS,
+            tags=_TAGS,
+            description=f"`{GUIDANCE_FILE}`: every file, column, unit, definition and symbol, from the descriptions.",
+        ),
+        dg.AssetSpec(
+            ZIP_KEY,
+            deps=[GUIDANCE_KEY, *(published_key(code) for code in DATASETS)],
+            group_name="published",
+            kinds={"zip"},
+            owners=OWNERS,
+            tags=_TAGS,
+            description=f"`{ZIP_FILE}`: every data file, its metadata file and the data guidance (byte-stable).",
+        ),
+        dg.AssetSpec(
+            MANIFEST_KEY,
+            deps=[ZIP_KEY, GUIDANCE_KEY, *(published_key(code) for code in DATASETS)],
             group_name="published",
             kinds={"csv"},
             owners=OWNERS,
             tags=_TAGS,
-            description=f"{code}: `{ds.stem}.csv` and `{ds.stem}.meta.csv` in published/ (every year). {ds.title}.",
-        )
-        for code, ds in DATASETS.items()
+            description=(
+                f"`{release.MANIFEST}`: the sha256 of every file of the release. The release is written to a new "
+                "folder of `releases/`, checked against this manifest, then made current in one step "
+                "(`published` links to it): a failed or killed release leaves the previous one current and whole."
+            ),
+        ),
     ],
     required_resource_keys={"data_root"},
     can_subset=False,
 )
 def publish_release(context: dg.AssetExecutionContext, **protected):
-    """Write the 28 EES data and metadata files once every year's files pass the disclosure checks."""
+    """Build every file of the release once every year's files pass the disclosure checks, stage them in a
+    new release folder and make it current in one atomic step (cin_assets.publish.release)."""
     gathered = {code: protected[f"protected_{code.lower()}"] for code in DATASETS}
     years = _years_of(gathered)
     _verify(years, gathered)
-    files: dict[str, dict[str, bytes]] = {}
-    releases: dict[str, pl.DataFrame] = {}
+    frames, files = release_files(years, gathered)
+    data_root = context.resources.data_root
+    try:
+        done = release.publish(data_root.published_dir, data_root.releases_dir, files)
+    except release.ReleaseError as exc:
+        raise dg.Failure(
+            description=f"release not published, the previous release is unchanged: {exc}"
+        ) from exc
+    context.log.info(
+        f"release {done.id} is current: {data_root.published_dir} -> {done.path}"
+        + ("" if done.changed else " (unchanged: same files as before)")
+    )
     for code, ds in DATASETS.items():
-        releases[code] = ees.release_frame(ds, {y: gathered[code][str(y)] for y in years})
-        files[code] = ees.data_set_files(ds, releases[code])
-    folder = context.resources.data_root.published_dir
-    for code, ds in DATASETS.items():
-        paths = ees.write_files(folder, files[code])
-        data = files[code][ees.data_file_name(ds)]
-        frame = releases[code]
+        frame = frames[code]
+        name = ees.data_file_name(ds)
         yield dg.MaterializeResult(
             asset_key=published_key(code),
             metadata={
                 "dagster/row_count": frame.height,
-                "dagster/column_schema": column_schema(frame),
-                **_file_metadata(paths[0], data),
+                "dagster/column_schema": _published_schema(ds),
+                **_file_metadata(done.path / name, files[name]),
                 "years": f"{years[0]}-{years[-1]}",
                 **_symbol_counts(frame, ds),
                 "preview": _preview(frame, ds),
                 **_trend(code, frame),
             },
         )
-
-
-@dg.asset(
-    key=GUIDANCE_KEY,
-    deps=[published_key(code) for code in DATASETS],
-    group_name="published",
-    kinds={"markdown"},
-    owners=OWNERS,
-    tags=_TAGS,
-    description=f"`{GUIDANCE_FILE}`: every file, column, unit, definition and symbol, from the descriptions.",
-)
-def data_guidance(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg.MaterializeResult:
-    folder = data_root.published_dir
-    rows = {}
-    for code, ds in DATASETS.items():
-        path = folder / ees.data_file_name(ds)
-        if path.exists():
-            rows[code] = pl.scan_csv(path, infer_schema=False).select(pl.len()).collect().item()
-    text = guidance.data_guidance(DATASETS, CONFIG, rows).encode()
-    ees.write_bytes_atomic(folder / GUIDANCE_FILE, text)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key=GUIDANCE_KEY,
         metadata={
-            **_file_metadata(folder / GUIDANCE_FILE, text),
+            **_file_metadata(done.path / GUIDANCE_FILE, files[GUIDANCE_FILE]),
             "files described": len(DATASETS),
-        }
+        },
     )
-
-
-@dg.asset(
-    key=ZIP_KEY,
-    deps=[GUIDANCE_KEY, *(published_key(code) for code in DATASETS)],
-    group_name="published",
-    kinds={"zip"},
-    owners=OWNERS,
-    tags=_TAGS,
-    description=f"`{ZIP_FILE}`: every data file, its metadata file and the data guidance (byte-stable).",
-)
-def release_zip(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg.MaterializeResult:
-    folder = data_root.published_dir
-    names = [n for ds in DATASETS.values() for n in (ees.data_file_name(ds), ees.meta_file_name(ds))]
-    missing = [n for n in [*names, GUIDANCE_FILE] if not (folder / n).exists()]
-    if missing:
-        raise dg.Failure(
-            description=f"cannot build the ZIP: {len(missing)} files missing",
-            metadata={"missing": ", ".join(missing)},
-        )
-    members = bundle.release_members(
-        {n: (folder / n).read_bytes() for n in names}, (folder / GUIDANCE_FILE).read_bytes(), GUIDANCE_FILE
+    yield dg.MaterializeResult(
+        asset_key=ZIP_KEY,
+        metadata={**_file_metadata(done.path / ZIP_FILE, files[ZIP_FILE]), "members": 2 * len(DATASETS) + 1},
     )
-    data = bundle.zip_bytes(members)
-    ees.write_bytes_atomic(folder / ZIP_FILE, data)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key=MANIFEST_KEY,
         metadata={
-            **_file_metadata(folder / ZIP_FILE, data),
-            "members": len(members),
-        }
+            "release": done.id,
+            "current release": dg.MetadataValue.path(str(data_root.published_dir)),
+            "release folder": dg.MetadataValue.path(str(done.path)),
+            "changed": done.changed,
+            "files": len(done.manifest),
+            "releases": dg.MetadataValue.md(_release_markdown(data_root.releases_dir, done.path)),
+        },
     )
 
 
-defs = dg.Definitions(assets=[protect_year_asset, publish_release, data_guidance, release_zip])
+defs = dg.Definitions(assets=[protect_year_asset, publish_release])

@@ -11,7 +11,8 @@ from cin_assets import reference
 
 
 class CinDataRoot(dg.ConfigurableResource):
-    """The data root: ``census/<year>/<LA>.xml`` returns, ``reference/``, ``published/`` and ``alerts/``."""
+    """The data root: ``census/<year>/<LA>.xml`` returns, ``reference/``, ``releases/`` (every release),
+    ``published/`` (the current one) and ``alerts/``."""
 
     root: str
 
@@ -29,7 +30,12 @@ class CinDataRoot(dg.ConfigurableResource):
 
     @property
     def published_dir(self) -> Path:
+        """The current release: a link to one folder of ``releases_dir`` (see cin_assets.publish.release)."""
         return self.path / "published"
+
+    @property
+    def releases_dir(self) -> Path:
+        return self.path / "releases"
 
     @property
     def alerts_dir(self) -> Path:

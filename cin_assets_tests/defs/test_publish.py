@@ -4,6 +4,8 @@ The census is written straight into the staging tables' parquet partitions (the 
 tests) and every count in it is a multiple of 6, so the published values are known exactly.
 """
 
+import errno
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 import cin_assets.defs.publish as publish_defs
 from cin_assets.defs import census, measures
 from cin_assets.defs.resources import default_resources
+from cin_assets.publish import guidance, release
 from cin_assets.publish.catalogue import DATASETS
 from cin_assets_tests.measures.census_builder import replicated_census
 
@@ -27,11 +30,9 @@ ALL_ASSETS = [
     *measures.MEASURE_ASSETS,
     publish_defs.protect_year_asset,
     publish_defs.publish_release,
-    publish_defs.data_guidance,
-    publish_defs.release_zip,
 ]
 YEAR_ASSETS = [*measures.LOOKBACK_ASSETS, *measures.MEASURE_ASSETS, publish_defs.protect_year_asset]
-RELEASE_ASSETS = [publish_defs.publish_release, publish_defs.data_guidance, publish_defs.release_zip]
+RELEASE_ASSETS = [publish_defs.publish_release]
 
 
 def _stage(root: Path) -> None:
@@ -124,13 +125,13 @@ def test_one_data_set_rebuilds_alone_from_stored_upstream_frames(released) -> No
 
 
 def test_release_writes_every_file_deterministically(released) -> None:
-    root, instance, _, release = released
-    assert release.success
+    root, instance, _, result = released
+    assert result.success
     files = _published(root)
     expected = {f"{ds.stem}.csv" for ds in DATASETS.values()} | {
         f"{ds.stem}.meta.csv" for ds in DATASETS.values()
     }
-    assert expected | {publish_defs.GUIDANCE_FILE, publish_defs.ZIP_FILE} == set(files)
+    assert expected | {publish_defs.GUIDANCE_FILE, publish_defs.ZIP_FILE, release.MANIFEST} == set(files)
     b1 = pl.read_csv(root / "published" / "b1_children_in_need_2013_to_2020.csv", infer_schema=False)
     assert b1["time_period"].unique(maintain_order=True).to_list() == ["2020", "2019"]
     england = b1.filter(pl.col("time_period") == "2020", pl.col("geographic_level") == "National")
@@ -156,6 +157,74 @@ def test_release_writes_every_file_deterministically(released) -> None:
     again = _release(root, instance)
     assert again.success
     assert _published(root) == files  # byte-identical, ZIP included
+
+
+def test_the_release_is_a_verified_folder_made_current_in_one_step(released) -> None:
+    root, instance, _, _ = released
+    published = root / "published"
+    assert published.is_symlink()
+    folder = published.resolve()
+    assert folder.parent == root / "releases"
+    assert release.verify(folder) == []  # every file's sha256 matches the manifest
+    manifest = pl.read_csv(folder / release.MANIFEST)
+    assert manifest.height == 2 * len(DATASETS) + 2  # data, metadata, guidance, ZIP
+    event = instance.get_latest_materialization_event(publish_defs.MANIFEST_KEY)
+    metadata = event.asset_materialization.metadata
+    assert metadata["release"].value == folder.name
+    assert folder.name in metadata["releases"].value
+    # the published tables describe their columns with the labels of the .meta.csv
+    b1 = instance.get_latest_materialization_event(publish_defs.published_key("B1"))
+    columns = {
+        c.name: c.description
+        for c in b1.asset_materialization.metadata["dagster/column_schema"].schema.columns
+    }
+    meta = pl.read_csv(published / "b1_children_in_need_2013_to_2020.meta.csv", infer_schema=False)
+    label = meta.filter(pl.col("col_name") == "At31_episodes")["label"].item()
+    assert columns["At31_episodes"] == label
+    assert columns["old_la_code"] and all(columns.values())
+
+
+def _manifest_holds(folder: Path) -> bool:
+    """Every file of a release folder has the sha256 its manifest lists, and nothing else is there."""
+    return release.verify(folder) == []
+
+
+def test_a_full_disk_mid_release_leaves_the_previous_release_byte_identical(released, monkeypatch) -> None:
+    root, instance, _, _ = released
+    previous = (root / "published").resolve()
+    before = _published(root)
+    real_guidance, real_write = guidance.data_guidance, release.write_file
+    # a revised guidance makes a new release (the same files again would change nothing)
+    monkeypatch.setattr(guidance, "data_guidance", lambda *a: real_guidance(*a) + "\nRevised.\n")
+    written: list[str] = []
+
+    def disk_fills_up(path: Path, data: bytes) -> None:
+        if len(written) == 20:
+            real_write(path, data[:100])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written.append(path.name)
+        real_write(path, data)
+
+    monkeypatch.setattr(release, "write_file", disk_fills_up)
+    failed = _release(root, instance)
+    assert not failed.success
+    # the step's error, as the UI shows it, names the file and the cause
+    message = next(e for e in failed.all_events if e.is_step_failure).step_failure_data.error.message
+    assert "No space left on device" in message and "previous release is unchanged" in message
+    assert f"could not write {sorted(set(before) - {release.MANIFEST})[20]} (" in message
+    assert (root / "published").resolve() == previous
+    assert _published(root) == before and _manifest_holds(previous)
+    assert not any(p.name.startswith(release.STAGING_PREFIX) for p in (root / "releases").iterdir())
+
+    monkeypatch.setattr(release, "write_file", real_write)
+    assert _release(root, instance).success  # the revised release, in a new folder
+    current = (root / "published").resolve()
+    assert current != previous and _manifest_holds(current) and _manifest_holds(previous)
+    assert b"Revised." in (current / publish_defs.GUIDANCE_FILE).read_bytes()
+    monkeypatch.setattr(guidance, "data_guidance", real_guidance)
+    assert _release(root, instance).success
+    assert _published(root) == before  # the original files again, in a third folder; both others listed
+    assert len(release.releases(root / "releases")) == 3
 
 
 def test_a_corrupted_year_fails_its_check_and_blocks_publication(released, monkeypatch) -> None:
