@@ -2,8 +2,10 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -45,3 +47,44 @@ def test_make_run_materialises_each_year_two_at_a_time_then_the_release(tmp_path
     published = {p.name for p in (tmp_path / "published").iterdir()}
     assert len([n for n in published if n.endswith(".meta.csv")]) == 28
     assert {"data_guidance.md", "children_in_need_2020_all_data.zip"} <= published
+
+
+def test_sigterm_stops_every_worker_and_leaves_no_run_started(tmp_path: Path, monkeypatch) -> None:
+    import psutil
+
+    generate_census(tmp_path / "census", [2019, 2020], scale=0.05, seed=3, las=LAS, workers=1)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[1] / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("CIN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cin_assets.run", "--years", "2019-2020", "--parallel", "2"],
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    unfinished = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+    try:
+        with dg.DagsterInstance.get() as instance:
+            deadline = time.monotonic() + 300
+            while not instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+                assert proc.poll() is None and time.monotonic() < deadline, "no run started"
+                time.sleep(0.5)
+            time.sleep(3)  # well inside the years' runs
+            family = psutil.Process(proc.pid).children(recursive=True)
+            assert len(family) >= 3  # two year workers (and what they started) and the manager
+            proc.send_signal(signal.SIGTERM)
+            start = time.monotonic()
+            _, err = proc.communicate(timeout=15)
+            assert time.monotonic() - start < 10
+            assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+            alive = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+            assert alive == [], [p.cmdline() for p in alive]
+            runs = instance.get_runs()
+            assert runs and not [r for r in runs if r.status in unfinished]
+            assert {r.status for r in runs} <= {dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.FAILURE}
+    finally:
+        if proc.poll() is None:
+            proc.kill()
