@@ -20,7 +20,7 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed, wait
 from pathlib import Path
 from types import FrameType
 
@@ -72,7 +72,7 @@ def _lookback_ready(instance: dg.DagsterInstance, year: int, since: float) -> bo
 
 
 SESSION_TAG, PID_TAG, HOST_TAG = "cin_run/session", "cin_run/pid", "cin_run/host"
-GRACE_SECONDS = 7.0  # after Ctrl-C/SIGTERM, how long runs get to end themselves before being killed
+GRACE_SECONDS = 6.0  # after Ctrl-C/SIGTERM, how long runs get to end themselves before being killed
 _UNFINISHED = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
 
@@ -263,21 +263,22 @@ def _run_years(defs: dg.Definitions, years: list[int], parallel: int, tags: Mapp
                     print(f"      {check}", flush=True)
                 if not ok:
                     failed.append(str(year))
+        except KeyboardInterrupt:
+            # the workers were signalled: no queued year starts, the running ones get a moment to end
+            pool.shutdown(wait=False, cancel_futures=True)
+            wait(futures, timeout=GRACE_SECONDS)
+            raise
         finally:
-            # never start a queued year once stopping; a normal end has no queued year left
             pool.shutdown(wait=False, cancel_futures=True)
     return failed
 
 
 def _stop(instance: dg.DagsterInstance | None, tags: Mapping[str, str]) -> int:
-    """After Ctrl-C/SIGTERM (the workers were signalled at once): give them a moment to end their runs,
-    kill what is left, and mark every run of this cin-run that did not end as canceled. Returns the exit
-    code (128 + signal)."""
+    """After Ctrl-C/SIGTERM (the workers were signalled at once and had a moment to end their runs): kill
+    what is left and mark every run of this cin-run that did not end as canceled. Returns the exit code
+    (128 + signal)."""
     reason = _SIGNALS[0] if _SIGNALS else "SIGINT"
     print(f"\n{reason}: stopping the runs ...", file=sys.stderr, flush=True)
-    deadline = time.monotonic() + GRACE_SECONDS
-    while multiprocessing.active_children() and time.monotonic() < deadline:
-        time.sleep(0.2)
     _stop_children(signal.SIGKILL)
     for child in multiprocessing.active_children():
         child.join(2)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+import yaml
 
+from cin_assets import run
 from cin_assets.synth import generate_census
 
 LAS = ["841", "202", "203", "909"]
@@ -80,7 +82,8 @@ def test_sigterm_stops_every_worker_and_leaves_no_run_started(tmp_path: Path, mo
             _, err = proc.communicate(timeout=15)
             assert time.monotonic() - start < 10
             assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
-            alive = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+            _, alive = psutil.wait_procs(family, timeout=2)  # the resource tracker ends with its parent
+            alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
             assert alive == [], [p.cmdline() for p in alive]
             runs = instance.get_runs()
             assert runs and not [r for r in runs if r.status in unfinished]
@@ -88,3 +91,34 @@ def test_sigterm_stops_every_worker_and_leaves_no_run_started(tmp_path: Path, mo
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_runs_of_a_killed_cin_run_are_failed_by_the_next_one() -> None:
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        tags = {**run._run_tags("s1"), run.PID_TAG: dead.stdout.strip()}
+        orphan = DagsterRun(
+            job_name="reporting_year_job", run_id="orphan", status=dg.DagsterRunStatus.STARTED, tags=tags
+        )
+        alive = DagsterRun(
+            job_name="reporting_year_job",
+            run_id="alive",
+            status=dg.DagsterRunStatus.STARTED,
+            tags=run._run_tags("s2"),
+        )
+        instance.add_run(orphan)
+        instance.add_run(alive)
+        assert run.fail_orphaned_runs(instance) == 1
+        assert instance.get_run_by_id("orphan").status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id("alive").status == dg.DagsterRunStatus.STARTED  # this process is alive
+
+
+def test_the_instance_monitors_runs() -> None:
+    root = Path(__file__).resolve().parents[1]
+    for config in (root / "dagster.yaml", root / "deploy" / "dagster.postgres.yaml"):
+        monitoring = yaml.safe_load(config.read_text())["run_monitoring"]
+        assert monitoring["enabled"] is True and monitoring["max_runtime_seconds"] > 0
