@@ -105,8 +105,10 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
 CHECK_SPECS = _check_specs()
 
 
-def _checks(published: Mapping[str, pl.DataFrame]) -> list[CheckOutcome]:
-    return check_year(published, DATASETS, CONFIG)
+def _checks(published: Mapping[str, pl.DataFrame], ref: Path) -> list[CheckOutcome]:
+    """Every disclosure check of one year, with the reference data (LA codes, ONS populations) of the
+    data root's ``reference/`` folder."""
+    return check_year(published, DATASETS, CONFIG, ref=ref)
 
 
 def _failures_markdown(outcome: CheckOutcome, limit: int = 20) -> str:
@@ -193,6 +195,7 @@ def _symbol_counts(frame: pl.DataFrame, ds: DataSet) -> dict[str, int]:
         ),
     },
     check_specs=CHECK_SPECS,
+    required_resource_keys={"data_root"},
     can_subset=False,
 )
 def protect_year_asset(context: dg.AssetExecutionContext, **measures):
@@ -226,7 +229,7 @@ def protect_year_asset(context: dg.AssetExecutionContext, **measures):
             **{k: v for k, v in protected.stats.items() if isinstance(v, int | float)},
         },
     )
-    yield from _check_results(_checks(protected.published))
+    yield from _check_results(_checks(protected.published, context.resources.data_root.reference_dir))
 
 
 def _check_results(outcomes: list[CheckOutcome]) -> list[dg.AssetCheckResult]:
@@ -265,7 +268,7 @@ def _years_of(gathered: Mapping[str, Mapping[str, pl.DataFrame]]) -> list[int]:
     return sorted(int(y) for y in common)
 
 
-def _verify(years: list[int], gathered: Mapping[str, Mapping[str, pl.DataFrame]]) -> None:
+def _verify(years: list[int], gathered: Mapping[str, Mapping[str, pl.DataFrame]], ref: Path) -> None:
     """Re-run every disclosure check on each year's files; any failure blocks the whole release.
 
     Years are checked in parallel worker processes: the linear-programming audit is single-threaded.
@@ -276,9 +279,9 @@ def _verify(years: list[int], gathered: Mapping[str, Mapping[str, pl.DataFrame]]
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn")
         ) as pool:
-            outcomes = list(pool.map(_checks, per_year))
+            outcomes = list(pool.map(_checks, per_year, [ref] * len(per_year)))
     else:
-        outcomes = [_checks(published) for published in per_year]
+        outcomes = [_checks(published, ref) for published in per_year]
     for year, checked in zip(years, outcomes, strict=True):
         failed = [o for o in checked if not o.passed]
         if failed:
@@ -408,9 +411,9 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
     new release folder and make it current in one atomic step (cin_assets.publish.release)."""
     gathered = {code: protected[f"protected_{code.lower()}"] for code in DATASETS}
     years = _years_of(gathered)
-    _verify(years, gathered)
-    frames, files = release_files(years, gathered)
     data_root = context.resources.data_root
+    _verify(years, gathered, data_root.reference_dir)
+    frames, files = release_files(years, gathered)
     try:
         done = release.publish(data_root.published_dir, data_root.releases_dir, files)
     except release.ReleaseError as exc:

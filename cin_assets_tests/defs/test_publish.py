@@ -283,3 +283,38 @@ def test_lineage_runs_from_the_census_to_each_published_file() -> None:
     assert {measures.measure_key(c) for c in ("B1", "C1", "C2")} <= graph.get(
         measures.measure_key("A1")
     ).parent_keys
+
+
+def _root_with_populations(root: Path, tmp_path: Path, edit) -> Path:
+    """A data root sharing ``root``'s staged tables, whose reference populations file is edited."""
+    other = tmp_path / "data"
+    shutil.copytree(root / "reference", other / "reference")
+    (other / "staging").symlink_to(root / "staging")
+    path = other / "reference" / "population_0_17_original_vintage.csv"
+    pl.read_csv(path, infer_schema=False).pipe(edit).write_csv(path)
+    return other
+
+
+def test_the_disclosure_audit_reads_populations_from_the_data_root(released, tmp_path: Path) -> None:
+    root, instance, _, _ = released
+    year_2020 = pl.col("time_period") == "2020"
+    england = year_2020 & (pl.col("geographic_level") == "National")
+
+    def audit(edit) -> dg.AssetCheckEvaluation:
+        other = _root_with_populations(root, tmp_path / str(len(list(tmp_path.iterdir()))), edit)
+        result = _run_year(other, instance, 2020, [publish_defs.protect_year_asset])
+        return next(c for c in result.get_asset_check_evaluations() if c.check_name == "disclosure_lp_audit")
+
+    assert audit(lambda pop: pop).passed  # the resource's own copy: the same figures pass
+    # England's 0-17 population set to 1 in the resource's folder: England's published rates are impossible
+    tiny = audit(
+        lambda pop: pop.with_columns(
+            pl.when(england).then(pl.lit("1")).otherwise("population_0_17").alias("population_0_17")
+        )
+    )
+    assert not tiny.passed
+    # no populations for 2020: the rate cells cannot be audited, so the check fails instead of skipping them
+    missing = audit(lambda pop: pop.filter(~year_2020))
+    assert not missing.passed
+    assert "population_missing" in missing.metadata["failures_table"].value
+    assert "E92000001" in missing.metadata["failures_table"].value
