@@ -80,9 +80,14 @@ class ParquetIOManager(dg.ConfigurableIOManager):
                 f"{context.asset_key.to_user_string()} returned {type(obj).__name__}, not a polars DataFrame"
             )
         partition = context.asset_partition_key if context.has_asset_partitions else None
-        write_parquet_atomic(obj, self._path(context.asset_key, partition))
+        path = self._path(context.asset_key, partition)
+        write_parquet_atomic(obj, path)
         context.add_output_metadata(
-            {"dagster/row_count": obj.height, "dagster/column_schema": column_schema(obj)}
+            {
+                "dagster/row_count": obj.height,
+                "dagster/column_schema": column_schema(obj),
+                "path": dg.MetadataValue.path(str(path)),  # where the table is (its rows never reach the UI)
+            }
         )
 
     def read(self, key: dg.AssetKey, partition: str | None, missing_ok: bool = False) -> pl.DataFrame | None:

@@ -106,7 +106,13 @@ def test_metadata_shows_no_unprotected_values(released) -> None:
         key = event.asset_key.to_user_string()
         metadata = event.materialization.metadata
         if key.startswith(("measure_", "lookback_")):
-            assert set(metadata) <= {"dagster/row_count", "dagster/column_schema", "data set", "in this year"}
+            assert set(metadata) <= {
+                "dagster/row_count",
+                "dagster/column_schema",
+                "data set",
+                "in this year",
+                "path",
+            }
         if key == "protected_b1":
             assert "| 2020 | Reporting year |" not in metadata["preview"].value  # trimmed columns
             assert "| 50 |" in metadata["preview"].value  # England children in need, rounded
