@@ -53,4 +53,5 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
 
 clean-data:
-	rm -rf $(CIN_DATA_DIR)/census $(CIN_DATA_DIR)/staging $(CIN_DATA_DIR)/published $(CIN_DATA_DIR)/alerts
+	rm -rf $(CIN_DATA_DIR)/census $(CIN_DATA_DIR)/staging $(CIN_DATA_DIR)/published $(CIN_DATA_DIR)/releases \
+		$(CIN_DATA_DIR)/alerts

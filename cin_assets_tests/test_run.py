@@ -13,6 +13,7 @@ import polars as pl
 import yaml
 
 from cin_assets import run
+from cin_assets.publish import release
 from cin_assets.synth import generate_census
 
 LAS = ["841", "202", "203", "909"]
@@ -48,7 +49,31 @@ def test_make_run_materialises_each_year_two_at_a_time_then_the_release(tmp_path
     assert pl.read_parquet(c1 / "2020.parquet").filter(england)["Re_referrals"].item() > 0
     published = {p.name for p in (tmp_path / "published").iterdir()}
     assert len([n for n in published if n.endswith(".meta.csv")]) == 28
-    assert {"data_guidance.md", "children_in_need_2020_all_data.zip"} <= published
+    assert {"data_guidance.md", "children_in_need_2020_all_data.zip", "manifest.csv"} <= published
+    # the output says where the current release is: the link and the release folder it points at
+    current = (tmp_path / "published").resolve()
+    assert f"current release: {tmp_path / 'published'} -> {current}" in done.stdout
+    assert current.parent == tmp_path / "releases" and release.verify(current) == []
+    assert "failed check" not in done.stdout  # a clean census: every check green
+
+
+def test_failed_checks_are_printed_with_their_severity() -> None:
+    @dg.asset(
+        check_specs=[
+            dg.AssetCheckSpec("complete", asset="returns"),
+            dg.AssetCheckSpec("tidy", asset="returns"),
+        ]
+    )
+    def returns():
+        yield dg.Output(1)
+        yield dg.AssetCheckResult(check_name="complete", passed=False)
+        yield dg.AssetCheckResult(check_name="tidy", passed=False, severity=dg.AssetCheckSeverity.WARN)
+
+    result = dg.materialize([returns])
+    checks = run.failed_checks(result)
+    assert checks == ["returns:complete (ERROR)", "returns:tidy (WARN)"]
+    assert run._outcome(result.success, checks) == "ok, 2 failed check(s)"  # never a bare "ok"
+    assert run._outcome(True, []) == "ok" and run._outcome(False, []) == "FAILED"
 
 
 def test_sigterm_stops_every_worker_and_leaves_no_run_started(tmp_path: Path, monkeypatch) -> None:

@@ -177,35 +177,66 @@ def default_populations(
 
 
 def population_failures(
-    published: Mapping[str, pl.DataFrame], datasets: Mapping[str, DataSet], populations: Mapping[str, float]
+    published: Mapping[str, pl.DataFrame],
+    datasets: Mapping[str, DataSet],
+    populations: Mapping[str, float],
+    config: DisclosureConfig = DisclosureConfig(),  # noqa: B008 - frozen
 ) -> pl.DataFrame:
-    """England and regional rows publishing a rate without a known population: the audit cannot turn
-    that rate into the constraint an attacker would use, so it must fail rather than pass by skipping."""
+    """England and regional rates against the populations the audit uses. A published rate without a known
+    population cannot be turned into the constraint an attacker would use, so the audit fails rather than
+    pass by skipping it (``population_missing``); a rate that no count within the published count's rounding
+    gives with that population (``rate_population``) means the audit's populations are not the ones the
+    rates were computed with, so its bounds would be wrong."""
     records = []
     for code in sorted(published):
         ds, frame = datasets[code], published[code]
-        rates = [i.name for i in ds.indicators if i.unit == "rate"]
+        units = {i.name: i.unit for i in ds.indicators}
+        rates = [i for i in ds.indicators if i.unit == "rate"]
         if not rates or frame.is_empty():
             continue
-        published_rate = pl.any_horizontal(pl.col(c).str.contains(r"^-?\d") for c in rates)
         absent = [c for c in ("region_code", "old_la_code") if c not in frame.columns]  # national files
         rows = (
             frame.with_row_index("row")
             .with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in absent)
-            .filter(pl.col("geographic_level").is_in(ROUNDED_LEVELS), published_rate)
-            .select(pl.col("row").cast(pl.Int64), _geo_key().alias("geo"), "time_period")
-            .filter(~pl.col("geo").is_in(list(populations)))
+            .filter(pl.col("geographic_level").is_in(ROUNDED_LEVELS))
+            .with_columns(_geo_key().alias("geo"))
+            .with_columns(
+                pl.col("geo")
+                .replace_strict(dict(populations), default=None, return_dtype=pl.Float64)
+                .alias("pop")
+            )
         )
-        records += [
-            {
-                "dataset": code,
-                "row": r["row"],
-                "column": rates[0],
-                "rule": "population_missing",
-                "message": f"no ONS 0-17 population for {r['geo']} in {r['time_period']}: its rates cannot be audited",
-            }
-            for r in rows.iter_rows(named=True)
-        ]
+        for ind in rates:
+            rate = pl.col(ind.name).str.extract(r"^(\d+(?:\.\d+)?)$").cast(pl.Float64)
+            shown = rows.filter(rate.is_not_null())
+            for r in shown.filter(pl.col("pop").is_null()).iter_rows(named=True):
+                records.append(
+                    {
+                        "dataset": code,
+                        "row": r["row"],
+                        "column": ind.name,
+                        "rule": "population_missing",
+                        "message": f"no ONS 0-17 population for {r['geo']} in {r['time_period']}: its rates "
+                        "cannot be audited",
+                    }
+                )
+            if units.get(ind.numerator or "") != "count":
+                continue
+            count = pl.col(ind.numerator).str.extract(r"^(\d+)$").cast(pl.Int64)
+            for r in shown.filter(pl.col("pop").is_not_null(), count.is_not_null()).iter_rows(named=True):
+                low, high = config.rounded_interval(int(r[ind.numerator]))
+                value, pop = float(r[ind.name]), r["pop"]
+                if high * 10_000 / pop < value - 0.05 - 1e-9 or low * 10_000 / pop > value + 0.05 + 1e-9:
+                    records.append(
+                        {
+                            "dataset": code,
+                            "row": r["row"],
+                            "column": ind.name,
+                            "rule": "rate_population",
+                            "message": f"rate {value} per 10,000 of {r['geo']} cannot come from "
+                            f"{ind.numerator} {r[ind.numerator]} and the population {pop:,.0f}",
+                        }
+                    )
     return failures_frame(records)
 
 
@@ -254,7 +285,9 @@ def check_year(
         _outcome(
             "lp_audit",
             None,
-            pl.concat([result.failures.cast(FAILURE_SCHEMA), population_failures(published, datasets, pops)]),
+            pl.concat(
+                [result.failures.cast(FAILURE_SCHEMA), population_failures(published, datasets, pops, config)]
+            ),
             **result.metadata,
             populations_known=len(pops),
             build_seconds=built,
