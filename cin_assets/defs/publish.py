@@ -40,7 +40,7 @@ from cin_assets.disclosure import (
     summary_metadata,
     suppression_summary,
 )
-from cin_assets.publish import bundle, ees, guidance, release
+from cin_assets.publish import ees, release
 from cin_assets.publish.catalogue import DATASETS
 from cin_assets.publish.charts import HEADLINE_CODES, headline_markdown
 from cin_assets.publish.description import DataSet
@@ -324,23 +324,6 @@ def _published_schema(ds: DataSet) -> dg.TableSchema:
     )
 
 
-def release_files(
-    years: list[int], gathered: Mapping[str, Mapping[str, pl.DataFrame]]
-) -> tuple[dict[str, pl.DataFrame], dict[str, bytes]]:
-    """Every file of the release (name -> bytes): the 28 data and metadata files, the guidance and the ZIP,
-    with each data set's release frame (every year) for the asset metadata."""
-    frames = {
-        code: ees.release_frame(ds, {y: gathered[code][str(y)] for y in years})
-        for code, ds in DATASETS.items()
-    }
-    data_files: dict[str, bytes] = {}
-    for code, ds in DATASETS.items():
-        data_files |= ees.data_set_files(ds, frames[code])
-    text = guidance.data_guidance(DATASETS, CONFIG, {code: f.height for code, f in frames.items()}).encode()
-    archive = bundle.zip_bytes(bundle.release_members(data_files, text, GUIDANCE_FILE))
-    return frames, {**data_files, GUIDANCE_FILE: text, ZIP_FILE: archive}
-
-
 def _release_markdown(releases_dir: Path, current: Path) -> str:
     """The release folders, newest first, marking the current one."""
     lines = ["| release | files | current |", "|---|---:|---|"]
@@ -413,7 +396,11 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
     years = _years_of(gathered)
     data_root = context.resources.data_root
     _verify(years, gathered, data_root.reference_dir)
-    frames, files = release_files(years, gathered)
+    frames = {
+        code: ees.release_frame(ds, {y: gathered[code][str(y)] for y in years})
+        for code, ds in DATASETS.items()
+    }
+    files = release.release_files(DATASETS, frames, CONFIG, GUIDANCE_FILE, ZIP_FILE)
     try:
         done = release.publish(data_root.published_dir, data_root.releases_dir, files)
     except release.ReleaseError as exc:

@@ -28,6 +28,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
+
+from cin_assets.publish import bundle, ees, guidance
+from cin_assets.publish.description import DataSet
+
 MANIFEST = "manifest.csv"
 STAGING_PREFIX = ".staging-"
 LEGACY_PREFIX = "legacy-"
@@ -49,6 +54,23 @@ class Release:
     @property
     def id(self) -> str:
         return self.path.name
+
+
+def release_files(
+    datasets: Mapping[str, DataSet],
+    frames: Mapping[str, pl.DataFrame],
+    symbols: guidance.Symbols,
+    guidance_name: str,
+    zip_name: str,
+) -> dict[str, bytes]:
+    """Every file of a release (name -> bytes) from each data set's release frame (every year): the data
+    and metadata files, the data guidance and the all-data ZIP of them."""
+    data_files: dict[str, bytes] = {}
+    for code, ds in datasets.items():
+        data_files |= ees.data_set_files(ds, frames[code])
+    text = guidance.data_guidance(datasets, symbols, {code: f.height for code, f in frames.items()}).encode()
+    archive = bundle.zip_bytes(bundle.release_members(data_files, text, guidance_name))
+    return {**data_files, guidance_name: text, zip_name: archive}
 
 
 def sha256(data: bytes) -> str:
