@@ -317,3 +317,9 @@ def test_tables_option_writes_the_flattened_tables(tmp_path: Path) -> None:
         children.height == 16 and children["PersonBirthDate"].null_count() == 3
     )  # C003 unborn twice, 846's C001
     assert pl.read_parquet(out / "issues.parquet")["value"].to_list() == ["2010-5-1"]
+    again = tmp_path / "again"
+    assert (
+        cli.main([str(tmp_path / "census"), "--tables", str(again), "--output", str(tmp_path / "r2.csv")])
+        == 1
+    )
+    assert all((again / p.name).read_bytes() == p.read_bytes() for p in out.iterdir())  # deterministic
