@@ -17,6 +17,7 @@ each pay for dozens of polars calls.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import multiprocessing
 import os
@@ -425,6 +426,7 @@ class _ReturnReader:
     def raw(self) -> _Raw:
         """The file's buffers, header and file-level issues, packed for :func:`_frames`."""
         year, la_code = self.identity()
+        self.check_reference_date()
         for tag, (line, count) in sorted(self.unknown.items()):
             self.issue(
                 "unknown_element",
@@ -455,6 +457,23 @@ class _ReturnReader:
             strs={t: "\0".join(s) for t, s in self.strs.items()},
             ints={t: array("i", i).tobytes() for t, i in self.ints.items()},
         )
+
+    def check_reference_date(self) -> None:
+        """The header's ReferenceDate, typed later with the batch: say here when it will not parse."""
+        text = self.header.get("ReferenceDate")
+        if isinstance(text, str):
+            try:
+                ok = _ISO_DAY.fullmatch(text) is not None and dt.date.fromisoformat(text) is not None
+            except ValueError:
+                ok = False
+            if not ok:
+                self.issue(
+                    "bad_value",
+                    f"the header's ReferenceDate '{text[:40]}' is not a valid date (YYYY-MM-DD)",
+                    line=self.header_lines.get("ReferenceDate"),
+                    element="ReferenceDate",
+                    value=text[:100],
+                )
 
     def identity(self) -> tuple[int | None, str | None]:
         """The return's reporting year and LA: the folder's year and the header's LEA (file name as fallback),
@@ -492,6 +511,7 @@ class _ReturnReader:
 
 
 _YEAR = re.compile(r"[0-9]{4}")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # -- typed output (once for any number of files) --------------------------------------------------------------
 _TRUE = ("true", "1")
 _FALSE = ("false", "0")

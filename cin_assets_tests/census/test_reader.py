@@ -305,6 +305,15 @@ def test_dates_must_be_iso(tmp_path: Path) -> None:
     assert all(m.startswith("845.xml: child ") and "YYYY-MM-DD" in m for m in issues["message"])
 
 
+def test_header_reference_date_must_be_iso(tmp_path: Path) -> None:
+    header = HEADER.replace("<ReferenceDate>2020-03-31", "<ReferenceDate>2020-3-31")
+    out = read_return(write_return(tmp_path / "2020" / "845.xml", child("A"), header), year=2020)
+    assert out["headers"]["ReferenceDate"].to_list() == [None]
+    assert out["issues"].select("code", "element", "value", "line").rows() == [
+        ("bad_value", "ReferenceDate", "2020-3-31", 5)
+    ]
+
+
 def test_value_with_an_element_inside_is_reported_not_cut(tmp_path: Path) -> None:
     text = child("AB<x/>CD") + child("C").replace(
         "<Disability>NONE</Disability>", "<Disability>HA<b>N</b>D</Disability>"
