@@ -149,8 +149,12 @@ def reader_issues(issues: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _already(ctx: Context, code: str) -> pl.LazyFrame:
-    return ctx.lazy("issues").filter(pl.col("code") == code).select("source_file").unique()
+def _already(ctx: Context, code: str, element: str | None = None) -> pl.LazyFrame:
+    """Files the reader already reported ``code`` for (or, with ``element``, a bad value of that element)."""
+    said = pl.col("code") == code
+    if element is not None:
+        said |= (pl.col("code") == "bad_value") & (pl.col("element") == element)
+    return ctx.lazy("issues").filter(said).select("source_file").unique()
 
 
 def header_checks(ctx: Context, ref: Path | None = None) -> list[pl.LazyFrame]:
@@ -185,7 +189,7 @@ def header_checks(ctx: Context, ref: Path | None = None) -> list[pl.LazyFrame]:
         ),
         as_report(
             headers.filter(pl.col("Year").is_null() | (pl.col("Year") != year)).join(
-                _already(ctx, "header_year"), on="source_file", how="anti", nulls_equal=True
+                _already(ctx, "header_year", "Year"), on="source_file", how="anti", nulls_equal=True
             ),
             rule="header_year",
             type_="error",

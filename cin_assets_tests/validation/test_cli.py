@@ -208,6 +208,8 @@ def test_strict_values_and_structure_are_findings(tmp_path: Path) -> None:
     ]
     assert all(name in msg for name, msg in bad.select("source_file", "message").iter_rows())
     assert {"8500"} <= set(report.filter(pl.col("source_file") == "203.xml")["rule"])  # the ID is missing
+    as_2020 = cli.run([folder / "204.xml"], year=2020, workers=1)
+    assert as_2020["rule"].to_list() == ["bad_value"]  # not also "the header says Year (missing)"
 
 
 def test_exit_code_2_when_nothing_can_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
