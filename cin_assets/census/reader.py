@@ -3,7 +3,9 @@
 One return (one LA, one year) becomes the typed tables of :mod:`cin_assets.census.tables`. The reader
 never raises for bad input: an unreadable file, a value that does not parse or a header that contradicts
 the file's place in the census folder becomes a row in the ``issues`` table, naming the file, the line and
-(where there is one) the child, so one bad return cannot stop the other LAs.
+(where there is one) the child, so one bad return cannot stop the other LAs. Nothing is guessed: a date
+that is not ISO ``YYYY-MM-DD``, a value with an element inside it and a ``Child`` or ``Header`` out of
+place are reported and read as missing, never as the part that happened to parse.
 
 Safety: a return must not declare a DTD (census files never do), which rules out entity expansion
 ("billion laughs") and external entities before the parser sees them; the parser is also configured with
