@@ -133,6 +133,8 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> int:
                 continue
         except ProcessLookupError:
             pass
+        except PermissionError:  # a live process of another user
+            continue
         instance.report_run_failed(
             run, message=f"cin-run process {pid} on {host} ended without finishing this run"
         )
