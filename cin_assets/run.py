@@ -17,10 +17,12 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed, wait
+from multiprocessing.managers import SyncManager
 from pathlib import Path
 from types import FrameType
 
@@ -104,11 +106,39 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(_SIGNALS[0])
 
 
+_PARENT_GONE = threading.Event()  # set in a worker once cin-run has died
+
+
+def _watch_parent(group: bool) -> None:
+    """End this process (with its process group if it leads one) once cin-run is gone, even killed by
+    SIGKILL: SIGTERM first (a year worker then ends its run and exits), SIGKILL after the grace period."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        _PARENT_GONE.set()
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if group:
+                os.killpg(os.getpgrp(), sig)
+            else:
+                os.kill(os.getpid(), sig)
+            time.sleep(GRACE_SECONDS)
+
+    threading.Thread(target=watch, name="cin-run-parent-watch", daemon=True).start()
+
+
+def _manager_init() -> None:
+    _watch_parent(group=False)
+
+
 def _worker_init() -> None:
-    """A year worker leads its own process group, and SIGTERM interrupts its run."""
+    """A year worker leads its own process group; SIGTERM (from cin-run, or when cin-run is gone)
+    interrupts its run."""
     os.setpgrp()
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
+    _watch_parent(group=True)
 
 
 def _end_runs(instance: dg.DagsterInstance, tags: Mapping[str, str], message: str, canceled: bool) -> int:
@@ -154,15 +184,26 @@ def run_year(
     (or the previous year's run has ended without it)."""
     from cin_assets.definitions import defs
 
-    instance = dg.DagsterInstance.get()
-    while (
-        wait_for_previous and not previous_done.get(year - 1) and not _lookback_ready(instance, year, since)
-    ):
-        time.sleep(0.5)
-    start = time.perf_counter()
-    result = defs.resolve_job_def("reporting_year_job").execute_in_process(
-        partition_key=str(year), instance=instance, raise_on_error=False, run_config=QUIET, tags=dict(tags)
-    )
+    try:
+        instance = dg.DagsterInstance.get()
+        while (
+            wait_for_previous
+            and not previous_done.get(year - 1)
+            and not _lookback_ready(instance, year, since)
+        ):
+            time.sleep(0.5)
+        start = time.perf_counter()
+        result = defs.resolve_job_def("reporting_year_job").execute_in_process(
+            partition_key=str(year),
+            instance=instance,
+            raise_on_error=False,
+            run_config=QUIET,
+            tags=dict(tags),
+        )
+    finally:
+        # interrupted (Dagster has recorded the run's end) or orphaned: this worker takes no other year
+        if _SIGNALS or _PARENT_GONE.is_set():
+            os._exit(128 + signal.SIGTERM)
     return result.success, result.run_id, time.perf_counter() - start, failed_checks(result)
 
 
@@ -248,7 +289,9 @@ def _run_years(defs: dg.Definitions, years: list[int], parallel: int, tags: Mapp
         flush=True,
     )
     context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager:
+    manager = SyncManager(ctx=context)
+    manager.start(_manager_init)  # the look-back handshake; ends with cin-run, however it ends
+    with manager:
         pool = ProcessPoolExecutor(max_workers=max(1, parallel), mp_context=context, initializer=_worker_init)
         try:
             previous_done = manager.dict()
