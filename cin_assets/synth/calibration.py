@@ -42,7 +42,11 @@ _SHARES = {  # share name: (numerator indicator, denominator indicator)
     "cpp_subsequent": ("CPP_subsequent", "CPP_start"),
 }
 ICPC_BANDS = ("Duration_0-10_days", "Duration_11-15_days", "Duration_16-20_days", "Duration_21+_days")
-_AUX = tuple(sorted({i for pair in _SHARES.values() for i in pair} | set(ICPC_BANDS)))
+# Further per-LA counts the generator meets exactly (scaled like COUNTS): name -> the count it is imputed from.
+EXTRA = {"Awaiting_assessment": "At31_episodes"}
+_AUX = tuple(sorted({i for pair in _SHARES.values() for i in pair} | set(ICPC_BANDS) | set(EXTRA)))
+# Numerators whose suppressed (c) LA cells are allocated from England minus the published LAs.
+_ALLOCATED = {**{num: den for num, den in _SHARES.values()}, **EXTRA}
 
 
 def _wide(ref: Path | None) -> pl.DataFrame:
@@ -57,7 +61,7 @@ def _wide(ref: Path | None) -> pl.DataFrame:
         "indicator", index=["time_period", "old_la_code"], values="v"
     )
     supp = (
-        pub.filter(pl.col("indicator").is_in(COUNTS))
+        pub.filter(pl.col("indicator").is_in(COUNTS + _AUX))
         .with_columns(c=pl.col("value") == "c", indicator=pl.col("indicator") + "_c")
         .pivot("indicator", index=["time_period", "old_la_code"], values="c")
     )
@@ -73,6 +77,8 @@ def _wide(ref: Path | None) -> pl.DataFrame:
     for name in COUNTS + _AUX:
         if name not in out.columns:
             out = out.with_columns(pl.lit(None, pl.Int64).alias(name))
+        if f"{name}_c" not in out.columns:
+            out = out.with_columns(pl.lit(None, pl.Boolean).alias(f"{name}_c"))
     return out.with_columns(year=pl.col("time_period").cast(pl.Int32)).drop("time_period")
 
 
@@ -196,14 +202,69 @@ def _nudge(
             return
 
 
+def _allocate(total: int, weights: list[float], low: int = 1, high: int = 5) -> list[int]:
+    """``total`` split over cells in ``low..high`` in proportion to ``weights`` (each cell starts at
+    ``low``; the rest goes one at a time to the cell furthest below its share). Sums to ``total`` unless
+    the bounds forbid it (then every cell sits at the nearer bound)."""
+    n = len(weights)
+    values = [low] * n
+    left = min(max(total, low * n), high * n) - low * n
+    wsum = sum(weights) or 1.0
+    share = [(w or 0.0) / wsum * (left + low * n) for w in weights]
+    for _ in range(left):
+        i = max((j for j in range(n) if values[j] < high), key=lambda j: (share[j] - values[j], -j))
+        values[i] += 1
+    return values
+
+
+def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
+    """Give the suppressed (``c``, 1 to 5) LA cells of each :data:`_ALLOCATED` numerator values that sum
+    to the published England figure minus the published LAs (so England is right), shared in proportion
+    to the LA's usual ratio to the denominator. Other missing cells (``x``) keep the ratio fallback."""
+    pub = reference.published_indicators(ref).filter(
+        (pl.col("geographic_level") == "National") & pl.col("indicator").is_in(list(_ALLOCATED))
+    )
+    england = {
+        (ind, int(y)): int(v) for ind, y, v in pub.select("indicator", "time_period", "value").iter_rows()
+        if v.isdigit()
+    }  # fmt: skip
+    out = wide
+    for name, den in _ALLOCATED.items():
+        ratio = pl.col(name).cast(pl.Float64) / pl.col(den).cast(pl.Float64)
+        valid = pl.col(name).is_not_null() & (pl.col(den) > 0)
+        la_ratio = ratio.filter(valid).median().over("old_la_code")
+        nat_ratio = pl.col(name).filter(valid).sum().over("year") / pl.col(den).filter(valid).sum().over(
+            "year"
+        )
+        guess = (pl.coalesce(la_ratio, nat_ratio) * pl.col(den)).fill_null(1.0)
+        frame = out.with_columns(guess.alias("_guess"), pl.col(f"{name}_c").fill_null(False).alias("_c"))
+        values = frame[name].to_list()
+        for year in range(2013, 2021):
+            rows = [
+                i for i, (y, c) in enumerate(zip(frame["year"], frame["_c"], strict=True)) if y == year and c
+            ]
+            target = england.get((name, year))
+            if not rows or target is None:
+                continue
+            published = frame.filter((pl.col("year") == year) & pl.col(name).is_not_null())[name].sum()
+            shares = _allocate(target - published, [frame["_guess"][i] for i in rows])
+            for i, v in zip(rows, shares, strict=True):
+                values[i] = v
+        out = out.with_columns(pl.Series(name, values, dtype=pl.Int64))
+    return out
+
+
 @cache
 def published_targets(ref: Path | None = None) -> pl.DataFrame:
     """Unscaled calibration targets per LA and reporting year 2013-2020 (LAs valid that year).
 
     Columns: la_code, year, the six COUNTS (Int64, never null), ``<count>_imputed`` flags, ``ICPC_adjusted``,
-    shares nfa/nin/rereferral/cpp_subsequent (Float64) and icpc_bands (list of 4 probabilities).
+    the :data:`EXTRA` counts (Int64: children awaiting assessment at 31 March, at most CIN at 31 March),
+    shares nfa/nin/rereferral/cpp_subsequent (Float64) and icpc_bands (list of 4 probabilities). The
+    shares' numerators are the published LA values, with suppressed cells allocated from England (see
+    :func:`_fill_suppressed`), so the shares times the published denominators add up to England.
     """
-    wide = _match_published_totals(_impute(_wide(ref)), ref)
+    wide = _fill_suppressed(_match_published_totals(_impute(_wide(ref)), ref), ref)
     wide = wide.with_columns(
         (pl.col("ICPC") < pl.col("CPP_start")).alias("ICPC_adjusted"),
         pl.max_horizontal("ICPC", "CPP_start").alias("ICPC"),
@@ -221,7 +282,15 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
     bands = [
         pl.when(band_total > 0).then(pl.col(b) / band_total).alias(f"_b{i}") for i, b in enumerate(ICPC_BANDS)
     ]
-    wide = wide.with_columns(*share_cols, *bands)
+    extra = []
+    for name, base in EXTRA.items():
+        ratio = pl.col(name).cast(pl.Float64) / pl.col(base).cast(pl.Float64)
+        valid = pl.col(name).is_not_null() & (pl.col(base) > 0)
+        la_ratio = ratio.filter(valid).median().over("old_la_code")
+        nat = pl.col(name).filter(valid).sum().over("year") / pl.col(base).filter(valid).sum().over("year")
+        guess = (pl.coalesce(la_ratio, nat) * pl.col(base)).round().cast(pl.Int64)
+        extra.append(pl.min_horizontal(pl.coalesce(pl.col(name), guess), pl.col(base)).alias(name))
+    wide = wide.with_columns(*share_cols, *bands, *extra)
     national_bands = [pl.col(f"_b{i}").median() for i in range(4)]
     wide = wide.with_columns(
         pl.concat_list(
@@ -239,6 +308,7 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
         *COUNTS,
         *(f"{c}_imputed" for c in COUNTS),
         "ICPC_adjusted",
+        *EXTRA,
         *_SHARES,
         "icpc_bands",
     ).sort("la_code", "year")
@@ -256,8 +326,9 @@ def scaled_targets(scale: float, ref: Path | None = None) -> pl.DataFrame:
     if scale <= 0:
         raise ValueError("scale must be positive")
     base = published_targets(ref)
-    scaled = {c: [scale_count(v, scale) for v in base[c].to_list()] for c in COUNTS}
-    out = base.with_columns(pl.Series(c, scaled[c], dtype=pl.Int64) for c in COUNTS)
+    names = (*COUNTS, *EXTRA)
+    scaled = {c: [scale_count(v, scale) for v in base[c].to_list()] for c in names}
+    out = base.with_columns(pl.Series(c, scaled[c], dtype=pl.Int64) for c in names)
     empty = (pl.col("Referrals") == 0) & (pl.col("At31_episodes") == 0)
     return out.with_columns(pl.when(empty).then(1).otherwise(pl.col("Referrals")).alias("Referrals"))
 

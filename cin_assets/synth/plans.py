@@ -84,6 +84,7 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                 rereferral=float(r["rereferral"]),
                 icpc_bands=tuple(float(b) for b in r["icpc_bands"]),
                 control=i >= FREE_YEARS,
+                awaiting=int(r["Awaiting_assessment"]),
             )
         )
     return plans

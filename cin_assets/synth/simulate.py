@@ -91,6 +91,7 @@ class YearPlan:
     rereferral: float
     icpc_bands: tuple[float, float, float, float]
     control: bool  # apply the 31 March controls (false in the first warm-up years)
+    awaiting: int = 0  # episodes open at 31 March, started in the year, with no assessment started yet
 
 
 @dataclass(frozen=True)
@@ -442,6 +443,7 @@ class LaSimulation:
         if plan.control:
             self._control_cpps(plan, start, end)
             self._control_episodes(plan, start, end)
+            self._control_awaiting(plan, start, end)
 
     # ------------------------------------------------------------------ children
     def _attach_children(self, plan: YearPlan, start: int, e_new: np.ndarray) -> None:
@@ -524,6 +526,40 @@ class LaSimulation:
             close[e] = np.maximum(close[e], c_end[sel] + rng.integers(0, 180, size=len(sel)))
         if natural > 0 and plan.cpp_at31 > 0:
             self.k_cpp = float(np.clip(self.k_cpp * np.sqrt(plan.cpp_at31 / natural), 0.5, 2.0))
+
+    def _control_awaiting(self, plan: YearPlan, start: int, end: int) -> None:
+        """Make exactly ``plan.awaiting`` of the year's new episodes open at 31 March wait for their
+        assessment: its start moves to early April (the latest referrals first). Only episodes with no
+        enquiry, conference or plan qualify (those need the assessment under way)."""
+        rng, ep, asm = self.rng, self.ep, self.asm
+        ref, close = ep["ref"], ep["close"]
+        new_open = np.flatnonzero((ref >= start) & (ref <= end) & (close > end) & (ep["kind"] != NFA))
+        new_open = new_open[ep["last_asm"][new_open] >= 0]
+        natural = int((asm["start"][ep["last_asm"][new_open]] > end).sum())
+        cand = new_open[
+            (ep["kind"][new_open] == CIN) & (ep["icpc"][new_open] < 0) & (ep["last_cpp"][new_open] < 0)
+        ]
+        cand = np.setdiff1d(cand, self.s47["episode"][:])
+        a = ep["last_asm"][cand]
+        waiting = asm["start"][a] > end
+        k = plan.awaiting - natural
+        if k > 0:
+            free = cand[~waiting]
+            sel = free[_gumbel_top(rng, -(end - ref[free]) / 15.0, k)]
+            self._miss("awaiting_delay", k - len(sel))
+            a = ep["last_asm"][sel]
+            new_start = add_wd(end + 1, rng.choice(np.array([0, 1, 2, 3]), size=len(sel)))
+            auth = add_wd(new_start, _sample_bands(rng, self.p.assessment_wd, len(sel)))
+            asm["start"][a] = new_start
+            asm["auth"][a] = _recent_if_open(new_start, auth)
+            ep["act"][sel] = np.maximum(ep["act"][sel], asm["auth"][a])
+            close[sel] = np.maximum(close[sel], self._min_close(sel))
+        elif k < 0:
+            late = cand[waiting]
+            late = late[ref[late] <= last_wd(end)]
+            sel = late[_pick(rng, len(late), -k)]
+            self._miss("awaiting_start", -k - len(sel))
+            asm["start"][ep["last_asm"][sel]] = last_wd(end)
 
     def _control_episodes(self, plan: YearPlan, start: int, end: int) -> None:
         rng, ep = self.rng, self.ep
