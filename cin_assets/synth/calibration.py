@@ -368,44 +368,72 @@ FACTOR_COLUMNS = {
 }  # fmt: skip
 
 
+FACTOR_YEARS = (2018, 2019, 2020)  # years with published C3 factors; earlier years use 2018's
+
+
 @cache
 def factor_rates(ref: Path | None = None) -> pl.DataFrame:
-    """Per LA: probability that an assessed episode has each factor (C3 count / episodes with factors).
+    """Per LA and year: probability that an assessed episode has each factor (C3 count / episodes with
+    factors), from the LA's own published value that year (not pooled over years).
 
-    Uses the LA's published 2018-2020 C3 values pooled (national where the LA has none).
-    Columns: la_code, factor (C3 indicator name), rate.
+    Where the LA's value that year is missing, suppressed or its base is under 50 episodes, its 2018-2020
+    pooled rate is used, else the national rate that year. Columns: la_code ("*" = national), year,
+    factor (C3 indicator name), rate.
     """
     path = (ref or reference.reference_dir()) / "published_assessment_factors.csv"
-    c3 = pl.read_csv(path, infer_schema=False).with_columns(pl.col("value").cast(pl.Float64, strict=False))
-    names = [*FACTOR_COLUMNS, "Episodes_with_assessment_factor"]
-    c3 = c3.filter(pl.col("indicator").is_in(names) & pl.col("time_period").is_in(["2018", "2019", "2020"]))
-    la = (
-        c3.filter(pl.col("geographic_level") == "Local authority")
-        .group_by("old_la_code", "indicator")
-        .agg(pl.col("value").sum())
-        .pivot("indicator", index="old_la_code", values="value")
+    c3 = pl.read_csv(path, infer_schema=False).with_columns(
+        pl.col("value").cast(pl.Float64, strict=False), pl.col("time_period").cast(pl.Int32).alias("year")
     )
-    nat = c3.filter(pl.col("geographic_level") == "National").group_by("indicator").agg(pl.col("value").sum())
-    nat_rate = {k: v / dict(nat.iter_rows())["Episodes_with_assessment_factor"] for k, v in nat.iter_rows()}
-    rows = []
-    den = la["Episodes_with_assessment_factor"].to_list()
-    for name in FACTOR_COLUMNS:
-        values = la[name].to_list() if name in la.columns else [None] * la.height
-        for code, num, d in zip(la["old_la_code"].to_list(), values, den, strict=True):
-            usable = num is not None and d is not None and d >= 50
-            rows.append((code, name, min(num / d, 0.9) if usable else nat_rate[name]))
-    rows += [("*", name, nat_rate[name]) for name in FACTOR_COLUMNS]
-    return pl.DataFrame(
-        rows, schema={"la_code": pl.String, "factor": pl.String, "rate": pl.Float64}, orient="row"
+    base = "Episodes_with_assessment_factor"
+    c3 = c3.filter(pl.col("indicator").is_in([*FACTOR_COLUMNS, base]) & pl.col("year").is_in(FACTOR_YEARS))
+    la = c3.filter(pl.col("geographic_level") == "Local authority").select(
+        pl.col("old_la_code").alias("la_code"), "year", "indicator", "value"
+    )
+    nat = c3.filter(pl.col("geographic_level") == "National").select(
+        pl.lit("*").alias("la_code"), "year", "indicator", "value"
+    )
+    long = pl.concat([la, nat])
+    den = long.filter(pl.col("indicator") == base).select("la_code", "year", pl.col("value").alias("den"))
+    num = long.filter(pl.col("indicator") != base).rename({"indicator": "factor"})
+    rated = num.join(den, on=["la_code", "year"], how="left")
+    usable = pl.col("value").is_not_null() & (pl.col("den") >= 50)
+    pooled = (
+        rated.filter(usable)
+        .group_by("la_code", "factor")
+        .agg((pl.col("value").sum() / pl.col("den").sum()).alias("pooled"))
+    )
+    national = rated.filter(pl.col("la_code") == "*").select(
+        "year", "factor", (pl.col("value") / pl.col("den")).alias("national")
+    )
+    grid = (
+        rated.select("la_code").unique()
+        .join(pl.DataFrame({"year": FACTOR_YEARS}, schema={"year": pl.Int32}), how="cross")
+        .join(pl.DataFrame({"factor": list(FACTOR_COLUMNS)}), how="cross")
+    )  # fmt: skip
+    return (
+        grid.join(rated, on=["la_code", "year", "factor"], how="left")
+        .join(pooled, on=["la_code", "factor"], how="left")
+        .join(national, on=["year", "factor"], how="left")
+        .select(
+            "la_code",
+            "year",
+            "factor",
+            pl.coalesce(pl.when(usable).then(pl.col("value") / pl.col("den")), "pooled", "national")
+            .clip(0.0, 0.9)
+            .alias("rate"),
+        )
+        .sort("la_code", "year", "factor")
     )
 
 
-def la_factor_rates(la_code: str, ref: Path | None = None) -> dict[str, float]:
-    """{C3 indicator: rate} for one LA (national rates for LAs without published factors, e.g. new LAs)."""
+def la_factor_rates(la_code: str, year: int, ref: Path | None = None) -> dict[str, float]:
+    """{C3 indicator: rate} for one LA and reporting year (years before 2018 use 2018's; national rates
+    for LAs without published factors, e.g. new LAs)."""
     rates = factor_rates(ref)
-    own = rates.filter(pl.col("la_code") == la_code)
+    year = min(max(year, FACTOR_YEARS[0]), FACTOR_YEARS[-1])
+    own = rates.filter((pl.col("la_code") == la_code) & (pl.col("year") == year))
     if own.is_empty():
-        own = rates.filter(pl.col("la_code") == "*")
+        own = rates.filter((pl.col("la_code") == "*") & (pl.col("year") == year))
     return dict(own.select("factor", "rate").iter_rows())
 
 

@@ -143,7 +143,7 @@ def test_category_mixes_are_realistic(tables: dict) -> None:
     factors = t["assessment_factors"].filter(pl.col("la_code") == "845")
     assessed = factors.select("LAchildID", "episode_id", "assessment_id").unique().height
     rate = factors.filter(pl.col("AssessmentFactors") == "3B").height / assessed
-    assert rate == pytest.approx(calibration.la_factor_rates("845")["Domestic_Abuse_parent"], abs=0.08)
+    assert rate == pytest.approx(calibration.la_factor_rates("845", 2020)["Domestic_Abuse_parent"], abs=0.08)
 
 
 def test_same_seed_gives_identical_files_whatever_the_workers(tmp_path: Path, census_dir: Path) -> None:
