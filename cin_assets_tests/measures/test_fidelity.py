@@ -52,7 +52,9 @@ def test_every_real_la_figure_of_the_las_is_compared(comparison: pl.DataFrame) -
 
 def test_calibrated_la_counts_are_exact(comparison: pl.DataFrame) -> None:
     rows = comparison.filter(
-        pl.struct("dataset", "column").map_elements(lambda r: (r["dataset"], r["column"]) in EXACT, pl.Boolean)
+        pl.struct("dataset", "column").map_elements(
+            lambda r: (r["dataset"], r["column"]) in EXACT, pl.Boolean
+        )
     )
     # published as c: Hartlepool's NFA, City of London's CPPs starting and at 31 March
     assert rows.height == len(EXACT) * len(LAS) - 3
