@@ -445,3 +445,101 @@ def _la_codes(ref: Path | None) -> dict[int, tuple[str, ...]]:
 def la_codes(year: int, ref: Path | None = None) -> tuple[str, ...]:
     """Old 3-digit codes of the LAs that made a return in reporting ``year``."""
     return _la_codes(ref)[year]
+
+
+def _lait(indicators: tuple[str, ...], ref: Path | None) -> pl.DataFrame:
+    """LAIT values (Float64, null when suppressed) per LA and year 2013-2020 for ``indicators``: the LA's
+    own value that year, else its median over the LAIT years (2015-2020), else England's that year (or
+    England's median). Columns: la_code, year, one column per indicator."""
+    path = (ref or reference.reference_dir()) / "lait_indicators.csv"
+    lait = (
+        pl.read_csv(path, infer_schema=False)
+        .filter(pl.col("indicator").is_in(list(indicators)))
+        .with_columns(pl.col("value").cast(pl.Float64, strict=False), pl.col("time_period").cast(pl.Int32))
+    )
+    wide = (
+        lait.with_columns(
+            pl.when(pl.col("geographic_level") == "National")
+            .then(pl.lit("*"))
+            .otherwise(pl.col("old_la_code"))
+            .alias("la_code")
+        )
+        .filter(pl.col("la_code").is_not_null())
+        .pivot("indicator", index=["la_code", "time_period"], values="value", aggregate_function="first")
+        .rename({"time_period": "year"})
+    )
+    for name in indicators:
+        if name not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, pl.Float64).alias(name))
+    grid = pl.concat(
+        [
+            pl.DataFrame({"la_code": [*la_codes(y, ref), "*"]}).with_columns(year=pl.lit(y, pl.Int32))
+            for y in range(2013, 2021)
+        ]
+    )
+    out = grid.join(wide, on=["la_code", "year"], how="left")
+    england = out.filter(pl.col("la_code") == "*").select(
+        "year", *(pl.coalesce(pl.col(n), pl.col(n).median()).alias(f"_{n}") for n in indicators)
+    )
+    return out.join(england, on="year", how="left").select(
+        "la_code",
+        "year",
+        *(
+            pl.coalesce(pl.col(n), pl.col(n).median().over("la_code"), pl.col(f"_{n}")).alias(n)
+            for n in indicators
+        ),
+    )
+
+
+SOURCE_GROUPS = {  # LAIT referral-source percentage -> the ReferralSource codes it covers
+    "RefBySource_Police_%": ("6",),
+    "RefBySource_Schl_%": ("2A",),
+    "RefBySource_HealthServ_%": ("3A", "3B", "3C", "3D", "3E", "3F"),
+}
+
+
+@cache
+def _source_table(ref: Path | None) -> pl.DataFrame:
+    return _lait(tuple(SOURCE_GROUPS), ref)
+
+
+def la_referral_sources(la_code: str, ref: Path | None = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per reporting year 2013-2020: (ReferralSource codes, probabilities) for one LA. The police, schools
+    and health-services shares are the LA's LAIT percentages (its median in years LAIT lacks, England's
+    where it has none); the other codes keep their national proportions in the rest."""
+    codes, national = distribution("referral_source", ref)
+    table = _source_table(ref)
+    own = table.filter(pl.col("la_code") == la_code)
+    if own.is_empty():
+        own = table.filter(pl.col("la_code") == "*")
+    out = {}
+    for row in own.iter_rows(named=True):
+        probs = national.copy()
+        fixed = np.zeros(len(codes), dtype=bool)
+        for name, group in SOURCE_GROUPS.items():
+            if row[name] is None:
+                continue
+            idx = np.isin(codes, group)
+            probs[idx] = national[idx] / national[idx].sum() * row[name] / 100
+            fixed |= idx
+        rest = max(1.0 - probs[fixed].sum(), 0.0)
+        probs[~fixed] = national[~fixed] / national[~fixed].sum() * rest
+        out[int(row["year"])] = (codes, probs / probs.sum())
+    return out
+
+
+@cache
+def _review_table(ref: Path | None) -> pl.DataFrame:
+    return _lait(("RevCP",), ref)
+
+
+def late_review_share(la_code: str, year: int, ref: Path | None = None) -> float:
+    """The probability that one review of a plan is held late, so that the LA's share of plans open 3
+    months or more with every review on time is its LAIT RevCP that year (a plan is judged on about two
+    review intervals in a year)."""
+    table = _review_table(ref)
+    row = table.filter((pl.col("la_code") == la_code) & (pl.col("year") == year))
+    if row.is_empty():
+        row = table.filter((pl.col("la_code") == "*") & (pl.col("year") == year))
+    on_time = min(max((row["RevCP"].item() or 100.0) / 100.0, 0.0), 1.0)
+    return 1.0 - on_time**0.5

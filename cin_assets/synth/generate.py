@@ -66,7 +66,7 @@ def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, see
         history,
         la_code,
         np.random.default_rng(attr_seq),
-        float(la_rows["cpp_subsequent"].mean()),
+        dict(zip(la_rows["year"].to_list(), la_rows["cpp_subsequent"].to_list(), strict=True)),
         horizon,
         ref,
     )

@@ -92,6 +92,7 @@ class YearPlan:
     icpc_bands: tuple[float, float, float, float]
     control: bool  # apply the 31 March controls (false in the first warm-up years)
     awaiting: int = 0  # episodes open at 31 March, started in the year, with no assessment started yet
+    late_review: float = 0.0  # probability that a review of a plan starting this year is held late
 
 
 @dataclass(frozen=True)
@@ -251,13 +252,19 @@ class LaSimulation:
         self.ep["last_asm"][episodes] = self.asm.append(episode=episodes, start=start, auth=auth)
         self.ep["act"][episodes] = np.maximum(self.ep["act"][episodes], auth)
 
-    def _reviews(self, start: np.ndarray) -> np.ndarray:
-        """Review conference dates: within 3 months of the plan starting, then at most every 6 months."""
+    def _reviews(self, start: np.ndarray, late: float = 0.0) -> np.ndarray:
+        """Review conference dates: within 3 months of the plan starting, then at most every 6 months;
+        each review is held 2 to 6 weeks late with probability ``late`` (the LA's published share of plans
+        reviewed on time)."""
         rng = self.rng
         n = len(start)
         gaps = np.empty((n, MAX_REVIEWS), dtype=np.int64)
         gaps[:, 0] = 91 - rng.integers(0, 21, size=n)
         gaps[:, 1:] = 182 - rng.integers(0, 28, size=(n, MAX_REVIEWS - 1))
+        if late > 0:
+            gaps += np.where(
+                rng.random((n, MAX_REVIEWS)) < late, rng.integers(35, 75, size=(n, MAX_REVIEWS)), 0
+            )
         raw = start[:, None] + np.cumsum(gaps, axis=1)
         return last_wd(raw.ravel()).reshape(n, MAX_REVIEWS)
 
@@ -403,7 +410,7 @@ class LaSimulation:
         take = _pick(rng, len(conf_ep), plan.cpp_start)
         self._miss("cpp_start", plan.cpp_start - len(take))
         c_ep, c_start = conf_ep[take], conf_date[take]
-        reviews = self._reviews(c_start)
+        reviews = self._reviews(c_start, plan.late_review)
         c_end = self._cpp_end(c_start, reviews)
         c_idx = self.cpp.append(episode=c_ep, start=c_start, end=c_end, reviews=reviews)
         self.ep["last_cpp"][c_ep] = c_idx
