@@ -43,7 +43,7 @@ _SHARES = {  # share name: (numerator indicator, denominator indicator)
 }
 ICPC_BANDS = ("Duration_0-10_days", "Duration_11-15_days", "Duration_16-20_days", "Duration_21+_days")
 # Further per-LA counts the generator meets exactly (scaled like COUNTS): name -> the count it is imputed from.
-EXTRA = {"Awaiting_assessment": "At31_episodes"}
+EXTRA = {"Awaiting_assessment": "At31_episodes", "Ended_episodes": "At31_episodes"}
 _AUX = tuple(sorted({i for pair in _SHARES.values() for i in pair} | set(ICPC_BANDS) | set(EXTRA)))
 # Numerators whose suppressed (c) LA cells are allocated from England minus the published LAs.
 _ALLOCATED = {**{num: den for num, den in _SHARES.values()}, **EXTRA}
@@ -259,7 +259,8 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
     """Unscaled calibration targets per LA and reporting year 2013-2020 (LAs valid that year).
 
     Columns: la_code, year, the six COUNTS (Int64, never null), ``<count>_imputed`` flags, ``ICPC_adjusted``,
-    the :data:`EXTRA` counts (Int64: children awaiting assessment at 31 March, at most CIN at 31 March),
+    the :data:`EXTRA` counts (Int64: children awaiting assessment at 31 March, at most CIN at 31 March;
+    episodes of need ending in the year),
     shares nfa/nin/rereferral/cpp_subsequent (Float64) and icpc_bands (list of 4 probabilities). The
     shares' numerators are the published LA values, with suppressed cells allocated from England (see
     :func:`_fill_suppressed`), so the shares times the published denominators add up to England.
@@ -289,7 +290,10 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
         la_ratio = ratio.filter(valid).median().over("old_la_code")
         nat = pl.col(name).filter(valid).sum().over("year") / pl.col(base).filter(valid).sum().over("year")
         guess = (pl.coalesce(la_ratio, nat) * pl.col(base)).round().cast(pl.Int64)
-        extra.append(pl.min_horizontal(pl.coalesce(pl.col(name), guess), pl.col(base)).alias(name))
+        value = pl.coalesce(pl.col(name), guess)
+        if name == "Awaiting_assessment":  # children awaiting assessment are among those in need
+            value = pl.min_horizontal(value, pl.col(base))
+        extra.append(value.alias(name))
     wide = wide.with_columns(*share_cols, *bands, *extra)
     national_bands = [pl.col(f"_b{i}").median() for i in range(4)]
     wide = wide.with_columns(

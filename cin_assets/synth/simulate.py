@@ -93,6 +93,7 @@ class YearPlan:
     control: bool  # apply the 31 March controls (false in the first warm-up years)
     awaiting: int = 0  # episodes open at 31 March, started in the year, with no assessment started yet
     late_review: float = 0.0  # probability that a review of a plan starting this year is held late
+    ended: int = -1  # episodes of need ending in the year (-1: no target)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ class History:
     assessments: dict[str, np.ndarray]  # episode, start, auth
     s47: dict[str, np.ndarray]  # episode, start, target, icpc, not_required
     cpps: dict[str, np.ndarray]  # episode, start, end, reviews (n x MAX_REVIEWS)
-    shortfalls: dict[str, int] = field(default_factory=dict)  # control misses (expected to stay empty)
+    shortfalls: dict[str, int] = field(default_factory=dict)  # control misses (only carry_nin expected)
 
 
 def _sample_bands(
@@ -451,6 +452,9 @@ class LaSimulation:
             self._control_cpps(plan, start, end)
             self._control_episodes(plan, start, end)
             self._control_awaiting(plan, start, end)
+            self._control_not_in_need(plan, start, end)
+            if next_plan is not None and next_plan.ended >= 0:
+                self._control_carry(plan, next_plan, end)
 
     # ------------------------------------------------------------------ children
     def _attach_children(self, plan: YearPlan, start: int, e_new: np.ndarray) -> None:
@@ -567,6 +571,65 @@ class LaSimulation:
             sel = late[_pick(rng, len(late), -k)]
             self._miss("awaiting_start", -k - len(sel))
             asm["start"][ep["last_asm"][sel]] = last_wd(end)
+
+    def _control_not_in_need(self, plan: YearPlan, start: int, end: int) -> None:
+        """Make exactly the LA's share of the year's referrals close as assessed not in need (RC8) within
+        the year: referrals whose assessment ends after 31 March cannot show it in this return, so as many
+        of the year's children-in-need episodes that close in the year with no enquiry, conference or plan
+        become not-in-need closures at their assessment's authorisation."""
+        rng, ep, asm = self.rng, self.ep, self.asm
+        ref, close, kind = ep["ref"], ep["close"], ep["kind"]
+        in_year = (ref >= start) & (ref <= end)
+        natural = int((in_year & (kind == NIN) & (close <= end)).sum())
+        k = round(plan.referrals * plan.nin) - natural
+        if k <= 0:
+            return
+        cand = np.flatnonzero(
+            in_year & (kind == CIN) & (close <= end) & (ep["icpc"] < 0) & (ep["last_cpp"] < 0)
+        )
+        cand = np.setdiff1d(cand, self.s47["episode"][:])
+        cand = cand[ep["last_asm"][cand] >= 0]
+        auth = asm["auth"][ep["last_asm"][cand]]
+        cand, auth = cand[auth <= end], auth[auth <= end]
+        pick = _pick(rng, len(cand), k)
+        self._miss("not_in_need", k - len(pick))
+        sel = cand[pick]
+        kind[sel] = NIN
+        close[sel] = np.maximum(auth[pick], self._min_close(sel))
+
+    def _control_carry(self, plan: YearPlan, nxt: YearPlan, end: int) -> None:
+        """Episodes open at 31 March whose assessment, ending next year, finds the child not in need are
+        in need at 31 March in this return but not episodes of need in the next one. Their number sets
+        next year's episodes ending (ending = open at 1 April and of need + starting - open at 31 March),
+        so make it what next year's published figures imply, converting this year's referrals still under
+        assessment at 31 March (no enquiry, conference or plan) to or from not-in-need closures."""
+        rng, ep, asm = self.rng, self.ep, self.asm
+        ref, close, kind = ep["ref"], ep["close"], ep["kind"]
+        starting = nxt.referrals - round(nxt.referrals * nxt.nfa) - round(nxt.referrals * nxt.nin)
+        target = plan.at31 - (nxt.ended - starting + nxt.at31)
+        open_ = (ref <= end) & (close > end)
+        k = target - int((open_ & (kind == NIN)).sum())
+        if k > 0:
+            free = open_ & (kind == CIN) & (ep["icpc"] < 0) & (ep["last_cpp"] < 0) & (ep["last_asm"] >= 0)
+            cand = np.setdiff1d(np.flatnonzero(free), self.s47["episode"][:])
+            a = ep["last_asm"][cand]
+            under = asm["auth"][a] > end
+            sel = cand[under][_pick(rng, int(under.sum()), k)]
+            # then assessments authorised in March are kept open over 31 March instead
+            recent = ~under & (wd_between(asm["start"][a], end) < 45 - 2 * _MARGIN)
+            more = cand[recent][_pick(rng, int(recent.sum()), k - len(sel))]
+            asm["auth"][ep["last_asm"][more]] = add_wd(end + 1, rng.integers(0, 10, size=len(more)))
+            sel = np.concatenate([sel, more])
+            self._miss("carry_nin", k - len(sel))
+            kind[sel] = NIN
+            close[sel] = np.maximum(asm["auth"][ep["last_asm"][sel]], self._min_close(sel))
+        elif k < 0:
+            cand = np.flatnonzero(open_ & (kind == NIN))
+            sel = cand[_pick(rng, len(cand), -k)]
+            self._miss("carry_cin", -k - len(sel))
+            kind[sel] = CIN
+            dur = _sample_bands(rng, self.p.cin_duration, len(sel))
+            close[sel] = np.maximum(close[sel], ref[sel] + dur)
 
     def _control_episodes(self, plan: YearPlan, start: int, end: int) -> None:
         rng, ep = self.rng, self.ep
