@@ -104,7 +104,8 @@ def _disabilities(rng: np.random.Generator, n: int, ref: Path | None) -> np.ndar
     has = rng.random(n) < prevalence
     bits = rng.random((n, len(DISABILITY_CODES))) < p
     first = rng.choice(len(p), size=n, p=p / p.sum())  # a disabled child has at least one code
-    bits[np.arange(n), first] |= True
+    none = ~bits.any(axis=1)
+    bits[np.flatnonzero(none), first[none]] = True  # (only where the draws gave none: shares stay near p)
     mask = (bits * (1 << np.arange(len(p)))).sum(axis=1)
     return np.where(has, mask, 0).astype(np.int64)
 
