@@ -10,8 +10,16 @@ related measure in its other years (falling back to the national ratio that year
 1..5. One published inconsistency is repaired: an ICPC count below the CPP starts of the same LA and year
 (7 LA-years, 2014-2018, where the ICPC figure is evidently incomplete) is raised to the CPP starts, because
 every CPP starting in the year must start at an ICPC held that year (rules 2883/2885). Those cells carry
-``adjusted = True``. Shares (NFA, not in need, re-referral, second plans, S47-to-ICPC duration bands) are
-aimed at, not met exactly; they fall back from the LA-year to the LA's median to the national value.
+``adjusted = True``. Shares (NFA, not in need, re-referral, second plans, S47-to-ICPC duration bands) fall
+back from the LA-year to the LA's median to the national value; the generator meets the NFA, not-in-need
+and second-plan counts they imply exactly, the rest approximately.
+
+Further per-LA counts (:data:`EXTRA`): children awaiting assessment at 31 March (met exactly) and episodes
+of need ending (met through the assessments carried over 31 March, best effort). Suppressed (``c``) LA
+cells of these and of the shares' numerators are allocated so that they add up to the published England
+figure minus the published LAs (:func:`_fill_suppressed`), so England stays right. From LAIT, per LA and
+year: referral-source shares (police, schools, health services) and plans reviewed on time; C3 factor
+rates per LA and year (2018-2020).
 """
 
 from __future__ import annotations
