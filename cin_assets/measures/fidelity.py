@@ -200,7 +200,7 @@ def compare(real: pl.DataFrame, ours: pl.DataFrame) -> pl.DataFrame:
         pl.col("real").is_not_null()
     )
     joined = numeric.join(ours, on=list(KEYS), how="left")
-    published = _published_value(pl.col("unit"), pl.col("geographic_level"), pl.col("ours"))
+    published = _published_value(pl.col("unit"), pl.col("geographic_level"), pl.col("ours")).round(1)
     out = joined.with_columns(published.alias("ours_published")).with_columns(
         (pl.col("ours_published") - pl.col("real")).alias("error"),
     )
@@ -246,8 +246,8 @@ def summary(comparison: pl.DataFrame) -> pl.DataFrame:
                 .when(pl.col("region_code") != "")
                 .then(" " + pl.col("region_code"))
                 .otherwise(pl.lit("")),
-                pl.col("real"),
-                pl.col("ours_published"),
+                pl.col("real").round(1),
+                pl.col("ours_published").round(1),
                 (100 * pl.col("rel_error")).round(1),
             ).alias("worst"),
         )
