@@ -67,7 +67,9 @@ def _report(year: int, args: argparse.Namespace) -> None:
     print(england.head(25).select("dataset", "column", "filters", "real", "ours_published", "rel_error"))
     outputs = {"comparison": comparison, "summary": table}
     if args.suppression:
-        protected = protect_year(frames, DATASETS)
+        # only the data sets published that year (an empty frame, e.g. H before 2020, is not protected)
+        present = {code: frame for code, frame in frames.items() if frame.height}
+        protected = protect_year(present, {code: DATASETS[code] for code in present})
         agreement = suppression(real, protected.published)
         outputs["suppression"] = agreement
         cells, agree = (
