@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from lxml import etree
+from lxml import etree  # pyright: ignore[reportAttributeAccessIssue]  (compiled, no stubs)
+from polars._typing import PolarsDataType
 
 from cin_assets.census import tables
 
@@ -445,7 +446,7 @@ def _text_columns(
     type, so splitting, stripping and every cast take two polars calls in all, not a few per table and
     file (which is what small files pay for)."""
     texts: list[str] = []  # per table, per file: split separately, as one huge string needs far more memory
-    groups: dict[pl.DataType, list[tuple[str, str, int, np.ndarray]]] = {}
+    groups: dict[PolarsDataType, list[tuple[str, str, int, np.ndarray]]] = {}
     start = 0
     for table in present:
         n = sum(r.rows[table] for r in raws)

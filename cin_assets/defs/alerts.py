@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import dagster as dg
 from pydantic import Field
@@ -27,7 +27,7 @@ from cin_assets.alerts import WEBHOOK_FORMATS, Alert, details_from, first_line, 
 from cin_assets.defs.resources import CinDataRoot
 
 if TYPE_CHECKING:
-    from dagster._utils.error import SerializableErrorInfo
+    from dagster_shared.error import SerializableErrorInfo
 
 SENSOR_NAME = "cin_failure_alerts"
 ALERT_LOG = "alerts.jsonl"
@@ -35,7 +35,11 @@ ALERT_LOG = "alerts.jsonl"
 _RUNS_PER_TICK = 50
 # On its very first tick the sensor looks back this far, so a new instance is not flooded with old failures.
 _FIRST_TICK_LOOKBACK_SECONDS = 24 * 3600
-_OUTCOMES = {"success": dg.DagsterEventType.RUN_SUCCESS, "failure": dg.DagsterEventType.RUN_FAILURE}
+_RunOutcome = Literal[dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE]
+_OUTCOMES: dict[str, _RunOutcome] = {
+    "success": dg.DagsterEventType.RUN_SUCCESS,
+    "failure": dg.DagsterEventType.RUN_FAILURE,
+}
 _SHORT_METADATA = (dg.IntMetadataValue, dg.FloatMetadataValue, dg.BoolMetadataValue, dg.TextMetadataValue)
 _CHECK_FAILED_ERROR = "DagsterAssetCheckFailedError"
 
@@ -140,7 +144,7 @@ def run_alerts(
         run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
     for record in checks:
-        evaluation = record.event_log_entry.dagster_event.asset_check_evaluation_data
+        evaluation = record.event_log_entry.get_dagster_event().asset_check_evaluation_data
         if evaluation.passed:
             continue
         metadata = {k: v.value for k, v in evaluation.metadata.items() if isinstance(v, _SHORT_METADATA)}
@@ -163,7 +167,7 @@ def run_alerts(
     steps = _step_assets(repository)
     failures = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
     for record in failures:
-        event = record.event_log_entry.dagster_event
+        event = record.event_log_entry.get_dagster_event()
         error = event.step_failure_data.error
         if error is not None and error.cls_name == _CHECK_FAILED_ERROR:
             continue
@@ -213,7 +217,7 @@ def _read_cursor(raw: str | None) -> dict[str, int]:
 
 
 def _new_run_outcomes(
-    instance: dg.DagsterInstance, event_type: dg.DagsterEventType, after: int | None
+    instance: dg.DagsterInstance, event_type: _RunOutcome, after: int | None
 ) -> tuple[list[dg.EventLogRecord], int]:
     """Run-status events of ``event_type`` after storage id ``after`` (oldest first), and the new cursor.
 
@@ -261,6 +265,7 @@ def cin_failure_alerts(
     context: dg.SensorEvaluationContext, data_root: CinDataRoot, alert_notifier: AlertNotifier
 ):
     instance, repository = context.instance, context.repository_def
+    assert repository is not None, "a sensor evaluated inside a code location always has its repository"
     cursor = _read_cursor(context.cursor)
     log_path = data_root.alerts_dir / ALERT_LOG
     already_sent = logged_keys(log_path)

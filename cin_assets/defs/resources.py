@@ -3,6 +3,7 @@
 import os
 import tempfile
 from pathlib import Path
+from typing import overload
 
 import dagster as dg
 import polars as pl
@@ -84,6 +85,10 @@ class ParquetIOManager(dg.ConfigurableIOManager):
             {"dagster/row_count": obj.height, "dagster/column_schema": column_schema(obj)}
         )
 
+    @overload
+    def read(self, key: dg.AssetKey, partition: str | None) -> pl.DataFrame: ...
+    @overload
+    def read(self, key: dg.AssetKey, partition: str | None, missing_ok: bool) -> pl.DataFrame | None: ...
     def read(self, key: dg.AssetKey, partition: str | None, missing_ok: bool = False) -> pl.DataFrame | None:
         """One stored asset (partition), for steps that read their upstream tables themselves (a
         multi-asset reading each staging table once for many outputs); ``None`` if missing and allowed."""

@@ -13,9 +13,9 @@ from scipy.optimize import OptimizeResult, linprog
 def highs(
     cost: np.ndarray,
     bounds: np.ndarray,
-    A_ub: sp.spmatrix | None = None,
+    A_ub: sp.spmatrix | sp.sparray | None = None,
     b_ub: np.ndarray | None = None,
-    A_eq: sp.spmatrix | None = None,
+    A_eq: sp.spmatrix | sp.sparray | None = None,
     b_eq: np.ndarray | None = None,
 ) -> OptimizeResult:
     """Minimise ``cost @ x`` with HiGHS; constraint blocks without rows are left out (scipy rejects them)."""
