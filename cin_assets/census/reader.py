@@ -427,7 +427,7 @@ _FALSE = ("false", "0")
 _TYPE_WORDS = {pl.Date: "date (YYYY-MM-DD)", pl.Boolean: "boolean (true/false/1/0)", pl.Int32: "whole number"}
 
 
-def _cast(dtype: pl.DataType, col: pl.Expr) -> pl.Expr:
+def _cast(dtype: PolarsDataType, col: pl.Expr) -> pl.Expr:
     """Text to ``dtype``; a value that does not parse becomes null (and is reported by the caller)."""
     if dtype == pl.Date:
         return col.str.to_date("%Y-%m-%d", strict=False)
@@ -466,7 +466,7 @@ def _text_columns(
         .str.strip_chars()
         .replace("", None)
     ).to_series()
-    runs: list[tuple[pl.DataType, pl.Series]] = []
+    runs: list[tuple[PolarsDataType, pl.Series]] = []
     for dtype, group in groups.items():
         runs.append((dtype, text.slice(sum(len(run) for _, run in runs), sum(n for *_, n, _ in group))))
     typed = pl.collect_all(

@@ -54,15 +54,26 @@ class AlertNotifier(dg.ConfigurableResource):
         default="CIN_ALERT_WEBHOOK_URL",
         description="Environment variable holding the webhook URL (unset: log only).",
     )
-    webhook_format: str = Field(default="slack", description="Payload format: slack or teams.")
+    webhook_format: str = Field(
+        default="",
+        description="Payload format, slack or teams (empty: $CIN_ALERT_WEBHOOK_FORMAT when sending, else slack).",
+    )
     dagster_url: str = Field(
-        default="http://127.0.0.1:3000", description="Base URL of the Dagster UI, for the links to runs."
+        default="",
+        description="Base URL of the Dagster UI, for the links to runs (empty: $CIN_DAGSTER_URL when "
+        "sending, else http://127.0.0.1:3000).",
     )
     timeout_seconds: float = 5.0
     attempts: int = 3
 
+    @property
+    def payload_format(self) -> str:
+        """The configured format, else the environment's when sending (never read at import)."""
+        return self.webhook_format or os.environ.get("CIN_ALERT_WEBHOOK_FORMAT", "slack")
+
     def run_url(self, run_id: str) -> str:
-        return f"{self.dagster_url.rstrip('/')}/runs/{run_id}"
+        base = self.dagster_url or os.environ.get("CIN_DAGSTER_URL", "http://127.0.0.1:3000")
+        return f"{base.rstrip('/')}/runs/{run_id}"
 
     def send(self, alert: Alert, log_path: Path) -> str:
         """Post to the webhook (if any), then append the alert and how delivery went to the alert log."""
@@ -78,15 +89,16 @@ class AlertNotifier(dg.ConfigurableResource):
         url = os.environ.get(self.webhook_url_env, "").strip()
         if not url:
             return "log only (no webhook configured)"
-        if self.webhook_format not in WEBHOOK_FORMATS:
-            return f"webhook not sent: unknown format {self.webhook_format!r}"
-        body = json.dumps(webhook_payload(alert, self.webhook_format)).encode()
+        fmt = self.payload_format
+        if fmt not in WEBHOOK_FORMATS:
+            return f"webhook not sent: unknown format {fmt!r}"
+        body = json.dumps(webhook_payload(alert, fmt)).encode()
         request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
         problem = ""
         for attempt in range(1, self.attempts + 1):
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
-                    return f"{self.webhook_format} webhook: HTTP {response.status}"
+                    return f"{fmt} webhook: HTTP {response.status}"
             except urllib.error.HTTPError as exc:  # the receiver answered: retrying a 4xx will not help
                 problem = f"HTTP {exc.code}"
                 if exc.code < 500:
@@ -95,7 +107,7 @@ class AlertNotifier(dg.ConfigurableResource):
                 problem = type(exc).__name__
             if attempt < self.attempts:
                 time.sleep(attempt)
-        return f"{self.webhook_format} webhook failed: {problem}"
+        return f"{fmt} webhook failed: {problem}"
 
 
 def logged_keys(log_path: Path) -> set[str]:
@@ -287,12 +299,4 @@ def cin_failure_alerts(
     return None if sent else dg.SkipReason("no new failed checks or runs")
 
 
-def notifier_from_env() -> AlertNotifier:
-    """The notifier as the environment configures it (format and UI address; the URL stays in the env)."""
-    return AlertNotifier(
-        webhook_format=os.environ.get("CIN_ALERT_WEBHOOK_FORMAT", "slack"),
-        dagster_url=os.environ.get("CIN_DAGSTER_URL", "http://127.0.0.1:3000"),
-    )
-
-
-defs = dg.Definitions(sensors=[cin_failure_alerts], resources={"alert_notifier": notifier_from_env()})
+defs = dg.Definitions(sensors=[cin_failure_alerts], resources={"alert_notifier": AlertNotifier()})

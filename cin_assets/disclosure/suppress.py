@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -376,6 +376,7 @@ class _Suppressor:
                     continue
                 enough = np.array([self.relation_unsafe_members(r, np.array([c])).size == 0 for c in pool])
                 choice = self.cheapest(pool[enough] if enough.any() else pool, r)
+                assert choice is not None  # the pool holds eligible unsuppressed cells only
                 primaries = unsafe[self.primary[unsafe]]
                 because = int(primaries[0] if primaries.size else unsafe[0])
                 self.add(int(choice), because, self.m.relation_labels[r])
@@ -404,7 +405,7 @@ class _Suppressor:
         ratio_rows = np.flatnonzero(cell_den & (var[self.r_num] | var[np.maximum(self.r_den, 0)]))
         return var, lo, hi, const_value, b_eq, eq_rows, ratio_rows
 
-    def _ratio_rows(self, ratio_rows, var, pos, const_value, nvar):
+    def _ratio_rows(self, ratio_rows, var, pos, const_value, nvar) -> tuple[Any, np.ndarray]:
         """Ratio constraints as inequality rows:
         10*scale*num - (t+0.5)*den <= 0 and (t-0.5)*den - 10*scale*num <= 0."""
         num, den = self.r_num[ratio_rows], self.r_den[ratio_rows]
@@ -455,7 +456,7 @@ class _Suppressor:
         return _System(
             A_eq=A_eq,
             b_eq=b_all,
-            A_ub=sp.hstack([A_ub, sp.csr_matrix((A_ub.shape[0], cand.size))]).tocsr(),
+            A_ub=cast(sp.csr_matrix, sp.hstack([A_ub, sp.csr_matrix((A_ub.shape[0], cand.size))]).tocsr()),
             b_ub=b_ub,
             lo=np.r_[lo[var_idx], cand_value],
             hi=np.r_[np.where(np.isinf(hi[var_idx]), _HUGE, hi[var_idx]), cand_value],
