@@ -48,15 +48,13 @@ _TOL = 1e-6
 _HUGE = 1e9  # "no upper bound", finite so that no component of a batched LP is unbounded
 _WORTHWHILE = 0.25  # keep pushing all pending cells together while a push certifies this share
 _LOCAL_BLOCKS = 128  # local bounding LPs stacked into one solve
-FAILURE_SCHEMA = pl.Schema(
-    {
-        "dataset": pl.String,
-        "row": pl.Int64,
-        "column": pl.String,
-        "rule": pl.String,
-        "message": pl.String,
-    }
-)
+FAILURE_SCHEMA = {
+    "dataset": pl.String,
+    "row": pl.Int64,
+    "column": pl.String,
+    "rule": pl.String,
+    "message": pl.String,
+}
 _SCALES = {"percent": 100, "rate": 10_000}
 
 

@@ -14,20 +14,18 @@ from cin_assets.disclosure.rounding import format_scaled, round_count, scaled_ha
 from cin_assets.disclosure.suppress import Pattern, suppress
 from cin_assets.publish.description import DataSet
 
-REPORT_SCHEMA = pl.Schema(
-    {
-        "dataset": pl.String,
-        "time_period": pl.String,
-        "geographic_level": pl.String,
-        "geography_code": pl.String,
-        "geography_name": pl.String,
-        "filters": pl.String,
-        "column": pl.String,
-        "kind": pl.String,
-        "protects": pl.String,
-        "note": pl.String,
-    }
-)
+REPORT_SCHEMA = {
+    "dataset": pl.String,
+    "time_period": pl.String,
+    "geographic_level": pl.String,
+    "geography_code": pl.String,
+    "geography_name": pl.String,
+    "filters": pl.String,
+    "column": pl.String,
+    "kind": pl.String,
+    "protects": pl.String,
+    "note": pl.String,
+}
 LAST_RESORT = (
     "England total hidden as a last resort: every other cell around the cell it protects is already "
     "suppressed or zero"
@@ -188,7 +186,7 @@ def _report(model: Model, pattern: Pattern) -> pl.DataFrame:
     columns = [*REPORT_SCHEMA, "row"]
     return (
         pl.concat([counted.select(columns), derived.select(columns)])
-        .cast(REPORT_SCHEMA)
+        .cast(pl.Schema(REPORT_SCHEMA))
         .sort("dataset", "row", "column")
         .drop("row")
     )
