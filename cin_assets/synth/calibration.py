@@ -254,7 +254,7 @@ def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
             target = england.get((name, year))
             if not rows or target is None:
                 continue
-            published = frame.filter((pl.col("year") == year) & pl.col(name).is_not_null())[name].sum()
+            published = int(frame.filter((pl.col("year") == year) & pl.col(name).is_not_null())[name].sum())
             shares = _allocate(target - published, [frame["_guess"][i] for i in rows])
             for i, v in zip(rows, shares, strict=True):
                 values[i] = v

@@ -60,7 +60,7 @@ def _int(dates: np.ndarray) -> np.ndarray:
     return dates.astype(np.int64)
 
 
-def add_wd(days: np.ndarray, n: np.ndarray | int) -> np.ndarray:
+def add_wd(days: np.ndarray | int, n: np.ndarray | int) -> np.ndarray:
     """The working day ``n`` working days after ``days`` (a non-working start rolls forward first)."""
     return _int(calendar.add_working_days_np(_dt(np.asarray(days)), np.asarray(n)))
 
@@ -114,7 +114,7 @@ class Params:
 class _Store:
     """Column arrays with amortised growth (the simulation appends a year's events at a time)."""
 
-    def __init__(self, **dtypes: np.dtype | type) -> None:
+    def __init__(self, **dtypes: np.dtype | type | tuple[type, tuple[int]]) -> None:
         self.n = 0
         self._cap = 1024
         self.cols = {k: np.zeros((self._cap,), dtype=v) for k, v in dtypes.items()}
