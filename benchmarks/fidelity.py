@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/fidelity.py --census /tmp/fidelity/census --years 2019,2020   # `make fidelity`
     .venv/bin/python benchmarks/fidelity.py --scale 1 --years 2020 --out /tmp/fidelity/report
 
-Generates the census if a year's returns are missing (``--scale``, ``--seed``; the year before is read too
-when present, for the look-back measures), builds the 28 data sets, compares every real figure in
+Generates the census if a year's returns are missing (``--scale``, ``--seed``; with the year before, which
+the look-back measures read), builds the 28 data sets, compares every real figure in
 ``data/reference`` (England, regions and LAs; see ``cin_assets.measures.fidelity``) and prints per year:
 the summary per data set (figures compared, exact, within 2%, LA median error, worst figure), the 25
 worst figures, and, unless ``--no-suppression``, our ``c`` cells against DfE's for every real LA-level
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
+from cin_assets.census import calendar
 from cin_assets.census.reader import census_files, read_returns
 from cin_assets.disclosure import protect_year
 from cin_assets.measures import build_all
@@ -98,7 +99,9 @@ def main() -> int:
     parser.add_argument("--no-suppression", dest="suppression", action="store_false")
     args = parser.parse_args()
     years = _years(args.years)
-    missing = [y for y in years if not census_files(args.census, y)]
+    # the year before each year too: the look-back measures (re-referrals) read it
+    wanted = sorted({*years, *(y - 1 for y in years if y - 1 >= calendar.FIRST_YEAR)})
+    missing = [y for y in wanted if not census_files(args.census, y)]
     if missing:
         started = time.perf_counter()
         generate_census(args.census, missing, scale=args.scale, seed=args.seed, workers=args.workers)

@@ -119,7 +119,7 @@ def test_report_script_runs(tmp_path: Path) -> None:
     import sys
 
     census = tmp_path / "census"
-    generate_census(census, [YEAR], scale=1.0, seed=5, las=("201",), workers=1)
+    generate_census(census, [YEAR - 1, YEAR], scale=1.0, seed=5, las=("201",), workers=1)
     out = subprocess.run(
         [sys.executable, "benchmarks/fidelity.py", "--census", str(census), "--years", str(YEAR),
          "--workers", "1", "--out", str(tmp_path / "report")],
