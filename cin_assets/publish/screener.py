@@ -119,12 +119,14 @@ SCH_PROV = ("school_name", "provider_name")
 
 @dataclass(frozen=True)
 class Result:
-    """One check's verdict on one file pair (``check`` is the screener's name, without ``check_``)."""
+    """One check's verdict on one file pair (``check`` is the screener's name, without ``check_``);
+    ``columns``: the columns a failing naming or indicator check names."""
 
     check: str
     stage: str
     result: Verdict
     message: str
+    columns: tuple[str, ...] = ()
 
 
 # --- reference data ------------------------------------------------------------------------------------
@@ -377,9 +379,13 @@ def col_var_start(data: pl.DataFrame, meta: pl.DataFrame) -> tuple[Verdict, str]
     )
 
 
-def col_ind_smushed(data: pl.DataFrame, meta: pl.DataFrame) -> tuple[Verdict, str]:
+def _smushed(data: pl.DataFrame, meta: pl.DataFrame) -> list[str]:
     pattern = re.compile("|".join(SMUSHED_SUBSTRINGS), re.IGNORECASE)
-    bad = [c for c in _indicators(meta) if pattern.search(c)]
+    return [c for c in _indicators(meta) if pattern.search(c)]
+
+
+def col_ind_smushed(data: pl.DataFrame, meta: pl.DataFrame) -> tuple[Verdict, str]:
+    bad = _smushed(data, meta)
     return _verdict(
         not bad,
         "FAIL",
@@ -1164,13 +1170,17 @@ def general_null(data: pl.DataFrame, meta: pl.DataFrame) -> tuple[Verdict, str]:
     return ("PASS", "No null or legacy no-data symbols.")
 
 
-def ind_invalid_entry(data: pl.DataFrame, meta: pl.DataFrame) -> tuple[Verdict, str]:
+def _invalid_entries(data: pl.DataFrame, meta: pl.DataFrame) -> list[str]:
     # as read by the screener an empty cell is missing, not "", so only the legacy symbols are caught here
-    bad = [
+    return [
         c
         for c in _indicators(meta)
         if c in data.columns and data.get_column(c).is_in([*LEGACY_GSS_SYMBOLS, ""]).any()
     ]
+
+
+def ind_invalid_entry(data: pl.DataFrame, meta: pl.DataFrame) -> tuple[Verdict, str]:
+    bad = _invalid_entries(data, meta)
     return _verdict(
         not bad,
         "FAIL",
@@ -1191,10 +1201,14 @@ def _ethnicity_pairs() -> set[tuple[str, str]]:
     return {(r["ethnicity_major"], r["ethnicity_minor"]) for r in _lookup("acceptable_ethnicity_values.csv")}
 
 
-def harmonised_variables(data: pl.DataFrame, meta: pl.DataFrame) -> tuple[Verdict, str]:
+def _unharmonised(data: pl.DataFrame, meta: pl.DataFrame) -> list[str]:
     searches, standard = _harmonised()
     pattern = re.compile("|".join(searches))
-    bad = [c for c in _cols_meta(meta, grouping=True) if pattern.search(c.lower()) and c not in standard]
+    return [c for c in _cols_meta(meta, grouping=True) if pattern.search(c.lower()) and c not in standard]
+
+
+def harmonised_variables(data: pl.DataFrame, meta: pl.DataFrame) -> tuple[Verdict, str]:
+    bad = _unharmonised(data, meta)
     return _verdict(
         not bad,
         "FAIL",
@@ -1435,6 +1449,11 @@ STAGES: tuple[tuple[str, tuple[Check, ...]], ...] = (
         ),
     ),
 )
+_NAMED: dict[str, Callable[[pl.DataFrame, pl.DataFrame], list[str]]] = {
+    "col_ind_smushed": _smushed,
+    "harmonised_variables": _unharmonised,
+    "ind_invalid_entry": _invalid_entries,
+}
 CHECK_NAMES: tuple[str, ...] = (
     "filename_spaces",
     "filename_special",
@@ -1455,7 +1474,9 @@ def screen_frames(data: pl.DataFrame, meta: pl.DataFrame) -> list[Result]:
                 verdict, message = check(data, meta)
             except (KeyError, pl.exceptions.PolarsError, StopIteration) as err:
                 verdict, message = "FAIL", f"could not run after earlier failures: {err}"
-            out.append(Result(check.__name__, stage, verdict, message))
+            named = _NAMED.get(check.__name__)
+            columns = tuple(named(data, meta)) if named and verdict == "FAIL" else ()
+            out.append(Result(check.__name__, stage, verdict, message, columns))
     return out
 
 
