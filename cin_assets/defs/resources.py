@@ -6,8 +6,10 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+import pydantic
 
 from cin_assets import reference
+from cin_assets.publish.profile import PROFILES, Profile, get_profile
 
 
 class CinDataRoot(dg.ConfigurableResource):
@@ -34,6 +36,25 @@ class CinDataRoot(dg.ConfigurableResource):
     @property
     def alerts_dir(self) -> Path:
         return self.path / "alerts"
+
+    @property
+    def release_manifest(self) -> Path:
+        """What the last release wrote (profile, years, file names), for the guidance and the ZIP."""
+        return self.path / "staging" / "release_manifest.json"
+
+
+class OutputProfile(dg.ConfigurableResource):
+    """The layout of the published files: ``ees`` (today's EES standard, screener-clean) or
+    ``release2020`` (the 2020 release's layout, names and symbols). Defaults to ``$CIN_PROFILE`` /
+    ``$PROFILE``, else ``ees``; shown and editable in the UI's resource and launchpad config."""
+
+    name: str = pydantic.Field(
+        default="ees", description=f"Output profile of the published files: one of {', '.join(PROFILES)}."
+    )
+
+    @property
+    def profile(self) -> Profile:
+        return get_profile(self.name)
 
 
 def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
@@ -122,4 +143,5 @@ def default_resources(root: Path | None = None) -> dict[str, object]:
     return {
         "data_root": CinDataRoot(root=str(base)),
         "parquet_io": ParquetIOManager(base_dir=str(base / "staging")),
+        "output_profile": OutputProfile(name=get_profile().name),
     }
