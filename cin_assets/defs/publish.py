@@ -363,8 +363,8 @@ def _screener_result(pair: release.PublishedPair) -> dg.AssetCheckResult:
             owners=OWNERS,
             tags=_TAGS,
             description=(
-                f"{code}: its data file and .meta.csv in published/ (every year, in the output profile's "
-                f"layout; the file name states the years). {ds.title}."
+                f"{code}: `{ds.stem}.csv` and `{ds.stem}.meta.csv` in published/ (every year, in the output "
+                f"profile's layout; the years in the file name are those published). {ds.title}."
             ),
         )
         for code, ds in DATASETS.items()

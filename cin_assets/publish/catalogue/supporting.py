@@ -83,8 +83,8 @@ P = DataSet(
     title="ONS mid-year population estimates of children aged 0 to 17, 2012 to 2019",
     description=(
         "The population denominators of every rate in this release: ONS mid-year estimates of children aged "
-        "0 to 17 for England, regions and local authorities, mid-2012 to mid-2019 (used for reporting years "
-        "2013 to 2020)."
+        "0 to 17 for England, regions and local authorities, one for each reporting year: the mid-year "
+        "before its end (mid-2019 for reporting year 2020)."
     ),
     geography="la",
     first_year=2013,
