@@ -72,6 +72,7 @@ def _dataset_section(ds: DataSet, rows: int | None) -> list[str]:
     for f in ds.filters:
         grouped = f" (grouped by `{f.group}`)" if f.group else ""
         total = f'; the total is "{f.total}"' if f.total else ""
+        total += f'; the default item is "{f.default}"' if f.default else ""
         items = "; ".join(f'"{v}"' for v in f.values)
         lines.append(f"- Filter `{f.name}` ({f.label}){grouped}{total}: {items}")
     lines += ["", "| Column | Label | Unit | Decimal places | Definition |", "|---|---|---|---|---|"]

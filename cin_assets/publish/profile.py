@@ -51,13 +51,15 @@ class Split:
 class Pivot:
     """Indicator columns published as the items of a filter, with one indicator holding the values.
 
-    ``columns``: source indicator -> filter item (in order); ``drop``: indicators left out."""
+    ``columns``: source indicator -> filter item (in order); ``drop``: indicators left out, explained by
+    the footnote ``note``."""
 
     filter: Filter
     indicator: str
     label: str
     columns: Mapping[str, str]
     drop: tuple[str, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,11 @@ EES = Profile(
                     "Ethnicity_Not_known": "Unknown",
                 },
                 drop=("Ethnicity_Known",),
+                note=(
+                    "Children whose ethnicity is known are the Total less Unknown. The groups are DfE's census "
+                    "groups under their GSS names: Other ethnic group includes Chinese, which GSS places in "
+                    "Asian / Asian British."
+                ),
             )
         }
     ),
@@ -292,6 +299,7 @@ def published(ds: DataSet, profile: Profile) -> DataSet:
         indicators=tuple(indicators),
         column_sums=sums,
         row_sums=() if _is_split(ds, profile) or pivot else ds.row_sums,
+        footnotes=(*ds.footnotes, pivot.note) if pivot and pivot.note else ds.footnotes,
         legacy_names=(),
     )
 
