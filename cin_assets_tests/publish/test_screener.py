@@ -107,3 +107,78 @@ def test_filter_default_declared_in_metadata_passes() -> None:
     results = screener.screen_frames(pl.DataFrame(data), frame)
     assert _verdicts(results)["filter_defaults"] == "PASS"
     assert _verdicts(results)["col_invalid_meta"] == "PASS"
+
+
+def _b1() -> tuple[pl.DataFrame, pl.DataFrame]:
+    stem = "b1_children_in_need_2013_to_2020"
+    return screener.read_pair((FILES / f"{stem}.csv").read_bytes(), (FILES / f"{stem}.meta.csv").read_bytes())
+
+
+LA = pl.col("geographic_level") == "Local authority"
+MUTATIONS = {
+    # check name -> (expected verdict, change to the data, change to the metadata)
+    "geog_la_combos": (
+        "FAIL",
+        lambda d: d.with_columns(pl.when(LA).then(pl.lit("Darlingtn")).otherwise("la_name").alias("la_name")),
+        None,
+    ),
+    "geog_region_combos": (
+        "FAIL",
+        lambda d: d.with_columns(pl.col("region_name").str.replace("North East", "North-East")),
+        None,
+    ),
+    "geog_overcompleted_cols": ("FAIL", lambda d: d.with_columns(pl.lit("841").alias("old_la_code")), None),
+    "geog_level_completed": (
+        "FAIL",
+        lambda d: d.with_columns(pl.when(LA).then(None).otherwise("la_name").alias("la_name")),
+        None,
+    ),
+    "geog_level": (
+        "FAIL",
+        lambda d: d.with_columns(pl.col("geographic_level").str.replace("Regional", "Region")),
+        None,
+    ),
+    "time_period_num": (
+        "FAIL",
+        lambda d: d.with_columns(pl.col("time_period").str.replace("2020", "20/20")),
+        None,
+    ),
+    "time_period_six": (
+        "FAIL",
+        lambda d: d.with_columns(pl.col("time_period").str.replace("2020", "201921")),
+        None,
+    ),
+    "time_id_valid": ("FAIL", lambda d: d.with_columns(pl.lit("Year").alias("time_identifier")), None),
+    "general_dupes": ("FAIL", lambda d: pl.concat([d, d.head(1)]), None),
+    "general_null": ("FAIL", lambda d: d.with_columns(pl.lit("NA").alias("At31_episodes")), None),
+    "filter_ob_total": (
+        "FAIL",
+        lambda d: d.with_columns(pl.when(LA).then(pl.lit("Total")).otherwise("la_name").alias("la_name")),
+        None,
+    ),
+    "col_names_spaces": ("FAIL", lambda d: d.rename({"Ended_child": "Ended child"}), None),
+    "meta_dupe_label": ("FAIL", None, lambda m: m.with_columns(pl.lit("Same").alias("label"))),
+    "meta_label": ("FAIL", None, lambda m: m.with_columns(pl.lit("").alias("label"))),
+    "meta_ind_unit_validation": (
+        "FAIL",
+        None,
+        lambda m: m.with_columns(pl.lit("percent").alias("indicator_unit")),
+    ),
+    "meta_ind_dp_values": ("FAIL", None, lambda m: m.with_columns(pl.lit("1.5").alias("indicator_dp"))),
+    "meta_ind_dp_set": ("WARNING", None, lambda m: m.with_columns(pl.lit("").alias("indicator_dp"))),
+    "col_invalid_meta": ("FAIL", None, lambda m: m.with_columns(pl.lit("").alias("notes"))),
+    "col_to_rows": ("FAIL", None, lambda m: pl.concat([m] * 3)),
+    "api_char_col_label": ("WARNING", None, lambda m: m.with_columns(pl.lit("x" * 101).alias("label"))),
+    "meta_ob_unit": ("FAIL", None, lambda m: m.with_columns(pl.lit("la_name").alias("col_name")).head(1)),
+}
+
+
+@pytest.mark.parametrize("check", sorted(MUTATIONS))
+def test_each_check_catches_what_it_is_for(check: str) -> None:
+    """B1 passes every check; one change each makes the named check give the screener's verdict."""
+    data, meta = _b1()
+    assert {r.check: r.result for r in screener.screen_frames(data, meta)}[check] == "PASS"
+    verdict, change_data, change_meta = MUTATIONS[check]
+    data = change_data(data) if change_data else data
+    meta = change_meta(meta) if change_meta else meta
+    assert {r.check: r.result for r in screener.screen_frames(data, meta)}[check] == verdict
