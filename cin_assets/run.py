@@ -28,8 +28,8 @@ from types import FrameType
 
 import dagster as dg
 
-from cin_assets import reference
 from cin_assets.census.reader import census_files
+from cin_assets.publish.profile import PROFILES, get_profile
 
 
 def parse_years(text: str) -> list[int]:
@@ -233,8 +233,23 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("CIN_RUN_PARALLEL", "2")),
         help="reporting years materialised at once (default 2: disclosure control is single-threaded)",
     )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("CIN_DATA_DIR") or "data"),
+        help="the data root (default $CIN_DATA_DIR, else ./data): census/ in, staging/ and published/ out",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=get_profile().name,
+        help="layout of the published files (default $CIN_PROFILE or $PROFILE, else ees)",
+    )
     args = parser.parse_args(argv)
-    root = reference.data_root()
+    root = args.data_dir.resolve()
+    # the code location's resources read the data root from $CIN_DATA_DIR when each run starts (dg.EnvVar),
+    # in this process and in the year workers it spawns
+    os.environ["CIN_DATA_DIR"] = str(root)
     years = parse_years(args.years)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
@@ -250,10 +265,16 @@ def main(argv: list[str] | None = None) -> int:
         if orphaned:
             print(f"marked {orphaned} run(s) of an earlier, killed cin-run as failed")
         failed = _run_years(defs, years, args.parallel, tags)
-        print("release: published files, data guidance, ZIP and manifest ...", flush=True)
+        print(
+            f"release ({args.profile} profile): published files, data guidance, ZIP and manifest ...",
+            flush=True,
+        )
         start = time.perf_counter()
         release = defs.resolve_job_def("release_job").execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET, tags=tags
+            instance=instance,
+            raise_on_error=False,
+            run_config={**QUIET, "resources": {"output_profile": {"config": {"name": args.profile}}}},
+            tags=tags,
         )
         release_checks = failed_checks(release)
         print(

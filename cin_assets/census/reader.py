@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from lxml import etree
+from lxml import etree  # pyright: ignore[reportAttributeAccessIssue]  (compiled, no stubs)
+from polars._typing import PolarsDataType
 
 from cin_assets.census import tables
 
@@ -521,7 +522,7 @@ _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # xs:date without a zone; chrono al
 _TYPE_WORDS = {pl.Date: "date (YYYY-MM-DD)", pl.Boolean: "boolean (true/false/1/0)", pl.Int32: "whole number"}
 
 
-def _cast(dtype: pl.DataType, col: pl.Expr) -> pl.Expr:
+def _cast(dtype: PolarsDataType, col: pl.Expr) -> pl.Expr:
     """Text to ``dtype``; a value that does not parse becomes null (and is reported by the caller)."""
     if dtype == pl.Date:
         return pl.when(col.str.contains(_ISO_DATE)).then(col.str.to_date("%Y-%m-%d", strict=False))
@@ -540,7 +541,7 @@ def _text_columns(
     type, so splitting, stripping and every cast take two polars calls in all, not a few per table and
     file (which is what small files pay for)."""
     texts: list[str] = []  # per table, per file: split separately, as one huge string needs far more memory
-    groups: dict[pl.DataType, list[tuple[str, str, int, np.ndarray]]] = {}
+    groups: dict[PolarsDataType, list[tuple[str, str, int, np.ndarray]]] = {}
     start = 0
     for table in present:
         n = sum(r.rows[table] for r in raws)
@@ -560,7 +561,7 @@ def _text_columns(
         .str.strip_chars()
         .replace("", None)
     ).to_series()
-    runs: list[tuple[pl.DataType, pl.Series]] = []
+    runs: list[tuple[PolarsDataType, pl.Series]] = []
     for dtype, group in groups.items():
         runs.append((dtype, text.slice(sum(len(run) for _, run in runs), sum(n for *_, n, _ in group))))
     typed = pl.collect_all(

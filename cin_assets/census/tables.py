@@ -20,10 +20,11 @@ Booleans accept ``true``/``false``/``1``/``0`` (any case); anything else is null
 from __future__ import annotations
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 KEY = {"reporting_year": pl.Int32, "la_code": pl.String, "LAchildID": pl.String}
 
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
     "headers": {
         "source_file": pl.String,
         "reporting_year": pl.Int32,

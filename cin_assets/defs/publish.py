@@ -7,16 +7,20 @@
   the EES naming rules, across files linked cells, additive groups and the LP attack audit.
 - ``publish_release`` (unpartitioned multi-asset, group "published"): gathers every year's protected
   frames, runs the same checks again on exactly what it is about to write (a run that only publishes
-  still cannot write an unchecked year), and only if all pass builds the whole release (each
-  ``<stem>.csv`` and ``<stem>.meta.csv``, the data guidance, the "download all data" ZIP and a sha256
-  manifest), stages it in a new folder of ``releases/`` and makes it current in one atomic step
-  (:mod:`cin_assets.publish.release`). A failure or a kill leaves the previous release current and whole.
+  still cannot write an unchecked year), lays each data set out in the output profile (resource
+  ``output_profile``: ``ees`` or ``release2020``, ``cin_assets.publish.profile``), screens every pair with
+  the EES screener (blocking check ``eesyscreener`` on each published asset), and only if all pass builds
+  the whole release (each ``<stem>.csv`` and ``<stem>.meta.csv``, the file name stating the years
+  published, the data guidance, the "download all data" ZIP and a sha256 manifest), stages it in a new
+  folder of ``releases/`` and makes it current in one atomic step (:mod:`cin_assets.publish.release_store`).
+  A failure or a kill leaves the previous release current and whole.
 
 Metadata shows row counts, schemas, suppression counts and previews of published (protected) rows only.
 
 (No `from __future__ import annotations` in defs modules: Dagster reads the context annotations at run time.)
 """
 
+import dataclasses
 import hashlib
 import multiprocessing
 import os
@@ -40,7 +44,7 @@ from cin_assets.disclosure import (
     summary_metadata,
     suppression_summary,
 )
-from cin_assets.publish import ees, release
+from cin_assets.publish import bundle, ees, guidance, release, release_store
 from cin_assets.publish.catalogue import DATASETS
 from cin_assets.publish.charts import HEADLINE_CODES, headline_markdown
 from cin_assets.publish.description import DataSet
@@ -49,7 +53,7 @@ CONFIG = DisclosureConfig()
 FILE_CHECKS = ("schema", "ees_names")  # check_year outcomes per data set
 RELEASE_CHECKS = ("linked_cells", "additive_groups", "lp_audit")  # check_year outcomes across files
 GUIDANCE_FILE = "data_guidance.md"
-ZIP_FILE = "children_in_need_2020_all_data.zip"
+SCREENER_CHECK = "eesyscreener"
 PREVIEW_ROWS = 12
 _TAGS = {"layer": "published", "domain": "cin"}
 
@@ -126,7 +130,9 @@ def _failures_markdown(outcome: CheckOutcome, limit: int = 20) -> str:
 
 def _check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
     key = _check_key(outcome)
-    metadata: dict[str, object] = {k: v for k, v in outcome.metadata.items() if k != "first_failures"}
+    metadata: dict[str, dg.MetadataValue | float | int | str] = {
+        k: v for k, v in outcome.metadata.items() if k != "first_failures"
+    }
     if not outcome.passed:
         metadata["failures_table"] = dg.MetadataValue.md(_failures_markdown(outcome))
     return dg.AssetCheckResult(
@@ -148,12 +154,17 @@ def _preview(frame: pl.DataFrame, ds: DataSet, rows: int = PREVIEW_ROWS) -> dg.M
     return dg.MetadataValue.md("\n".join(lines))
 
 
-def _symbol_counts(frame: pl.DataFrame, ds: DataSet) -> dict[str, int]:
+def zip_file_name(latest_year: int) -> str:
+    """The "download all data" archive, named after the release's latest reporting year."""
+    return f"children_in_need_{latest_year}_all_data.zip"
+
+
+def _symbol_counts(frame: pl.DataFrame, ds: DataSet, not_available: str) -> dict[str, int]:
     cols = [i.name for i in ds.indicators]
     counts = {}
     for label, symbol in (
         ("suppressed cells (c)", CONFIG.suppressed),
-        ("not available cells", CONFIG.not_available),
+        (f"not available cells ({not_available})", not_available),
         ("not applicable cells", CONFIG.not_applicable),
     ):
         counts[label] = int(frame.select(pl.sum_horizontal((pl.col(c) == symbol).sum() for c in cols)).item())
@@ -298,7 +309,7 @@ def _verify(years: list[int], gathered: Mapping[str, Mapping[str, pl.DataFrame]]
             )
 
 
-def _file_metadata(path: Path, data: bytes) -> dict[str, object]:
+def _file_metadata(path: Path, data: bytes) -> dict[str, dg.MetadataValue | int | str]:
     """Where a published file was written, its size and checksum (so a reader can verify a copy)."""
     return {
         "path": dg.MetadataValue.path(str(path)),
@@ -314,6 +325,37 @@ def _trend(code: str, frame: pl.DataFrame) -> dict[str, dg.MetadataValue]:
     return {"trend": dg.MetadataValue.md(headline_markdown({code: frame}, codes=(code,)))}
 
 
+def _screener_specs() -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            SCREENER_CHECK,
+            asset=published_key(code),
+            blocking=True,
+            description=(
+                f"The EES upload screener's checks (eesyscreener 0.3.1, cin_assets.publish.screener) on {code}'s "
+                "published data and metadata files: a FAIL blocks the release before any file is written."
+            ),
+        )
+        for code in DATASETS
+    ]
+
+
+def _screener_result(pair: release.PublishedPair) -> dg.AssetCheckResult:
+    counts = {v: sum(1 for r in pair.screening if r.result == v) for v in ("PASS", "WARNING", "FAIL")}
+    return dg.AssetCheckResult(
+        asset_key=published_key(pair.code),
+        check_name=SCREENER_CHECK,
+        passed=not pair.blocking,
+        severity=dg.AssetCheckSeverity.ERROR if pair.blocking else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "verdict": pair.verdict,
+            "checks": len(pair.screening),
+            **{f"{k.lower()} checks": n for k, n in counts.items()},
+            "screener": dg.MetadataValue.md(release.screening_markdown(pair)),
+        },
+    )
+
+
 def _published_schema(ds: DataSet) -> dg.TableSchema:
     """The published columns (all text) with the labels of the metadata file as descriptions."""
     return dg.TableSchema(
@@ -327,8 +369,8 @@ def _published_schema(ds: DataSet) -> dg.TableSchema:
 def _release_markdown(releases_dir: Path, current: Path) -> str:
     """The release folders, newest first, marking the current one."""
     lines = ["| release | files | current |", "|---|---:|---|"]
-    for folder in reversed(release.releases(releases_dir)):
-        files = len(release.read_manifest(folder)) or sum(1 for p in folder.iterdir() if p.is_file())
+    for folder in reversed(release_store.releases(releases_dir)):
+        files = len(release_store.read_manifest(folder)) or sum(1 for p in folder.iterdir() if p.is_file())
         lines.append(f"| {folder.name} | {files} | {'yes' if folder == current else ''} |")
     return "\n".join(lines)
 
@@ -347,7 +389,8 @@ def _release_markdown(releases_dir: Path, current: Path) -> str:
                 owners=OWNERS,
                 tags=_TAGS,
                 description=(
-                    f"{code}: `{ds.stem}.csv` and `{ds.stem}.meta.csv` in the current release (every year). "
+                    f"{code}: `{ds.stem}.csv` and `{ds.stem}.meta.csv` in the current release (every year, in "
+                    "the output profile's layout; the years in the file name are those published). "
                     f"{ds.title}."
                 ),
                 metadata={"dagster/column_schema": _published_schema(ds)},
@@ -370,7 +413,10 @@ def _release_markdown(releases_dir: Path, current: Path) -> str:
             kinds={"zip"},
             owners=OWNERS,
             tags=_TAGS,
-            description=f"`{ZIP_FILE}`: every data file, its metadata file and the data guidance (byte-stable).",
+            description=(
+                "`children_in_need_<latest year>_all_data.zip`: every data file, its metadata file and the data "
+                "guidance (byte-stable)."
+            ),
         ),
         dg.AssetSpec(
             MANIFEST_KEY,
@@ -380,62 +426,89 @@ def _release_markdown(releases_dir: Path, current: Path) -> str:
             owners=OWNERS,
             tags=_TAGS,
             description=(
-                f"`{release.MANIFEST}`: the sha256 of every file of the release. The release is written to a new "
-                "folder of `releases/`, checked against this manifest, then made current in one step "
+                f"`{release_store.MANIFEST}`: the sha256 of every file of the release. The release is written to "
+                "a new folder of `releases/`, checked against this manifest, then made current in one step "
                 "(`published` links to it): a failed or killed release leaves the previous one current and whole."
             ),
         ),
     ],
-    required_resource_keys={"data_root"},
+    check_specs=_screener_specs(),
+    required_resource_keys={"data_root", "output_profile"},
     can_subset=False,
 )
 def publish_release(context: dg.AssetExecutionContext, **protected):
-    """Build every file of the release once every year's files pass the disclosure checks, stage them in a
-    new release folder and make it current in one atomic step (cin_assets.publish.release)."""
+    """Build every file of the release once every year's files pass the disclosure checks and every pair,
+    laid out in the output profile, passes the EES screener; stage them in a new release folder and make
+    it current in one atomic step (cin_assets.publish.release_store)."""
+    profile = context.resources.output_profile.profile
+    data_root = context.resources.data_root
     gathered = {code: protected[f"protected_{code.lower()}"] for code in DATASETS}
     years = _years_of(gathered)
-    data_root = context.resources.data_root
     _verify(years, gathered, data_root.reference_dir)
-    frames = {
-        code: ees.release_frame(ds, {y: gathered[code][str(y)] for y in years})
-        for code, ds in DATASETS.items()
-    }
-    files = release.release_files(DATASETS, frames, CONFIG, GUIDANCE_FILE, ZIP_FILE)
+    releases: dict[str, pl.DataFrame] = {}
+    pairs: dict[str, release.PublishedPair] = {}
+    for code, ds in DATASETS.items():
+        releases[code] = ees.release_frame(ds, {y: gathered[code][str(y)] for y in years})
+        pairs[code] = release.lay_out(ds, releases[code], profile)
+    blocked = [p for p in pairs.values() if p.blocking]
+    if blocked:
+        raise dg.Failure(
+            description=(
+                f"publication blocked: the EES screener fails {len(blocked)} file(s) in profile "
+                f"{profile.name!r} ({', '.join(p.code for p in blocked)}); the previous release is unchanged"
+            ),
+            metadata={
+                p.description.stem: dg.MetadataValue.md(release.screening_markdown(p)) for p in blocked
+            },
+        )
+    data_files = {name: data for pair in pairs.values() for name, data in pair.files.items()}
+    described = {code: pair.description for code, pair in pairs.items()}
+    symbols = dataclasses.replace(CONFIG, not_available=profile.not_available)
+    rows = {code: pair.frame.height for code, pair in pairs.items()}
+    text = guidance.data_guidance(described, symbols, rows).encode()
+    zip_name = zip_file_name(max(ds.last_year for ds in described.values()))
+    archive = bundle.zip_bytes(bundle.release_members(data_files, text, GUIDANCE_FILE))
+    files = {**data_files, GUIDANCE_FILE: text, zip_name: archive}
     try:
-        done = release.publish(data_root.published_dir, data_root.releases_dir, files)
-    except release.ReleaseError as exc:
+        done = release_store.publish(data_root.published_dir, data_root.releases_dir, files)
+    except release_store.ReleaseError as exc:
         raise dg.Failure(
             description=f"release not published, the previous release is unchanged: {exc}"
         ) from exc
+    ees.write_bytes_atomic(data_root.release_manifest, release.manifest_bytes(pairs, profile))
     context.log.info(
         f"release {done.id} is current: {data_root.published_dir} -> {done.path}"
         + ("" if done.changed else " (unchanged: same files as before)")
     )
-    for code, ds in DATASETS.items():
-        frame = frames[code]
-        name = ees.data_file_name(ds)
+    for code, pair in pairs.items():
+        out_ds = pair.description
+        name = ees.data_file_name(out_ds)
         yield dg.MaterializeResult(
             asset_key=published_key(code),
             metadata={
-                "dagster/row_count": frame.height,
-                "dagster/column_schema": _published_schema(ds),
-                **_file_metadata(done.path / name, files[name]),
+                "dagster/row_count": pair.frame.height,
+                "dagster/column_schema": _published_schema(out_ds),
+                **_file_metadata(done.path / name, pair.files[name]),
+                "output profile": profile.name,
                 "years": f"{years[0]}-{years[-1]}",
-                **_symbol_counts(frame, ds),
-                "preview": _preview(frame, ds),
-                **_trend(code, frame),
+                "eesyscreener": pair.verdict,
+                **_symbol_counts(pair.frame, out_ds, profile.not_available),
+                "preview": _preview(pair.frame, out_ds),
+                **_trend(code, releases[code]),
             },
+            check_results=[_screener_result(pair)],
         )
     yield dg.MaterializeResult(
         asset_key=GUIDANCE_KEY,
         metadata={
-            **_file_metadata(done.path / GUIDANCE_FILE, files[GUIDANCE_FILE]),
-            "files described": len(DATASETS),
+            **_file_metadata(done.path / GUIDANCE_FILE, text),
+            "files described": len(described),
+            "output profile": profile.name,
         },
     )
     yield dg.MaterializeResult(
         asset_key=ZIP_KEY,
-        metadata={**_file_metadata(done.path / ZIP_FILE, files[ZIP_FILE]), "members": 2 * len(DATASETS) + 1},
+        metadata={**_file_metadata(done.path / zip_name, archive), "members": len(data_files) + 1},
     )
     yield dg.MaterializeResult(
         asset_key=MANIFEST_KEY,

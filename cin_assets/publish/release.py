@@ -1,225 +1,118 @@
-"""An all-or-nothing release: every file is staged in a new release folder, verified, then made current in
-one atomic step, so readers only ever see a complete release.
+"""One data set's published pair under an output profile, screened before anything is written.
 
-Layout under the data root::
+``lay_out`` turns a data set's protected rows of every published year into what the release writes:
+the description as published (profile names and layout, file name and title stating the years actually
+published), the data and metadata file bytes, and the EES screener's verdicts on exactly those bytes.
+A screener FAIL that the profile does not declare (``Profile.accepts``) blocks the release.
 
-    releases/<id>/          one folder per release: the data files, their .meta.csv, the guidance, the ZIP
-                            and ``manifest.csv`` (file, bytes, sha256 of every other file)
-    releases/.staging-*     a release being written (a killed publish leaves one; the next publish clears it)
-    published -> releases/<id>   the current release: a symbolic link, replaced atomically (``rename(2)``)
-
-A kill at any moment leaves ``published`` pointing at the previous release, which is never written to again;
-a failed write (a full disk) removes the staging folder and raises :class:`ReleaseError` naming the file and
-the cause. The release id is the UTC time of publication and the manifest's digest; publishing the same
-files as the current release changes nothing.
+The release manifest records what was written (profile, years, file names) so the guidance and the ZIP
+describe and bundle the same files.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import os
-import shutil
-import time
-import uuid
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
-from cin_assets.publish import bundle, ees, guidance
+from cin_assets.publish import ees, screener
 from cin_assets.publish.description import DataSet
-
-MANIFEST = "manifest.csv"
-STAGING_PREFIX = ".staging-"
-LEGACY_PREFIX = "legacy-"
-STALE_STAGING_SECONDS = 3600  # a staging folder untouched this long belongs to a killed publish
-
-
-class ReleaseError(RuntimeError):
-    """A release could not be written; the current release is unchanged."""
+from cin_assets.publish.profile import Profile, get_profile, published, published_frame, with_years
 
 
 @dataclass(frozen=True)
-class Release:
-    """A complete release folder and whether publishing it changed the current release."""
+class PublishedPair:
+    """``description``: as published; ``files``: data file then metadata file (name -> bytes);
+    ``screening``: every screener check (empty when the data set has no rows in the release);
+    ``blocking``: the FAILs the profile does not accept."""
 
-    path: Path
-    manifest: dict[str, str]  # file name -> sha256
-    changed: bool
+    code: str
+    description: DataSet
+    frame: pl.DataFrame
+    files: dict[str, bytes]
+    screening: tuple[screener.Result, ...]
+    blocking: tuple[screener.Result, ...]
 
     @property
-    def id(self) -> str:
-        return self.path.name
+    def verdict(self) -> str:
+        if not self.screening:
+            return "NOT SCREENED"
+        return screener.summary(self.screening)
 
 
-def release_files(
-    datasets: Mapping[str, DataSet],
-    frames: Mapping[str, pl.DataFrame],
-    symbols: guidance.Symbols,
-    guidance_name: str,
-    zip_name: str,
-) -> dict[str, bytes]:
-    """Every file of a release (name -> bytes) from each data set's release frame (every year): the data
-    and metadata files, the data guidance and the all-data ZIP of them."""
-    data_files: dict[str, bytes] = {}
-    for code, ds in datasets.items():
-        data_files |= ees.data_set_files(ds, frames[code])
-    text = guidance.data_guidance(datasets, symbols, {code: f.height for code, f in frames.items()}).encode()
-    archive = bundle.zip_bytes(bundle.release_members(data_files, text, guidance_name))
-    return {**data_files, guidance_name: text, zip_name: archive}
+def published_years(ds: DataSet, frame: pl.DataFrame) -> tuple[int, int] | None:
+    """The first and last reporting year with rows in ``frame`` (None when it has no rows)."""
+    if frame.is_empty():
+        return None
+    periods = frame.get_column("time_period").cast(pl.Int64)
+    return int(periods.min()) - ds.period_offset, int(periods.max()) - ds.period_offset  # type: ignore[arg-type]
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def described(ds: DataSet, years: tuple[int, int] | None, profile: Profile) -> DataSet:
+    """``ds`` as ``profile`` publishes it for reporting years ``years`` (unchanged years when None)."""
+    return published(with_years(ds, *years) if years else ds, profile)
 
 
-def manifest_bytes(files: Mapping[str, bytes]) -> bytes:
-    """``file,bytes,sha256`` for every file, sorted by name (deterministic: no dates)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("file", "bytes", "sha256"))
-    for name in sorted(files):
-        writer.writerow((name, len(files[name]), sha256(files[name])))
-    return buffer.getvalue().encode()
+def lay_out(ds: DataSet, frame: pl.DataFrame, profile: Profile) -> PublishedPair:
+    """The published pair of ``ds`` from its protected release ``frame`` (description columns)."""
+    out_ds = described(ds, published_years(ds, frame), profile)
+    out = published_frame(ds, frame, profile)
+    files = ees.data_set_files(out_ds, out)
+    data_name, meta_name = ees.data_file_name(out_ds), ees.meta_file_name(out_ds)
+    results: tuple[screener.Result, ...] = ()
+    if out.height:
+        results = tuple(screener.screen(data_name, files[data_name], meta_name, files[meta_name]))
+    blocking = tuple(r for r in results if r.result == "FAIL" and not profile.accepts(r, ds))
+    return PublishedPair(ds.code, out_ds, out, files, results, blocking)
 
 
-def read_manifest(folder: Path) -> dict[str, str]:
-    """File name -> sha256 from ``folder``'s manifest (empty if it has none, as a pre-manifest release)."""
-    path = folder / MANIFEST
-    if not path.exists():
-        return {}
-    with path.open(newline="") as fh:
-        return {row["file"]: row["sha256"] for row in csv.DictReader(fh)}
+def manifest_bytes(pairs: Mapping[str, PublishedPair], profile: Profile) -> bytes:
+    """What the release wrote: the profile and, per data set, its years and file names."""
+    data = {
+        "profile": profile.name,
+        "data_sets": {
+            code: {
+                "first_year": p.description.first_year,
+                "last_year": p.description.last_year,
+                "files": list(p.files),
+            }
+            for code, p in pairs.items()
+        },
+    }
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
 
 
-def verify(folder: Path) -> list[str]:
-    """Problems with a release folder: files missing, extra, or whose sha256 differs from the manifest."""
-    manifest = read_manifest(folder)
-    if not manifest:
-        return [f"{folder / MANIFEST}: missing or empty"]
-    present = {p.name for p in folder.iterdir() if p.is_file()} - {MANIFEST}
-    problems = [f"{folder / n}: listed in the manifest but missing" for n in sorted(set(manifest) - present)]
-    problems += [f"{folder / n}: not listed in the manifest" for n in sorted(present - set(manifest))]
-    for name in sorted(set(manifest) & present):
-        if sha256((folder / name).read_bytes()) != manifest[name]:
-            problems.append(f"{folder / name}: sha256 differs from the manifest")
-    return problems
+@dataclass(frozen=True)
+class Manifest:
+    profile: Profile
+    datasets: dict[str, DataSet]
+    files: list[str]
 
 
-def current(published: Path) -> Path | None:
-    """The current release folder (where ``published`` points), or None before the first release."""
-    return published.resolve() if published.is_symlink() else None
+def read_manifest(path: Path, datasets: Mapping[str, DataSet]) -> Manifest:
+    """The published descriptions and file names of the release recorded at ``path``."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    profile = get_profile(data["profile"])
+    described_sets = {
+        code: described(datasets[code], (entry["first_year"], entry["last_year"]), profile)
+        for code, entry in data["data_sets"].items()
+    }
+    files = [name for entry in data["data_sets"].values() for name in entry["files"]]
+    return Manifest(profile, described_sets, files)
 
 
-def releases(releases_dir: Path) -> list[Path]:
-    """Every complete release folder, oldest first (staging folders are not releases)."""
-    if not releases_dir.is_dir():
-        return []
-    return sorted(
-        (p for p in releases_dir.iterdir() if p.is_dir() and not p.name.startswith(STAGING_PREFIX)),
-        key=lambda p: p.name,
-    )
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Write one file and flush it to disk (a release is only switched to once every file is on disk)."""
-    with path.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _stage_file(path: Path, data: bytes) -> None:
-    try:
-        write_file(path, data)
-    except OSError as exc:
-        raise ReleaseError(f"could not write {path.name} ({path}): {exc.strerror or exc}") from exc
-
-
-def _clear_stale_staging(releases_dir: Path, now: float) -> None:
-    for folder in releases_dir.glob(f"{STAGING_PREFIX}*"):
-        if now - folder.stat().st_mtime > STALE_STAGING_SECONDS:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _adopt_legacy(published: Path, releases_dir: Path) -> None:
-    """A ``published`` folder from before versioned releases becomes a listed release of its own."""
-    if published.is_dir() and not published.is_symlink():
-        stamp = datetime.fromtimestamp(published.stat().st_mtime, UTC).strftime("%Y%m%dT%H%M%SZ")
-        os.rename(published, releases_dir / f"{LEGACY_PREFIX}{stamp}")
-
-
-def _switch(published: Path, target: Path) -> None:
-    """Point ``published`` at ``target`` in one rename (a relative link, so the data root can move)."""
-    link = published.with_name(f".{published.name}.{uuid.uuid4().hex}.tmp")
-    os.symlink(os.path.relpath(target, published.parent), link)
-    try:
-        os.replace(link, published)
-    finally:
-        if link.is_symlink():
-            link.unlink()
-    _fsync_dir(published.parent)
-
-
-def publish(
-    published: Path,
-    releases_dir: Path,
-    files: Mapping[str, bytes],
-) -> Release:
-    """Stage ``files`` (name -> bytes) and a manifest in a new release folder, verify every file against
-    the manifest, then make it current. Until the last step the current release is untouched; on any
-    failure the staging folder is removed and :class:`ReleaseError` names the file and the cause."""
-    if MANIFEST in files:
-        raise ValueError(f"{MANIFEST} is written by the release itself")
-    manifest = manifest_bytes(files)
-    digest = sha256(manifest)
-    releases_dir.mkdir(parents=True, exist_ok=True)
-    previous = current(published)
-    if (
-        previous is not None
-        and (previous / MANIFEST).exists()
-        and (previous / MANIFEST).read_bytes() == manifest
-        and not verify(previous)
-    ):
-        return Release(previous, read_manifest(previous), changed=False)
-    now = time.time()
-    _clear_stale_staging(releases_dir, now)
-    release_id = f"{datetime.fromtimestamp(now, UTC).strftime('%Y%m%dT%H%M%SZ')}-{digest[:12]}"
-    staging = releases_dir / f"{STAGING_PREFIX}{release_id}-{uuid.uuid4().hex[:8]}"
-    final = releases_dir / release_id
-    staging.mkdir()
-    try:
-        for name in sorted(files):
-            _stage_file(staging / name, files[name])
-        _stage_file(staging / MANIFEST, manifest)
-        problems = verify(staging)
-        if problems:
-            raise ReleaseError(f"the staged release does not match its manifest: {'; '.join(problems)}")
-        _fsync_dir(staging)
-        os.rename(staging, final)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise ReleaseError(f"could not stage the release in {staging}: {exc.strerror or exc}") from exc
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    try:
-        _fsync_dir(releases_dir)
-        _adopt_legacy(published, releases_dir)
-        _switch(published, final)
-    except OSError as exc:
-        shutil.rmtree(final, ignore_errors=True)  # complete but never current: not a release
-        raise ReleaseError(f"could not make {final} the current release: {exc.strerror or exc}") from exc
-    return Release(final, read_manifest(final), changed=True)
+def screening_markdown(pair: PublishedPair) -> str:
+    """The screener's non-PASS verdicts on one pair as a markdown table (names and rules only)."""
+    lines = ["| check | stage | result | message |", "|---|---|---|---|"]
+    for r in pair.screening:
+        if r.result == "PASS":
+            continue
+        accepted = " (accepted: 2020 layout)" if r.result == "FAIL" and r not in pair.blocking else ""
+        message = r.message.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {r.check} | {r.stage} | {r.result}{accepted} | {message} |")
+    if len(lines) == 2:
+        lines.append(f"| all {len(pair.screening)} checks | | PASS | |")
+    return "\n".join(lines)

@@ -66,12 +66,11 @@ def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, see
         history,
         la_code,
         np.random.default_rng(attr_seq),
-        float(la_rows["cpp_subsequent"].mean()),
+        dict(zip(la_rows["year"].to_list(), la_rows["cpp_subsequent"].to_list(), strict=True)),
         horizon,
         ref,
     )
     attributes.fix_return_queries(history, attrs, own_years, np.random.default_rng(fix_seq))
-    rates = calibration.la_factor_rates(la_code, ref)
     written = []
     for year in sorted(set(years) & set(own_years)):
         rows = render.cut(history, year)
@@ -79,6 +78,7 @@ def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, see
         if not children:  # the census has no empty returns: a generator bug, never a file
             raise RuntimeError(f"LA {la_code} {year}: the simulation left no child to return")
         rng = np.random.default_rng(np.random.SeedSequence([seed, int(la_code), year]))
+        rates = calibration.la_factor_rates(la_code, year, ref)
         text = render.render(history, attrs, la_code, year, rates, rng, _stamp(rng, year))
         path = out / str(year) / f"{la_code}.xml"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -82,8 +83,11 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                 nfa=float(r["nfa"]),
                 nin=float(r["nin"]),
                 rereferral=float(r["rereferral"]),
-                icpc_bands=tuple(float(b) for b in r["icpc_bands"]),
+                icpc_bands=cast(tuple[float, float, float, float], tuple(float(b) for b in r["icpc_bands"])),
                 control=i >= FREE_YEARS,
+                awaiting=int(r["Awaiting_assessment"]),
+                ended=int(r["Ended_episodes"]) if year in real else -1,
+                late_review=calibration.late_review_share(la_code, min(max(year, 2013), 2020)),
             )
         )
     return plans

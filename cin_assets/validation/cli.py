@@ -257,7 +257,7 @@ def rule_list(year: int | None = None) -> pl.DataFrame:
     )
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+def _atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Write ``path`` through a temporary file beside it, renamed into place only once complete."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

@@ -13,13 +13,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 from cin_assets.census import calendar
 from cin_assets.validation.files import file_checks
 from cin_assets.validation.rule import LA_KEY, Census, Context, Rule, text
 from cin_assets.validation.rules import RULES
 
-REPORT_SCHEMA: dict[str, pl.DataType] = {
+REPORT_SCHEMA: dict[str, PolarsDataType] = {
     "reporting_year": pl.Int32,
     "la_code": pl.String,
     "source_file": pl.String,

@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 from cin_assets import reference
 from cin_assets.validation.rule import CHILD_KEY, LA_KEY, Context, text
@@ -109,7 +110,7 @@ def as_report(
 ) -> pl.LazyFrame:
     names = frame.collect_schema().names()
 
-    def col(name: str, dtype: pl.DataType) -> pl.Expr:
+    def col(name: str, dtype: PolarsDataType) -> pl.Expr:
         return pl.col(name).cast(dtype) if name in names else pl.lit(None, dtype).alias(name)
 
     def lit(v: str | pl.Expr | None) -> pl.Expr:

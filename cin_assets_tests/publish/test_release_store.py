@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cin_assets.publish import release
+from cin_assets.publish import release_store as release
 
 
 def _files(version: str, n: int = 12) -> dict[str, bytes]:
@@ -79,7 +79,7 @@ _PUBLISHER = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    from cin_assets.publish import release
+    from cin_assets.publish import release_store as release
 
     stop_at = sys.argv[2]
     real_write, real_rename, real_switch = release.write_file, os.rename, release._switch
