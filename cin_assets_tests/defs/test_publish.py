@@ -211,7 +211,7 @@ def test_the_release_is_a_verified_folder_made_current_in_one_step(released) -> 
         c.name: c.description
         for c in b1.asset_materialization.metadata["dagster/column_schema"].schema.columns
     }
-    meta = pl.read_csv(published / "b1_children_in_need_2013_to_2020.meta.csv", infer_schema=False)
+    meta = pl.read_csv(published / f"{_stems()['B1']}.meta.csv", infer_schema=False)
     label = meta.filter(pl.col("col_name") == "At31_episodes")["label"].item()
     assert columns["At31_episodes"] == label
     assert columns["old_la_code"] and all(columns.values())
