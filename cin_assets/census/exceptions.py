@@ -131,3 +131,30 @@ def notes(basis: pl.DataFrame, policy_text: str | None = None) -> list[str]:
             text += "only the local authorities whose returns were counted."
         out.append(text)
     return out
+
+
+def not_available(
+    published: Mapping[str, pl.DataFrame],
+    indicators: Mapping[str, Iterable[str]],
+    las: Iterable[str],
+    symbol: str,
+) -> dict[str, pl.DataFrame]:
+    """Published frames with every indicator cell of the ``las``' own rows set to ``symbol``.
+
+    For ``carry_forward`` LAs: their rows hold the carried figures up to disclosure control, so that the
+    England and regional sums hold and small carried counts are protected like any other, and are published
+    as not available only here, after suppression.
+    """
+    las = sorted(las)
+    if not las:
+        return dict(published)
+    out = {}
+    for code, frame in published.items():
+        if "old_la_code" not in frame.columns:
+            out[code] = frame
+            continue
+        own = pl.col("old_la_code").is_in(las) & (pl.col("geographic_level") == "Local authority")
+        out[code] = frame.with_columns(
+            pl.when(own).then(pl.lit(symbol)).otherwise(pl.col(c)).alias(c) for c in indicators[code]
+        )
+    return out

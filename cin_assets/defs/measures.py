@@ -128,7 +128,8 @@ def measures_asset(context: dg.AssetExecutionContext):
         previous=None if any(frame is None for frame in previous.values()) else previous,
         sources={s: io.read(measure_key(s), str(year)) for s in sorted(wanted)},
         ref=context.resources.data_root.reference_dir,
-        counted=basis.filter(pl.col("basis") == COUNTED)["la_code"].to_list(),
+        # a carried LA's row holds its carried figures until protect_year publishes it as not available
+        counted=basis.filter(pl.col("basis").is_in([COUNTED, CARRY_FORWARD]))["la_code"].to_list(),
         carried=_carried(io, basis, names, previous_tables),
     )
     for code, frame in frames.items():

@@ -16,11 +16,12 @@ Metadata shows row counts, schemas, suppression counts and previews of published
 (No `from __future__ import annotations` in defs modules: Dagster reads the context annotations at run time.)
 """
 
+import dataclasses
 import hashlib
 import multiprocessing
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -106,8 +107,15 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
 CHECK_SPECS = _check_specs()
 
 
-def _checks(published: Mapping[str, pl.DataFrame]) -> list[CheckOutcome]:
-    return check_year(published, DATASETS, CONFIG)
+def _checks(published: Mapping[str, pl.DataFrame], carried: Sequence[str] = ()) -> list[CheckOutcome]:
+    return check_year(published, DATASETS, CONFIG, carried=carried)
+
+
+def _carried(basis: pl.DataFrame | None) -> list[str]:
+    """The year's LAs declared carry_forward: their not-available cells are unknowns in the totals."""
+    if basis is None:
+        return []
+    return basis.filter(pl.col("basis") == exceptions.CARRY_FORWARD)["la_code"].sort().to_list()
 
 
 def _failures_markdown(outcome: CheckOutcome, limit: int = 20) -> str:
@@ -162,7 +170,10 @@ def _symbol_counts(frame: pl.DataFrame, ds: DataSet) -> dict[str, int]:
 @dg.multi_asset(
     name="protect_year",
     partitions_def=reporting_year_partitions,
-    ins={f"measure_{code.lower()}": dg.AssetIn(measure_key(code)) for code in DATASETS},
+    ins={
+        **{f"measure_{code.lower()}": dg.AssetIn(measure_key(code)) for code in DATASETS},
+        "counting_basis": dg.AssetIn(BASIS_KEY),
+    },
     outs={
         **{
             f"protected_{code.lower()}": dg.AssetOut(
@@ -202,6 +213,10 @@ def protect_year_asset(context: dg.AssetExecutionContext, **measures):
     # a data set outside its years (A3 before 2018, H before 2020, ...) has no rows and is not published
     frames = {code: measures[f"measure_{code.lower()}"] for code in DATASETS}
     protected = protect_year({c: f for c, f in frames.items() if f.height}, DATASETS, CONFIG)
+    carried = _carried(measures["counting_basis"])
+    indicators = {code: [i.name for i in ds.indicators] for code, ds in DATASETS.items()}
+    published = exceptions.not_available(protected.published, indicators, carried, CONFIG.not_available)
+    protected = dataclasses.replace(protected, published=published)
     summary = suppression_summary(protected, DATASETS)
     context.log.info(
         f"[{year}] {protected.stats.get('primary', 0)} primary and {protected.stats.get('secondary', 0)} "
@@ -227,7 +242,7 @@ def protect_year_asset(context: dg.AssetExecutionContext, **measures):
             **{k: v for k, v in protected.stats.items() if isinstance(v, int | float)},
         },
     )
-    yield from _check_results(_checks(protected.published))
+    yield from _check_results(_checks(protected.published, carried))
 
 
 def _check_results(outcomes: list[CheckOutcome]) -> list[dg.AssetCheckResult]:
@@ -266,20 +281,23 @@ def _years_of(gathered: Mapping[str, Mapping[str, pl.DataFrame]]) -> list[int]:
     return sorted(int(y) for y in common)
 
 
-def _verify(years: list[int], gathered: Mapping[str, Mapping[str, pl.DataFrame]]) -> None:
+def _verify(
+    years: list[int], gathered: Mapping[str, Mapping[str, pl.DataFrame]], bases: Mapping[str, pl.DataFrame]
+) -> None:
     """Re-run every disclosure check on each year's files; any failure blocks the whole release.
 
     Years are checked in parallel worker processes: the linear-programming audit is single-threaded.
     """
     per_year = [{code: f[str(y)] for code, f in gathered.items() if f[str(y)].height} for y in years]
+    carried = [_carried(bases.get(str(y))) for y in years]
     workers = min(len(years), os.cpu_count() or 1)
     if workers > 1:
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn")
         ) as pool:
-            outcomes = list(pool.map(_checks, per_year))
+            outcomes = list(pool.map(_checks, per_year, carried))
     else:
-        outcomes = [_checks(published) for published in per_year]
+        outcomes = [_checks(published, c) for published, c in zip(per_year, carried, strict=True)]
     for year, checked in zip(years, outcomes, strict=True):
         failed = [o for o in checked if not o.passed]
         if failed:
@@ -315,11 +333,14 @@ def _trend(code: str, frame: pl.DataFrame) -> dict[str, dg.MetadataValue]:
 @dg.multi_asset(
     name="publish_release",
     # every reporting-year partition of each protected file: a dict of partition key -> frame
-    ins={f"protected_{code.lower()}": dg.AssetIn(protected_key(code)) for code in DATASETS},
+    ins={
+        **{f"protected_{code.lower()}": dg.AssetIn(protected_key(code)) for code in DATASETS},
+        "counting_basis": dg.AssetIn(BASIS_KEY),
+    },
     specs=[
         dg.AssetSpec(
             published_key(code),
-            deps=[protected_key(code)],
+            deps=[protected_key(code), BASIS_KEY],
             group_name="published",
             kinds={"csv"},
             owners=OWNERS,
@@ -335,7 +356,7 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
     """Write the 28 EES data and metadata files once every year's files pass the disclosure checks."""
     gathered = {code: protected[f"protected_{code.lower()}"] for code in DATASETS}
     years = _years_of(gathered)
-    _verify(years, gathered)
+    _verify(years, gathered, protected["counting_basis"])
     files: dict[str, dict[str, bytes]] = {}
     releases: dict[str, pl.DataFrame] = {}
     for code, ds in DATASETS.items():

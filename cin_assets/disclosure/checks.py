@@ -5,7 +5,7 @@ descriptions and public reference data (ONS populations), as an outside attacker
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import pandera.polars as pa
@@ -168,12 +168,14 @@ def check_year(
     datasets: Mapping[str, DataSet],
     config: DisclosureConfig = DisclosureConfig(),  # noqa: B008 - frozen
     populations: Mapping[str, float] | None = None,
+    carried: Collection[str] = (),
 ) -> list[CheckOutcome]:
     """All checks of one published year: per file the pandera schema and the EES naming rules, then
     across files the linked-cell and additive-group checks and the LP attack audit.
 
     ``populations``: geography code -> ONS 0-17 population for turning published rates into interval
-    constraints (default: the shipped reference populations of the year)."""
+    constraints (default: the shipped reference populations of the year). ``carried``: LAs declared
+    carry_forward, whose not-available cells are unknowns in the totals."""
     outcomes = []
     for code in sorted(published):
         ds = datasets[code]
@@ -182,7 +184,7 @@ def check_year(
     started = time.perf_counter()
     pops = dict(populations) if populations is not None else default_populations(published, datasets)
     try:
-        system = build_system(published, datasets, config, pops)
+        system = build_system(published, datasets, config, pops, carried)
     except (pl.exceptions.PolarsError, KeyError) as err:
         failed = failures_frame(
             [{"dataset": None, "row": None, "column": None, "rule": "unreadable", "message": str(err)}]
