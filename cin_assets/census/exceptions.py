@@ -98,16 +98,6 @@ def combine(*declarations: pl.DataFrame) -> pl.DataFrame:
     return frame.sort("reporting_year", "la_code")
 
 
-def source_year(declarations: pl.DataFrame, year: int, la_code: str) -> int:
-    """The year whose figures a ``carry_forward`` of ``la_code`` in ``year`` uses: the latest earlier year
-    the LA is not itself declared in."""
-    declared = set(declarations.filter(pl.col("la_code") == la_code)["reporting_year"].to_list())
-    source = year - 1
-    while source in declared:
-        source -= 1
-    return source
-
-
 def notes(basis: pl.DataFrame, policy_text: str | None = None) -> list[str]:
     """The guidance's footnotes for a counting basis (``counting_basis`` rows of one or more years): one per
     LA not counted from its own return, naming it, the year and what the published figures hold."""
