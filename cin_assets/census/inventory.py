@@ -142,8 +142,10 @@ def _file_status(files: pl.DataFrame, headers: pl.DataFrame, issues: pl.DataFram
         .group_by("source_file")
         .agg(pl.col("message").first().alias("refusal"))
     )
+    # a header Year that is no year at all disagrees with the folder as much as another year does
+    bad_year = (pl.col("code") == "bad_value") & (pl.col("element") == "Year") & pl.col("LAchildID").is_null()
     mismatch = (
-        errors.filter(pl.col("code").is_in(MISMATCH_CODES))
+        errors.filter(pl.col("code").is_in(MISMATCH_CODES) | bad_year)
         .group_by("source_file")
         .agg(pl.col("message").sort().str.join("; ").alias("mismatch"))
     )
