@@ -163,7 +163,7 @@ def data_guidance(
         "",
         "### Returns counted",
         "",
-        *(f"- {note}" for note in returns or ("Every local authority's return was counted.",)),
+        *(f"- {note}" for note in returns or ("Not recorded for this release.",)),
         "",
         "## Data files",
         "",
