@@ -151,8 +151,11 @@ def test_each_undeclared_fault_blocks_the_year_naming_the_files(trial) -> None:
 
 
 def _published(root: Path) -> pl.DataFrame:
+    """The published B1 file, its columns named as in the description (the ees profile lower-cases them)."""
     (path,) = [p for p in (root / "published").glob("b1_*.csv") if not p.name.endswith(".meta.csv")]
-    return pl.read_csv(path, infer_schema=False)
+    names = {i.name.lower(): i.name for i in B1.indicators}
+    frame = pl.read_csv(path, infer_schema=False)
+    return frame.rename({c: names[c] for c in frame.columns if c in names})
 
 
 def _measure(root: Path, year: int) -> pl.DataFrame:
