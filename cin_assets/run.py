@@ -85,11 +85,14 @@ def _run_tags(session: str) -> dict[str, str]:
 def _stop_children(signal_number: int = signal.SIGTERM) -> None:
     """Signal every child process: a year worker with its process group (the processes it started too)."""
     for child in multiprocessing.active_children():
+        pid = child.pid
+        if pid is None:  # not started yet: nothing to signal
+            continue
         try:
-            if os.getpgid(child.pid) == child.pid:
-                os.killpg(child.pid, signal_number)
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal_number)
             else:
-                os.kill(child.pid, signal_number)
+                os.kill(pid, signal_number)
         except ProcessLookupError:
             pass
 

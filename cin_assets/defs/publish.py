@@ -25,14 +25,16 @@ import hashlib
 import multiprocessing
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
+from cin_assets.census import exceptions
 from cin_assets.defs.census import OWNERS
+from cin_assets.defs.inventory import BASIS_KEY
 from cin_assets.defs.measures import measure_key
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import column_schema
@@ -48,6 +50,7 @@ from cin_assets.publish import bundle, ees, guidance, release, release_store
 from cin_assets.publish.catalogue import DATASETS
 from cin_assets.publish.charts import HEADLINE_CODES, headline_markdown
 from cin_assets.publish.description import DataSet
+from cin_assets.validation.policy import POLICY_TEXT, Policy
 
 CONFIG = DisclosureConfig()
 FILE_CHECKS = ("schema", "ees_names")  # check_year outcomes per data set
@@ -109,10 +112,19 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
 CHECK_SPECS = _check_specs()
 
 
-def _checks(published: Mapping[str, pl.DataFrame], ref: Path) -> list[CheckOutcome]:
+def _checks(
+    published: Mapping[str, pl.DataFrame], ref: Path, carried: Sequence[str] = ()
+) -> list[CheckOutcome]:
     """Every disclosure check of one year, with the reference data (LA codes, ONS populations) of the
-    data root's ``reference/`` folder."""
-    return check_year(published, DATASETS, CONFIG, ref=ref)
+    data root's ``reference/`` folder; ``carried``: the LAs declared carry_forward."""
+    return check_year(published, DATASETS, CONFIG, ref=ref, carried=carried)
+
+
+def _carried(basis: pl.DataFrame | None) -> list[str]:
+    """The year's LAs declared carry_forward: their not-available cells are unknowns in the totals."""
+    if basis is None:
+        return []
+    return basis.filter(pl.col("basis") == exceptions.CARRY_FORWARD)["la_code"].sort().to_list()
 
 
 def _failures_markdown(outcome: CheckOutcome, limit: int = 20) -> str:
@@ -174,7 +186,10 @@ def _symbol_counts(frame: pl.DataFrame, ds: DataSet, not_available: str) -> dict
 @dg.multi_asset(
     name="protect_year",
     partitions_def=reporting_year_partitions,
-    ins={f"measure_{code.lower()}": dg.AssetIn(measure_key(code)) for code in DATASETS},
+    ins={
+        **{f"measure_{code.lower()}": dg.AssetIn(measure_key(code)) for code in DATASETS},
+        "counting_basis": dg.AssetIn(BASIS_KEY),
+    },
     outs={
         **{
             f"protected_{code.lower()}": dg.AssetOut(
@@ -215,6 +230,10 @@ def protect_year_asset(context: dg.AssetExecutionContext, **measures):
     # a data set outside its years (A3 before 2018, H before 2020, ...) has no rows and is not published
     frames = {code: measures[f"measure_{code.lower()}"] for code in DATASETS}
     protected = protect_year({c: f for c, f in frames.items() if f.height}, DATASETS, CONFIG)
+    carried = _carried(measures["counting_basis"])
+    indicators = {code: [i.name for i in ds.indicators] for code, ds in DATASETS.items()}
+    published = exceptions.not_available(protected.published, indicators, carried, CONFIG.not_available)
+    protected = dataclasses.replace(protected, published=published)
     summary = suppression_summary(protected, DATASETS)
     context.log.info(
         f"[{year}] {protected.stats.get('primary', 0)} primary and {protected.stats.get('secondary', 0)} "
@@ -240,7 +259,9 @@ def protect_year_asset(context: dg.AssetExecutionContext, **measures):
             **{k: v for k, v in protected.stats.items() if isinstance(v, int | float)},
         },
     )
-    yield from _check_results(_checks(protected.published, context.resources.data_root.reference_dir))
+    yield from _check_results(
+        _checks(protected.published, context.resources.data_root.reference_dir, carried)
+    )
 
 
 def _check_results(outcomes: list[CheckOutcome]) -> list[dg.AssetCheckResult]:
@@ -279,20 +300,26 @@ def _years_of(gathered: Mapping[str, Mapping[str, pl.DataFrame]]) -> list[int]:
     return sorted(int(y) for y in common)
 
 
-def _verify(years: list[int], gathered: Mapping[str, Mapping[str, pl.DataFrame]], ref: Path) -> None:
+def _verify(
+    years: list[int],
+    gathered: Mapping[str, Mapping[str, pl.DataFrame]],
+    ref: Path,
+    bases: Mapping[str, pl.DataFrame],
+) -> None:
     """Re-run every disclosure check on each year's files; any failure blocks the whole release.
 
     Years are checked in parallel worker processes: the linear-programming audit is single-threaded.
     """
     per_year = [{code: f[str(y)] for code, f in gathered.items() if f[str(y)].height} for y in years]
+    carried = [_carried(bases.get(str(y))) for y in years]
     workers = min(len(years), os.cpu_count() or 1)
     if workers > 1:
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn")
         ) as pool:
-            outcomes = list(pool.map(_checks, per_year, [ref] * len(per_year)))
+            outcomes = list(pool.map(_checks, per_year, [ref] * len(per_year), carried))
     else:
-        outcomes = [_checks(published, ref) for published in per_year]
+        outcomes = [_checks(published, ref, c) for published, c in zip(per_year, carried, strict=True)]
     for year, checked in zip(years, outcomes, strict=True):
         failed = [o for o in checked if not o.passed]
         if failed:
@@ -375,15 +402,35 @@ def _release_markdown(releases_dir: Path, current: Path) -> str:
     return "\n".join(lines)
 
 
+def _returns_counted(bases: Mapping[str, pl.DataFrame]) -> list[str]:
+    """The guidance's "Returns counted" notes: the validation policy of each year and every exception."""
+    basis = pl.concat([bases[y] for y in sorted(bases)], how="vertical") if bases else None
+    if basis is None or basis.is_empty():
+        return []
+    policies = basis.group_by("policy").agg(pl.col("reporting_year").unique().sort()).sort("policy")
+    lines = [
+        f"Validation policy `{r['policy']}` ({', '.join(map(str, r['reporting_year']))}): "
+        f"{POLICY_TEXT[Policy(r['policy'])]}."
+        for r in policies.iter_rows(named=True)
+    ]
+    notes = exceptions.notes(basis)
+    return lines + (
+        notes or ["Every local authority expected in these years made one usable return; all were counted."]
+    )
+
+
 @dg.multi_asset(
     name="publish_release",
     # every reporting-year partition of each protected file: a dict of partition key -> frame
-    ins={f"protected_{code.lower()}": dg.AssetIn(protected_key(code)) for code in DATASETS},
+    ins={
+        **{f"protected_{code.lower()}": dg.AssetIn(protected_key(code)) for code in DATASETS},
+        "counting_basis": dg.AssetIn(BASIS_KEY),
+    },
     specs=[
         *(
             dg.AssetSpec(
                 published_key(code),
-                deps=[protected_key(code)],
+                deps=[protected_key(code), BASIS_KEY],
                 group_name="published",
                 kinds={"csv"},
                 owners=OWNERS,
@@ -444,7 +491,7 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
     data_root = context.resources.data_root
     gathered = {code: protected[f"protected_{code.lower()}"] for code in DATASETS}
     years = _years_of(gathered)
-    _verify(years, gathered, data_root.reference_dir)
+    _verify(years, gathered, data_root.reference_dir, protected["counting_basis"])
     releases: dict[str, pl.DataFrame] = {}
     pairs: dict[str, release.PublishedPair] = {}
     for code, ds in DATASETS.items():
@@ -465,7 +512,8 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
     described = {code: pair.description for code, pair in pairs.items()}
     symbols = dataclasses.replace(CONFIG, not_available=profile.not_available)
     rows = {code: pair.frame.height for code, pair in pairs.items()}
-    text = guidance.data_guidance(described, symbols, rows).encode()
+    returns = _returns_counted(protected["counting_basis"])
+    text = guidance.data_guidance(described, symbols, rows, returns).encode()
     zip_name = zip_file_name(max(ds.last_year for ds in described.values()))
     archive = bundle.zip_bytes(bundle.release_members(data_files, text, GUIDANCE_FILE))
     files = {**data_files, GUIDANCE_FILE: text, zip_name: archive}
@@ -504,6 +552,7 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
             **_file_metadata(done.path / GUIDANCE_FILE, text),
             "files described": len(described),
             "output profile": profile.name,
+            "returns counted": dg.MetadataValue.md("\n".join(f"- {n}" for n in returns) or "none"),
         },
     )
     yield dg.MaterializeResult(

@@ -19,6 +19,7 @@ from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import CinDataRoot
 from cin_assets.validation import DEFAULT_POLICY, Policy, apply_policy
 from cin_assets.validation.engine import validate_each_la
+from cin_assets.validation.policy import excluded_las
 from cin_assets.validation.rules import RULES
 
 ERRORS_CHECK = "no_validation_errors"
@@ -41,6 +42,9 @@ class ValidationPolicy(dg.ConfigurableResource):
 
     def apply(self, tables: dict[str, pl.DataFrame], report: pl.DataFrame) -> dict[str, pl.DataFrame]:
         return apply_policy(tables, report, Policy(self.policy), self.ignore_rules)
+
+    def excluded_las(self, report: pl.DataFrame) -> list[str]:
+        return excluded_las(report, Policy(self.policy), self.ignore_rules)
 
 
 # What each code means, shown beside it in the UI: the DfE message of a rule; for the file and value checks

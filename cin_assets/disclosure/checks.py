@@ -5,7 +5,7 @@ descriptions and public reference data (ONS populations), as an outside attacker
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,11 +220,12 @@ def population_failures(
                         "cannot be audited",
                     }
                 )
-            if units.get(ind.numerator or "") != "count":
+            numerator = ind.numerator
+            if numerator is None or units.get(numerator) != "count":
                 continue
-            count = pl.col(ind.numerator).str.extract(r"^(\d+)$").cast(pl.Int64)
+            count = pl.col(numerator).str.extract(r"^(\d+)$").cast(pl.Int64)
             for r in shown.filter(pl.col("pop").is_not_null(), count.is_not_null()).iter_rows(named=True):
-                low, high = config.rounded_interval(int(r[ind.numerator]))
+                low, high = config.rounded_interval(int(r[numerator]))
                 value, pop = float(r[ind.name]), r["pop"]
                 if high * 10_000 / pop < value - 0.05 - 1e-9 or low * 10_000 / pop > value + 0.05 + 1e-9:
                     records.append(
@@ -234,7 +235,7 @@ def population_failures(
                             "column": ind.name,
                             "rule": "rate_population",
                             "message": f"rate {value} per 10,000 of {r['geo']} cannot come from "
-                            f"{ind.numerator} {r[ind.numerator]} and the population {pop:,.0f}",
+                            f"{numerator} {r[numerator]} and the population {pop:,.0f}",
                         }
                     )
     return failures_frame(records)
@@ -246,6 +247,7 @@ def check_year(
     config: DisclosureConfig = DisclosureConfig(),  # noqa: B008 - frozen
     populations: Mapping[str, float] | None = None,
     ref: Path | None = None,
+    carried: Collection[str] = (),
 ) -> list[CheckOutcome]:
     """All checks of one published year: per file the pandera schema and the EES naming rules, then
     across files the linked-cell and additive-group checks and the LP attack audit.
@@ -254,6 +256,7 @@ def check_year(
     constraints (default: the populations of the year in the reference folder ``ref``; the Dagster layer
     passes the data root's). A published England or regional rate without a population fails the audit.
     ``ref`` also gives the LA and region codes the schema accepts (None: the copy shipped with the project).
+    ``carried``: LAs declared carry_forward, whose not-available cells are unknowns in the totals.
     """
     outcomes = []
     for code in sorted(published):
@@ -263,7 +266,7 @@ def check_year(
     started = time.perf_counter()
     pops = dict(populations) if populations is not None else default_populations(published, datasets, ref)
     try:
-        system = build_system(published, datasets, config, pops)
+        system = build_system(published, datasets, config, pops, carried)
     except (pl.exceptions.PolarsError, KeyError) as err:
         failed = failures_frame(
             [{"dataset": None, "row": None, "column": None, "rule": "unreadable", "message": str(err)}]
@@ -286,7 +289,10 @@ def check_year(
             "lp_audit",
             None,
             pl.concat(
-                [result.failures.cast(FAILURE_SCHEMA), population_failures(published, datasets, pops, config)]
+                [
+                    result.failures.cast(pl.Schema(FAILURE_SCHEMA)),
+                    population_failures(published, datasets, pops, config),
+                ]
             ),
             **result.metadata,
             populations_known=len(pops),
