@@ -18,6 +18,7 @@ from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import CinDataRoot
 from cin_assets.validation import DEFAULT_POLICY, Policy, apply_policy, summary
 from cin_assets.validation.engine import validate_each_la
+from cin_assets.validation.rulesets import ruleset
 
 ERRORS_CHECK = "no_validation_errors"
 QUERIES_CHECK = "no_validation_queries"
@@ -68,6 +69,14 @@ def _rule_counts(report: pl.DataFrame, kind: str) -> str:
     lines = ["| rule | failures | LAs |", "|---|---:|---:|"]
     lines += [f"| {r['rule']} | {r['failures']} | {r['las']} |" for r in rows.iter_rows(named=True)]
     return "\n".join(lines)
+
+
+def _ruleset_changes(year: int) -> str:
+    """The overlays that made the year's rule set, as a markdown list (newest first)."""
+    changes = ruleset(year).changes
+    if not changes:
+        return "The base rule set (2013-2020 rules); no later change applies."
+    return "\n".join(f"- {y}: {change}" for y, change in reversed(changes))
 
 
 def _check_result(report: pl.DataFrame, kind: str) -> dg.AssetCheckResult:
@@ -133,6 +142,9 @@ def census_validation(context: dg.AssetExecutionContext, data_root: CinDataRoot,
             "queries": report.height - errors.height,
             "las_with_errors": errors["la_code"].drop_nulls().n_unique(),
             "failures_by_la_and_rule": dg.MetadataValue.md(markdown_counts(report)),
+            "rule_set": ruleset(year).name,
+            "rule_set_size": len(ruleset(year).rules),
+            "rule_set_changes": dg.MetadataValue.md(_ruleset_changes(year)),
         },
     )
     yield _check_result(report, "error")

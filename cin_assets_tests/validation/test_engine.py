@@ -179,8 +179,10 @@ def test_missing_and_invalid_flags_count_as_failing() -> None:
 
 
 def test_only_supported_years() -> None:
-    with pytest.raises(ValueError, match="2021"):
-        validate(frames(), 2021)
+    with pytest.raises(ValueError, match="2027"):
+        validate(frames(), 2027)
+    with pytest.raises(ValueError, match="2012"):
+        validate(frames(), 2012)
 
 
 def test_empty_tables_give_an_empty_report() -> None:

@@ -52,7 +52,8 @@ def _2883(ctx: Context) -> pl.LazyFrame:
 
 
 def _2886(ctx: Context) -> pl.LazyFrame:
-    unknown = pl.col("GenderCurrent").is_null() | (pl.col("GenderCurrent") == "0")
+    gender = pl.col(ctx.census.codes.gender_field)
+    unknown = gender.is_null() | (gender == ctx.census.codes.unborn_gender)
     return (
         ctx.lazy("children")
         .filter(pl.col("ExpectedPersonBirthDate").is_null())
