@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from cin_assets import reference
+from cin_assets.census import calendar
 
 COUNTS = ("Referrals", "At31_episodes", "Section47", "ICPC", "CPP_start", "CPP_At31")
 # Each count is imputed from its ratio to the measure it most depends on (Referrals from CIN at 31 March).
@@ -64,7 +65,7 @@ def _wide(ref: Path | None) -> pl.DataFrame:
     las = pl.concat(
         [
             pl.DataFrame({"old_la_code": la_codes(y, ref)}).with_columns(time_period=pl.lit(str(y)))
-            for y in range(2013, 2021)
+            for y in published_years(ref)
         ]
     )
     out = las.join(wide, on=["time_period", "old_la_code"], how="left").join(
@@ -124,7 +125,7 @@ def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFram
     totals = _published_totals(ref)
     regions = dict(
         pl.concat(
-            [reference.local_authorities(y, ref).with_columns(year=pl.lit(y)) for y in range(2013, 2021)]
+            [reference.local_authorities(y, ref).with_columns(year=pl.lit(y)) for y in published_years(ref)]
         )
         .select(pl.concat_str("old_la_code", pl.col("year").cast(pl.String), separator="@"), "region_code")
         .iter_rows()
@@ -142,7 +143,7 @@ def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFram
             f"{la}@{y}" for la, y in zip(out["old_la_code"].to_list(), out["year"].to_list(), strict=True)
         ]
         years = out["year"].to_list()
-        for year in range(2013, 2021):
+        for year in published_years(ref):
             rows = [i for i, y in enumerate(years) if y == year]
             groups: dict[str, list[int]] = {}
             for i in rows:
@@ -294,20 +295,32 @@ FACTOR_COLUMNS = {
     "Socially_unacceptable_behaviour": "14A", "Self_harm": "15A", "Neglect": "16A", "Emotional_Abuse": "17A",
     "Physical_Abuse_unknown": "18A", "Sexual_Abuse_unknown": "19A", "Other": "20",
     "Female_Genital_Mutilation": "22A", "Faith_linked_abuse": "23A", "Privately_fostered": "8",
+    # published from 2021 (x before, so never drawn before their year)
+    "Physical_Abuse_child_on_child": "18B", "Physical_Abuse_adult_on_child": "18C",
+    "Sexual_Abuse_child_on_child": "19B", "Sexual_Abuse_adult_on_child": "19C",
+    "Child_criminal_exploitation": "24A",
 }  # fmt: skip
 
 
+def _factor_years(year: int, ref: Path | None) -> tuple[str, ...]:
+    """The C3 years a return's factor rates come from: 2018-2020 pooled up to 2020 (C3 starts in 2018); from
+    2021 (when the abuse factors were split) the year itself, or the last published year after it."""
+    if year <= 2020:
+        return ("2018", "2019", "2020")
+    return (str(min(year, max(published_years(ref)))),)
+
+
 @cache
-def factor_rates(ref: Path | None = None) -> pl.DataFrame:
+def factor_rates(ref: Path | None = None, years: tuple[str, ...] = ("2018", "2019", "2020")) -> pl.DataFrame:
     """Per LA: probability that an assessed episode has each factor (C3 count / episodes with factors).
 
-    Uses the LA's published 2018-2020 C3 values pooled (national where the LA has none).
+    Uses the LA's published C3 values of ``years`` pooled (national where the LA has none).
     Columns: la_code, factor (C3 indicator name), rate.
     """
     path = (ref or reference.reference_dir()) / "published_assessment_factors.csv"
     c3 = pl.read_csv(path, infer_schema=False).with_columns(pl.col("value").cast(pl.Float64, strict=False))
     names = [*FACTOR_COLUMNS, "Episodes_with_assessment_factor"]
-    c3 = c3.filter(pl.col("indicator").is_in(names) & pl.col("time_period").is_in(["2018", "2019", "2020"]))
+    c3 = c3.filter(pl.col("indicator").is_in(names) & pl.col("time_period").is_in(list(years)))
     la = (
         c3.filter(pl.col("geographic_level") == "Local authority")
         .group_by("old_la_code", "indicator")
@@ -329,9 +342,10 @@ def factor_rates(ref: Path | None = None) -> pl.DataFrame:
     )
 
 
-def la_factor_rates(la_code: str, ref: Path | None = None) -> dict[str, float]:
-    """{C3 indicator: rate} for one LA (national rates for LAs without published factors, e.g. new LAs)."""
-    rates = factor_rates(ref)
+def la_factor_rates(la_code: str, ref: Path | None = None, year: int = 2020) -> dict[str, float]:
+    """{C3 indicator: rate} for one LA's return of ``year`` (national rates for LAs without published
+    factors, e.g. new LAs)."""
+    rates = factor_rates(ref, _factor_years(year, ref))
     own = rates.filter(pl.col("la_code") == la_code)
     if own.is_empty():
         own = rates.filter(pl.col("la_code") == "*")
@@ -340,7 +354,18 @@ def la_factor_rates(la_code: str, ref: Path | None = None) -> dict[str, float]:
 
 @cache
 def _la_codes(ref: Path | None) -> dict[int, tuple[str, ...]]:
-    return {y: tuple(reference.local_authorities(y, ref)["old_la_code"].to_list()) for y in range(2013, 2021)}
+    return {
+        y: tuple(reference.local_authorities(y, ref)["old_la_code"].to_list())
+        for y in calendar.REPORTING_YEARS
+    }
+
+
+@cache
+def published_years(ref: Path | None = None) -> tuple[int, ...]:
+    """Reporting years with published LA figures to calibrate to (2013-2025); later supported years (2026)
+    follow the last of them (see :func:`cin_assets.synth.plans.year_plans`)."""
+    years = reference.published_indicators(ref).filter(pl.col("indicator") == "Referrals")["time_period"]
+    return tuple(y for y in calendar.REPORTING_YEARS if str(y) in set(years.to_list()))
 
 
 def la_codes(year: int, ref: Path | None = None) -> tuple[str, ...]:

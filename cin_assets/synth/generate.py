@@ -71,9 +71,9 @@ def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, see
         ref,
     )
     attributes.fix_return_queries(history, attrs, own_years, np.random.default_rng(fix_seq))
-    rates = calibration.la_factor_rates(la_code, ref)
     written = []
     for year in sorted(set(years) & set(own_years)):
+        rates = calibration.la_factor_rates(la_code, ref, year)
         rng = np.random.default_rng(np.random.SeedSequence([seed, int(la_code), year]))
         text = render.render(history, attrs, la_code, year, rates, rng, _stamp(rng, year))
         path = out / str(year) / f"{la_code}.xml"
