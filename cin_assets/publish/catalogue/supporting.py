@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from cin_assets.publish.catalogue.common import CIN_DEFINITION, CPP_DEFINITION, POPULATION_NOTE, RATE_NOTE
+from cin_assets.publish.catalogue.common import (
+    CIN_DEFINITION,
+    CPP_DEFINITION,
+    LAST,
+    POPULATION_NOTE,
+    RATE_NOTE,
+)
 from cin_assets.publish.description import DataSet, Filter, Indicator, Republished
 
 _HEADLINES = (
@@ -40,7 +46,7 @@ H = DataSet(
     ),
     geography="national",
     first_year=2020,
-    last_year=2020,
+    last_year=LAST,
     category="Headline figures",
     filters=(
         Filter(
@@ -88,7 +94,7 @@ P = DataSet(
     ),
     geography="la",
     first_year=2013,
-    last_year=2020,
+    last_year=LAST,
     category="ONS mid-year population estimates",
     indicators=(
         Indicator(
