@@ -38,7 +38,14 @@ def test_every_la_year_is_consistent() -> None:
     assert t.filter(pl.col("ICPC_adjusted")).height == 8
     assert t.filter(pl.col("ICPC_adjusted") & (pl.col("year") > 2020))["la_code"].to_list() == ["371"]
     # each year's LAs: Northamptonshire split from 2022, Cumbria replaced by two LAs from 2024
-    assert t.group_by("year").len().sort("year")["len"].to_list() == [152] * 7 + [151, 151, 152, 152, 153, 153]
+    assert t.group_by("year").len().sort("year")["len"].to_list() == [152] * 7 + [
+        151,
+        151,
+        152,
+        152,
+        153,
+        153,
+    ]
 
 
 def test_scaled_targets_keep_every_la_non_empty() -> None:
