@@ -100,3 +100,12 @@ def published_la_value(indicator: str, year: int, ref: Path | None = None) -> pl
         & (pl.col("time_period") == str(year))
         & (pl.col("geographic_level") == "Local authority")
     ).select("old_la_code", pl.col("value").cast(pl.Int64, strict=False))
+
+
+def dfe_exceptions(ref: Path | None = None) -> pl.DataFrame:
+    """LA-years for which DfE published no figures and handled the totals by a declared exception (Hackney
+    2021-2022, Hampshire 2024): reporting_year (Int32), la_code, action, note. The synthetic census makes no
+    return for them and declares them as DfE did (see ``cin_assets.synth.generate``)."""
+    return _csv((ref or reference_dir()) / "dfe_exceptions.csv").select(
+        pl.col("reporting_year").cast(pl.Int32), "la_code", "action", "note"
+    )
