@@ -414,8 +414,8 @@ class _ReturnReader:
         )
 
     def identity(self) -> tuple[int | None, str | None]:
-        """The return's reporting year and LA: the folder's year and the header's LEA (file name as fallback),
-        with disagreements reported."""
+        """The return's reporting year and LA: the folder's year and the file's name (the header's LEA when
+        the name is not an LA code), with disagreements reported."""
         header_year = _as_int(self.header.get("Year"))
         year = self.folder_year if self.folder_year is not None else header_year
         if self.header and self.folder_year is not None and header_year != self.folder_year:
@@ -432,7 +432,8 @@ class _ReturnReader:
                 f"the header says LEA {lea!s} but the file is named for LA {self.la_code}",
                 element="LEA",
             )
-        la_code = lea if isinstance(lea, str) else self.la_code
+        # the file's place decides its LA: a header naming another LA never moves the figures there
+        la_code = self.la_code if self.la_code is not None else lea if isinstance(lea, str) else None
         return year, la_code
 
 

@@ -27,7 +27,9 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from cin_assets.census import exceptions
 from cin_assets.defs.census import OWNERS
+from cin_assets.defs.inventory import BASIS_KEY
 from cin_assets.defs.measures import measure_key
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import CinDataRoot, column_schema
@@ -43,6 +45,7 @@ from cin_assets.publish import bundle, ees, guidance
 from cin_assets.publish.catalogue import DATASETS
 from cin_assets.publish.charts import HEADLINE_CODES, headline_markdown
 from cin_assets.publish.description import DataSet
+from cin_assets.validation.policy import POLICY_TEXT, Policy
 
 CONFIG = DisclosureConfig()
 FILE_CHECKS = ("schema", "ees_names")  # check_year outcomes per data set
@@ -357,28 +360,47 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
         )
 
 
+def _returns_counted(bases: Mapping[str, pl.DataFrame]) -> list[str]:
+    """The guidance's "Returns counted" notes: the validation policy of each year and every exception."""
+    basis = pl.concat([bases[y] for y in sorted(bases)], how="vertical") if bases else None
+    if basis is None or basis.is_empty():
+        return []
+    policies = basis.group_by("policy").agg(pl.col("reporting_year").unique().sort()).sort("policy")
+    lines = [
+        f"Validation policy `{r['policy']}` ({', '.join(map(str, r['reporting_year']))}): "
+        f"{POLICY_TEXT[Policy(r['policy'])]}."
+        for r in policies.iter_rows(named=True)
+    ]
+    return lines + exceptions.notes(basis)
+
+
 @dg.asset(
     key=GUIDANCE_KEY,
     deps=[published_key(code) for code in DATASETS],
+    ins={"bases": dg.AssetIn(BASIS_KEY)},
     group_name="published",
     kinds={"markdown"},
     owners=OWNERS,
     tags=_TAGS,
     description=f"`{GUIDANCE_FILE}`: every file, column, unit, definition and symbol, from the descriptions.",
 )
-def data_guidance(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg.MaterializeResult:
+def data_guidance(
+    context: dg.AssetExecutionContext, data_root: CinDataRoot, bases: dict
+) -> dg.MaterializeResult:
     folder = data_root.published_dir
     rows = {}
     for code, ds in DATASETS.items():
         path = folder / ees.data_file_name(ds)
         if path.exists():
             rows[code] = pl.scan_csv(path, infer_schema=False).select(pl.len()).collect().item()
-    text = guidance.data_guidance(DATASETS, CONFIG, rows).encode()
+    returns = _returns_counted(bases)
+    text = guidance.data_guidance(DATASETS, CONFIG, rows, returns).encode()
     ees.write_bytes_atomic(folder / GUIDANCE_FILE, text)
     return dg.MaterializeResult(
         metadata={
             **_file_metadata(folder / GUIDANCE_FILE, text),
             "files described": len(DATASETS),
+            "returns counted": dg.MetadataValue.md("\n".join(f"- {n}" for n in returns) or "none"),
         }
     )
 

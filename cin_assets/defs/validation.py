@@ -18,6 +18,7 @@ from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import CinDataRoot
 from cin_assets.validation import DEFAULT_POLICY, Policy, apply_policy, summary
 from cin_assets.validation.engine import validate_each_la
+from cin_assets.validation.policy import excluded_las
 from cin_assets.validation.rulesets import ruleset
 
 ERRORS_CHECK = "no_validation_errors"
@@ -40,6 +41,9 @@ class ValidationPolicy(dg.ConfigurableResource):
 
     def apply(self, tables: dict[str, pl.DataFrame], report: pl.DataFrame) -> dict[str, pl.DataFrame]:
         return apply_policy(tables, report, Policy(self.policy), self.ignore_rules)
+
+    def excluded_las(self, report: pl.DataFrame) -> list[str]:
+        return excluded_las(report, Policy(self.policy), self.ignore_rules)
 
 
 def markdown_counts(report: pl.DataFrame, limit: int = _MAX_TABLE_ROWS) -> str:

@@ -7,7 +7,7 @@ cannot drift from what the files contain. The text is deterministic (no dates or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from cin_assets.publish.description import DataSet, Indicator
@@ -107,9 +107,13 @@ def _dataset_section(ds: DataSet, rows: int | None) -> list[str]:
 
 
 def data_guidance(
-    datasets: Mapping[str, DataSet], symbols: Symbols, rows: Mapping[str, int] | None = None
+    datasets: Mapping[str, DataSet],
+    symbols: Symbols,
+    rows: Mapping[str, int] | None = None,
+    returns: Sequence[str] = (),
 ) -> str:
-    """The data guidance document (markdown) for the release built from ``datasets``."""
+    """The data guidance document (markdown) for the release built from ``datasets``; ``returns``: what
+    was counted (validation policy, declared exceptions), one footnote each."""
     rows = rows or {}
     lines = [
         "# Characteristics of children in need: data guidance, reporting year 2020",
@@ -151,6 +155,10 @@ def data_guidance(
         "- Rates per 10,000 children use the ONS mid-year population estimate of children aged 0 to 17 for "
         "the mid-year before the end of the reporting year, as published in the supporting file "
         "`ons_population_0_17_2012_to_2019.csv`.",
+        "",
+        "### Returns counted",
+        "",
+        *(f"- {note}" for note in returns or ("Every local authority's return was counted.",)),
         "",
         "## Data files",
         "",

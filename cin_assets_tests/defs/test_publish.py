@@ -13,16 +13,26 @@ import polars as pl
 import pytest
 
 import cin_assets.defs.publish as publish_defs
-from cin_assets.defs import census, measures
+from cin_assets import reference
+from cin_assets.defs import census, inventory, measures, validation
 from cin_assets.defs.resources import default_resources
 from cin_assets.publish.catalogue import DATASETS
 from cin_assets_tests.measures.census_builder import replicated_census
 
 LAS = ["841", "202", "203", "909"]
 YEARS = (2019, 2020)
+
+
+def _resources(root: Path) -> dict[str, object]:
+    return {**default_resources(root), "validation_policy": validation.ValidationPolicy()}
+
+
 ALL_ASSETS = [
     census.census_returns,
     census.census_staging,
+    validation.census_validation,
+    inventory.census_inventory,
+    inventory.counting_basis,
     *measures.LOOKBACK_ASSETS,
     *measures.MEASURE_ASSETS,
     publish_defs.protect_year_asset,
@@ -41,6 +51,32 @@ def _stage(root: Path) -> None:
             folder = root / "staging" / f"staging_{table}"
             folder.mkdir(parents=True, exist_ok=True)
             frame.write_parquet(folder / f"{year}.parquet")
+        _basis(year).write_parquet(_folder(root, "counting_basis") / f"{year}.parquet")
+
+
+def _folder(root: Path, name: str) -> Path:
+    folder = root / "staging" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _basis(year: int) -> pl.DataFrame:
+    """Every LA of the year: the four staged ones counted, every other one missing and declared not available
+    (so its cells are published as not available, never 0)."""
+    las = reference.local_authorities(year)["old_la_code"]
+    return pl.DataFrame(
+        {
+            "reporting_year": year,
+            "la_code": las,
+            "la_name": las,
+            "status": pl.Series(["loaded" if la in LAS else "missing" for la in las]),
+            "basis": pl.Series(["counted" if la in LAS else "not_available" for la in las]),
+            "source_year": None,
+            "note": None,
+            "policy": "count",
+        },
+        schema=inventory.BASIS_SCHEMA,
+    )
 
 
 def _run_year(
@@ -51,7 +87,7 @@ def _run_year(
         selection=selection,
         partition_key=str(year),
         instance=instance,
-        resources=default_resources(root),
+        resources=_resources(root),
         raise_on_error=False,
     )
 
@@ -61,7 +97,7 @@ def _release(root: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProcessRes
         ALL_ASSETS,
         selection=RELEASE_ASSETS,
         instance=instance,
-        resources=default_resources(root),
+        resources=_resources(root),
         raise_on_error=False,
     )
 
