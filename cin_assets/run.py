@@ -17,7 +17,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from cin_assets import reference
 from cin_assets.census.reader import census_files
 
 
@@ -96,8 +95,17 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("CIN_RUN_PARALLEL", "2")),
         help="reporting years materialised at once (default 2: disclosure control is single-threaded)",
     )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("CIN_DATA_DIR") or "data"),
+        help="the data root (default $CIN_DATA_DIR, else ./data): census/ in, staging/ and published/ out",
+    )
     args = parser.parse_args(argv)
-    root = reference.data_root()
+    root = args.data_dir.resolve()
+    # the code location's resources read the data root from $CIN_DATA_DIR when each run starts (dg.EnvVar),
+    # in this process and in the year workers it spawns
+    os.environ["CIN_DATA_DIR"] = str(root)
     years = parse_years(args.years)
     ensure_census(root, years, args.scale, args.seed)
 

@@ -22,7 +22,7 @@ def test_make_run_materialises_each_year_two_at_a_time_then_the_release(tmp_path
     monkeypatch.setenv("CIN_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("DAGSTER_HOME", str(home))
 
-    # a fresh interpreter, as `make run` starts one: the code location reads CIN_DATA_DIR when imported
+    # a fresh interpreter, as `make run` starts one (the data root reaches the runs through $CIN_DATA_DIR)
     done = subprocess.run(
         [sys.executable, "-m", "cin_assets.run", "--years", "2019-2020", "--parallel", "2"],
         env=os.environ.copy(),

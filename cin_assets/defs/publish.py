@@ -125,7 +125,9 @@ def _failures_markdown(outcome: CheckOutcome, limit: int = 20) -> str:
 
 def _check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
     key = _check_key(outcome)
-    metadata: dict[str, object] = {k: v for k, v in outcome.metadata.items() if k != "first_failures"}
+    metadata: dict[str, dg.MetadataValue | float | int | str] = {
+        k: v for k, v in outcome.metadata.items() if k != "first_failures"
+    }
     if not outcome.passed:
         metadata["failures_table"] = dg.MetadataValue.md(_failures_markdown(outcome))
     return dg.AssetCheckResult(
@@ -296,7 +298,7 @@ def _verify(years: list[int], gathered: Mapping[str, Mapping[str, pl.DataFrame]]
             )
 
 
-def _file_metadata(path: Path, data: bytes) -> dict[str, object]:
+def _file_metadata(path: Path, data: bytes) -> dict[str, dg.MetadataValue | int | str]:
     """Where a published file was written, its size and checksum (so a reader can verify a copy)."""
     return {
         "path": dg.MetadataValue.path(str(path)),

@@ -795,7 +795,7 @@ def _classes(cells: np.ndarray, A: sp.csr_matrix) -> list[np.ndarray]:
     neighbours = (touching.T @ touching).tolil().rows
     group = np.full(cells.size, -1)
     for i in range(cells.size):
-        used = {group[j] for j in neighbours[i]}
+        used = {int(group[j]) for j in neighbours[i]}
         g = 0
         while g in used:
             g += 1

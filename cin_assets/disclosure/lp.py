@@ -5,17 +5,21 @@ Only the call is shared: each side still builds its own equations (the audit fro
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-import scipy.sparse as sp
 from scipy.optimize import OptimizeResult, linprog
+
+# A scipy.sparse matrix or array: scipy's own annotations read their shapes as Optional.
+Sparse = Any
 
 
 def highs(
     cost: np.ndarray,
     bounds: np.ndarray,
-    A_ub: sp.spmatrix | None = None,
+    A_ub: Sparse | None = None,
     b_ub: np.ndarray | None = None,
-    A_eq: sp.spmatrix | None = None,
+    A_eq: Sparse | None = None,
     b_eq: np.ndarray | None = None,
 ) -> OptimizeResult:
     """Minimise ``cost @ x`` with HiGHS; constraint blocks without rows are left out (scipy rejects them)."""

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -123,7 +124,7 @@ def _colour_classes(cells: np.ndarray, A: sp.csr_matrix) -> list[np.ndarray]:
     adj = (inc.T @ inc).tolil()
     colour = np.full(cells.size, -1)
     for i in np.argsort(-np.asarray(adj.getnnz(axis=1)), kind="stable"):
-        taken = {colour[j] for j in adj.rows[i] if j != i}
+        taken = {int(colour[j]) for j in adj.rows[i] if j != i}
         c = 0
         while c in taken:
             c += 1
@@ -247,7 +248,7 @@ class _Suppressor:
         self.reason_relation: list[str | None] = [None] * n
         self.eligible = model.eligible
         self.pub_lo, self.pub_hi = model.published_bounds()
-        self.A = model.relations.tocsr()
+        self.A: Any = model.relations.tocsr()  # scipy.sparse is untyped (its shapes read as Optional)
         self.AT = self.A.T.tocsr()
         coo = self.A.tocoo()
         order = np.lexsort((coo.col, coo.row))
@@ -375,6 +376,7 @@ class _Suppressor:
                     continue
                 enough = np.array([self.relation_unsafe_members(r, np.array([c])).size == 0 for c in pool])
                 choice = self.cheapest(pool[enough] if enough.any() else pool, r)
+                assert choice is not None  # the pool holds eligible unsuppressed cells only
                 primaries = unsafe[self.primary[unsafe]]
                 because = int(primaries[0] if primaries.size else unsafe[0])
                 self.add(int(choice), because, self.m.relation_labels[r])
@@ -403,7 +405,7 @@ class _Suppressor:
         ratio_rows = np.flatnonzero(cell_den & (var[self.r_num] | var[np.maximum(self.r_den, 0)]))
         return var, lo, hi, const_value, b_eq, eq_rows, ratio_rows
 
-    def _ratio_rows(self, ratio_rows, var, pos, const_value, nvar):
+    def _ratio_rows(self, ratio_rows, var, pos, const_value, nvar) -> tuple[Any, np.ndarray]:
         """Ratio constraints as inequality rows:
         10*scale*num - (t+0.5)*den <= 0 and (t-0.5)*den - 10*scale*num <= 0."""
         num, den = self.r_num[ratio_rows], self.r_den[ratio_rows]
@@ -454,7 +456,7 @@ class _Suppressor:
         return _System(
             A_eq=A_eq,
             b_eq=b_all,
-            A_ub=sp.hstack([A_ub, sp.csr_matrix((A_ub.shape[0], cand.size))]).tocsr(),
+            A_ub=cast(sp.csr_matrix, sp.hstack([A_ub, sp.csr_matrix((A_ub.shape[0], cand.size))]).tocsr()),
             b_ub=b_ub,
             lo=np.r_[lo[var_idx], cand_value],
             hi=np.r_[np.where(np.isinf(hi[var_idx]), _HUGE, hi[var_idx]), cand_value],
@@ -467,9 +469,7 @@ class _Suppressor:
             b_fixed=b_all - self.A[rows][:, cand] @ cand_value,
         )
 
-    def _solve(
-        self, c, system: _System, lo, hi, comps: np.ndarray, extra=None, free=None
-    ) -> np.ndarray | None:
+    def _solve(self, c, system: _System, lo, hi, comps: np.ndarray, extra=None, free=None) -> np.ndarray:
         """Solve over components ``comps`` only (the others are independent while candidates stay
         fixed). With ``free`` candidates (a repair), every relation touching them joins, with the
         components those reach. ``extra`` = (columns of A_eq for new variables, their costs, their
@@ -503,8 +503,6 @@ class _Suppressor:
             A_ub = sp.hstack([A_ub, sp.csr_matrix((A_ub.shape[0], k))]).tocsr()
             cost, bounds = np.r_[cost, new_cost], np.vstack([bounds, new_bounds])
         res = highs(cost, bounds, A_ub, b_ub, A_eq, b_eq)
-        if res.status == 2:
-            return None
         if res.status != 0:
             raise DisclosureError(f"attack LP failed ({res.message}); the model is inconsistent")
         x = system.lo.copy()  # columns left out keep their (fixed or true) values
@@ -595,7 +593,7 @@ class _Suppressor:
                 if np.ceil(x[k] - _TOL) <= truth[k] - 1:
                     self.certified[cells[k]] = True
                 else:
-                    failures.append(_Failure(int(k), 1.0, truth[k] - 1))
+                    failures.append(_Failure(int(k), 1.0, float(truth[k] - 1)))
         return sorted(failures, key=lambda f: cells[f.column])
 
     # ----------------------------------------------------------------- repair
@@ -631,6 +629,7 @@ class _Suppressor:
                 if moved is None:
                     self.tried[cell] = step + 1
                 else:
+                    assert delta is not None  # a repair that moved cells has their deviations
                     added += self._apply(system, f, moved, delta)
                     fixed.add(cell)
             pending = [f for f in pending if int(cells[f.column]) not in fixed]
@@ -686,7 +685,7 @@ class _Suppressor:
             A_ub=stack("ub", ub_at),
             b_ub=np.concatenate([b.b_ub for b in blocks]),
             A_eq=A_eq,
-            b_eq=np.zeros(A_eq.shape[0]),
+            b_eq=np.zeros(int(eq_at[-1])),  # A_eq's rows
         )
         if res.status != 0:
             raise DisclosureError(f"repair LP failed ({res.message}); the model is inconsistent")

@@ -28,11 +28,16 @@ _EVIDENCE = {
 
 
 class Symbols(Protocol):
-    threshold: int
-    rounding_base: int
-    suppressed: str
-    not_available: str
-    not_applicable: str
+    @property
+    def threshold(self) -> int: ...
+    @property
+    def rounding_base(self) -> int: ...
+    @property
+    def suppressed(self) -> str: ...
+    @property
+    def not_available(self) -> str: ...
+    @property
+    def not_applicable(self) -> str: ...
 
 
 def _cell(text: str) -> str:
