@@ -15,8 +15,9 @@ from polars.testing import assert_frame_equal
 
 from cin_assets import reference
 from cin_assets.census import reader
-from cin_assets.validation import BY_CODE, cli
+from cin_assets.validation import cli
 from cin_assets.validation.files import CHECKS
+from cin_assets.validation.rulesets import ruleset
 from cin_assets_tests.validation.clean_return import CLEAN_XML, FAULTS, VALUE_FAULTS, faulty_xml
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
@@ -251,9 +252,11 @@ def test_list_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--list-rules"]) == 0
     listed = pl.read_csv(io.StringIO(capsys.readouterr().out), schema_overrides={"rule": pl.String})
     by_code = {r["rule"]: r for r in listed.iter_rows(named=True)}
-    assert len(by_code) == listed.height == len(BY_CODE) + len(CHECKS)
-    for code, rule in BY_CODE.items():
+    latest = {r.code: r for y in range(2013, 2027) for r in ruleset(y).rules}  # every year's rules
+    assert len(by_code) == listed.height == len(latest) + len(CHECKS)
+    for code, rule in latest.items():
         assert (by_code[code]["type"], by_code[code]["message"]) == (rule.type, rule.message)
+    assert (by_code["4000"]["first_year"], by_code["1570"]["first_year"]) == (2022, 2025)
     assert by_code["8820"]["message"] == "The dates on the CIN episodes for this child overlap"
     assert by_code["8545Q"]["type"] == "query" and by_code["bad_value"]["category"] == "value"
     # every code a report can carry is listed: the hostile files, the faults, a missing path
@@ -265,7 +268,7 @@ def test_list_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = cli.run([folder, tmp_path / "missing.xml"], workers=1)
     assert set(report["rule"]) - set(by_code) == set()
     assert cli.main(["--list-rules", "--year", "2020", "--format", "json"]) == 0
-    assert {r["rule"] for r in json.loads(capsys.readouterr().out)} == set(by_code)
+    assert {r["rule"] for r in json.loads(capsys.readouterr().out)} == set(ruleset(2020).codes) | set(CHECKS)
 
 
 def test_rule_option_runs_only_those_rules(tmp_path: Path) -> None:
