@@ -7,8 +7,10 @@ from typing import overload
 
 import dagster as dg
 import polars as pl
+import pydantic
 
 from cin_assets import reference
+from cin_assets.publish.profile import PROFILES, Profile, get_profile
 
 
 class CinDataRoot(dg.ConfigurableResource):
@@ -40,6 +42,28 @@ class CinDataRoot(dg.ConfigurableResource):
     @property
     def alerts_dir(self) -> Path:
         return self.path / "alerts"
+
+    @property
+    def release_manifest(self) -> Path:
+        """What the last release wrote (profile, years, file names), for the guidance and the ZIP."""
+        return self.path / "staging" / "release_manifest.json"
+
+
+class OutputProfile(dg.ConfigurableResource):
+    """The layout of the published files: ``ees`` (today's EES standard, screener-clean) or
+    ``release2020`` (the 2020 release's layout, names and symbols). Defaults to ``$CIN_PROFILE`` /
+    ``$PROFILE`` as set when the run starts (never at import), else ``ees``; shown and editable in the UI's
+    resource and launchpad config."""
+
+    name: str | None = pydantic.Field(
+        default=None,
+        description=f"Output profile of the published files: one of {', '.join(PROFILES)} "
+        "(unset: $CIN_PROFILE or $PROFILE, else ees).",
+    )
+
+    @property
+    def profile(self) -> Profile:
+        return get_profile(self.name)
 
 
 def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
@@ -130,4 +154,8 @@ def default_resources(root: Path | None = None) -> dict[str, object]:
     """The resources every code location and test uses, rooted at ``root``; without one, at
     ``$CIN_DATA_DIR`` as set when a run starts (so one process can switch data roots between runs)."""
     data_root = CinDataRoot(root=dg.EnvVar("CIN_DATA_DIR") if root is None else str(root))
-    return {"data_root": data_root, "parquet_io": ParquetIOManager(data_root=data_root)}
+    return {
+        "data_root": data_root,
+        "parquet_io": ParquetIOManager(data_root=data_root),
+        "output_profile": OutputProfile(),
+    }

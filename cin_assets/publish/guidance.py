@@ -20,11 +20,6 @@ _UNIT_NAMES = {
     "days": "working days",
     "population": "number of people",
 }
-_EVIDENCE = {
-    "2020 release": "the 2020 release's own file (data catalogue page)",
-    "later release": "a later release of the same table (the closest one found)",
-    "inferred": "inferred: no published column list was found for 2020 or later",
-}
 
 
 class Symbols(Protocol):
@@ -82,9 +77,9 @@ def _dataset_section(ds: DataSet, rows: int | None) -> list[str]:
     for f in ds.filters:
         grouped = f" (grouped by `{f.group}`)" if f.group else ""
         total = f'; the total is "{f.total}"' if f.total else ""
+        total += f'; the default item is "{f.default}"' if f.default else ""
         items = "; ".join(f'"{v}"' for v in f.values)
         lines.append(f"- Filter `{f.name}` ({f.label}){grouped}{total}: {items}")
-    lines.append(f"- Column list: {_EVIDENCE[ds.columns_evidence]}. {ds.provenance}".rstrip())
     lines += ["", "| Column | Label | Unit | Decimal places | Definition |", "|---|---|---|---|---|"]
     for ind in ds.indicators:
         lines.append(
@@ -117,11 +112,16 @@ def data_guidance(
     rows: Mapping[str, int] | None = None,
     returns: Sequence[str] = (),
 ) -> str:
-    """The data guidance document (markdown) for the release built from ``datasets``; ``returns``: what
-    was counted (validation policy, declared exceptions), one footnote each."""
+    """The data guidance document (markdown) for the release built from ``datasets``: the descriptions as
+    published (names, files and years of the release). Public text only: how each column list was
+    established is in the developer notes (``docs/data_set_provenance.md``). ``returns``: what was counted
+    (validation policy, declared exceptions), one footnote each."""
     rows = rows or {}
+    latest = max(ds.last_year for ds in datasets.values())
+    population = datasets.get("P")
+    population_file = f" `{data_file_name(population)}`" if population else ""
     lines = [
-        "# Characteristics of children in need: data guidance, reporting year 2020",
+        f"# Characteristics of children in need: data guidance, reporting year {latest}",
         "",
         "This guidance describes the open data files of the release: their coverage, conventions and every "
         "column. It is generated from the same descriptions that build the files.",
@@ -158,8 +158,7 @@ def data_guidance(
         "- Percentages and rates per 10,000 are rounded to one decimal place (halves up) from unrounded "
         "counts; durations in working days are whole numbers.",
         "- Rates per 10,000 children use the ONS mid-year population estimate of children aged 0 to 17 for "
-        "the mid-year before the end of the reporting year, as published in the supporting file "
-        "`ons_population_0_17_2012_to_2019.csv`.",
+        f"the mid-year before the end of the reporting year, as published in the supporting file{population_file}.",
         "",
         "### Returns counted",
         "",
