@@ -57,7 +57,7 @@ def released(tmp_path_factory: pytest.TempPathFactory):
 
 def _published(root: Path, prefix: str) -> pl.DataFrame:
     (path,) = [p for p in (root / "published").glob(f"{prefix}_*.csv") if not p.name.endswith(".meta.csv")]
-    return pl.read_csv(path, infer_schema=False)
+    return pl.read_csv(path, infer_schema=False).rename(str.lower)  # either output profile's names
 
 
 def test_a_later_year_is_validated_with_its_rule_set(released) -> None:
@@ -82,8 +82,8 @@ def test_a_later_year_publishes_its_rows(released) -> None:
     assert set(rows["old_la_code"]) == set(LAS)
     cumberland = rows.filter(pl.col("old_la_code") == "942")
     assert cumberland["new_la_code"].item() == "E06000063"
-    assert cumberland["At31_episodes"].item().isdigit()
+    assert cumberland["at31_episodes"].item().isdigit()
     # C3: factors collected from 2021 and 2022 have values in 2025
     c3 = _published(root, "c3").filter(pl.col("time_period") == str(YEAR), pl.col("old_la_code") == "942")
-    for column in ("Physical_Abuse_adult_on_child", "Child_criminal_exploitation"):
+    for column in ("physical_abuse_adult_on_child", "child_criminal_exploitation"):
         assert c3[column].item() not in ("x", ":", "z"), column
