@@ -119,3 +119,12 @@ def test_calibrated_and_reference_measures_use_the_published_column_names() -> N
     assert factors <= columns["C3"]  # incl. the later factors, not available before their year
     late = {i.name: i.first_year for i in DATASETS["C3"].indicators if i.first_year}
     assert late == {c: 2021 for c in factors if "_on_child" in c} | {"Child_criminal_exploitation": 2022}
+
+
+@pytest.mark.parametrize("ds", DATASETS.values(), ids=list(DATASETS))
+def test_every_indicator_says_which_dfe_text_defines_it(ds: DataSet) -> None:
+    for ind in ds.indicators:
+        source = ds.source_of(ind.name)
+        assert source, (ds.code, ind.name)
+        # a DfE text is named, or the description says what it reproduces where DfE is silent
+        assert "DfE" in source or "LAIT" in source or "Republishes" in source, (ds.code, ind.name, source)
