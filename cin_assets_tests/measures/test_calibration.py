@@ -30,6 +30,8 @@ def test_calibrated_measures_equal_the_published_la_values(tmp_path: Path) -> No
 # Scilly, Hartlepool, West Northamptonshire (from 2022), Cumberland (from 2024). Not City of London: its
 # published 2025 CIN at 31 March (69) exceeds what its 24 open cases of 2024 and 27 non-NFA referrals allow.
 LATER_LAS = ["420", "805", "941", "942"]
+# the six measures calibrated exactly (referrals, CIN at 31 March, S47, ICPC, CPP starting, CPP at 31 March)
+SIX = ["Referrals", "At31_episodes", "Section47", "ICPC", "CPP_start", "CPP_At31"]
 
 
 def test_calibrated_measures_equal_the_published_la_values_2021_to_2025(tmp_path: Path) -> None:
@@ -39,7 +41,7 @@ def test_calibrated_measures_equal_the_published_la_values_2021_to_2025(tmp_path
         tables = read_returns(census_files(tmp_path, year), year=year, workers=1)
         frames = {code: build(DATASETS[code], year, tables) for code in {c for c, _ in CALIBRATED}}
         las = [la for la in LATER_LAS if (tmp_path / str(year) / f"{la}.xml").exists()]
-        result = compare_las(frames, year, las)
+        result = compare_las(frames, year, las).filter(pl.col("measure").is_in(SIX))
         assert set(result["old_la_code"]) == set(las), year
         assert result.filter(pl.col("status").is_in(["differs", "missing"])).is_empty(), (year, result)
         assert result.filter(pl.col("status") == "equal").height >= 5, year  # the rest are published c
