@@ -20,11 +20,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 NOT_AVAILABLE, CARRY_FORWARD = "not_available", "carry_forward"
 ACTIONS = (NOT_AVAILABLE, CARRY_FORWARD)
 FILE_NAME = "exceptions.csv"
-SCHEMA: dict[str, pl.DataType] = {
+SCHEMA: dict[str, PolarsDataType] = {
     "reporting_year": pl.Int32,
     "la_code": pl.String,
     "action": pl.String,
@@ -98,16 +99,6 @@ def combine(*declarations: pl.DataFrame) -> pl.DataFrame:
     return frame.sort("reporting_year", "la_code")
 
 
-def source_year(declarations: pl.DataFrame, year: int, la_code: str) -> int:
-    """The year whose figures a ``carry_forward`` of ``la_code`` in ``year`` uses: the latest earlier year
-    the LA is not itself declared in."""
-    declared = set(declarations.filter(pl.col("la_code") == la_code)["reporting_year"].to_list())
-    source = year - 1
-    while source in declared:
-        source -= 1
-    return source
-
-
 def notes(basis: pl.DataFrame, policy_text: str | None = None) -> list[str]:
     """The guidance's footnotes for a counting basis (``counting_basis`` rows of one or more years): one per
     LA not counted from its own return, naming it, the year and what the published figures hold."""
@@ -130,4 +121,31 @@ def notes(basis: pl.DataFrame, policy_text: str | None = None) -> list[str]:
         else:
             text += "only the local authorities whose returns were counted."
         out.append(text)
+    return out
+
+
+def not_available(
+    published: Mapping[str, pl.DataFrame],
+    indicators: Mapping[str, Iterable[str]],
+    las: Iterable[str],
+    symbol: str,
+) -> dict[str, pl.DataFrame]:
+    """Published frames with every indicator cell of the ``las``' own rows set to ``symbol``.
+
+    For ``carry_forward`` LAs: their rows hold the carried figures up to disclosure control, so that the
+    England and regional sums hold and small carried counts are protected like any other, and are published
+    as not available only here, after suppression.
+    """
+    las = sorted(las)
+    if not las:
+        return dict(published)
+    out = {}
+    for code, frame in published.items():
+        if "old_la_code" not in frame.columns:
+            out[code] = frame
+            continue
+        own = pl.col("old_la_code").is_in(las) & (pl.col("geographic_level") == "Local authority")
+        out[code] = frame.with_columns(
+            pl.when(own).then(pl.lit(symbol)).otherwise(pl.col(c)).alias(c) for c in indicators[code]
+        )
     return out

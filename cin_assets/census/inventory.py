@@ -19,6 +19,7 @@ Plain polars, no Dagster: the defs layer wires it (``cin_assets.defs.inventory``
 from __future__ import annotations
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 LOADED, REFUSED, MISSING, DUPLICATE, MISMATCH, UNEXPECTED = (
     "loaded",
@@ -40,7 +41,7 @@ REFUSING_CODES = (
 )
 MISMATCH_CODES = ("header_lea", "header_year")
 
-SCHEMA: dict[str, pl.DataType] = {
+SCHEMA: dict[str, PolarsDataType] = {
     "reporting_year": pl.Int32,
     "la_code": pl.String,
     "la_name": pl.String,
@@ -142,8 +143,10 @@ def _file_status(files: pl.DataFrame, headers: pl.DataFrame, issues: pl.DataFram
         .group_by("source_file")
         .agg(pl.col("message").first().alias("refusal"))
     )
+    # a header Year that is no year at all disagrees with the folder as much as another year does
+    bad_year = (pl.col("code") == "bad_value") & (pl.col("element") == "Year") & pl.col("LAchildID").is_null()
     mismatch = (
-        errors.filter(pl.col("code").is_in(MISMATCH_CODES))
+        errors.filter(pl.col("code").is_in(MISMATCH_CODES) | bad_year)
         .group_by("source_file")
         .agg(pl.col("message").sort().str.join("; ").alias("mismatch"))
     )

@@ -9,6 +9,8 @@ Rerunning one year rebuilds just that year's frames. These frames hold unsuppres
 (No `from __future__ import annotations` in defs modules: Dagster reads the context annotations at run time.)
 """
 
+from typing import cast
+
 import dagster as dg
 import polars as pl
 
@@ -129,7 +131,8 @@ def measures_asset(context: dg.AssetExecutionContext):
         previous=previous if len(previous) == len(loaded) else None,
         sources={s: io.read(measure_key(s), str(year)) for s in sorted(wanted)},
         ref=context.resources.data_root.reference_dir,
-        counted=basis.filter(pl.col("basis") == COUNTED)["la_code"].to_list(),
+        # a carried LA's row holds its carried figures until protect_year publishes it as not available
+        counted=basis.filter(pl.col("basis").is_in([COUNTED, CARRY_FORWARD]))["la_code"].to_list(),
         carried=_carried(io, basis, names, previous_tables),
     )
     for code, frame in frames.items():
@@ -171,11 +174,11 @@ def _carried(
         raise dg.Failure(description=f"carry_forward from several years at once ({years}) is not supported")
     source, las = years[0], carried["la_code"]
     mine = pl.col("la_code").is_in(las)
-    tables = {t: io.read(staging_key(t), str(source)).filter(mine) for t in names}
+    # without missing_ok a missing table raises, so each read is a frame
+    tables = {t: cast(pl.DataFrame, io.read(staging_key(t), str(source))).filter(mine) for t in names}
     earlier = {t: io.read(lookback_key(t), str(source - 1), missing_ok=True) for t in previous}
-    before = (
-        None if any(f is None for f in earlier.values()) else {t: f.filter(mine) for t, f in earlier.items()}
-    )
+    found = {t: f for t, f in earlier.items() if f is not None}
+    before = {t: f.filter(mine) for t, f in found.items()} if len(found) == len(earlier) else None
     return Context(source, tables, before)
 
 

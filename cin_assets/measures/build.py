@@ -17,7 +17,7 @@ import polars as pl
 from polars._typing import PolarsDataType
 
 from cin_assets import reference
-from cin_assets.measures.geography import GEO, ORDER, aggregate, ees_columns, geography_rows
+from cin_assets.measures.geography import GEO, ORDER, aggregate, ees_columns, geography_rows, la_memberships
 from cin_assets.measures.units import CHILD, UNITS, Context, Tables
 from cin_assets.publish.description import Count, DataSet, Indicator, Row, Statistic
 
@@ -105,7 +105,7 @@ def _build(ds: DataSet, ctx: Context, sources: Mapping[str, pl.DataFrame], ref: 
     if not ds.first_year <= year <= ds.last_year:
         return empty(ds)
     frame = _summary(ds, year, sources, ref) if ds.summary else _aggregate(ds, ctx, ref)
-    frame = withhold(ds, _derive(ds, year, frame, ref), ctx.counted)
+    frame = withhold(ds, _derive(ds, year, frame, ref), ctx.counted, year, ref)
     frame = ees_columns(frame, year + ds.period_offset, ds.geography, ds.time_identifier)
     if ds.category:
         frame = frame.with_columns(pl.lit(ds.category).alias("category"))
@@ -189,12 +189,26 @@ def _aggregate(ds: DataSet, ctx: Context, ref: Path | None) -> pl.DataFrame:
     return pl.concat(parts, how="vertical")
 
 
-def withhold(ds: DataSet, frame: pl.DataFrame, counted: Collection[str] | None) -> pl.DataFrame:
-    """``frame`` with every figure of an LA not ``counted`` null (published as not available, never 0)."""
-    if counted is None or "old_la_code" not in frame.columns:
+def withhold(
+    ds: DataSet, frame: pl.DataFrame, counted: Collection[str] | None, year: int, ref: Path | None = None
+) -> pl.DataFrame:
+    """``frame`` with every figure of an LA not ``counted`` null (published as not available, never 0),
+    and the rates of England and the regions holding such an LA null too: their population includes
+    children the counts do not cover."""
+    if counted is None:
         return frame
-    other = ~pl.col("old_la_code").is_in(sorted(counted)) & (pl.col("geographic_level") == "Local authority")
-    return frame.with_columns(pl.when(~other).then(pl.col(i.name)).alias(i.name) for i in ds.indicators)
+    members = la_memberships(year, ref).filter(~pl.col("la_code").is_in(sorted(counted)))
+    partial = members.get_column(GEO).explode().unique().to_list()
+    out = frame
+    if "old_la_code" in frame.columns:
+        other = ~pl.col("old_la_code").is_in(sorted(counted)) & (
+            pl.col("geographic_level") == "Local authority"
+        )
+        out = out.with_columns(pl.when(~other).then(pl.col(i.name)).alias(i.name) for i in ds.indicators)
+    rates = [i.name for i in ds.indicators if i.unit == "rate"]
+    if rates and partial:
+        out = out.with_columns(pl.when(~pl.col(GEO).is_in(partial)).then(pl.col(r)).alias(r) for r in rates)
+    return out
 
 
 def _population(year: int, ref: Path | None) -> pl.DataFrame:

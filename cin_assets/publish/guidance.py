@@ -113,9 +113,9 @@ def data_guidance(
     returns: Sequence[str] = (),
 ) -> str:
     """The data guidance document (markdown) for the release built from ``datasets``: the descriptions as
-    published (names, files and years of the release). Public text only: how each column list was
-    established is in the developer notes (``docs/data_set_provenance.md``). ``returns``: what was counted
-    (validation policy, declared exceptions), one footnote each."""
+    published (names, files and years of the release), and ``returns``: what was counted (validation
+    policy, declared exceptions), one note each. Public text only: how each column list was established is
+    in the developer notes (``docs/data_set_provenance.md``)."""
     rows = rows or {}
     latest = max(ds.last_year for ds in datasets.values())
     population = datasets.get("P")
@@ -162,7 +162,7 @@ def data_guidance(
         "",
         "### Returns counted",
         "",
-        *(f"- {note}" for note in returns or ("Every local authority's return was counted.",)),
+        *(f"- {note}" for note in returns or ("Not recorded for this release.",)),
         "",
         "## Data files",
         "",

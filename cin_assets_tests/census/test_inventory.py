@@ -11,7 +11,9 @@ from cin_assets.census import inventory
 from cin_assets.census.reader import census_files, read_returns
 from cin_assets_tests.census.test_reader import HEADER, child, write_return
 
-EXPECTED = pl.DataFrame({"la_code": ["845", "846", "850", "851", "852", "853"], "la_name": list("ABCDEF")})
+EXPECTED = pl.DataFrame(
+    {"la_code": ["845", "846", "850", "851", "852", "853", "854"], "la_name": list("ABCDEFG")}
+)
 
 
 def _inventory(folder: Path, declared: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -33,6 +35,8 @@ def _census(tmp_path: Path) -> Path:
     write_return(folder / "851.xml", child("A"), HEADER.replace("845", "852"))  # header names another LA
     write_return(folder / "852.xml", child("A") + child("B") + child("C"), HEADER.replace("845", "852"))
     write_return(folder / "999.xml", child("A"), HEADER.replace("845", "999"))  # no such LA this year
+    absurd = HEADER.replace("845", "854").replace("<Year>2020</Year>", "<Year>99999999999</Year>")
+    write_return(folder / "854.xml", child("A"), absurd)  # a header Year that is no year
     return folder  # 853: missing
 
 
@@ -46,6 +50,7 @@ def test_every_status_is_named_with_its_files(tmp_path: Path) -> None:
         "851": "header_mismatch",
         "852": "loaded",
         "853": "missing",
+        "854": "header_mismatch",
         "999": "unexpected",
     }
     assert rows["846"]["reason"] == "2 files for one LA: 846 resubmitted.xml, 846.xml; none is counted"
@@ -56,11 +61,12 @@ def test_every_status_is_named_with_its_files(tmp_path: Path) -> None:
     assert (rows["845"]["children"], rows["852"]["children"], rows["851"]["children"]) == (2, 3, 1)
     assert rows["845"]["bytes"] > 0 and rows["853"]["bytes"] == 0
     assert inventory.counted_las(inv) == ["845", "852"]
-    assert inventory.unusable(inv)["la_code"].to_list() == ["846", "850", "851", "853", "999"]
+    assert rows["854"]["reason"].startswith("854.xml: the header's Year '99999999999' is not a year")
+    assert inventory.unusable(inv)["la_code"].to_list() == ["846", "850", "851", "853", "854", "999"]
 
 
 def test_a_declaration_releases_the_block_but_never_counts_the_la(tmp_path: Path) -> None:
-    declared = pl.DataFrame({"la_code": ["846", "850", "851", "853"], "action": ["not_available"] * 4})
+    declared = pl.DataFrame({"la_code": ["846", "850", "851", "853", "854"], "action": ["not_available"] * 5})
     inv = _inventory(_census(tmp_path), declared)
     assert inventory.unusable(inv)["la_code"].to_list() == [
         "999"
