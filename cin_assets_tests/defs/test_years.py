@@ -25,10 +25,8 @@ ASSETS = [
     *measures.MEASURE_ASSETS,
     publish_defs.protect_year_asset,
     publish_defs.publish_release,
-    publish_defs.data_guidance,
-    publish_defs.release_zip,
 ]
-RELEASE = [publish_defs.publish_release, publish_defs.data_guidance, publish_defs.release_zip]
+RELEASE = [publish_defs.publish_release]
 
 
 @pytest.fixture(scope="module")
