@@ -22,6 +22,7 @@ import polars as pl
 
 from cin_assets.census import tables as census_tables
 from cin_assets.census.calendar import census_period, in_year, working_days
+from cin_assets.validation.codes import RC9_FROM
 
 Frame = pl.DataFrame | pl.LazyFrame
 Tables = Mapping[str, Frame]
@@ -304,9 +305,10 @@ def _episodes(ctx: Context) -> pl.LazyFrame:
     start, end = ctx.start, ctx.end
     referral, closure = pl.col("CINreferralDate"), pl.col("CINclosureDate")
     nfa = pl.col("ReferralNFA").fill_null(False)
-    # RC9 (2022-23 on: closed after assessment, referred to early help) is also "assessed not in need"
+    # RC9 (2022-23 on: closed after assessment, referred to early help) is also "assessed not in need";
+    # before its year it is no valid code (validation rejects it) and counts as no reason
     reason = pl.col("ReasonForClosure").str.strip_chars().str.to_uppercase()
-    rc8 = reason.is_in(["RC8", "RC9"]).fill_null(False)
+    rc8 = reason.is_in(["RC8", "RC9"] if ctx.year >= RC9_FROM else ["RC8"]).fill_null(False)
     not_in_need = rc8 & ~nfa
     of_need = ~nfa & ~not_in_need & (referral <= end).fill_null(False)
     return (

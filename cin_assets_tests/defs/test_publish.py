@@ -431,8 +431,10 @@ def _root_with_populations(root: Path, tmp_path: Path, edit) -> Path:
     other = tmp_path / "data"
     shutil.copytree(root / "reference", other / "reference")
     (other / "staging").symlink_to(root / "staging")
-    path = other / "reference" / "population_0_17_original_vintage.csv"
-    pl.read_csv(path, infer_schema=False).pipe(edit).write_csv(path)
+    # both vintages: a year missing from the original one is taken from the revised one
+    for vintage in ("original", "revised"):
+        path = other / "reference" / f"population_0_17_{vintage}_vintage.csv"
+        pl.read_csv(path, infer_schema=False).pipe(edit).write_csv(path)
     return other
 
 
