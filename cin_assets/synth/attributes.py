@@ -36,7 +36,8 @@ class Attributes:
     upn: np.ndarray  # "" when the child never had one
     upn_reason: np.ndarray  # reason used when a child of 6 or over has no UPN (UN2..UN6)
     gender: np.ndarray  # once born
-    ethnicity: np.ndarray
+    ethnicity: np.ndarray  # once born
+    ethnicity_unborn: np.ndarray  # shown while unborn (often not yet obtained)
     disability: np.ndarray  # bitmask over DISABILITY_CODES (0 = NONE)
     expected_offset: np.ndarray  # expected birth date = DOB + offset (days), shown while unborn
     death: np.ndarray  # day number or -1
@@ -97,6 +98,45 @@ def _upns(rng: np.random.Generator, la_code: str, dob: np.ndarray) -> np.ndarray
     return check_letters(tails) + tails
 
 
+def _codes_from(draws: np.ndarray, mix: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    codes, probs = mix
+    return codes[np.minimum(np.searchsorted(np.cumsum(probs), draws, side="right"), len(codes) - 1)]
+
+
+def _ethnicities(
+    rng: np.random.Generator, gender: np.ndarray, ref: Path | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each child's Ethnicity once born, from the mix of their gender, and while unborn, from the unborn mix
+    (England 2020 A4: ethnicity is not yet known for about half of unborn children, and UASC, mostly
+    boys, make "Other" twice as common among boys as among girls)."""
+    mixes = calibration.ethnicity_by_gender(ref)
+    draws = rng.random(len(gender))
+    born = np.empty(len(gender), dtype=object)
+    for who, genders in calibration.ETHNICITY_BY.items():
+        rows = np.flatnonzero(np.isin(gender, genders))
+        born[rows] = _codes_from(draws[rows], mixes[who])
+    return born, _codes_from(rng.random(len(gender)), mixes["Unborn"])
+
+
+def _categories(rng: np.random.Generator, year: np.ndarray, gender: np.ndarray, unborn: np.ndarray,
+                ref: Path | None) -> np.ndarray:  # fmt: skip
+    """InitialCategoryOfAbuse per plan: the year's national mix, weighted by the plan child's gender (or
+    unborn at the plan's start) as in England 2020 A5 (sexual abuse is more common for girls, neglect for
+    the unborn)."""
+    weights = calibration.category_weights(ref)
+    out = np.empty(len(year), dtype=object)
+    draws = rng.random(len(year))
+    for y in np.unique(year):
+        codes, probs = calibration.distribution(f"abuse_category@{y}", ref)
+        for who, genders in calibration.CATEGORY_BY.items():
+            rows = np.flatnonzero(
+                (year == y) & (unborn if who == "Unborn" else ~unborn & np.isin(gender, genders))
+            )
+            mix = probs * np.array([weights[who][c] for c in codes])
+            out[rows] = _codes_from(draws[rows], (codes, mix / mix.sum()))
+    return out
+
+
 def _disabilities(rng: np.random.Generator, n: int, ref: Path | None) -> np.ndarray:
     prevalence = calibration.national_shares(ref)["disability_prevalence"]["any"]
     shares = calibration.national_shares(ref)["disability_code"]
@@ -150,7 +190,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     upn = np.where(has_upn, _upns(rng, la_code, dob), "")
     upn_reason = _UN_OVER_6[rng.choice(len(_UN_OVER_6), size=n_ch, p=_UN_OVER_6_P)]
     gender = _choose(rng, "gender_born", n_ch, ref)
-    ethnicity = _choose(rng, "ethnicity", n_ch, ref)
+    ethnicity, ethnicity_unborn = _ethnicities(rng, gender, ref)
     disability = _disabilities(rng, n_ch, ref)
     expected_offset = rng.integers(-14, 15, size=n_ch)
 
@@ -195,10 +235,8 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     start_year = h.cpps["start"].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     month = h.cpps["start"].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
     report_year = np.clip(start_year + (month >= 3), 2016, 2020)
-    initial = np.empty(n_cpp, dtype=object)
-    for year in np.unique(report_year):
-        rows = np.flatnonzero(report_year == year)
-        initial[rows] = _choose(rng, f"abuse_category@{year}", len(rows), ref)
+    initial = _categories(rng, report_year, gender[ep["child"][h.cpps["episode"]]],
+                          h.cpps["start"] < dob[ep["child"][h.cpps["episode"]]], ref)  # fmt: skip
     latest = np.where(
         rng.random(n_cpp) < 0.9, initial, np.array(ABUSE, dtype=object)[rng.integers(0, 5, n_cpp)]
     )
@@ -210,6 +248,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
         upn_reason=upn_reason,
         gender=gender,
         ethnicity=ethnicity,
+        ethnicity_unborn=ethnicity_unborn,
         disability=disability,
         expected_offset=expected_offset,
         death=death,

@@ -587,3 +587,102 @@ def late_review_share(la_code: str, year: int, ref: Path | None = None) -> float
         row = table.filter((pl.col("la_code") == "*") & (pl.col("year") == year))
     on_time = min(max((row["RevCP"].item() or 100.0) / 100.0, 0.0), 1.0)
     return 1.0 - on_time**0.5
+
+
+@cache
+def national_figures(ref: Path | None = None) -> pl.DataFrame:
+    """``data/reference/national_figures.csv``: England figures of the files not shipped per LA (strings)."""
+    return pl.read_csv((ref or reference.reference_dir()) / "national_figures.csv", infer_schema=False)
+
+
+# A4's ethnic groups (the published column) -> the first letters of their codes (CHNE is in "Other").
+_ETHNIC_COLUMNS = {
+    "Ethnicity_White": ("W",),
+    "Ethnicity_Mixed": ("M",),
+    "Ethnicity_Asian_or_Asian_British": ("A",),
+    "Ethnicity_Black_or_Black_British": ("B",),
+    "Ethnicity_Other": ("C", "O"),
+}
+# A4's characteristic -> the gender codes it covers ("unborn" for children not yet born at 31 March).
+ETHNICITY_BY = {"Male": ("1",), "Female": ("2",), "Unknown or Indeterminate gender": ("0", "9"), "Unborn": ()}
+
+
+@cache
+def ethnicity_by_gender(ref: Path | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{A4 characteristic (see :data:`ETHNICITY_BY`): (Ethnicity codes, probabilities)}: the England 2020
+    A4 mix of ethnic groups (and ethnicity not known) among children in need at 31 March of that gender,
+    or unborn; within a group the codes keep their national proportions (``ethnicity`` shares)."""
+    codes, national = distribution("ethnicity", ref)
+    a4 = national_figures(ref).filter(
+        (pl.col("dataset") == "A4")
+        & (pl.col("time_period") == "2020")
+        & pl.col("value").str.contains(r"^\d+$")
+    )
+    out = {}
+    for who in ETHNICITY_BY:
+        rows = dict(
+            a4.filter(pl.col("filters").str.ends_with(f"characteristic={who}"))
+            .select("indicator", pl.col("value").cast(pl.Float64))
+            .iter_rows()
+        )
+        total = rows["CIN_At31"]
+        probs = np.zeros(len(codes))
+        known = np.zeros(len(codes), dtype=bool)
+        for column, letters in _ETHNIC_COLUMNS.items():
+            group = np.array([c.startswith(letters) for c in codes])
+            probs[group] = national[group] / national[group].sum() * rows[column] / total
+            known |= group
+        probs[~known] = national[~known] / national[~known].sum() * (total - rows["Ethnicity_Known"]) / total
+        out[who] = (codes, probs / probs.sum())
+    return out
+
+
+_A5_CATEGORIES = {
+    "NEG": "Neglect_Initial",
+    "PHY": "Physical_Abuse_Initial",
+    "SAB": "Sexual_Abuse_Initial",
+    "EMO": "Emotional_Abuse_Initial",
+    "MUL": "Multiple_Initial",
+}
+# A5's characteristic -> the gender codes it covers ("Unborn": plans starting before the birth).
+CATEGORY_BY = {"Male": ("1",), "Female": ("2",), "Unknown/Indeterminate gender": ("0", "9"), "Unborn": ()}
+
+
+@cache
+def category_weights(ref: Path | None = None) -> dict[str, dict[str, float]]:
+    """{A5 characteristic: {initial category code: weight}}: how much more (or less) common each initial
+    category of abuse is among the plans of children of that gender, or unborn, than among all plans
+    (England 2020 A5, plans at 31 March); 1.0 where DfE suppressed the cell."""
+    a5 = national_figures(ref).filter((pl.col("dataset") == "A5") & (pl.col("time_period") == "2020"))
+
+    def shares(who: str) -> dict[str, float]:
+        rows = dict(
+            a5.filter(pl.col("filters").str.ends_with(f"characteristic={who}"))
+            .select("indicator", pl.col("value").cast(pl.Float64, strict=False))
+            .iter_rows()
+        )
+        return {code: (rows.get(col) or np.nan) / rows["CPP_At31"] for code, col in _A5_CATEGORIES.items()}
+
+    total = shares("Total")
+    return {
+        who: {code: 1.0 if np.isnan(share) else share / total[code] for code, share in shares(who).items()}
+        for who in CATEGORY_BY
+    }
+
+
+@cache
+def _factor_bases(ref: Path | None) -> dict[tuple[str, int], int]:
+    path = (ref or reference.reference_dir()) / "published_assessment_factors.csv"
+    c3 = pl.read_csv(path, infer_schema=False).filter(
+        (pl.col("indicator") == "Episodes_with_assessment_factor")
+        & (pl.col("geographic_level") == "Local authority")
+        & pl.col("value").str.contains(r"^\d+$")
+    )
+    return {(la, int(y)): int(v) for la, y, v in c3.select("old_la_code", "time_period", "value").iter_rows()}
+
+
+def la_factor_base(la_code: str, year: int, scale: float, ref: Path | None = None) -> int | None:
+    """The LA's published number of episodes with a factor recorded at assessment that year (C3), scaled;
+    None where it is not published (before 2018, or suppressed)."""
+    value = _factor_bases(ref).get((la_code, year))
+    return None if value is None else scale_count(value, scale)

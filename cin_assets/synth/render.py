@@ -82,18 +82,29 @@ def _attach(parent: pl.DataFrame, child: pl.DataFrame, key: str, name: str) -> p
 
 
 def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float],
-             rng: np.random.Generator, year: int) -> pl.DataFrame:  # fmt: skip
+             rng: np.random.Generator, year: int, base: int | None = None) -> pl.DataFrame:  # fmt: skip
     """Factors for assessments authorised in the year (each assessment is shown authorised only once).
 
-    Rates are the LA's published C3 shares that year; the not-in-need episodes sometimes record "21" (no
-    factors, alone: rule 8869); plans bring their abuse category's factor; a disabled child's assessments
-    record 5A or 6A (rule 8899Q); a CIN assessment records at least one factor (8897Q). The forced factors
-    count towards their factor's rate: only the rest of it is drawn, among the other assessments.
+    Rates are the LA's published C3 shares that year, of the episodes with a factor (so the not-in-need
+    assessments that record "21", no factors, alone (rule 8869) are left out of the base); plans bring their
+    abuse category's factor, a disabled child's assessments record 5A or 6A (query 8899Q), but only as
+    many as the factor's rate allows (DfE's England 2020 5A and 6A total 74,970, fewer than the assessments
+    of disabled children: real returns raise 8899Q often); a CIN assessment records at least one factor
+    (8897Q). The forced factors count towards their factor's rate: only the rest is drawn. With ``base``
+    (the LA's published episodes with a factor), as many not-in-need assessments record "21" alone as
+    bring the episodes with a factor to it (else 45% of those of children without a disability).
     """
     n = len(rows)
     episode = h.assessments["episode"][rows]
     child = h.episodes["child"][episode]
     mask = a.disability[child]
+    nin = h.episodes["kind"][episode] == NIN
+    eligible = nin & (mask == 0)
+    if base is None:
+        none_found = eligible & (rng.random(n) < 0.45)
+    else:
+        none_found = np.zeros(n, dtype=bool)
+        none_found[_pick_some(rng, np.flatnonzero(eligible), n - base)] = True
     disabled = np.flatnonzero(mask > 0)
     forced = [
         pl.DataFrame(
@@ -116,18 +127,28 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
         )
         .explode("code")
         .unique()
+        .sort("row", "code")
     )
-    forced_pairs = pl.concat(forced)
+    forced_pairs = pl.concat(forced).filter(~pl.col("row").is_in(np.flatnonzero(none_found)))
     names = list(calibration.FACTOR_COLUMNS)
     codes = np.array([calibration.FACTOR_COLUMNS[k] for k in names], dtype=object)
-    taken = np.zeros((n, len(names)), dtype=bool)
     column = {code: i for i, code in enumerate(codes)}
-    fr, fc = forced_pairs["row"].to_numpy(), forced_pairs["code"].to_numpy()
-    known = np.array([c in column for c in fc], dtype=bool)
-    taken[fr[known], [column[c] for c in fc[known]]] = True
-    target = np.array([rates[k] for k in names]) * n
+    target = np.array([rates[k] for k in names]) * (n - int(none_found.sum()))
+    # keep a random subset of each factor's forced pairs, at most its target
+    fc = forced_pairs["code"].to_numpy()
+    col = np.array([column.get(c, -1) for c in fc], dtype=np.int64)
+    order = np.lexsort((rng.random(len(col)), col))
+    rank = np.empty(len(col), dtype=np.int64)
+    first = np.searchsorted(col[order], col[order])
+    rank[order] = np.arange(len(col)) - first
+    keep = (col < 0) | (rank < np.rint(target[np.maximum(col, 0)]))
+    forced_pairs = forced_pairs.filter(pl.Series(keep))
+    fr, col = forced_pairs["row"].to_numpy(), col[keep]
+    taken = np.zeros((n, len(names)), dtype=bool)
+    taken[fr[col >= 0], col[col >= 0]] = True
+    taken[none_found] = True  # (not drawn)
     free = n - taken.sum(axis=0)
-    p = np.clip((target - taken.sum(axis=0)) / np.maximum(free, 1), 0.0, 1.0)
+    p = np.clip((target - (taken.sum(axis=0) - int(none_found.sum()))) / np.maximum(free, 1), 0.0, 1.0)
     hit = (rng.random((n, len(names))) < p) & ~taken
     r, c = np.nonzero(hit)
     code = codes[c]
@@ -135,15 +156,18 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
     code[fostered] = calibration.distribution("private_fostering_factor")[0][
         rng.choice(5, size=int(fostered.sum()), p=calibration.distribution("private_fostering_factor")[1])
     ]
-    nin = h.episodes["kind"][episode] == NIN
-    none_found = np.flatnonzero(nin & (mask == 0) & (rng.random(n) < 0.45))
-    pairs = pl.concat(
-        [pl.DataFrame({"row": r.astype(np.int64), "code": code.astype(str)}), forced_pairs]
-    ).filter(~pl.col("row").is_in(none_found))
-    has_any = np.zeros(n, dtype=bool)
-    has_any[pairs["row"].to_numpy()] = True
-    empty = np.flatnonzero(~has_any)
-    filler = np.where(nin[empty], "21", "20")
+    per_row = np.bincount(np.concatenate([r, fr]), minlength=n)
+    per_row[none_found] = 1
+    empty = np.flatnonzero(per_row == 0)
+    # an assessment with no factor drawn records "other" (20; with no base, "21" if not in need): as
+    # many drawn "other" factors are dropped from assessments that keep another factor
+    filler = np.where(nin[empty] & (base is None), "21", "20")
+    other = np.flatnonzero(c == column["20"])
+    surplus = len(other) + int((filler == "20").sum()) - round(float(target[column["20"]]))
+    drop = _pick_some(rng, other[per_row[r[other]] > 1], surplus)
+    r, code = np.delete(r, drop), np.delete(code, drop)
+    none_found = np.flatnonzero(none_found)
+    pairs = pl.concat([pl.DataFrame({"row": r.astype(np.int64), "code": code.astype(str)}), forced_pairs])
     pairs = pl.concat(
         [pairs, pl.DataFrame({"row": np.concatenate([none_found, empty]).astype(np.int64),
                               "code": np.concatenate([np.full(len(none_found), "21"), filler]).astype(str)})]
@@ -156,6 +180,11 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
         .pipe(_nest, "row")
         .rename({"xml": "factors"})
     )
+
+
+def _pick_some(rng: np.random.Generator, rows: np.ndarray, k: int) -> np.ndarray:
+    """``k`` of ``rows`` at random (all of them when fewer, none when ``k`` <= 0)."""
+    return rng.permutation(rows)[: max(k, 0)]
 
 
 def _hashed(rows: np.ndarray, share: float) -> np.ndarray:
@@ -244,8 +273,9 @@ def cut(h: History, year: int) -> dict[str, np.ndarray]:
 
 
 def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, float],
-           rng: np.random.Generator, stamp: str) -> str:  # fmt: skip
-    """The XML text of ``la_code``'s return for reporting ``year`` (``stamp``: Header DateTime)."""
+           rng: np.random.Generator, stamp: str, factor_base: int | None = None) -> str:  # fmt: skip
+    """The XML text of ``la_code``'s return for reporting ``year`` (``stamp``: Header DateTime;
+    ``factor_base``: the published number of episodes with a factor, see :func:`_factors`)."""
     start, end = day(dt.date(year - 1, 4, 1)), day(dt.date(year, 3, 31))
     rows = cut(h, year)
     ep = h.episodes
@@ -300,7 +330,7 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
     a_auth = h.assessments["auth"][a_rows]
     shown_auth = np.where(a_auth <= end, a_auth, -1)
     authorised = np.flatnonzero(shown_auth >= 0)
-    factors = _factors(h, a, a_rows[authorised], rates, rng, year)
+    factors = _factors(h, a, a_rows[authorised], rates, rng, year, factor_base)
     factors = factors.with_columns(
         assessment=pl.Series(a_rows[authorised][factors["row"].to_numpy()], dtype=pl.Int64)
     )
@@ -435,7 +465,7 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
                 "edob": np.where(born, -1, dob + a.expected_offset[children]),
                 "gender": np.where(born, a.gender[children], "0").astype(str),
                 "death": np.where((death >= start) & (death <= end), death, -1),
-                "ethnicity": a.ethnicity[children].astype(str),
+                "ethnicity": np.where(born, a.ethnicity[children], a.ethnicity_unborn[children]).astype(str),
             }
         )
         .with_columns(upn=_text(pl.col("upn")))

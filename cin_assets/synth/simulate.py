@@ -160,6 +160,17 @@ def _sample_bands(
     return rng.integers(lo[pick], hi[pick] + 1)
 
 
+_LONG = 730  # episodes longer than 2 years: the tail that the feedback on durations stretches
+
+
+def _stretch_tail(days: np.ndarray, k: float) -> np.ndarray:
+    """Durations with the part beyond 2 years scaled by ``k``. An LA's children in need at 31 March are
+    its episodes starting times their mean length, so the mean must follow the LA's figures; stretching
+    only the long tail keeps the share of short episodes ending (B5: almost half last 3 months or less)
+    while the long ones make up the third of open cases that have lasted 2 years or more (B4)."""
+    return np.where(days > _LONG, _LONG + np.rint((days - _LONG) * k), days).astype(np.int64)
+
+
 def _gumbel_top(rng: np.random.Generator, log_w: np.ndarray, k: int) -> np.ndarray:
     """Indices of a weighted sample of ``k`` without replacement (Gumbel top-k)."""
     if k <= 0:
@@ -224,7 +235,7 @@ class LaSimulation:
         self.s47 = _Store(episode=np.int64, start=np.int64, target=np.int64, icpc=np.int64, res=np.int64)
         self.cpp = _Store(episode=np.int64, start=np.int64, end=np.int64, reviews=(np.int64, (MAX_REVIEWS,)))
         self.spill: np.ndarray = np.zeros(0, dtype=np.int64)  # S47s whose conference falls next year
-        self.k_ep = 1.0  # feedback on episode durations (keeps the 31 March corrections small)
+        self.k_ep = 1.0  # feedback on long episode durations (keeps the 31 March corrections small)
         self.k_cpp = 1.0
         self.shortfalls: dict[str, int] = {}
         self._pool = np.zeros(0, dtype=np.int64)
@@ -418,7 +429,7 @@ class LaSimulation:
 
         # Planned closures of the new episodes (NFA close on the day; NIN when assessed).
         e = e_new
-        dur = np.rint(_sample_bands(rng, p.cin_duration, len(e)) * self.k_ep).astype(np.int64)
+        dur = _stretch_tail(_sample_bands(rng, p.cin_duration, len(e)), self.k_ep)
         after_plan = rng.choice(3, size=len(e), p=[0.3, 0.5, 0.2])
         gap = rng.integers(np.array([0, 30, 180])[after_plan], np.array([30, 180, 365])[after_plan] + 1)
         lc = self.ep["last_cpp"][e]
@@ -660,4 +671,4 @@ class LaSimulation:
             self._miss("at31_extend", k - len(sel))
             close[sel] = end + 1 + _sample_bands(rng, self.p.cin_duration, len(sel)) // 2
         if natural > 0 and plan.at31 > 0:
-            self.k_ep = float(np.clip(self.k_ep * np.sqrt(plan.at31 / natural), 0.4, 3.0))
+            self.k_ep = float(np.clip(self.k_ep * (plan.at31 / natural) ** 0.75, 0.1, 8.0))
