@@ -90,9 +90,10 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
     abuse category's factor, a disabled child's assessments record 5A or 6A (query 8899Q), but only as
     many as the factor's rate allows (DfE's England 2020 5A and 6A total 74,970, fewer than the assessments
     of disabled children: real returns raise 8899Q often); a CIN assessment records at least one factor
-    (8897Q). The forced factors count towards their factor's rate: only the rest is drawn. With ``base``
+    (8897Q). The forced factors count towards their factor's count (its rate times the episodes with a
+    factor, rounded): only the rest is drawn, exactly, among the other assessments. With ``base``
     (the LA's published episodes with a factor), as many not-in-need assessments record "21" alone as
-    bring the episodes with a factor to it (else 45% of those of children without a disability).
+    bring the episodes with a factor to it, children without a disability first (else 45% of those).
     """
     n = len(rows)
     episode = h.assessments["episode"][rows]
@@ -104,7 +105,11 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
         none_found = eligible & (rng.random(n) < 0.45)
     else:
         none_found = np.zeros(n, dtype=bool)
-        none_found[_pick_some(rng, np.flatnonzero(eligible), n - base)] = True
+        # children without a disability first (a disabled child's assessment without 5A/6A raises 8899Q)
+        rows = np.concatenate(
+            [rng.permutation(np.flatnonzero(eligible)), rng.permutation(np.flatnonzero(nin & ~eligible))]
+        )
+        none_found[rows[: max(n - base, 0)]] = True
     disabled = np.flatnonzero(mask > 0)
     forced = [
         pl.DataFrame(
@@ -133,7 +138,8 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
     names = list(calibration.FACTOR_COLUMNS)
     codes = np.array([calibration.FACTOR_COLUMNS[k] for k in names], dtype=object)
     column = {code: i for i, code in enumerate(codes)}
-    target = np.array([rates[k] for k in names]) * (n - int(none_found.sum()))
+    with_factor = n - int(none_found.sum()) if base is None else min(base, n)
+    target = np.array([rates[k] for k in names]) * with_factor
     # keep a random subset of each factor's forced pairs, at most its target
     fc = forced_pairs["code"].to_numpy()
     col = np.array([column.get(c, -1) for c in fc], dtype=np.int64)
@@ -147,9 +153,12 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
     taken = np.zeros((n, len(names)), dtype=bool)
     taken[fr[col >= 0], col[col >= 0]] = True
     taken[none_found] = True  # (not drawn)
-    free = n - taken.sum(axis=0)
-    p = np.clip((target - (taken.sum(axis=0) - int(none_found.sum()))) / np.maximum(free, 1), 0.0, 1.0)
-    hit = (rng.random((n, len(names))) < p) & ~taken
+    # exactly the rest of each factor's target, among the assessments that do not have it yet
+    wanted = np.rint(target).astype(np.int64) - (taken.sum(axis=0) - int(none_found.sum()))
+    keys = np.where(taken, 2.0, rng.random((n, len(names))))
+    rank = np.empty((n, len(names)), dtype=np.int64)
+    np.put_along_axis(rank, np.argsort(keys, axis=0), np.arange(n)[:, None], axis=0)
+    hit = (rank < wanted[None, :]) & ~taken
     r, c = np.nonzero(hit)
     code = codes[c]
     fostered = code == "8"

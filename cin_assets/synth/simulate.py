@@ -104,6 +104,12 @@ class Params:
     cpp_duration: tuple[np.ndarray, np.ndarray, np.ndarray]
     assessment_wd: tuple[np.ndarray, np.ndarray, np.ndarray]
     age_bands: tuple[np.ndarray, np.ndarray, np.ndarray]  # lo, hi in days of age; lo < 0 = unborn
+    # odds of being unborn for a child whose first episode starts with a plan, against other new children:
+    # England 2020 A5 has 1,220 unborn children on a plan at 31 March (2.4%; A4: 1.8% of CIN); 1.0 gave 850
+    unborn_plan_odds: float = 1.6
+    repeat_s47_share: float = (
+        0.095  # enquiries that are a child's second in the year (C4 2020: 201,000 for 177,840 children)
+    )
     old_s47_share: float = 0.12  # S47s on episodes that started in an earlier year (assumed)
     episode_icpc_share: float = 0.01  # conferences recorded at episode level only (transfer-in; assumed)
     older_rereferral: float = (
@@ -357,8 +363,21 @@ class LaSimulation:
         new_e = cin_new[_pick(rng, len(cin_new), n_new)]
         lag = rng.choice(np.array([0, 1, 2, 3, 5, 8]), size=len(new_e), p=[0.42, 0.25, 0.13, 0.1, 0.06, 0.04])
         new_start = np.minimum(add_wd(self.ep["ref"][new_e], lag), end)
-        s_ep = np.concatenate([old_e, new_e])
-        s_start = np.concatenate([old_start, new_start])
+        # Some children have a second enquiry in the year (C4: 1.13 enquiries per child in England 2020):
+        # a second one, after the first has concluded, on some of the new episodes, in place of the
+        # first one of others; neither leads to a conference.
+        again = add_wd(new_start, rng.integers(15, 60, size=len(new_e)))
+        ok = np.flatnonzero(again <= end - 40)
+        n_rep = min(round(plan.s47 * p.repeat_s47_share), len(ok), len(new_e) // 2)
+        rep = ok[_pick(rng, len(ok), n_rep)]
+        rest = np.setdiff1d(np.arange(len(new_e)), rep)
+        keep = np.sort(np.concatenate([rep, np.setdiff1d(rest, rest[_pick(rng, len(rest), n_rep)])]))
+        new_e, new_start = new_e[keep], new_start[keep]
+        again_e, again_start = new_e[np.isin(keep, rep)], again[keep][np.isin(keep, rep)]
+        s_ep = np.concatenate([old_e, new_e, again_e])
+        s_start = np.concatenate([old_start, new_start, again_start])
+        no_conf = np.zeros(len(s_ep), dtype=bool)
+        no_conf[len(old_e) :] = np.isin(s_ep[len(old_e) :], again_e)
         # A re-assessment accompanies an enquiry on a carried-over episode (rule 2991Q expects one).
         self._assessments(old_e, old_start)
 
@@ -370,8 +389,8 @@ class LaSimulation:
         stale = (cand_icpc > end) & (wd_between(s_start, end) > 15 - _MARGIN)  # open S47 query 8675Q
         cand_icpc = np.where(stale, np.maximum(last_wd(end), s_start), cand_icpc)
         cand_icpc = np.where(cand_icpc < s_start, s_start, cand_icpc)
-        in_year = np.flatnonzero(cand_icpc <= end)
-        crossing = np.flatnonzero(cand_icpc > end)
+        in_year = np.flatnonzero((cand_icpc <= end) & ~no_conf)
+        crossing = np.flatnonzero((cand_icpc > end) & ~no_conf)
         spill_in = self.spill
         n_epi = min(round(plan.icpc * p.episode_icpc_share), max(plan.icpc - len(spill_in), 0))
         need = plan.icpc - len(spill_in) - n_epi
@@ -497,14 +516,25 @@ class LaSimulation:
             back, fresh = batch[slots[: len(returning)]], batch[slots[len(returning) :]]
             ep["child"][back] = returning
             ch["last_ep"][returning] = back
-            dob = self._new_dobs(ep["ref"][fresh])
+            dob = self._new_dobs(ep["ref"][fresh], ep["close"][fresh], ep["last_cpp"][fresh] >= 0)
             kids = ch.append(dob=dob, last_ep=fresh)
             ep["child"][fresh] = kids
             self._pool = np.concatenate([pool, kids])
 
-    def _new_dobs(self, ref: np.ndarray) -> np.ndarray:
+    def _new_dobs(self, ref: np.ndarray, close: np.ndarray, on_plan: np.ndarray) -> np.ndarray:
+        """Dates of birth of new children; an episode planned to last more than 2 years goes to a child
+        young enough to be under 18 at its end where a few draws allow (long episodes are young children's),
+        and a child protected from the start is more often unborn (:attr:`Params.unborn_plan_odds`)."""
         rng = self.rng
         age = _sample_bands(rng, self.p.age_bands, len(ref))
+        lo, hi, probs = self.p.age_bands
+        boosted = np.where(lo < 0, probs * self.p.unborn_plan_odds, probs)
+        age[on_plan] = _sample_bands(rng, (lo, hi, boosted / boosted.sum()), int(on_plan.sum()))
+        for _ in range(4):
+            old = (close - ref > _LONG) & (close - ref + age > _ADULT)
+            if not old.any():
+                break
+            age[old] = _sample_bands(rng, self.p.age_bands, int(old.sum()))
         return ref - age
 
     # ------------------------------------------------------------------ 31 March controls
