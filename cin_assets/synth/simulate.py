@@ -94,6 +94,7 @@ class YearPlan:
     awaiting: int = 0  # episodes open at 31 March, started in the year, with no assessment started yet
     late_review: float = 0.0  # probability that a review of a plan starting this year is held late
     ended: int = -1  # episodes of need ending in the year (-1: no target)
+    cin_duration: tuple[float, ...] = ()  # the LA's probabilities of Params.cin_duration's bands (): national
 
 
 @dataclass(frozen=True)
@@ -448,7 +449,10 @@ class LaSimulation:
 
         # Planned closures of the new episodes (NFA close on the day; NIN when assessed).
         e = e_new
-        dur = _stretch_tail(_sample_bands(rng, p.cin_duration, len(e)), self.k_ep)
+        bands = (
+            p.cin_duration if not plan.cin_duration else (*p.cin_duration[:2], np.array(plan.cin_duration))
+        )
+        dur = _stretch_tail(_sample_bands(rng, bands, len(e)), self.k_ep)
         after_plan = rng.choice(3, size=len(e), p=[0.3, 0.5, 0.2])
         gap = rng.integers(np.array([0, 30, 180])[after_plan], np.array([30, 180, 365])[after_plan] + 1)
         lc = self.ep["last_cpp"][e]
