@@ -122,18 +122,24 @@ def _categories(rng: np.random.Generator, year: np.ndarray, gender: np.ndarray, 
                 ref: Path | None) -> np.ndarray:  # fmt: skip
     """InitialCategoryOfAbuse per plan: the year's national mix, weighted by the plan child's gender (or
     unborn at the plan's start) as in England 2020 A5 (sexual abuse is more common for girls, neglect for
-    the unborn)."""
+    the unborn), with the base mix refitted (a few proportional steps) so that over the LA's plans of the
+    year the expected mix stays the year's national one."""
     weights = calibration.category_weights(ref)
     out = np.empty(len(year), dtype=object)
     draws = rng.random(len(year))
     for y in np.unique(year):
         codes, probs = calibration.distribution(f"abuse_category@{y}", ref)
-        for who, genders in calibration.CATEGORY_BY.items():
-            rows = np.flatnonzero(
-                (year == y) & (unborn if who == "Unborn" else ~unborn & np.isin(gender, genders))
-            )
-            mix = probs * np.array([weights[who][c] for c in codes])
-            out[rows] = _codes_from(draws[rows], (codes, mix / mix.sum()))
+        groups = [
+            (np.flatnonzero((year == y) & (unborn if who == "Unborn" else ~unborn & np.isin(gender, genders))),
+             np.array([weights[who][c] for c in codes]))
+            for who, genders in calibration.CATEGORY_BY.items()
+        ]  # fmt: skip
+        base = probs.copy()
+        for _ in range(5):
+            expected = sum(len(rows) * (base * w) / (base * w).sum() for rows, w in groups)
+            base = base * probs / np.maximum(expected / max(int((year == y).sum()), 1), 1e-12)
+        for rows, w in groups:
+            out[rows] = _codes_from(draws[rows], (codes, base * w / (base * w).sum()))
     return out
 
 
