@@ -34,6 +34,7 @@ import scipy.sparse as sp
 from polars._typing import PolarsDataType
 from scipy.sparse.csgraph import connected_components
 
+from cin_assets.datasets.description import DataSet
 from cin_assets.disclosure.config import (
     ENGLAND_CODE,
     LOCAL,
@@ -44,7 +45,6 @@ from cin_assets.disclosure.config import (
     DisclosureConfig,
 )
 from cin_assets.disclosure.lp import highs
-from cin_assets.publish.description import DataSet
 
 _TOL = 1e-6
 _HUGE = 1e9  # "no upper bound", finite so that no component of a batched LP is unbounded

@@ -13,6 +13,7 @@ import pandera.polars as pa
 import polars as pl
 
 from cin_assets import reference
+from cin_assets.datasets.description import DataSet
 from cin_assets.disclosure.audit import (
     FAILURE_SCHEMA,
     additive_failures,
@@ -23,7 +24,6 @@ from cin_assets.disclosure.audit import (
 )
 from cin_assets.disclosure.config import ROUNDED_LEVELS, DisclosureConfig
 from cin_assets.disclosure.schema import RULES, explain, naming_failures, naming_warnings, schema_for
-from cin_assets.publish.description import DataSet
 
 MAX_FAILURES_IN_METADATA = 20
 

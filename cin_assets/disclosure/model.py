@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
+from cin_assets.datasets.description import DataSet, Indicator
 from cin_assets.disclosure.config import (
     ENGLAND_CODE,
     LOCAL,
@@ -36,7 +37,6 @@ from cin_assets.disclosure.config import (
     DisclosureError,
 )
 from cin_assets.disclosure.rounding import scaled_half_up, tenths_of_ratio
-from cin_assets.publish.description import DataSet, Indicator
 
 _SCALE = {"percent": 100, "rate": 10_000}
 _RANK = {LOCAL: 0, REGIONAL: 1, NATIONAL: 2}

@@ -31,8 +31,8 @@ import pandera.polars as pa
 import polars as pl
 
 from cin_assets import reference
+from cin_assets.datasets.description import DataSet
 from cin_assets.disclosure.config import LOCAL, NATIONAL, REGIONAL, ROUNDED_LEVELS, DisclosureConfig
-from cin_assets.publish.description import DataSet
 from cin_assets.publish.screener import SMUSHED_SUBSTRINGS
 
 FOUR_DIGIT_IDENTIFIERS = ("Calendar year", "Reporting year")

@@ -1,6 +1,6 @@
 """Build any data set's unprotected frame for one reporting year from its description.
 
-There is no per-data-set code: the :class:`~cin_assets.publish.description.DataSet` says which unit table
+There is no per-data-set code: the :class:`~cin_assets.datasets.description.DataSet` says which unit table
 each count or statistic is taken over and with which filter (its :class:`Count`/:class:`Statistic` rule),
 which rows a data set with filters has (:class:`Row`), and which England figures a national summary
 republishes (:class:`Republished`). This module evaluates those rules per geography, then derives the
@@ -17,9 +17,9 @@ import polars as pl
 from polars._typing import PolarsDataType
 
 from cin_assets import reference
+from cin_assets.datasets.description import Count, DataSet, Indicator, Row, Statistic
 from cin_assets.measures.geography import GEO, ORDER, aggregate, ees_columns, geography_rows, la_memberships
 from cin_assets.measures.units import CHILD, UNITS, Context, Tables
-from cin_assets.publish.description import Count, DataSet, Indicator, Row, Statistic
 
 _ROW = "_row_number"
 _ALL = Row(values={}, where=pl.lit(True))

@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from cin_assets import reference
-from cin_assets.publish.description import DataSet
+from cin_assets.datasets.description import DataSet
 
 KEYS = ("dataset", "column", "geographic_level", "region_code", "old_la_code", "filters")
 _EES_SOURCES = {"E23B1": "B1", "E23C1": "C1", "E25C4": "C4", "E23D3": "D3", "E23D5": "D5"}

@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from cin_assets import reference
-from cin_assets.publish.description import LA_COLUMNS, NATIONAL_COLUMNS, Geography
+from cin_assets.datasets.description import LA_COLUMNS, NATIONAL_COLUMNS, Geography
 
 GEO = "_geo"
 ORDER = "_order"

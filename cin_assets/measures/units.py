@@ -3,7 +3,7 @@
 Each unit table has one row per thing counted (an episode of need, an assessment, a section 47 enquiry,
 an initial conference, a child protection plan, an episode with assessment factors) and carries
 ``la_code`` and ``LAchildID``. Its columns are the counting concepts the data set descriptions filter on
-(``cin_assets.publish.catalogue``); this module is the one place each concept's expression is written.
+(``cin_assets.datasets.catalogue``); this module is the one place each concept's expression is written.
 Columns that need another staging table (child characteristics, disabilities, assessments, the previous
 year's referrals, plan reviews) come from optional :class:`Part` joins that are only made when a data set
 reads one of their columns, so each data set's staging inputs follow from its description.

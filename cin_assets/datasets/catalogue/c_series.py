@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from cin_assets.publish.catalogue.common import (
+from cin_assets.datasets.catalogue.common import (
     CENSUS_GUIDE,
     CIN_DEFINITION,
     DATA_GUIDANCE,
@@ -26,7 +26,7 @@ from cin_assets.publish.catalogue.common import (
     percent,
     rate,
 )
-from cin_assets.publish.description import ColumnSum, DataSet
+from cin_assets.datasets.description import ColumnSum, DataSet
 
 # --- C1 referrals and re-referrals -----------------------------------------------------------------
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from cin_assets.measures.units import DISABILITY_CODES
-from cin_assets.publish.catalogue.common import (
+from cin_assets.datasets.catalogue.common import (
     AT31,
     CENSUS_GUIDE,
     CIN,
@@ -24,7 +23,8 @@ from cin_assets.publish.catalogue.common import (
     percent,
     rate,
 )
-from cin_assets.publish.description import ColumnSum, DataSet
+from cin_assets.datasets.description import ColumnSum, DataSet
+from cin_assets.measures.units import DISABILITY_CODES
 
 ANYPOINT_EPISODES = count(
     "Anypoint_episodes",
