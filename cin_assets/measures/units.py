@@ -22,7 +22,7 @@ import polars as pl
 
 from cin_assets.census import tables as census_tables
 from cin_assets.census.calendar import census_period, in_year, working_days
-from cin_assets.validation.codes import RC9_FROM
+from cin_assets.census.codes import RC9_FROM
 
 Frame = pl.DataFrame | pl.LazyFrame
 Tables = Mapping[str, Frame]

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from cin_assets.census import calendar, tables
-from cin_assets.validation.codes import CodeLists, code_lists
+from cin_assets.census.codes import CodeLists, code_lists
 
 RuleType = Literal["error", "query"]
 

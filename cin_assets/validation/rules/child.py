@@ -8,7 +8,7 @@ from operator import add
 
 import polars as pl
 
-from cin_assets.validation.codes import CHECK_LETTERS, UPN_UNKNOWN_OVER_6
+from cin_assets.census.codes import CHECK_LETTERS, UPN_UNKNOWN_OVER_6
 from cin_assets.validation.rule import (
     CHILD_KEY,
     Census,
