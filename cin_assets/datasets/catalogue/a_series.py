@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from cin_assets.census.codes import ETHNIC_GROUPS, ETHNIC_MINOR, ETHNICITY_NOT_KNOWN
 from cin_assets.datasets.catalogue.common import (
     AT31,
     CATEGORY_NOTE,
@@ -35,7 +36,6 @@ from cin_assets.datasets.catalogue.common import (
     same,
 )
 from cin_assets.datasets.description import ColumnSum, DataSet, Filter, Indicator, Republished, Row, RowSum
-from cin_assets.measures.units import ETHNIC_GROUPS, ETHNIC_MINOR, ETHNICITY_NOT_KNOWN
 
 
 def summary_columns(items: tuple[Republished, ...], rated: tuple[str, ...]) -> tuple[Indicator, ...]:

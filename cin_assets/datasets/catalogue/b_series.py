@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cin_assets.census.codes import DISABILITIES
 from cin_assets.datasets.catalogue.common import (
     AT31,
     CENSUS_GUIDE,
@@ -24,7 +25,6 @@ from cin_assets.datasets.catalogue.common import (
     rate,
 )
 from cin_assets.datasets.description import ColumnSum, DataSet
-from cin_assets.measures.units import DISABILITY_CODES
 
 ANYPOINT_EPISODES = count(
     "Anypoint_episodes",
@@ -145,7 +145,7 @@ DISABLED = count(
     grouping="Disability",
 )
 _disability_types = []
-for _code in DISABILITY_CODES:
+for _code in sorted(DISABILITIES):  # published in the codes' alphabetical order
     _name, _label = _DISABILITY[_code]
     _ind = count(
         _name,
