@@ -1,11 +1,12 @@
 """The census vocabulary: the code lists of every reporting year, their published groupings and the UPN check.
 
-The one place a census code list is written: the reader's tables, the validation rules, the generator, the
-measures and the data set descriptions all take their codes from here. Sources are the census specification
-notes (``cin_census_2019_20.md`` §3): the 2019-20 lists come from the 2017-2020 schema (identical files) and
-a contemporary 2019-20 data map. Earlier years reuse the 2019-20 lists except where a change is documented;
-the rules that depend on a doubtful list say so in their ``uncertainty`` field. :func:`code_lists` gives one
-year's lists, each later change from its year.
+The one place a census code list is written: the validation rules, the generator, the measures and the
+data set descriptions take their codes from here (the years each element is in the message are
+``tables.ELEMENT_YEARS``). Sources are the census specification notes (``cin_census_2019_20.md`` §3): the
+2019-20 lists come from the 2017-2020 schema (identical files) and a contemporary 2019-20 data map. Earlier
+years reuse the 2019-20 lists except where a change is documented; the rules that depend on a doubtful list
+say so in their ``uncertainty`` field. :func:`code_lists` gives one year's lists, each later change from its
+year.
 """
 
 from __future__ import annotations
