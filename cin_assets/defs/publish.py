@@ -518,7 +518,9 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
     archive = bundle.zip_bytes(bundle.release_members(data_files, text, GUIDANCE_FILE))
     files = {**data_files, GUIDANCE_FILE: text, zip_name: archive}
     try:
-        done = release_store.publish(data_root.published_dir, data_root.releases_dir, files)
+        done = release_store.publish(
+            data_root.published_dir, data_root.releases_dir, files, keep=data_root.keep_releases
+        )
     except release_store.ReleaseError as exc:
         raise dg.Failure(
             description=f"release not published, the previous release is unchanged: {exc}"

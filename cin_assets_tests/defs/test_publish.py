@@ -18,7 +18,7 @@ import pytest
 import cin_assets.defs.publish as publish_defs
 from cin_assets import reference
 from cin_assets.defs import census, inventory, measures, validation
-from cin_assets.defs.resources import OutputProfile, default_resources
+from cin_assets.defs.resources import CinDataRoot, OutputProfile, default_resources
 from cin_assets.publish import guidance, release_store, screener
 from cin_assets.publish import profile as profiles
 from cin_assets.publish.catalogue import DATASETS
@@ -296,6 +296,22 @@ def test_a_full_disk_mid_release_leaves_the_previous_release_byte_identical(rele
     assert _release(root, instance).success
     assert _published(root) == before  # the original files again, in a third folder; both others listed
     assert len(release_store.releases(root / "releases")) == 3
+    # a team that keeps two releases: the next publish removes the oldest, never the current one
+    third = (root / "published").resolve()
+    monkeypatch.setattr(guidance, "data_guidance", lambda *a: real_guidance(*a) + "\nRevised again.\n")
+    kept = dg.materialize(
+        ALL_ASSETS,
+        selection=RELEASE_ASSETS,
+        instance=instance,
+        resources={
+            **_resources(root),
+            "data_root": CinDataRoot(root=str(root), keep_releases=2),
+            "output_profile": OutputProfile(name="release2020"),
+        },
+        raise_on_error=False,
+    )
+    assert kept.success
+    assert release_store.releases(root / "releases") == sorted([third, (root / "published").resolve()])
 
 
 def test_a_corrupted_year_fails_its_check_and_blocks_publication(released, monkeypatch) -> None:
