@@ -37,7 +37,7 @@ def _csv(path: Path) -> pl.DataFrame:
 
 
 @lru_cache(maxsize=64)
-def _read_csv(path: Path, mtime_ns: int, size: int) -> pl.DataFrame:  # noqa: ARG001  (cache key)
+def _read_csv(path: Path, mtime_ns: int, size: int) -> pl.DataFrame:  # mtime_ns, size: the cache key
     return pl.read_csv(path, infer_schema=False)
 
 

@@ -45,6 +45,7 @@ def max_file_bytes() -> int:
     """The size limit for one LA return, read when a file is checked so a process can change it."""
     return int(os.environ.get("CIN_MAX_RETURN_BYTES", DEFAULT_MAX_FILE_BYTES))
 
+
 _PROLOG_BYTES = 4096
 _DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 
