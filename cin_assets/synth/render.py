@@ -89,13 +89,14 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
 
     Rates are the LA's published C3 shares that year, of the episodes with a factor (so the not-in-need
     assessments that record "21", no factors, alone (rule 8869) are left out of the base); plans bring their
-    abuse category's factor, a disabled child's assessments record 5A or 6A (query 8899Q), but only as
-    many as the factor's rate allows (DfE's England 2020 5A and 6A total 74,970, fewer than the assessments
-    of disabled children: real returns raise 8899Q often); a CIN assessment records at least one factor
-    (8897Q). The forced factors count towards their factor's count (its rate times the episodes with a
-    factor, rounded): only the rest is drawn, exactly, among the other assessments. With ``base``
-    (the LA's published episodes with a factor), as many not-in-need assessments record "21" alone as
-    bring the episodes with a factor to it, children without a disability first (else 45% of those).
+    abuse category's factor (only as many as the factor's count allows); a disabled child's assessments
+    record 5A or 6A (query 8899Q), always, so 5A/6A run above DfE's counts (England 2020: 74,970, fewer
+    than the assessments of disabled children: real returns raise 8899Q, the generator avoids queries);
+    a CIN assessment records at least one factor (8897Q). The forced factors count towards their factor's
+    count (its rate times the episodes with a factor, rounded): only the rest is drawn, exactly, among the
+    other assessments. With ``base`` (the LA's published episodes with a factor), as many not-in-need
+    assessments of children without a disability record "21" alone as bring the episodes with a factor to
+    it (else 45% of them).
     """
     n = len(rows)
     episode = h.assessments["episode"][rows]
@@ -107,11 +108,7 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
         none_found = eligible & (rng.random(n) < 0.45)
     else:
         none_found = np.zeros(n, dtype=bool)
-        # children without a disability first (a disabled child's assessment without 5A/6A raises 8899Q)
-        order = np.concatenate(
-            [rng.permutation(np.flatnonzero(eligible)), rng.permutation(np.flatnonzero(nin & ~eligible))]
-        )
-        none_found[order[: max(n - base, 0)]] = True
+        none_found[rng.permutation(np.flatnonzero(eligible))[: max(n - base, 0)]] = True
     disabled = np.flatnonzero(mask > 0)
     forced = [
         pl.DataFrame(
@@ -136,6 +133,7 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
         .unique()
         .sort("row", "code")
     )
+    n_disabled = len(disabled)  # the first forced pairs (none of them is on a "21"-only assessment)
     forced_pairs = pl.concat(forced).filter(~pl.col("row").is_in(np.flatnonzero(none_found)))
     names = list(calibration.FACTOR_COLUMNS)
     codes = np.array([calibration.FACTOR_COLUMNS[k] for k in names], dtype=object)
@@ -149,7 +147,8 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
     rank = np.empty(len(col), dtype=np.int64)
     first = np.searchsorted(col[order], col[order])
     rank[order] = np.arange(len(col)) - first
-    keep = (col < 0) | (rank < np.rint(target[np.maximum(col, 0)]))
+    # (a disabled child's 5A/6A is always kept: without it the return raises query 8899Q)
+    keep = (col < 0) | (rank < np.rint(target[np.maximum(col, 0)])) | (np.arange(len(col)) < n_disabled)
     forced_pairs = forced_pairs.filter(pl.Series(keep))
     fr, col = forced_pairs["row"].to_numpy(), col[keep]
     taken = np.zeros((n, len(names)), dtype=bool)
