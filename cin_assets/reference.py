@@ -10,7 +10,7 @@ copy; without one they read the shipped copy. Nothing here reads the environment
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -29,8 +29,15 @@ def reference_dir(root: Path | None = None) -> Path:
     return SHIPPED_REFERENCE
 
 
-@cache
 def _csv(path: Path) -> pl.DataFrame:
+    """A reference CSV, re-read when the file changes: a team edits e.g. ``dfe_exceptions.csv`` while the
+    Dagster code server keeps running, and the next run must see the declared decision."""
+    stat = path.stat()
+    return _read_csv(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _read_csv(path: Path, mtime_ns: int, size: int) -> pl.DataFrame:  # mtime_ns, size: the cache key
     return pl.read_csv(path, infer_schema=False)
 
 
