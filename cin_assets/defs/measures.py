@@ -76,10 +76,7 @@ def _lookback_asset(table: str) -> dg.AssetsDefinition:
         else:
             frame = census_tables.empty(table).select(columns)
             context.log.warning(f"[{year}] no {year - 1} census returns: no look-back for {year}")
-        return dg.Output(
-            frame,
-            metadata={"dagster/row_count": frame.height, "previous year's returns": len(files)},
-        )
+        return dg.Output(frame, metadata={"dagster/row_count": frame.height})
 
     return _asset
 
