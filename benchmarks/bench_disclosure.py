@@ -29,8 +29,8 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the synthetic release lives with the tests (cin_assets_tests)
 
+from cin_assets.datasets.description import DataSet  # noqa: E402
 from cin_assets.disclosure import check_year, protect_year, suppression_summary  # noqa: E402
-from cin_assets.publish.description import DataSet  # noqa: E402
 
 
 def synthetic_year(year: int, seed: int) -> tuple[dict[str, pl.DataFrame], dict[str, DataSet]]:
@@ -42,8 +42,8 @@ def synthetic_year(year: int, seed: int) -> tuple[dict[str, pl.DataFrame], dict[
 
 def pipeline_year(census: Path, year: int) -> tuple[dict[str, pl.DataFrame], dict[str, DataSet]]:
     from cin_assets.census.reader import census_files, read_returns
+    from cin_assets.datasets.catalogue import DATASETS
     from cin_assets.measures import build
-    from cin_assets.publish.catalogue import DATASETS
 
     tables = read_returns(census_files(census, year), year=year)
     previous = read_returns(census_files(census, year - 1), year=year - 1)

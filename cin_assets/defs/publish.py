@@ -33,6 +33,8 @@ import dagster as dg
 import polars as pl
 
 from cin_assets.census import exceptions
+from cin_assets.datasets.catalogue import DATASETS
+from cin_assets.datasets.description import DataSet
 from cin_assets.defs.census import OWNERS, census_returns
 from cin_assets.defs.inventory import BASIS_KEY, INVENTORY_KEY
 from cin_assets.defs.measures import measure_key
@@ -47,9 +49,7 @@ from cin_assets.disclosure import (
     suppression_summary,
 )
 from cin_assets.publish import bundle, ees, guidance, release, release_store
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets.publish.charts import HEADLINE_CODES, headline_markdown
-from cin_assets.publish.description import DataSet
 from cin_assets.validation.policy import POLICY_TEXT, Policy
 
 CONFIG = DisclosureConfig()

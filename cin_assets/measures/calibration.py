@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from cin_assets import reference
+from cin_assets.census.geography import LOCAL, NATIONAL
 
 # (data set, published column name) of each calibrated measure.
 CALIBRATED: tuple[tuple[str, str], ...] = (
@@ -57,10 +58,10 @@ def compare_las(
     wanted = None if las is None else list(las)
     parts = []
     for code, column in CALIBRATED:
-        ours = frames[code].filter(pl.col("geographic_level") == "Local authority")
+        ours = frames[code].filter(pl.col("geographic_level") == LOCAL)
         if wanted is not None:
             ours = ours.filter(pl.col("old_la_code").is_in(wanted))
-        published = _published(column, year, "Local authority", ref)
+        published = _published(column, year, LOCAL, ref)
         if wanted is not None:
             published = published.filter(pl.col("old_la_code").is_in(wanted))
         joined = published.join(
@@ -96,7 +97,7 @@ def _carried_published(column: str, year: int, ref: Path | None) -> int:
     ]:
         years = set(declared.filter(pl.col("la_code") == la)["reporting_year"].to_list())
         source = max(y for y in range(2013, year) if y not in years)
-        value = _published(column, source, "Local authority", ref).filter(pl.col("old_la_code") == la)
+        value = _published(column, source, LOCAL, ref).filter(pl.col("old_la_code") == la)
         total += int(value["published"].item())
     return total
 
@@ -107,9 +108,9 @@ def compare_england(frames: Mapping[str, pl.DataFrame], year: int, ref: Path | N
     from the year's returns only, so their published values of the source year stand for them)."""
     rows = []
     for code, column in CALIBRATED:
-        total = frames[code].filter(pl.col("geographic_level") == "National")[column].item()
+        total = frames[code].filter(pl.col("geographic_level") == NATIONAL)[column].item()
         total += _carried_published(column, year, ref)
-        published = _published(column, year, "National", ref)["published"].cast(pl.Int64).item()
+        published = _published(column, year, NATIONAL, ref)["published"].cast(pl.Int64).item()
         rows.append(
             {
                 "measure": column,

@@ -1,7 +1,7 @@
 """The release's data guidance (``data_guidance.md``), generated from the same descriptions as the files.
 
 Every file, column, unit, decimal places, definition, footnote and symbol in the guidance comes from the
-:class:`~cin_assets.publish.description.DataSet` descriptions and the disclosure policy, so the guidance
+:class:`~cin_assets.datasets.description.DataSet` descriptions and the disclosure policy, so the guidance
 cannot drift from what the files contain. The text is deterministic (no dates or timings).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from cin_assets.publish.description import DataSet, Indicator
+from cin_assets.datasets.description import DataSet, Indicator
 from cin_assets.publish.ees import data_file_name, meta_file_name
 
 _UNIT_NAMES = {

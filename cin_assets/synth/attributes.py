@@ -14,12 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from cin_assets.census.codes import ABUSE_CATEGORY, CHECK_LETTERS, DISABILITIES
 from cin_assets.synth import calibration
 from cin_assets.synth.simulate import CIN, NFA, NIN, History, day
 
-DISABILITY_CODES = ("MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH", "CON", "AUT", "DDA")
-ABUSE = ("NEG", "PHY", "SAB", "EMO", "MUL")
-UPN_CHECK = "ABCDEFGHJKLMNPQRTUVWXYZ"
 # UPNs of children in LAs created in April 2019 were allocated by the predecessor authority.
 _UPN_LA = {"838": ("835",), "839": ("836", "837")}
 _UN_OVER_6 = np.array(["UN2", "UN3", "UN5", "UN6"], dtype=object)
@@ -37,7 +35,7 @@ class Attributes:
     upn_reason: np.ndarray  # reason used when a child of 6 or over has no UPN (UN2..UN6)
     gender: np.ndarray  # once born
     ethnicity: np.ndarray
-    disability: np.ndarray  # bitmask over DISABILITY_CODES (0 = NONE)
+    disability: np.ndarray  # bitmask over DISABILITIES (0 = NONE)
     expected_offset: np.ndarray  # expected birth date = DOB + offset (days), shown while unborn
     death: np.ndarray  # day number or -1
     source: np.ndarray
@@ -78,7 +76,7 @@ def check_letters(tails: np.ndarray) -> np.ndarray:
     """UPN check letters (rule 1510) for an array of 12-character tails (characters 2-13, all digits)."""
     digits = np.frombuffer("".join(tails).encode("ascii"), dtype=np.uint8).reshape(-1, 12) - ord("0")
     total = (digits.astype(np.int64) * np.arange(2, 14)).sum(axis=1) % 23
-    return np.array(list(UPN_CHECK), dtype=object)[total]
+    return np.array(list(CHECK_LETTERS), dtype=object)[total]
 
 
 def _upns(rng: np.random.Generator, la_code: str, dob: np.ndarray) -> np.ndarray:
@@ -100,9 +98,9 @@ def _upns(rng: np.random.Generator, la_code: str, dob: np.ndarray) -> np.ndarray
 def _disabilities(rng: np.random.Generator, n: int, ref: Path | None) -> np.ndarray:
     prevalence = calibration.national_shares(ref)["disability_prevalence"]["any"]
     shares = calibration.national_shares(ref)["disability_code"]
-    p = np.array([shares[c] for c in DISABILITY_CODES])
+    p = np.array([shares[c] for c in DISABILITIES])
     has = rng.random(n) < prevalence
-    bits = rng.random((n, len(DISABILITY_CODES))) < p
+    bits = rng.random((n, len(DISABILITIES))) < p
     first = rng.choice(len(p), size=n, p=p / p.sum())  # a disabled child has at least one code
     none = ~bits.any(axis=1)
     bits[np.flatnonzero(none), first[none]] = True  # (only where the draws gave none: shares stay near p)
@@ -200,7 +198,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
         rows = np.flatnonzero(report_year == year)
         initial[rows] = _choose(rng, f"abuse_category@{year}", len(rows), ref)
     latest = np.where(
-        rng.random(n_cpp) < 0.9, initial, np.array(ABUSE, dtype=object)[rng.integers(0, 5, n_cpp)]
+        rng.random(n_cpp) < 0.9, initial, np.array(ABUSE_CATEGORY, dtype=object)[rng.integers(0, 5, n_cpp)]
     )
     previous = _previous_plans(rng, h, cpp_subsequent, day(dt.date(2012, 4, 1)))
 
@@ -253,11 +251,11 @@ def fix_return_queries(h: History, attrs: Attributes, years: list[int], rng: np.
             continue
         disabled = born[masks > 0]
         host = disabled[rng.integers(len(disabled))] if len(disabled) else born[rng.integers(len(born))]
-        missing = [b for b in range(len(DISABILITY_CODES)) if not used >> b & 1]
+        missing = [b for b in range(len(DISABILITIES)) if not used >> b & 1]
         need = max(8 - (bin(int(used)).count("1")), 0)
         add = rng.choice(missing, size=min(need, len(missing)), replace=False) if need else []
         mask = int(attrs.disability[host]) | sum(1 << int(b) for b in add)
         if bin(mask).count("1") < 2:  # 2888Q: one more code for the host
-            spare = [b for b in range(len(DISABILITY_CODES)) if not mask >> b & 1]
+            spare = [b for b in range(len(DISABILITIES)) if not mask >> b & 1]
             mask |= 1 << int(rng.choice(spare))
         attrs.disability[host] = mask

@@ -33,6 +33,8 @@ import polars as pl
 
 from cin_assets import reference
 from cin_assets.census import calendar
+from cin_assets.census.codes import FACTOR_FROM
+from cin_assets.census.geography import ENGLAND_CODE, LOCAL, NATIONAL, REGIONAL
 
 COUNTS = ("Referrals", "At31_episodes", "Section47", "ICPC", "CPP_start", "CPP_At31")
 # Each count is imputed from its ratio to the measure it most depends on (Referrals from CIN at 31 March).
@@ -64,7 +66,7 @@ def _wide(ref: Path | None) -> pl.DataFrame:
     Also ``<indicator>_c`` flags for counts suppressed as ``c`` (meaning 1 to 5).
     """
     pub = reference.published_indicators(ref).filter(
-        (pl.col("geographic_level") == "Local authority") & pl.col("indicator").is_in(COUNTS + _AUX)
+        (pl.col("geographic_level") == LOCAL) & pl.col("indicator").is_in(COUNTS + _AUX)
     )
     wide = pub.with_columns(v=pl.col("value").cast(pl.Int64, strict=False)).pivot(
         "indicator", index=["time_period", "old_la_code"], values="v"
@@ -116,10 +118,10 @@ def _impute(wide: pl.DataFrame) -> pl.DataFrame:
 def _published_totals(ref: Path | None) -> dict[tuple[str, int, str], int]:
     """{(indicator, year, region code or "E92000001"): published rounded total} for the six counts."""
     pub = reference.published_indicators(ref).filter(
-        pl.col("geographic_level").is_in(["National", "Regional"]) & pl.col("indicator").is_in(COUNTS)
+        pl.col("geographic_level").is_in([NATIONAL, REGIONAL]) & pl.col("indicator").is_in(COUNTS)
     )
     return {
-        (ind, int(year), code or reference.ENGLAND[0]): int(value)
+        (ind, int(year), code or ENGLAND_CODE): int(value)
         for ind, year, code, value in pub.select(
             "indicator", "time_period", "region_code", "value"
         ).iter_rows()
@@ -169,7 +171,7 @@ def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFram
                 if target is not None:
                     _nudge(values, flags, (low, high), members, target, None)
                     region_ok[region] = (target - 5, target + 4)
-            target = totals.get((name, year, reference.ENGLAND[0]))
+            target = totals.get((name, year, ENGLAND_CODE))
             if target is not None:
                 bounds = {i: region_ok.get(regions[keys[i]]) for i in rows}
                 _nudge(values, flags, (low, high), rows, target, (groups, regions, keys, bounds))
@@ -231,7 +233,7 @@ def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
     to the published England figure minus the published LAs (so England is right), shared in proportion
     to the LA's usual ratio to the denominator. Other missing cells (``x``) keep the ratio fallback."""
     pub = reference.published_indicators(ref).filter(
-        (pl.col("geographic_level") == "National") & pl.col("indicator").is_in(list(_ALLOCATED))
+        (pl.col("geographic_level") == NATIONAL) & pl.col("indicator").is_in(list(_ALLOCATED))
     )
     england = {
         (ind, int(y)): int(v) for ind, y, v in pub.select("indicator", "time_period", "value").iter_rows()
@@ -387,13 +389,7 @@ FACTOR_COLUMNS = {
 
 FACTOR_YEARS = tuple(range(2018, 2026))  # years with published C3 factors; earlier use 2018's, later 2025's
 # Factors first collected in 2020-21 (abuse split by who the abuser was) and 2021-22 (24A): never drawn before.
-_FACTOR_FROM = {
-    "Physical_Abuse_child_on_child": 2021,
-    "Physical_Abuse_adult_on_child": 2021,
-    "Sexual_Abuse_child_on_child": 2021,
-    "Sexual_Abuse_adult_on_child": 2021,
-    "Child_criminal_exploitation": 2022,
-}
+_FACTOR_FROM = {name: FACTOR_FROM[code] for name, code in FACTOR_COLUMNS.items() if code in FACTOR_FROM}
 
 
 @cache
@@ -411,10 +407,10 @@ def factor_rates(ref: Path | None = None) -> pl.DataFrame:
     )
     base = "Episodes_with_assessment_factor"
     c3 = c3.filter(pl.col("indicator").is_in([*FACTOR_COLUMNS, base]) & pl.col("year").is_in(FACTOR_YEARS))
-    la = c3.filter(pl.col("geographic_level") == "Local authority").select(
+    la = c3.filter(pl.col("geographic_level") == LOCAL).select(
         pl.col("old_la_code").alias("la_code"), "year", "indicator", "value"
     )
-    nat = c3.filter(pl.col("geographic_level") == "National").select(
+    nat = c3.filter(pl.col("geographic_level") == NATIONAL).select(
         pl.lit("*").alias("la_code"), "year", "indicator", "value"
     )
     long = pl.concat([la, nat])
@@ -503,7 +499,7 @@ def _lait(indicators: tuple[str, ...], ref: Path | None) -> pl.DataFrame:
     )
     wide = (
         lait.with_columns(
-            pl.when(pl.col("geographic_level") == "National")
+            pl.when(pl.col("geographic_level") == NATIONAL)
             .then(pl.lit("*"))
             .otherwise(pl.col("old_la_code"))
             .alias("la_code")

@@ -21,27 +21,29 @@ from importlib import metadata
 import numpy as np
 import polars as pl
 
+from cin_assets.census.codes import DISABILITIES, FACTOR_FROM, FACTORS, NO_DISABILITY, NO_FACTORS, RC9_FROM
+from cin_assets.census.tables import CIN_PLANS_FROM, LAST_CONTENT_YEAR, SEX_FROM
 from cin_assets.synth import calibration
-from cin_assets.synth.attributes import DISABILITY_CODES, Attributes
+from cin_assets.synth.attributes import Attributes
 from cin_assets.synth.simulate import CIN, NIN, History, day
 
-# Assessment factor codes of every year, in the order they are written (18B-19C from 2020-21, 24A 2021-22).
-FACTOR_ORDER = (
-    "1A", "1B", "1C", "2A", "2B", "2C", "3A", "3B", "3C", "4A", "4B", "4C", "5A", "5B", "5C",
-    "6A", "6B", "6C", "7A", "8B", "8C", "8D", "8E", "8F", "9A", "10A", "11A", "12A", "13A",
-    "14A", "15A", "16A", "17A", "18A", "18B", "18C", "19A", "19B", "19C", "20", "21", "22A", "23A", "24A",
-)  # fmt: skip
-_FIDX = {c: i for i, c in enumerate(FACTOR_ORDER)}
+_FIDX = {c: i for i, c in enumerate(FACTORS)}  # factors are written in the schema's order
 _ABUSE_FACTOR = {"NEG": ["16A"], "PHY": ["18A"], "SAB": ["19A"], "EMO": ["17A"], "MUL": ["16A", "17A"]}
 # From 2020-21 a plan's physical or sexual abuse is recorded as adult-on-child abuse (18C, 19C).
 _ABUSE_FACTOR_SPLIT = {**_ABUSE_FACTOR, "PHY": ["18C"], "SAB": ["19C"]}
 # First reporting year of each format change the generator writes (see the module docstring).
-FORMAT = {"factor_split": 2021, "cin_plans": 2022, "early_help": 2023, "sex": 2025, "no_content": 2022}
+FORMAT = {
+    "factor_split": FACTOR_FROM["18B"],
+    "cin_plans": CIN_PLANS_FROM,
+    "early_help": RC9_FROM,
+    "sex": SEX_FROM,
+    "no_content": LAST_CONTENT_YEAR + 1,
+}
 # RC9 and 5D are not in any published table: an assumed share of RC8 closures (referred to early help) and of
 # other-internal LA referrals (5B) from early help, chosen per episode by a fixed hash so every return agrees.
 _RC9_SHARE, _5D_SHARE = 0.4, 0.5
 _SEX = {"1": "M", "2": "F", "0": "U", "9": "U"}
-_LEARNING = sum(1 << DISABILITY_CODES.index(c) for c in ("LD", "AUT", "COMM", "BEH"))
+_LEARNING = sum(1 << DISABILITIES.index(c) for c in ("LD", "AUT", "COMM", "BEH"))
 _IND = "  "
 try:
     RELEASE = metadata.version("cin_assets")
@@ -143,10 +145,10 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
     has_any = np.zeros(n, dtype=bool)
     has_any[pairs["row"].to_numpy()] = True
     empty = np.flatnonzero(~has_any)
-    filler = np.where(nin[empty], "21", "20")
+    filler = np.where(nin[empty], NO_FACTORS, "20")
     pairs = pl.concat(
         [pairs, pl.DataFrame({"row": np.concatenate([none_found, empty]).astype(np.int64),
-                              "code": np.concatenate([np.full(len(none_found), "21"), filler]).astype(str)})]
+                              "code": np.concatenate([np.full(len(none_found), NO_FACTORS), filler]).astype(str)})]
     )  # fmt: skip
     order = pl.col("code").replace_strict(_FIDX, return_dtype=pl.Int32)
     return (
@@ -404,14 +406,14 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
         .agg(pl.col("nfa").all())
     )
     mask = a.disability[children]
-    bits = (mask[:, None] >> np.arange(len(DISABILITY_CODES))) & 1
+    bits = (mask[:, None] >> np.arange(len(DISABILITIES))) & 1
     dr, dc = np.nonzero(bits)
-    codes = np.array(DISABILITY_CODES)
+    codes = np.array(DISABILITIES)
     dis = pl.concat(
         [
             pl.DataFrame({"child": children[dr], "k": dc, "code": codes[dc]}),
             pl.DataFrame({"child": children[mask == 0], "k": np.full(int((mask == 0).sum()), -1),
-                          "code": np.full(int((mask == 0).sum()), "NONE")}),
+                          "code": np.full(int((mask == 0).sum()), NO_DISABILITY)}),
         ]
     ).filter(pl.col("child").is_in(children[born])).sort("child", "k")  # fmt: skip
     dis = _nest(dis.with_columns(xml=_el("Disability", pl.col("code"), 5)), "child").with_columns(

@@ -11,9 +11,9 @@ import pytest
 
 import cin_assets.defs.publish as publish_defs
 from cin_assets.census import exceptions
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.defs import census, inventory, measures, validation
 from cin_assets.defs.resources import OutputProfile, default_resources
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets.synth import generate_census
 from cin_assets_tests.reference_subset import expect_only
 

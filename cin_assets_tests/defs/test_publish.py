@@ -18,12 +18,12 @@ import pytest
 import cin_assets.defs.publish as publish_defs
 from cin_assets import reference
 from cin_assets.census import tables
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.defs import census, inventory, measures, validation
 from cin_assets.defs.resources import CinDataRoot, OutputProfile, default_resources
 from cin_assets.measures.units import LOOKBACK_COLUMNS
 from cin_assets.publish import guidance, release_store, screener
 from cin_assets.publish import profile as profiles
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets_tests.measures.census_builder import replicated_census
 from cin_assets_tests.reference_subset import expect_only
 

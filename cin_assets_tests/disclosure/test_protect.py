@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from cin_assets.datasets.description import ColumnSum, DataSet, Indicator
 from cin_assets.disclosure import DisclosureConfig, DisclosureError, protect_year
 from cin_assets.disclosure.protect import REPORT_SCHEMA
-from cin_assets.publish.description import ColumnSum, DataSet, Indicator
 from cin_assets_tests.disclosure.factories import la_frame, local_authorities
 
 LAS = ["805", "806", "807"]

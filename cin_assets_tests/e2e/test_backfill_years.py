@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cin_assets.publish.catalogue import DATASETS
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.synth import generate_census
 from cin_assets_tests.e2e.conftest import new_home
 from cin_assets_tests.e2e.harness import DagsterDev

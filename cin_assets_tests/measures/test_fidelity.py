@@ -12,9 +12,9 @@ import polars as pl
 import pytest
 
 from cin_assets.census.reader import census_files, read_returns
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.measures import build_all
 from cin_assets.measures.fidelity import compare, our_figures, real_figures, summary, suppression
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets.synth import generate_census
 
 LAS = ("201", "805", "845")  # City of London, Hartlepool, East Sussex

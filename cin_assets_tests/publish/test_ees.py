@@ -10,10 +10,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.disclosure import DisclosureConfig
 from cin_assets.measures import build
 from cin_assets.publish import bundle, ees, guidance
-from cin_assets.publish.catalogue import DATASETS
 
 
 def _published(code: str, year: int) -> pl.DataFrame:
