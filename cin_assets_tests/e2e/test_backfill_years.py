@@ -76,6 +76,15 @@ def test_backfill_of_a_year_without_census_fails_loudly(dev: DagsterDev) -> None
     done = dev.wait_backfill(dev.launch_backfill(dev.materialisable_assets(partitioned=True), ["2026"]))
     assert done["status"] == "COMPLETED_FAILED"
     failed = [run["runId"] for run in done["runs"] if run["status"] == "FAILURE"]
-    messages = [e.get("message") or "" for run_id in failed for e in dev.run_logs(run_id)]
-    assert any("[2026] no census return in" in m for m in messages), messages[-10:]
+    errors = [
+        e["error"]["message"]
+        for run_id in failed
+        for e in dev.graphql(
+            """query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection { events {
+                 ... on ExecutionStepFailureEvent { stepKey error { message } } } } } }""",
+            {"id": run_id},
+        )["logsForRun"]["events"]
+        if e.get("error")
+    ]
+    assert any("[2026] no census return in" in m for m in errors), errors
     assert not (dev.data_root / "staging" / "measure_b1" / "2026.parquet").exists()
