@@ -5,12 +5,16 @@ The six calibrated counts are the published LA values (``data/reference/publishe
 - ``Referrals`` (R), ``At31_episodes`` (A, CIN at 31 March), ``Section47`` (S), ``ICPC`` (I), ``CPP_start``
   (C) and ``CPP_At31`` (P).
 
-Where a value is suppressed (``c``: 1 to 5) or missing (``x``) it is imputed from the LA's own ratio to a
-related measure in its other years (falling back to the national ratio that year); ``c`` cells are kept in
-1..5. One published inconsistency is repaired: an ICPC count below the CPP starts of the same LA and year
-(7 LA-years, 2014-2018, where the ICPC figure is evidently incomplete) is raised to the CPP starts, because
-every CPP starting in the year must start at an ICPC held that year (rules 2883/2885). Those cells carry
-``adjusted = True``. Shares (NFA, not in need, re-referral, second plans, S47-to-ICPC duration bands) fall
+Where a value is suppressed (``c``: 1 to 5) or missing (``x``/``u``) it is imputed from the LA's own ratio
+to a related measure in its other years (falling back to the national ratio that year); ``c`` cells are kept
+in 1..5. A missing value that is the only one of its region is the region's published total less its other
+LAs instead (DfE's totals hold those LAs' real figures: Norfolk 2013, Cornwall 2014, South Tyneside 2015,
+Herefordshire 2024 referrals), and ``c`` cells are chosen so that the totals round right
+(:func:`_fill_from_totals`, :func:`_match_published_totals`); an LA DfE carried forward (Hampshire 2024)
+counts in the totals with its earlier figures. One published inconsistency is repaired: an ICPC count below
+the CPP starts of the same LA and year (8 LA-years: 7 in 2014-2018, Doncaster 2022) is raised to the CPP
+starts, because every CPP starting in the year must start at an ICPC held that year (rules 2883/2885, see
+:func:`cin_assets.measures.calibration.inconsistent_icpc`). Those cells carry ``adjusted = True``. Shares (NFA, not in need, re-referral, second plans, S47-to-ICPC duration bands) fall
 back from the LA-year to the LA's median to the national value; the generator meets the NFA, not-in-need
 and second-plan counts they imply exactly, the rest approximately.
 
@@ -35,6 +39,7 @@ from cin_assets import reference
 from cin_assets.census import calendar
 from cin_assets.census.codes import ETHNIC_GROUPS, FACTOR_FROM
 from cin_assets.census.geography import ENGLAND_CODE, LOCAL, NATIONAL, REGIONAL
+from cin_assets.measures.calibration import carried_values
 
 COUNTS = ("Referrals", "At31_episodes", "Section47", "ICPC", "CPP_start", "CPP_At31")
 # Each count is imputed from its ratio to the measure it most depends on (Referrals from CIN at 31 March).
@@ -129,6 +134,69 @@ def _published_totals(ref: Path | None) -> dict[tuple[str, int, str], int]:
     }
 
 
+def _regions(ref: Path | None) -> dict[str, str]:
+    """{"<LA code>@<year>": region code} for every published year (Inner/Outer London for London LAs)."""
+    return dict(
+        pl.concat(
+            [reference.local_authorities(y, ref).with_columns(year=pl.lit(y)) for y in published_years(ref)]
+        )
+        .select(pl.concat_str("old_la_code", pl.col("year").cast(pl.String), separator="@"), "region_code")
+        .iter_rows()
+    )
+
+
+def _fill_from_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
+    """Give a missing (``x``/``u``) count that is the only one of its region the region's published total
+    minus its other LAs (the nearest value to that gap, then moved within the region's rounding until England
+    rounds to its published total too). DfE's totals hold those LAs' real figures (Norfolk 2013, Cornwall 2014,
+    South Tyneside 2015, Herefordshire 2024 referrals: the ratio guess put England 2024 1,130 over), except
+    the LAs it carried forward, whose earlier figures are in the totals instead (:func:`carried_values`)."""
+    totals = _published_totals(ref)
+    regions = _regions(ref)
+    out = wide
+    for name in COUNTS:
+        values = out[name].to_list()
+        gaps = (out[f"{name}_imputed"] & ~out[f"{name}_c"].fill_null(False)).to_list()
+        las, years = out["old_la_code"].to_list(), out["year"].to_list()
+        for year in published_years(ref):
+            rows = [i for i, y in enumerate(years) if y == year]
+            carried = carried_values(name, year, ref)
+            counted = [
+                i for i in rows if las[i] not in carried
+            ]  # a carried LA's own row is not in the totals
+            groups: dict[str, list[int]] = {}
+            for i in counted:
+                groups.setdefault(regions[f"{las[i]}@{year}"], []).append(i)
+            carried_in = {
+                region: sum(v for la, v in carried.items() if regions.get(f"{la}@{year}") == region)
+                for region in groups
+            }
+            fills: dict[int, tuple[int, int]] = {}
+            for region, members in groups.items():
+                target = totals.get((name, year, region))
+                missing = [i for i in members if gaps[i]]
+                if target is None or len(missing) != 1:
+                    continue
+                (i,) = missing
+                known = sum(values[j] for j in members if j != i) + carried_in[region]
+                low, high = max(target - 5 - known, 0), target + 4 - known
+                if high >= low:
+                    values[i] = min(max(target - known, low), high)
+                    fills[i] = (low, high)
+            target = totals.get((name, year, ENGLAND_CODE))
+            if target is None or not fills:
+                continue
+            total = sum(values[i] for i in counted) + sum(carried.values())
+            for i, (low, high) in fills.items():
+                if _in_rounding(total, target):
+                    break
+                step = min(max(target - total, low - values[i]), high - values[i])
+                values[i] += step
+                total += step
+        out = out.with_columns(pl.Series(name, values, dtype=pl.Int64))
+    return out
+
+
 def _in_rounding(total: int, published: int) -> bool:
     """True when ``total`` rounds (nearest 10, halves up) to ``published``."""
     return published - 5 <= total <= published + 4
@@ -139,13 +207,7 @@ def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFram
     published totals, where some choice does (e.g. City of London's CPP_At31 in 2020 must be 5 for England
     to round to the published 51,510). A small search over a few cells, not per child."""
     totals = _published_totals(ref)
-    regions = dict(
-        pl.concat(
-            [reference.local_authorities(y, ref).with_columns(year=pl.lit(y)) for y in published_years(ref)]
-        )
-        .select(pl.concat_str("old_la_code", pl.col("year").cast(pl.String), separator="@"), "region_code")
-        .iter_rows()
-    )
+    regions = _regions(ref)
     out = wide
     # keep the orderings the census rules need: ICPCs >= CPP starts (2883), CIN at 31 March >= CPPs open
     floor_of = {"ICPC": "CPP_start"}
@@ -160,7 +222,9 @@ def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFram
         ]
         years = out["year"].to_list()
         for year in published_years(ref):
-            rows = [i for i, y in enumerate(years) if y == year]
+            # the totals hold a carried-forward LA's earlier figures, not its own row
+            carried = carried_values(name, year, ref)
+            rows = [i for i, y in enumerate(years) if y == year and keys[i].split("@")[0] not in carried]
             groups: dict[str, list[int]] = {}
             for i in rows:
                 groups.setdefault(regions[keys[i]], []).append(i)
@@ -169,11 +233,13 @@ def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFram
             for region, members in groups.items():
                 target = totals.get((name, year, region))
                 if target is not None:
+                    target -= sum(v for la, v in carried.items() if regions.get(f"{la}@{year}") == region)
                     _nudge(values, flags, (low, high), members, target, None)
                     region_ok[region] = (target - 5, target + 4)
             target = totals.get((name, year, ENGLAND_CODE))
             if target is not None:
                 bounds = {i: region_ok.get(regions[keys[i]]) for i in rows}
+                target -= sum(carried.values())
                 _nudge(values, flags, (low, high), rows, target, (groups, regions, keys, bounds))
         out = out.with_columns(pl.Series(name, values, dtype=pl.Int64))
     return out
@@ -276,7 +342,10 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
     shares' numerators are the published LA values, with suppressed cells allocated from England (see
     :func:`_fill_suppressed`), so the shares times the published denominators add up to England.
     """
-    wide = _fill_suppressed(_match_published_totals(_impute(_wide(ref)), ref), ref)
+    # missing cells from the region totals first (the suppressed cells' search needs them), then again with
+    # the suppressed cells chosen, so that England rounds right
+    wide = _fill_from_totals(_match_published_totals(_fill_from_totals(_impute(_wide(ref)), ref), ref), ref)
+    wide = _fill_suppressed(wide, ref)
     wide = wide.with_columns(
         (pl.col("ICPC") < pl.col("CPP_start")).alias("ICPC_adjusted"),
         pl.max_horizontal("ICPC", "CPP_start").alias("ICPC"),
