@@ -14,9 +14,10 @@ Herefordshire 2024 referrals), and ``c`` cells are chosen so that the totals rou
 counts in the totals with its earlier figures. One published inconsistency is repaired: an ICPC count below
 the CPP starts of the same LA and year (8 LA-years: 7 in 2014-2018, Doncaster 2022) is raised to the CPP
 starts, because every CPP starting in the year must start at an ICPC held that year (rules 2883/2885, see
-:func:`cin_assets.measures.calibration.inconsistent_icpc`). Those cells carry ``adjusted = True``. Shares (NFA, not in need, re-referral, second plans, S47-to-ICPC duration bands) fall
-back from the LA-year to the LA's median to the national value; the generator meets the NFA, not-in-need
-and second-plan counts they imply exactly, the rest approximately.
+:func:`cin_assets.measures.calibration.inconsistent_icpc`). Those cells carry ``adjusted = True``.
+Shares (NFA, not in need, re-referral, second plans, S47-to-ICPC duration bands) fall back from the LA-year
+to the LA's median to the national value; the generator meets the NFA, not-in-need and second-plan counts
+they imply exactly, the rest approximately.
 
 Further per-LA counts (:data:`EXTRA`): children awaiting assessment at 31 March (met exactly) and episodes
 of need ending (met through the assessments carried over 31 March, best effort). Suppressed (``c``) LA
@@ -161,9 +162,8 @@ def _fill_from_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
         for year in published_years(ref):
             rows = [i for i, y in enumerate(years) if y == year]
             carried = carried_values(name, year, ref)
-            counted = [
-                i for i in rows if las[i] not in carried
-            ]  # a carried LA's own row is not in the totals
+            # a carried LA's own row is not in the totals
+            counted = [i for i in rows if las[i] not in carried]
             groups: dict[str, list[int]] = {}
             for i in counted:
                 groups.setdefault(regions[f"{las[i]}@{year}"], []).append(i)
