@@ -121,10 +121,12 @@ def _impute(wide: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
-def _published_totals(ref: Path | None) -> dict[tuple[str, int, str], int]:
-    """{(indicator, year, region code or "E92000001"): published rounded total} for the six counts."""
+def _published_totals(
+    ref: Path | None, indicators: tuple[str, ...] = COUNTS
+) -> dict[tuple[str, int, str], int]:
+    """{(indicator, year, region code or "E92000001"): published rounded total} (the six counts by default)."""
     pub = reference.published_indicators(ref).filter(
-        pl.col("geographic_level").is_in([NATIONAL, REGIONAL]) & pl.col("indicator").is_in(COUNTS)
+        pl.col("geographic_level").is_in([NATIONAL, REGIONAL]) & pl.col("indicator").is_in(indicators)
     )
     return {
         (ind, int(year), code or ENGLAND_CODE): int(value)
@@ -297,14 +299,12 @@ def _allocate(total: int, weights: list[float], low: int = 1, high: int = 5) -> 
 def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
     """Give the suppressed (``c``, 1 to 5) LA cells of each :data:`_ALLOCATED` numerator values that sum
     to the published England figure minus the published LAs (so England is right), shared in proportion
-    to the LA's usual ratio to the denominator. Other missing cells (``x``) keep the ratio fallback."""
-    pub = reference.published_indicators(ref).filter(
-        (pl.col("geographic_level") == NATIONAL) & pl.col("indicator").is_in(list(_ALLOCATED))
-    )
-    england = {
-        (ind, int(y)): int(v) for ind, y, v in pub.select("indicator", "time_period", "value").iter_rows()
-        if v.isdigit()
-    }  # fmt: skip
+    to the LA's usual ratio to the denominator. A missing (``x``/``u``) cell that is the only one of its region
+    is first the region's total less its other LAs (its ``c`` cells taken as 3, within 1..5), as DfE's totals
+    hold its real figure (Herefordshire and Barnet 2024 NFA: about 0); other missing cells keep the ratio
+    fallback. The totals hold a carried-forward LA's earlier figures (:func:`carried_values`)."""
+    totals = _published_totals(ref, tuple(_ALLOCATED))
+    regions = _regions(ref)
     out = wide
     for name, den in _ALLOCATED.items():
         ratio = pl.col(name).cast(pl.Float64) / pl.col(den).cast(pl.Float64)
@@ -313,19 +313,38 @@ def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
         nat_ratio = pl.col(name).filter(valid).sum().over("year") / pl.col(den).filter(valid).sum().over(
             "year"
         )
-        guess = (pl.coalesce(la_ratio, nat_ratio) * pl.col(den)).fill_null(1.0)
-        frame = out.with_columns(guess.alias("_guess"), pl.col(f"{name}_c").fill_null(False).alias("_c"))
-        values = frame[name].to_list()
-        for year in range(2013, 2021):
-            rows = [
-                i for i, (y, c) in enumerate(zip(frame["year"], frame["_c"], strict=True)) if y == year and c
-            ]
-            target = england.get((name, year))
-            if not rows or target is None:
+        guess = out.select((pl.coalesce(la_ratio, nat_ratio) * pl.col(den)).fill_null(1.0).alias("g"))[
+            "g"
+        ].to_list()
+        values = out[name].to_list()
+        flags = out[f"{name}_c"].fill_null(False).to_list()
+        las, years = out["old_la_code"].to_list(), out["year"].to_list()
+        for year in published_years(ref):
+            carried = carried_values(name, year, ref)
+            rows = [i for i, y in enumerate(years) if y == year and las[i] not in carried]
+            groups: dict[str, list[int]] = {}
+            for i in rows:
+                groups.setdefault(regions[f"{las[i]}@{year}"], []).append(i)
+            for region, members in groups.items():
+                target = totals.get((name, year, region))
+                missing = [i for i in members if values[i] is None and not flags[i]]
+                if target is None or len(missing) != 1:
+                    continue
+                (i,) = missing
+                n_c = sum(flags[j] for j in members)
+                known = sum(values[j] for j in members if values[j] is not None) + sum(
+                    v for la, v in carried.items() if regions.get(f"{la}@{year}") == region
+                )
+                low, high = max(target - 5 - known - 5 * n_c, 0), target + 4 - known - n_c
+                if high >= low:
+                    values[i] = min(max(target - known - 3 * n_c, low), high)
+            target = totals.get((name, year, ENGLAND_CODE))
+            suppressed = [i for i in rows if flags[i]]
+            if not suppressed or target is None:
                 continue
-            published = int(frame.filter((pl.col("year") == year) & pl.col(name).is_not_null())[name].sum())
-            shares = _allocate(target - published, [frame["_guess"][i] for i in rows])
-            for i, v in zip(rows, shares, strict=True):
+            published = sum(values[i] for i in rows if values[i] is not None and not flags[i])
+            shares = _allocate(target - published - sum(carried.values()), [guess[i] for i in suppressed])
+            for i, v in zip(suppressed, shares, strict=True):
                 values[i] = v
         out = out.with_columns(pl.Series(name, values, dtype=pl.Int64))
     return out
