@@ -22,7 +22,8 @@ they imply exactly, the rest approximately.
 Further per-LA counts (:data:`EXTRA`): children awaiting assessment at 31 March (met exactly) and episodes
 of need ending (met through the assessments carried over 31 March, best effort). Suppressed (``c``) LA
 cells of these and of the shares' numerators are allocated so that they add up to the published England
-figure minus the published LAs (:func:`_fill_suppressed`), so England stays right. From LAIT, per LA and
+figure minus the published LAs, every year, after a lone missing cell of a region took the region's gap
+(:func:`_fill_suppressed`), so England stays right. From LAIT, per LA and
 year: referral-source shares (police, schools, health services) and plans reviewed on time; C3 factor
 rates per LA and year (2018-2020).
 """
