@@ -17,7 +17,7 @@ from dagster._core.instance.ref import InstanceRef
 
 from cin_assets.census import calendar
 from cin_assets.definitions import defs
-from cin_assets.defs import census, measures, validation
+from cin_assets.defs import census, lookback, validation
 from cin_assets.defs.partitions import reporting_year_partitions
 from cin_assets.defs.resources import default_resources
 from cin_assets.synth import generate_census
@@ -118,7 +118,7 @@ def year_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dg.Execute
                 census.census_returns,
                 census.census_staging,
                 validation.census_validation,
-                *measures.LOOKBACK_ASSETS,
+                *lookback.LOOKBACK_ASSETS,
             ],
             partition_key=str(YEAR),
             instance=instance,
@@ -198,13 +198,13 @@ ONE_LINE_2021 = textwrap.dedent(
     import dagster as dg
     import polars as pl
     from cin_assets.definitions import defs
-    from cin_assets.defs import census, measures, validation
+    from cin_assets.defs import census, lookback, validation
     from cin_assets.defs.resources import default_resources
     root = Path(sys.argv[1])
     print("partitions", defs.resolve_job_def("reporting_year_job").partitions_def.get_partition_keys()[-2:])
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            [census.census_returns, census.census_staging, validation.census_validation, *measures.LOOKBACK_ASSETS],
+            [census.census_returns, census.census_staging, validation.census_validation, *lookback.LOOKBACK_ASSETS],
             partition_key="2021", instance=instance,
             resources={**default_resources(root), "validation_policy": validation.ValidationPolicy()},
         )
