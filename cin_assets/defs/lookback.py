@@ -93,11 +93,12 @@ def _previous_declarations(data_root: CinDataRoot, io: ParquetIOManager, year: i
     return declared
 
 
-def _previous_inventory(
+def previous_inventory(
     data_root: CinDataRoot, io: ParquetIOManager, year: int, tables: dict[str, pl.DataFrame], files: list
 ) -> pl.DataFrame | None:
-    """Year ``year``'s inventory of its files as they are now, or None when the series has no such year
-    (not a reporting year, or never materialised and no file in its folder)."""
+    """Year ``year``'s inventory of its ``files`` (all of its folder) as they are now, or None when the
+    series has no such year (not a reporting year, or never materialised and no file in its folder).
+    ``tables``: the reader's ``headers`` and ``issues`` of the files read (an unread file has no header)."""
     if year not in REPORTING_YEARS:
         return None
     if not files and io.read(INVENTORY_KEY, str(year), missing_ok=True) is None:
@@ -148,7 +149,7 @@ def lookback_asset(context: dg.AssetExecutionContext):
     files = census_files(data_root.census_dir, year - 1) if year - 1 in REPORTING_YEARS else []
     names = ("headers", "issues", *LOOKBACK_COLUMNS)
     read = read_returns(files, year=year - 1) if files else {t: census_tables.empty(t) for t in names}
-    previous = _previous_inventory(data_root, io, year - 1, read, files)
+    previous = previous_inventory(data_root, io, year - 1, read, files)
     expected = reference.local_authorities(year, data_root.reference_dir).select(
         pl.col("old_la_code").alias("la_code"), "la_name"
     )

@@ -16,13 +16,15 @@ import dagster as dg
 import polars as pl
 
 from cin_assets.census import lookback as lookbacks
+from cin_assets.census import tables as census_tables
+from cin_assets.census.calendar import REPORTING_YEARS
 from cin_assets.census.exceptions import CARRY_FORWARD
 from cin_assets.census.reader import census_files, read_returns
 from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.datasets.description import DataSet
 from cin_assets.defs.census import OWNERS, staging_key
 from cin_assets.defs.inventory import BASIS_KEY, COUNTED
-from cin_assets.defs.lookback import lookback_key
+from cin_assets.defs.lookback import lookback_key, previous_inventory
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import CinDataRoot, ParquetIOManager, column_schema
 from cin_assets.defs.validation import ValidationPolicy
@@ -100,11 +102,12 @@ def measures_asset(context: dg.AssetExecutionContext):
     previous = {t: frame for t, frame in loaded.items() if not frame.is_empty()}
     if len(previous) < len(loaded):
         context.log.warning(
-            f"[{year}] no {year - 1} census in the series: "
+            f"[{year}] no LA's {year - 1} return is looked back on (lookback_inventory): "
             f"{', '.join(c for c in selected if reqs[c].previous)}'s look-back measures are published as "
             "not available"
         )
     wanted = {s for r in reqs.values() for s in r.sources} - set(selected)
+    carried, carried_short = _carried(io, context.resources.data_root, basis, names, previous_tables)
     frames = build_all(
         {code: DATASETS[code] for code in selected},
         year,
@@ -114,8 +117,8 @@ def measures_asset(context: dg.AssetExecutionContext):
         ref=context.resources.data_root.reference_dir,
         # a carried LA's row holds its carried figures until protect_year publishes it as not available
         counted=basis.filter(pl.col("basis").is_in([COUNTED, CARRY_FORWARD]))["la_code"].to_list(),
-        carried=_carried(io, context.resources.data_root, basis, names, previous_tables),
-        short=_short(basis) if previous_tables else (),
+        carried=carried,
+        short=[*_short(basis), *carried_short] if previous_tables else (),
     )
     for code, frame in frames.items():
         ds = DATASETS[code]
@@ -153,12 +156,14 @@ def counted_tables(
 
 def _carried(
     io: ParquetIOManager, data_root: CinDataRoot, basis: pl.DataFrame, names: list[str], previous: list[str]
-) -> Context | None:
+) -> tuple[Context | None, list[str]]:
     """The earlier year's tables of the LAs declared ``carry_forward`` (one source year per run), with their
-    look-back read from the returns of the year before it (as a year's own look-back is)."""
+    look-back read from the returns of the year before it under a year's own look-back rules
+    (``cin_assets.census.lookback``: an unusable one with no declaration stops the year), and the carried
+    LAs whose look-back is not counted (their re-referral percentages are withheld, as for ``short``)."""
     carried = basis.filter(pl.col("basis") == CARRY_FORWARD)
     if carried.is_empty():
-        return None
+        return None, []
     years = carried["source_year"].unique().to_list()
     if len(years) != 1:
         raise dg.Failure(description=f"carry_forward from several years at once ({years}) is not supported")
@@ -166,11 +171,28 @@ def _carried(
     mine = pl.col("la_code").is_in(las)
     # without missing_ok a missing table raises, so each read is a frame
     tables = {t: cast(pl.DataFrame, io.read(staging_key(t), str(source))).filter(mine) for t in names}
+    if not previous:
+        return Context(source, tables, None), []
     wanted = set(las.to_list())
-    files = [f for f in census_files(data_root.census_dir, source - 1) if f.stem in wanted]
-    earlier = read_returns(files, year=source - 1) if previous and files else None
-    before = None if earlier is None else {t: earlier[t].select(LOOKBACK_COLUMNS[t]) for t in previous}
-    return Context(source, tables, before)
+    every = census_files(data_root.census_dir, source - 1) if source - 1 in REPORTING_YEARS else []
+    # the carried LAs' files, and any file not named by an LA code (its header says which LA it is for)
+    files = [f for f in every if f.stem in wanted or not f.stem.isdigit()]
+    tables_read = ("headers", "issues", *previous)
+    earlier = (
+        read_returns(files, year=source - 1) if files else {t: census_tables.empty(t) for t in tables_read}
+    )
+    status = lookbacks.build(
+        source,
+        carried.select("la_code", "la_name"),
+        previous_inventory(data_root, io, source - 1, earlier, every),
+    )
+    blocked = lookbacks.unusable(status)
+    if blocked.height:
+        raise dg.Failure(description="carry_forward: " + "; ".join(lookbacks.problems(blocked)))
+    looked = pl.col("la_code").is_in(lookbacks.counted_las(status))
+    before = {t: earlier[t].select(LOOKBACK_COLUMNS[t]).filter(looked) for t in previous}
+    short = status.filter(pl.col("lookback") != lookbacks.COUNTED)["la_code"].to_list()
+    return Context(source, tables, before if any(not f.is_empty() for f in before.values()) else None), short
 
 
 MEASURE_ASSETS = [measures_asset]
