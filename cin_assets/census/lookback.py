@@ -8,8 +8,8 @@ re-referrals, and England's, while every figure looks fine. So each LA expected 
   reads it.
 - ``no_census``: there is no Y-1 census in the series (the first year): nobody's re-referrals are
   available, England's included.
-- ``new_la``: the LA is not expected in Y-1 (``reference/la_codes_by_year.csv``: created in Y): it has no
-  earlier return of its own.
+- ``new_la``: the LA is not expected in Y-1 (``reference/la_codes_by_year.csv``: created or given a new
+  code in Y): it has no earlier return of its own.
 - ``not_available`` / ``carry_forward``: the team declared its Y-1 return so
   (:mod:`cin_assets.census.exceptions`): either way it has no Y-1 referrals of its own to look back on
   (a carried-forward year holds an even earlier year's figures, not that year's referrals).
@@ -116,7 +116,7 @@ def _place(year: int, files: str) -> str:
 
 
 _WHY = {
-    NEW_LA: "it was created in {y} and has no {p} return of its own",
+    NEW_LA: "it is new in {y} or has a new code, so it has no {p} return of its own",
     exceptions.NOT_AVAILABLE: "its {p} return was declared not available",
     exceptions.CARRY_FORWARD: "its {p} return was declared carry forward, so it has no {p} referrals of its own",
 }

@@ -79,6 +79,6 @@ def test_notes_state_what_the_figures_hold() -> None:
         "2020: F (206): re-referrals ar",
     ]
     assert "its 2019 return was declared carry forward" in notes[2]
-    assert "it was created in 2020 and has no 2019 return of its own" in notes[3]
+    assert "it is new in 2020 or has a new code, so it has no 2019 return of its own" in notes[3]
     # an LA not counted in the year has its own note (exceptions.notes), not a look-back one
     assert lookback.notes(frame.with_columns(basis=pl.lit("not_available"))) == []
