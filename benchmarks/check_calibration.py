@@ -9,8 +9,11 @@ and England, the sum of the LAs rounded to the nearest 10, must equal the publis
 (referrals 642,980; children in need at 31 March 389,260; section 47 enquiries 201,000; ICPCs 77,470;
 CPPs at 31 March 51,510; CPPs starting 66,380). Any year 2013-2025 with ``--year``; from 2021 England also
 holds, as DfE's totals do, the figures of the LAs DfE carried forward (Hackney 2021-2022, Hampshire 2024:
-no return in the census). Exit status 0 when all hold, 1 otherwise. Also prints the time taken by each
-stage.
+no return in the census). Where an LA's published ICPCs are fewer than its published CPP starts (8 LA-years:
+Lancashire, Birmingham, Norfolk, West Sussex and Havering 2014, Wakefield 2016, Newham 2018, Doncaster 2022), no
+return without errors holds both, so the census holds as many ICPCs as CPP starts: status ``inconsistent``,
+and England's ICPCs are over by the difference (``explained``). Exit status 0 when all hold, 1 otherwise. Also
+prints the time taken by each stage.
 """
 
 from __future__ import annotations
@@ -61,7 +64,14 @@ def _check(census: Path, args: argparse.Namespace) -> int:
     print()
     for stage, seconds in timings:
         print(f"{stage:<28} {seconds:8.1f} s")
-    ok = bad.is_empty() and england["equal"].all()
+    inconsistent = las.filter(pl.col("status") == "inconsistent")
+    if inconsistent.height:
+        print(
+            "\nPublished ICPCs below the LA's published CPP starts (no return without errors holds both; the"
+            " census holds as many ICPCs as CPP starts, England ICPCs over by the 'inconsistent' column):"
+        )
+        print(inconsistent)
+    ok = bad.is_empty() and (england["equal"] | england["explained"]).all()
     print("\ncalibration holds" if ok else "\ncalibration FAILED")
     return 0 if ok else 1
 

@@ -49,13 +49,35 @@ def _published(indicator: str, year: int, level: str, ref: Path | None) -> pl.Da
     )
 
 
+def inconsistent_icpc(year: int, ref: Path | None = None) -> dict[str, int]:
+    """{LA code: published CPP starts} of the LAs whose published ICPC count for ``year`` is below their
+    published CPP starts (Lancashire 2014: 118 ICPCs for 1,291 plans; Doncaster 2022: 307 for 437; 8 LA-years
+    2013-2025). No return without errors holds that pair: a plan starting in the year must start on the date
+    of an ICPC of its episode (rule 2885), a child's plans cannot start on the same day (8940), and DfE's own
+    rule 2883 ("more child protection plans starting than initial conferences taking place", S47 and
+    episode-level conferences counted) is an error. The synthetic census holds as many ICPCs as CPP starts
+    there (``cin_assets.synth.calibration``: ``ICPC_adjusted``)."""
+    icpc = _published("ICPC", year, LOCAL, ref).rename({"published": "icpc"})
+    starts = _published("CPP_start", year, LOCAL, ref).rename({"published": "starts"})
+    number = pl.col("icpc").cast(pl.Int64, strict=False), pl.col("starts").cast(pl.Int64, strict=False)
+    return dict(
+        icpc.join(starts, on="old_la_code")
+        .filter(number[0] < number[1])
+        .select("old_la_code", number[1])
+        .iter_rows()
+    )
+
+
 def compare_las(
     frames: Mapping[str, pl.DataFrame], year: int, las: Iterable[str] | None = None, ref: Path | None = None
 ) -> pl.DataFrame:
     """One row per calibrated measure and LA: the pipeline's unprotected value, the published text and
-    ``status``: ``equal``, ``differs``, ``suppressed`` (published ``c``/``x``: nothing to compare) or
-    ``missing`` (no pipeline row)."""
+    ``status``: ``equal``, ``differs``, ``suppressed`` (published ``c``/``x``: nothing to compare),
+    ``missing`` (no pipeline row) or ``inconsistent``: an ICPC count published below the LA's CPP starts
+    (:func:`inconsistent_icpc`), where the pipeline counts exactly as many ICPCs as the published CPP starts,
+    the fewest a return without errors can hold."""
     wanted = None if las is None else list(las)
+    floor = inconsistent_icpc(year, ref)
     parts = []
     for code, column in CALIBRATED:
         ours = frames[code].filter(pl.col("geographic_level") == LOCAL)
@@ -80,6 +102,11 @@ def compare_las(
                 .then(pl.lit("missing"))
                 .when(pl.col("pipeline") == number)
                 .then(pl.lit("equal"))
+                .when(
+                    (pl.lit(column) == "ICPC")
+                    & (pl.col("pipeline") == pl.col("old_la_code").replace_strict(floor, default=None))
+                )
+                .then(pl.lit("inconsistent"))
                 .otherwise(pl.lit("differs"))
                 .alias("status"),
             )
@@ -87,30 +114,41 @@ def compare_las(
     return pl.concat(parts).sort("measure", "old_la_code")
 
 
-def _carried_published(column: str, year: int, ref: Path | None) -> int:
-    """What DfE's England total of ``year`` holds for the LAs it carried forward (Hackney 2021-2022,
+def carried_values(column: str, year: int, ref: Path | None = None) -> dict[str, int]:
+    """{LA code: value} that DfE's totals of ``year`` hold for the LAs it carried forward (Hackney 2021-2022,
     Hampshire 2024): each one's published value of its latest earlier year without an exception."""
     declared = reference.dfe_exceptions(ref)
-    total = 0
+    out = {}
     for la in declared.filter((pl.col("reporting_year") == year) & (pl.col("action") == "carry_forward"))[
         "la_code"
     ]:
         years = set(declared.filter(pl.col("la_code") == la)["reporting_year"].to_list())
         source = max(y for y in range(2013, year) if y not in years)
         value = _published(column, source, LOCAL, ref).filter(pl.col("old_la_code") == la)
-        total += int(value["published"].item())
-    return total
+        out[la] = int(value["published"].item())
+    return out
+
+
+def _carried_published(column: str, year: int, ref: Path | None) -> int:
+    """What DfE's England total of ``year`` holds for the LAs it carried forward."""
+    return sum(carried_values(column, year, ref).values())
 
 
 def compare_england(frames: Mapping[str, pl.DataFrame], year: int, ref: Path | None = None) -> pl.DataFrame:
     """One row per calibrated measure: England unrounded and rounded to 10, the published figure, match.
     England is the LAs' sum plus, as DfE did, the figures of the LAs it carried forward (``frames`` are built
-    from the year's returns only, so their published values of the source year stand for them)."""
+    from the year's returns only, so their published values of the source year stand for them).
+    ``inconsistent``: for ICPCs, how many more the LAs of :func:`inconsistent_icpc` must hold than DfE
+    published; ``explained``: England less that rounds to the published figure."""
     rows = []
+    floor = inconsistent_icpc(year, ref)
+    icpc = _published("ICPC", year, LOCAL, ref).filter(pl.col("old_la_code").is_in(list(floor)))
+    excess = sum(floor.values()) - int(icpc["published"].cast(pl.Int64).sum())
     for code, column in CALIBRATED:
         total = frames[code].filter(pl.col("geographic_level") == NATIONAL)[column].item()
         total += _carried_published(column, year, ref)
         published = _published(column, year, NATIONAL, ref)["published"].cast(pl.Int64).item()
+        extra = excess if column == "ICPC" else 0
         rows.append(
             {
                 "measure": column,
@@ -118,6 +156,8 @@ def compare_england(frames: Mapping[str, pl.DataFrame], year: int, ref: Path | N
                 "pipeline_rounded": round_half_up(total),
                 "published": published,
                 "equal": round_half_up(total) == published,
+                "inconsistent": extra,
+                "explained": extra > 0 and round_half_up(total - extra) == published,
             }
         )
     return pl.DataFrame(rows)

@@ -5,19 +5,25 @@ The six calibrated counts are the published LA values (``data/reference/publishe
 - ``Referrals`` (R), ``At31_episodes`` (A, CIN at 31 March), ``Section47`` (S), ``ICPC`` (I), ``CPP_start``
   (C) and ``CPP_At31`` (P).
 
-Where a value is suppressed (``c``: 1 to 5) or missing (``x``) it is imputed from the LA's own ratio to a
-related measure in its other years (falling back to the national ratio that year); ``c`` cells are kept in
-1..5. One published inconsistency is repaired: an ICPC count below the CPP starts of the same LA and year
-(7 LA-years, 2014-2018, where the ICPC figure is evidently incomplete) is raised to the CPP starts, because
-every CPP starting in the year must start at an ICPC held that year (rules 2883/2885). Those cells carry
-``adjusted = True``. Shares (NFA, not in need, re-referral, second plans, S47-to-ICPC duration bands) fall
-back from the LA-year to the LA's median to the national value; the generator meets the NFA, not-in-need
-and second-plan counts they imply exactly, the rest approximately.
+Where a value is suppressed (``c``: 1 to 5) or missing (``x``/``u``) it is imputed from the LA's own ratio
+to a related measure in its other years (falling back to the national ratio that year); ``c`` cells are kept
+in 1..5. A missing value that is the only one of its region is the region's published total less its other
+LAs instead (DfE's totals hold those LAs' real figures: Norfolk 2013, Cornwall 2014, South Tyneside 2015,
+Herefordshire 2024 referrals), and ``c`` cells are chosen so that the totals round right
+(:func:`_fill_from_totals`, :func:`_match_published_totals`); an LA DfE carried forward (Hampshire 2024)
+counts in the totals with its earlier figures. One published inconsistency is repaired: an ICPC count below
+the CPP starts of the same LA and year (8 LA-years: 7 in 2014-2018, Doncaster 2022) is raised to the CPP
+starts, because every CPP starting in the year must start at an ICPC held that year (rules 2883/2885, see
+:func:`cin_assets.measures.calibration.inconsistent_icpc`). Those cells carry ``adjusted = True``.
+Shares (NFA, not in need, re-referral, second plans, S47-to-ICPC duration bands) fall back from the LA-year
+to the LA's median to the national value; the generator meets the NFA, not-in-need and second-plan counts
+they imply exactly, the rest approximately.
 
 Further per-LA counts (:data:`EXTRA`): children awaiting assessment at 31 March (met exactly) and episodes
 of need ending (met through the assessments carried over 31 March, best effort). Suppressed (``c``) LA
 cells of these and of the shares' numerators are allocated so that they add up to the published England
-figure minus the published LAs (:func:`_fill_suppressed`), so England stays right. From LAIT, per LA and
+figure minus the published LAs, every year, after a lone missing cell of a region took the region's gap
+(:func:`_fill_suppressed`), so England stays right. From LAIT, per LA and
 year: referral-source shares (police, schools, health services) and plans reviewed on time; C3 factor
 rates per LA and year (2018-2020).
 """
@@ -35,6 +41,7 @@ from cin_assets import reference
 from cin_assets.census import calendar
 from cin_assets.census.codes import ETHNIC_GROUPS, FACTOR_FROM
 from cin_assets.census.geography import ENGLAND_CODE, LOCAL, NATIONAL, REGIONAL
+from cin_assets.measures.calibration import carried_values
 
 COUNTS = ("Referrals", "At31_episodes", "Section47", "ICPC", "CPP_start", "CPP_At31")
 # Each count is imputed from its ratio to the measure it most depends on (Referrals from CIN at 31 March).
@@ -115,10 +122,12 @@ def _impute(wide: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
-def _published_totals(ref: Path | None) -> dict[tuple[str, int, str], int]:
-    """{(indicator, year, region code or "E92000001"): published rounded total} for the six counts."""
+def _published_totals(
+    ref: Path | None, indicators: tuple[str, ...] = COUNTS
+) -> dict[tuple[str, int, str], int]:
+    """{(indicator, year, region code or "E92000001"): published rounded total} (the six counts by default)."""
     pub = reference.published_indicators(ref).filter(
-        pl.col("geographic_level").is_in([NATIONAL, REGIONAL]) & pl.col("indicator").is_in(COUNTS)
+        pl.col("geographic_level").is_in([NATIONAL, REGIONAL]) & pl.col("indicator").is_in(indicators)
     )
     return {
         (ind, int(year), code or ENGLAND_CODE): int(value)
@@ -127,6 +136,68 @@ def _published_totals(ref: Path | None) -> dict[tuple[str, int, str], int]:
         ).iter_rows()
         if value.isdigit()
     }
+
+
+def _regions(ref: Path | None) -> dict[str, str]:
+    """{"<LA code>@<year>": region code} for every published year (Inner/Outer London for London LAs)."""
+    return dict(
+        pl.concat(
+            [reference.local_authorities(y, ref).with_columns(year=pl.lit(y)) for y in published_years(ref)]
+        )
+        .select(pl.concat_str("old_la_code", pl.col("year").cast(pl.String), separator="@"), "region_code")
+        .iter_rows()
+    )
+
+
+def _fill_from_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
+    """Give a missing (``x``/``u``) count that is the only one of its region the region's published total
+    minus its other LAs (the nearest value to that gap, then moved within the region's rounding until England
+    rounds to its published total too). DfE's totals hold those LAs' real figures (Norfolk 2013, Cornwall 2014,
+    South Tyneside 2015, Herefordshire 2024 referrals: the ratio guess put England 2024 1,130 over), except
+    the LAs it carried forward, whose earlier figures are in the totals instead (:func:`carried_values`)."""
+    totals = _published_totals(ref)
+    regions = _regions(ref)
+    out = wide
+    for name in COUNTS:
+        values = out[name].to_list()
+        gaps = (out[f"{name}_imputed"] & ~out[f"{name}_c"].fill_null(False)).to_list()
+        las, years = out["old_la_code"].to_list(), out["year"].to_list()
+        for year in published_years(ref):
+            rows = [i for i, y in enumerate(years) if y == year]
+            carried = carried_values(name, year, ref)
+            # a carried LA's own row is not in the totals
+            counted = [i for i in rows if las[i] not in carried]
+            groups: dict[str, list[int]] = {}
+            for i in counted:
+                groups.setdefault(regions[f"{las[i]}@{year}"], []).append(i)
+            carried_in = {
+                region: sum(v for la, v in carried.items() if regions.get(f"{la}@{year}") == region)
+                for region in groups
+            }
+            fills: dict[int, tuple[int, int]] = {}
+            for region, members in groups.items():
+                target = totals.get((name, year, region))
+                missing = [i for i in members if gaps[i]]
+                if target is None or len(missing) != 1:
+                    continue
+                (i,) = missing
+                known = sum(values[j] for j in members if j != i) + carried_in[region]
+                low, high = max(target - 5 - known, 0), target + 4 - known
+                if high >= low:
+                    values[i] = min(max(target - known, low), high)
+                    fills[i] = (low, high)
+            target = totals.get((name, year, ENGLAND_CODE))
+            if target is None or not fills:
+                continue
+            total = sum(values[i] for i in counted) + sum(carried.values())
+            for i, (low, high) in fills.items():
+                if _in_rounding(total, target):
+                    break
+                step = min(max(target - total, low - values[i]), high - values[i])
+                values[i] += step
+                total += step
+        out = out.with_columns(pl.Series(name, values, dtype=pl.Int64))
+    return out
 
 
 def _in_rounding(total: int, published: int) -> bool:
@@ -139,13 +210,7 @@ def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFram
     published totals, where some choice does (e.g. City of London's CPP_At31 in 2020 must be 5 for England
     to round to the published 51,510). A small search over a few cells, not per child."""
     totals = _published_totals(ref)
-    regions = dict(
-        pl.concat(
-            [reference.local_authorities(y, ref).with_columns(year=pl.lit(y)) for y in published_years(ref)]
-        )
-        .select(pl.concat_str("old_la_code", pl.col("year").cast(pl.String), separator="@"), "region_code")
-        .iter_rows()
-    )
+    regions = _regions(ref)
     out = wide
     # keep the orderings the census rules need: ICPCs >= CPP starts (2883), CIN at 31 March >= CPPs open
     floor_of = {"ICPC": "CPP_start"}
@@ -160,7 +225,9 @@ def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFram
         ]
         years = out["year"].to_list()
         for year in published_years(ref):
-            rows = [i for i, y in enumerate(years) if y == year]
+            # the totals hold a carried-forward LA's earlier figures, not its own row
+            carried = carried_values(name, year, ref)
+            rows = [i for i, y in enumerate(years) if y == year and keys[i].split("@")[0] not in carried]
             groups: dict[str, list[int]] = {}
             for i in rows:
                 groups.setdefault(regions[keys[i]], []).append(i)
@@ -169,11 +236,13 @@ def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFram
             for region, members in groups.items():
                 target = totals.get((name, year, region))
                 if target is not None:
+                    target -= sum(v for la, v in carried.items() if regions.get(f"{la}@{year}") == region)
                     _nudge(values, flags, (low, high), members, target, None)
                     region_ok[region] = (target - 5, target + 4)
             target = totals.get((name, year, ENGLAND_CODE))
             if target is not None:
                 bounds = {i: region_ok.get(regions[keys[i]]) for i in rows}
+                target -= sum(carried.values())
                 _nudge(values, flags, (low, high), rows, target, (groups, regions, keys, bounds))
         out = out.with_columns(pl.Series(name, values, dtype=pl.Int64))
     return out
@@ -231,14 +300,12 @@ def _allocate(total: int, weights: list[float], low: int = 1, high: int = 5) -> 
 def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
     """Give the suppressed (``c``, 1 to 5) LA cells of each :data:`_ALLOCATED` numerator values that sum
     to the published England figure minus the published LAs (so England is right), shared in proportion
-    to the LA's usual ratio to the denominator. Other missing cells (``x``) keep the ratio fallback."""
-    pub = reference.published_indicators(ref).filter(
-        (pl.col("geographic_level") == NATIONAL) & pl.col("indicator").is_in(list(_ALLOCATED))
-    )
-    england = {
-        (ind, int(y)): int(v) for ind, y, v in pub.select("indicator", "time_period", "value").iter_rows()
-        if v.isdigit()
-    }  # fmt: skip
+    to the LA's usual ratio to the denominator. A missing (``x``/``u``) cell that is the only one of its region
+    is first the region's total less its other LAs (its ``c`` cells taken as 3, within 1..5), as DfE's totals
+    hold its real figure (Herefordshire and Barnet 2024 NFA: about 0); other missing cells keep the ratio
+    fallback. The totals hold a carried-forward LA's earlier figures (:func:`carried_values`)."""
+    totals = _published_totals(ref, tuple(_ALLOCATED))
+    regions = _regions(ref)
     out = wide
     for name, den in _ALLOCATED.items():
         ratio = pl.col(name).cast(pl.Float64) / pl.col(den).cast(pl.Float64)
@@ -247,19 +314,38 @@ def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
         nat_ratio = pl.col(name).filter(valid).sum().over("year") / pl.col(den).filter(valid).sum().over(
             "year"
         )
-        guess = (pl.coalesce(la_ratio, nat_ratio) * pl.col(den)).fill_null(1.0)
-        frame = out.with_columns(guess.alias("_guess"), pl.col(f"{name}_c").fill_null(False).alias("_c"))
-        values = frame[name].to_list()
-        for year in range(2013, 2021):
-            rows = [
-                i for i, (y, c) in enumerate(zip(frame["year"], frame["_c"], strict=True)) if y == year and c
-            ]
-            target = england.get((name, year))
-            if not rows or target is None:
+        guess = out.select((pl.coalesce(la_ratio, nat_ratio) * pl.col(den)).fill_null(1.0).alias("g"))[
+            "g"
+        ].to_list()
+        values = out[name].to_list()
+        flags = out[f"{name}_c"].fill_null(False).to_list()
+        las, years = out["old_la_code"].to_list(), out["year"].to_list()
+        for year in published_years(ref):
+            carried = carried_values(name, year, ref)
+            rows = [i for i, y in enumerate(years) if y == year and las[i] not in carried]
+            groups: dict[str, list[int]] = {}
+            for i in rows:
+                groups.setdefault(regions[f"{las[i]}@{year}"], []).append(i)
+            for region, members in groups.items():
+                target = totals.get((name, year, region))
+                missing = [i for i in members if values[i] is None and not flags[i]]
+                if target is None or len(missing) != 1:
+                    continue
+                (i,) = missing
+                n_c = sum(flags[j] for j in members)
+                known = sum(values[j] for j in members if values[j] is not None) + sum(
+                    v for la, v in carried.items() if regions.get(f"{la}@{year}") == region
+                )
+                low, high = max(target - 5 - known - 5 * n_c, 0), target + 4 - known - n_c
+                if high >= low:
+                    values[i] = min(max(target - known - 3 * n_c, low), high)
+            target = totals.get((name, year, ENGLAND_CODE))
+            suppressed = [i for i in rows if flags[i]]
+            if not suppressed or target is None:
                 continue
-            published = int(frame.filter((pl.col("year") == year) & pl.col(name).is_not_null())[name].sum())
-            shares = _allocate(target - published, [frame["_guess"][i] for i in rows])
-            for i, v in zip(rows, shares, strict=True):
+            published = sum(values[i] for i in rows if values[i] is not None and not flags[i])
+            shares = _allocate(target - published - sum(carried.values()), [guess[i] for i in suppressed])
+            for i, v in zip(suppressed, shares, strict=True):
                 values[i] = v
         out = out.with_columns(pl.Series(name, values, dtype=pl.Int64))
     return out
@@ -276,7 +362,10 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
     shares' numerators are the published LA values, with suppressed cells allocated from England (see
     :func:`_fill_suppressed`), so the shares times the published denominators add up to England.
     """
-    wide = _fill_suppressed(_match_published_totals(_impute(_wide(ref)), ref), ref)
+    # missing cells from the region totals first (the suppressed cells' search needs them), then again with
+    # the suppressed cells chosen, so that England rounds right
+    wide = _fill_from_totals(_match_published_totals(_fill_from_totals(_impute(_wide(ref)), ref), ref), ref)
+    wide = _fill_suppressed(wide, ref)
     wide = wide.with_columns(
         (pl.col("ICPC") < pl.col("CPP_start")).alias("ICPC_adjusted"),
         pl.max_horizontal("ICPC", "CPP_start").alias("ICPC"),

@@ -73,3 +73,39 @@ def test_england_holds_the_las_dfe_carried_forward() -> None:
         for code in {k for k, _ in CALIBRATED}
     }
     assert calibration.compare_england(frames, 2021)["equal"].all()
+
+
+def test_an_icpc_count_published_below_the_cpp_starts_is_met_at_the_fewest_a_valid_return_holds(
+    tmp_path: Path,
+) -> None:
+    """Doncaster 2022 published 307 ICPCs and 437 CPP starts: no return without errors holds both, so the
+    census holds 437 ICPCs (one per plan starting), the other five measures exact, and says so."""
+    from cin_assets.measures import calibration
+    from cin_assets.validation import validate
+
+    assert calibration.inconsistent_icpc(2022) == {"371": 437}
+    generate_census(tmp_path, [2022], scale=1.0, seed=7, las=["371"], workers=1)
+    tables = read_returns(census_files(tmp_path, 2022), year=2022, workers=1)
+    frames = {code: build(DATASETS[code], 2022, tables) for code in {c for c, _ in CALIBRATED}}
+    result = compare_las(frames, 2022, ["371"]).filter(pl.col("measure").is_in(SIX))
+    status = dict(result.select("measure", "status").iter_rows())
+    assert status == {**dict.fromkeys(SIX, "equal"), "ICPC": "inconsistent"}, result
+    assert result.filter(pl.col("measure") == "ICPC").select("pipeline", "published").row(0) == (437, "307")
+    errors = validate(tables, 2022).filter(pl.col("type") == "error")
+    assert errors.is_empty(), errors
+    # England: the census's ICPCs are over DfE's by Doncaster's 130, which is explained, not equal
+    national = {
+        c: int(calibration._published(c, 2022, "National", None)["published"].item()) for _, c in CALIBRATED
+    }
+    ours = {c: national[c] - calibration._carried_published(c, 2022, None) for _, c in CALIBRATED}
+    ours["ICPC"] += 130
+    frames = {
+        code: pl.DataFrame(
+            {"geographic_level": ["National"], **{c: [ours[c]] for k, c in CALIBRATED if k == code}}
+        )
+        for code in {k for k, _ in CALIBRATED}
+    }
+    england = calibration.compare_england(frames, 2022)
+    assert england.filter(pl.col("measure") != "ICPC")["equal"].all()
+    icpc = england.filter(pl.col("measure") == "ICPC").row(0, named=True)
+    assert (icpc["equal"], icpc["inconsistent"], icpc["explained"]) == (False, 130, True)
