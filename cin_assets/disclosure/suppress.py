@@ -47,7 +47,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from cin_assets.disclosure.config import DisclosureError
-from cin_assets.disclosure.lp import highs
+from cin_assets.disclosure.lp import colour_classes, highs, waves
 from cin_assets.disclosure.model import Model
 
 _TOL = 1e-6
@@ -103,7 +103,9 @@ class _System:
     candidate: np.ndarray  # column is a fixed candidate
     comp: np.ndarray  # component of each column (-1 for candidates)
     eq_comp: np.ndarray  # component of each equality row (-1: only candidates and constants)
-    ub_comp: np.ndarray  # component of each inequality row
+    ub_comp: np.ndarray  # component of each inequality row (-1: only candidates and constants)
+    ub_ratio: np.ndarray  # inequality row is a published ratio (its counts hidden, it is hidden too)
+    ub_fixed: np.ndarray  # b_ub with every candidate at its value moved to the right-hand side
     wanted: np.ndarray  # components holding suppressed cells not yet certified
     b_fixed: np.ndarray  # b_eq with every candidate at its value moved to the right-hand side
 
@@ -113,31 +115,6 @@ class _Failure:
     column: int  # of the failing cell in the system
     sense: float  # -1: its maximum is too low, +1: its minimum is too high (pinned from below)
     target: float  # the bound the repair must let it reach
-
-
-def _colour_classes(cells: np.ndarray, A: sp.csr_matrix) -> list[np.ndarray]:
-    """Greedy colouring of ``cells``: cells in one class share no row of ``A``."""
-    if cells.size == 0:
-        return []
-    inc = (A[:, cells] != 0).astype(np.int32).tocsc()
-    adj = (inc.T @ inc).tolil()
-    colour = np.full(cells.size, -1)
-    for i in np.argsort(-np.asarray(adj.getnnz(axis=1)), kind="stable"):
-        taken = {colour[j] for j in adj.rows[i] if j != i}
-        c = 0
-        while c in taken:
-            c += 1
-        colour[i] = c
-    return [cells[colour == c] for c in range(colour.max() + 1)]
-
-
-def _waves(cells: np.ndarray, comp: np.ndarray):
-    """Split ``cells`` into batches holding at most one cell per component (in cell order)."""
-    order = np.lexsort((cells, comp[cells]))
-    cells = cells[order]
-    rank = np.arange(cells.size) - np.searchsorted(comp[cells], comp[cells])
-    for r in range(int(rank.max()) + 1 if cells.size else 0):
-        yield cells[rank == r]
 
 
 @dataclass(frozen=True)
@@ -204,15 +181,24 @@ class _RepairContext:
         )
         # a hidden count's percentages and rates are hidden with it, so p and q stay out of the ratio
         # rows (which keep holding for its published part: a restriction, so still valid)
+        # declared inequalities hold for every count, hidden or not: p and q join those rows
         u_row, u_col, u_val = (a[near[self.ub[1]]] for a in self.ub)
+        declared = ~self.system.ub_ratio[u_row]
         ub_rows, u_row = np.unique(u_row, return_inverse=True)
         keep = pos_moving[u_col] >= 0
+        fr = declared & (pos_free[u_col] >= 0)
         # sense -1: delta_k + slack >= target - truth; +1: delta_k - slack <= target - truth
         n_ub = ub_rows.size
         ub = (
-            np.r_[u_row[keep], n_ub, n_ub],
-            np.r_[pos_moving[u_col[keep]], pos_moving[f.column], m + 2 * k],
-            np.r_[u_val[keep], f.sense, -1.0],
+            np.r_[u_row[keep], u_row[fr], u_row[fr], n_ub, n_ub],
+            np.r_[
+                pos_moving[u_col[keep]],
+                m + pos_free[u_col[fr]],
+                m + k + pos_free[u_col[fr]],
+                pos_moving[f.column],
+                m + 2 * k,
+            ],
+            np.r_[u_val[keep], u_val[fr], -u_val[fr], f.sense, -1.0],
         )
         w = self.sup.weight[self.system.cells[free]]
         truth = self.truth
@@ -248,6 +234,7 @@ class _Suppressor:
         self.eligible = model.eligible
         self.pub_lo, self.pub_hi = model.published_bounds()
         self.A = model.relations.tocsr()
+        self.L = model.inequalities.tocsr()
         self.AT = self.A.T.tocsr()
         coo = self.A.tocoo()
         order = np.lexsort((coo.col, coo.row))
@@ -429,7 +416,9 @@ class _Suppressor:
         pos[var_idx] = np.arange(var_idx.size)
         A_var = self.A[eq_rows][:, var_idx].tocsr()
         A_ub, b_ub = self._ratio_rows(ratio_rows, var, pos, const_value, var_idx.size)
-        inc = sp.vstack([A_var != 0, A_ub != 0]).astype(np.int8).tocsr()
+        L_var_rows = np.flatnonzero(np.diff(self.L[:, var_idx].tocsr().indptr) > 0)
+        L_var = self.L[L_var_rows][:, var_idx]
+        inc = sp.vstack([A_var != 0, A_ub != 0, L_var != 0]).astype(np.int8).tocsr()
         nc = inc.shape[0]
         _, labels = connected_components(sp.bmat([[None, inc], [inc.T, None]], format="csr"), directed=False)
         var_comp, con_comp = labels[nc:], labels[:nc]
@@ -451,18 +440,29 @@ class _Suppressor:
         A_eq = self.A[rows][:, cols].tocsr().astype(float)
         cand_value = m.value[cand].astype(float)
         b_all = -(self.A[rows] @ const_value) + self.A[rows][:, cand] @ cand_value
+        # declared inequalities: those with an unknown, then those with only candidates and constants
+        L_cand_rows = np.flatnonzero(np.diff(self.L[:, cand].tocsr().indptr) > 0)
+        L_rows = np.r_[L_var_rows, np.setdiff1d(L_cand_rows, L_var_rows)].astype(np.int64)
+        L_sys = self.L[L_rows][:, cols].astype(float)
+        L_cand = self.L[L_rows][:, cand] @ cand_value
+        b_L = -(self.L[L_rows] @ const_value) + L_cand
+        n_rat = A_ub.shape[0]
         return _System(
             A_eq=A_eq,
             b_eq=b_all,
-            A_ub=sp.hstack([A_ub, sp.csr_matrix((A_ub.shape[0], cand.size))]).tocsr(),
-            b_ub=b_ub,
+            A_ub=sp.vstack([sp.hstack([A_ub, sp.csr_matrix((n_rat, cand.size))]), L_sys]).tocsr(),
+            b_ub=np.r_[b_ub, b_L],
             lo=np.r_[lo[var_idx], cand_value],
             hi=np.r_[np.where(np.isinf(hi[var_idx]), _HUGE, hi[var_idx]), cand_value],
             cells=cols.astype(np.int64),
             candidate=np.r_[np.zeros(var_idx.size, dtype=bool), np.ones(cand.size, dtype=bool)],
             comp=np.r_[var_comp, np.full(cand.size, -1)].astype(np.int64),
             eq_comp=np.r_[con_comp[: eq_rows.size], np.full(extra_rows.size, -1)].astype(np.int64),
-            ub_comp=con_comp[eq_rows.size :].astype(np.int64),
+            ub_comp=np.r_[con_comp[eq_rows.size :], np.full(L_rows.size - L_var_rows.size, -1)].astype(
+                np.int64
+            ),
+            ub_ratio=np.r_[np.ones(n_rat, dtype=bool), np.zeros(L_rows.size, dtype=bool)],
+            ub_fixed=np.r_[b_ub, b_L - L_cand],
             wanted=wanted,
             b_fixed=b_all - self.A[rows][:, cand] @ cand_value,
         )
@@ -493,7 +493,7 @@ class _Suppressor:
         cols = np.flatnonzero(np.isin(system.comp, comps) & ~system.candidate)
         rows_ub = np.isin(system.ub_comp, comps)
         A_eq, b_eq = system.A_eq[rows_eq][:, cols], system.b_fixed[rows_eq]
-        A_ub, b_ub = system.A_ub[rows_ub][:, cols], system.b_ub[rows_ub]
+        A_ub, b_ub = system.A_ub[rows_ub][:, cols], system.ub_fixed[rows_ub]
         cost, bounds = c[cols], np.column_stack([lo[cols], hi[cols]])
         k = 0
         if extra is not None:
@@ -559,16 +559,16 @@ class _Suppressor:
             done, remaining = remaining.size - left.size, left
             if done < _WORTHWHILE * (remaining.size + done):
                 break
-        for group in _colour_classes(remaining, system.A_eq) if many else []:  # ... then cells sharing
+        for group in colour_classes(remaining, system.A_eq) if many else []:  # ... then cells sharing
             if group.size > 1:  # no relation
                 left = push(group)
                 remaining = np.setdiff1d(remaining, np.setdiff1d(group, left))
         failures: list[_Failure] = []
         need_min = []
-        waves = list(_waves(remaining, comp))
-        for wave in waves[_MAX_WAVES:]:  # too many to confirm one by one: repair them straight away
+        batches = list(waves(remaining, comp))
+        for wave in batches[_MAX_WAVES:]:  # too many to confirm one by one: repair them straight away
             failures += [_Failure(int(k), -1.0, float(need_up[k])) for k in wave]
-        for i, wave in enumerate(waves[:_MAX_WAVES]):
+        for i, wave in enumerate(batches[:_MAX_WAVES]):
             wave = wave[~self.certified[cells[wave]]]
             if wave.size == 0:
                 continue
@@ -577,7 +577,7 @@ class _Suppressor:
             c[wave] = -1.0
             x = self._solve(c, system, lo, hi, comps)
             # the optimum is a feasible point too: it may already prove later cells of its components safe
-            later = np.concatenate(waves[i + 1 : _MAX_WAVES] or [np.zeros(0, dtype=np.int64)])
+            later = np.concatenate(batches[i + 1 : _MAX_WAVES] or [np.zeros(0, dtype=np.int64)])
             certify(x, later[np.isin(comp[later], comps) & ~self.certified[cells[later]]])
             for k in wave:
                 top = np.floor(x[k] + _TOL)
@@ -587,7 +587,7 @@ class _Suppressor:
                     need_min.append(k)
                 else:
                     failures.append(_Failure(int(k), -1.0, float(need_up[k])))
-        for wave in _waves(np.asarray(need_min, dtype=np.int64), comp):
+        for wave in waves(np.asarray(need_min, dtype=np.int64), comp):
             c = np.zeros(n)
             c[wave] = 1.0
             x = self._solve(c, system, lo, hi, np.unique(comp[wave]))

@@ -20,6 +20,7 @@ from cin_assets.publish.catalogue.common import (
     percent,
     rate,
 )
+from cin_assets.publish.catalogue.relations import RELATIONS
 from cin_assets.publish.description import ColumnSum, DataSet
 
 ANYPOINT_EPISODES = count(
@@ -81,6 +82,7 @@ AWAITING = count(
 _RATE_LABELS = {"Awaiting_assessment": "Awaiting assessment or not required at 31 March (rate per 10,000)"}
 B1 = DataSet(
     code="B1",
+    relations=RELATIONS["B1"],
     stem="b1_children_in_need_2013_to_2020",
     title="Children in need and episodes of need by local authority, 2013 to 2020",
     description=(
@@ -152,6 +154,7 @@ for _code in DISABILITY_CODES:
 
 B2 = DataSet(
     code="B2",
+    relations=RELATIONS["B2"],
     stem="b2_cin_disability_2013_to_2020",
     title="Children in need at 31 March by recorded disability, 2013 to 2020",
     description=(

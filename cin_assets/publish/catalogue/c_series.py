@@ -21,6 +21,7 @@ from cin_assets.publish.catalogue.common import (
     percent,
     rate,
 )
+from cin_assets.publish.catalogue.relations import RELATIONS
 from cin_assets.publish.description import ColumnSum, DataSet
 
 # --- C1 referrals and re-referrals -----------------------------------------------------------------
@@ -74,6 +75,7 @@ RE_REFERRALS_CHILD = count(
 
 C1 = DataSet(
     code="C1",
+    relations=RELATIONS["C1"],
     stem="c1_referrals_and_rereferrals_2013_to_2020",
     title="Referrals and re-referrals by local authority, 2013 to 2020",
     description=(
@@ -249,6 +251,7 @@ _factor_columns = [
 ]
 C3 = DataSet(
     code="C3",
+    relations=RELATIONS["C3"],
     stem="c3_factors_at_end_of_assessment_2018_to_2020",
     title="Factors identified at the end of assessment, 2018 to 2020",
     description=(
@@ -336,6 +339,7 @@ _ICPC_DAYS = (
 )
 C4 = DataSet(
     code="C4",
+    relations=RELATIONS["C4"],
     stem="c4_section47_and_icpc_2013_to_2020",
     title="Section 47 enquiries and initial child protection conferences by local authority, 2013 to 2020",
     description=(

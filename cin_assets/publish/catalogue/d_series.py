@@ -19,6 +19,7 @@ from cin_assets.publish.catalogue.common import (
     percent,
     rate,
 )
+from cin_assets.publish.catalogue.relations import RELATIONS
 from cin_assets.publish.description import DataSet
 
 _CPP = "Child protection plans"
@@ -62,6 +63,7 @@ CPP_CHILD_ANYPOINT = count(
 
 D1 = DataSet(
     code="D1",
+    relations=RELATIONS["D1"],
     stem="d1_cpp_2013_to_2020",
     title="Child protection plans by local authority, 2013 to 2020",
     description=(
@@ -123,6 +125,7 @@ CPP_SUBSEQUENT = count(
 )
 D3 = DataSet(
     code="D3",
+    relations=RELATIONS["D3"],
     stem="d3_cpp_subsequent_plan_2013_to_2020",
     title="Child protection plans starting in the year which were a second or subsequent plan, 2013 to 2020",
     description=(
@@ -206,6 +209,7 @@ REVIEWED = count(
 )
 D6 = DataSet(
     code="D6",
+    relations=RELATIONS["D6"],
     stem="d6_cpp_reviewed_within_timescales_2013_to_2020",
     title="Child protection plans reviewed within required timescales, 2013 to 2020",
     description=(
@@ -278,6 +282,7 @@ _after, _after_sum = banded(
 )
 D8 = DataSet(
     code="D8",
+    relations=RELATIONS["D8"],
     stem="d8_cpp_ended_by_time_remaining_in_need_2013_to_2020",
     title="Child protection plans ending in the first six months of the year by how long the child remained in need",
     description=(
