@@ -14,12 +14,17 @@ What the attacker knows:
 - the relations of the descriptions: ColumnSum within rows, RowSum across rows, LA -> region/Inner or
   Outer London -> London -> England, and linked cells (same measure, geography and non-total filters)
   being one number;
+- the relations the descriptions declare between statistics (``DataSet.relations``), instantiated here
+  from the published cells' keys (not from the suppressor's model): identities as equations,
+  inequalities (children <= episodes ...) as inequality rows;
 - published England/regional percentages (1 dp, half up) bound numerator/denominator, and rates bound
   their count given the public ONS population (when populations are supplied).
 
 ``audit`` solves, per independent component, linear programmes for every suppressed cell's feasible
-interval and fails a cell that is exactly determined (its integer interval holds one value) or provably
-below ``protection``.
+interval, tightens every unknown's integer bounds by propagating each relation in turn (integer interval
+reasoning, which can beat the LP relaxation), and fails a cell that is exactly determined (its integer
+interval holds one value) or provably below ``protection``; its report gives each suppressed cell's
+interval.
 """
 
 from __future__ import annotations

@@ -12,8 +12,15 @@ Relations (each ``total - sum(parts) = 0`` on true values):
 - ``ColumnSum`` within every row, ``RowSum`` across rows for every combination of the other filters;
 - geography for LA-level data sets: each region or Inner/Outer London is the sum of the LAs whose
   ``region_code`` it is, London is Inner plus Outer London, England is the sum of the nine regions;
+- identities declared by definition (``DataSet.relations``, e.g. episodes at any point = at 31 March +
+  ending), over cells of any files with the same geography and filters; they join the equations but are
+  not sums (an England cell in one is still an England total);
+- inequalities declared by definition (children <= episodes ...) as ``inequalities @ x <= 0``;
 - ratio constraints: a percentage or rate published at England/regional level (where counts are rounded)
   bounds its numerator given its denominator or population.
+
+A filter at its total, or grouping a filter at its total (A5's ``Gender`` / ``Total`` row), says nothing
+about the cell: the national files' total rows are the England cells of the LA files.
 """
 
 from __future__ import annotations
