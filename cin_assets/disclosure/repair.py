@@ -23,7 +23,7 @@ _SLACK_COST = 1e9  # a repair that cannot reach its target pays this per unit sh
 _BLOCKS_PER_LP = 64  # local repair LPs stacked into one solve ...
 _MAX_LP_COLUMNS = 60_000  # ... up to about this many columns
 _RADII = (2, 4, 8)  # neighbourhoods (in relations) a repair looks in, widening for cells it cannot fix
-_MAX_NEAR = 1_500  # ... while a neighbourhood holds at most this many columns of the system
+_MAX_NEAR = 3_000  # ... while a neighbourhood holds at most this many columns of the system
 
 
 @dataclass(frozen=True)

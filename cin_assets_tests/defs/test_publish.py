@@ -90,6 +90,8 @@ def test_each_year_is_measured_protected_and_checked(released) -> None:
         assert len(checks) == len(DATASETS) * 2 + 3
         assert all(c.passed for c in checks)
         assert {c.partition for c in checks} == {result.dagster_run.tags["dagster/partition"]}
+        audit = next(c for c in checks if c.check_name == "disclosure_lp_audit")
+        assert "| file | row | column | interval | safe |" in audit.metadata["narrowest_intervals"].value
     b1 = pl.read_parquet(root / "staging" / "measure_b1" / "2020.parquet")
     assert b1.filter(pl.col("old_la_code") == "841")["At31_episodes"].item() == 12
     c1_2019 = pl.read_parquet(root / "staging" / "measure_c1" / "2019.parquet")
