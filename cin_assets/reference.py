@@ -1,12 +1,15 @@
-"""The reference files the project ships in ``<data root>/reference/`` (see its README for sources).
+"""The reference files the project ships (``data/reference/``, see its README for sources).
 
-Plain functions returning polars frames; every caller passes the reference folder explicitly so tests can
-point at a copy.
+They ship inside the package as ``cin_assets/reference_data`` (a symlink to ``data/reference`` in the
+source tree, a real folder in the wheel), so an installed ``cin_assets`` finds them wherever it runs. A data
+root may hold its own ``reference/`` copy, which then takes precedence.
+
+Plain functions returning polars frames; callers pass the reference folder (``ref``) to use a data root's
+copy; without one they read the shipped copy. Nothing here reads the environment.
 """
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
@@ -16,18 +19,14 @@ ENGLAND = ("E92000001", "England")
 LONDON = "E12000007"
 INNER_LONDON, OUTER_LONDON = "E13000001", "E13000002"
 
-
-def data_root() -> Path:
-    """The data root: ``$CIN_DATA_DIR`` or ``data/`` under the project."""
-    return Path(os.environ.get("CIN_DATA_DIR") or Path(__file__).resolve().parents[1] / "data")
+SHIPPED_REFERENCE = Path(__file__).resolve().parent / "reference_data"
 
 
 def reference_dir(root: Path | None = None) -> Path:
-    """Reference files live in ``<root>/reference``, falling back to the copy shipped with the project."""
-    candidate = (root or data_root()) / "reference"
-    if (candidate / "la_codes_by_year.csv").exists():
-        return candidate
-    return Path(__file__).resolve().parents[1] / "data" / "reference"
+    """``<root>/reference`` when the data root holds a copy, otherwise the copy shipped in the package."""
+    if root is not None and (root / "reference" / "la_codes_by_year.csv").exists():
+        return root / "reference"
+    return SHIPPED_REFERENCE
 
 
 @cache

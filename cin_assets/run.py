@@ -17,8 +17,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from cin_assets import reference
 from cin_assets.census.reader import census_files
+from cin_assets.publish.profile import PROFILES, get_profile
 
 
 def parse_years(text: str) -> list[int]:
@@ -93,8 +93,23 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("CIN_RUN_PARALLEL", "2")),
         help="reporting years materialised at once (default 2: disclosure control is single-threaded)",
     )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("CIN_DATA_DIR") or "data"),
+        help="the data root (default $CIN_DATA_DIR, else ./data): census/ in, staging/ and published/ out",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=get_profile().name,
+        help="layout of the published files (default $CIN_PROFILE or $PROFILE, else ees)",
+    )
     args = parser.parse_args(argv)
-    root = reference.data_root()
+    root = args.data_dir.resolve()
+    # the code location's resources read the data root from $CIN_DATA_DIR when each run starts (dg.EnvVar),
+    # in this process and in the year workers it spawns
+    os.environ["CIN_DATA_DIR"] = str(root)
     years = parse_years(args.years)
     ensure_census(root, years, args.scale, args.seed)
 
@@ -125,10 +140,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {year}: {'ok' if ok else 'FAILED'} in {seconds:.1f} s (run {run_id[:8]})", flush=True)
             if not ok:
                 failed.append(str(year))
-    print("release: published files, data guidance and ZIP ...", flush=True)
+    print(f"release ({args.profile} profile): published files, data guidance and ZIP ...", flush=True)
     start = time.perf_counter()
     release = defs.resolve_job_def("release_job").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=QUIET
+        instance=instance,
+        raise_on_error=False,
+        run_config={**QUIET, "resources": {"output_profile": {"config": {"name": args.profile}}}},
     )
     print(f"  {'ok' if release.success else 'FAILED'} in {time.perf_counter() - start:.1f} s", flush=True)
     print(f"\npublished files: {root / 'published'}")

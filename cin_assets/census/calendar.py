@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import holidays
 import numpy as np
 import polars as pl
 
@@ -15,26 +16,18 @@ FIRST_YEAR = 2013
 LAST_YEAR = 2020
 REPORTING_YEARS: tuple[int, ...] = tuple(range(FIRST_YEAR, LAST_YEAR + 1))
 
-# England and Wales bank holidays (gov.uk), wide enough for every date a 2013-2021 return can hold.
-_BANK_HOLIDAYS = """
-2008-01-01 2008-03-21 2008-03-24 2008-05-05 2008-05-26 2008-08-25 2008-12-25 2008-12-26
-2009-01-01 2009-04-10 2009-04-13 2009-05-04 2009-05-25 2009-08-31 2009-12-25 2009-12-28
-2010-01-01 2010-04-02 2010-04-05 2010-05-03 2010-05-31 2010-08-30 2010-12-27 2010-12-28
-2011-01-03 2011-04-22 2011-04-25 2011-04-29 2011-05-02 2011-05-30 2011-08-29 2011-12-26 2011-12-27
-2012-01-02 2012-04-06 2012-04-09 2012-05-07 2012-06-04 2012-06-05 2012-08-27 2012-12-25 2012-12-26
-2013-01-01 2013-03-29 2013-04-01 2013-05-06 2013-05-27 2013-08-26 2013-12-25 2013-12-26
-2014-01-01 2014-04-18 2014-04-21 2014-05-05 2014-05-26 2014-08-25 2014-12-25 2014-12-26
-2015-01-01 2015-04-03 2015-04-06 2015-05-04 2015-05-25 2015-08-31 2015-12-25 2015-12-28
-2016-01-01 2016-03-25 2016-03-28 2016-05-02 2016-05-30 2016-08-29 2016-12-26 2016-12-27
-2017-01-02 2017-04-14 2017-04-17 2017-05-01 2017-05-29 2017-08-28 2017-12-25 2017-12-26
-2018-01-01 2018-03-30 2018-04-02 2018-05-07 2018-05-28 2018-08-27 2018-12-25 2018-12-26
-2019-01-01 2019-04-19 2019-04-22 2019-05-06 2019-05-27 2019-08-26 2019-12-25 2019-12-26
-2020-01-01 2020-04-10 2020-04-13 2020-05-08 2020-05-25 2020-08-31 2020-12-25 2020-12-28
-2021-01-01 2021-04-02 2021-04-05 2021-05-03 2021-05-31 2021-08-30 2021-12-27 2021-12-28
-2022-01-03 2022-04-15 2022-04-18 2022-05-02 2022-06-02 2022-06-03 2022-08-29 2022-09-19 2022-12-26
-2022-12-27
-"""
-BANK_HOLIDAYS: tuple[dt.date, ...] = tuple(dt.date.fromisoformat(d) for d in _BANK_HOLIDAYS.split())
+
+def bank_holidays(first: int, last: int) -> tuple[dt.date, ...]:
+    """England and Wales bank holidays on a weekday (substitute days included), calendar years ``first`` to
+    ``last``, from the pinned ``holidays`` package: maintained upstream, so new years and one-off days
+    (jubilees, a state funeral, a coronation) need no hand-typed table."""
+    days = holidays.country_holidays("GB", subdiv="ENG", years=range(first, last + 1))
+    return tuple(sorted(day for day in days if day.weekday() < 5))
+
+
+# From five years before the first reporting year (episodes open that long) to two calendar years after the
+# last (working-day deadlines run past 31 March): follows LAST_YEAR, so adding a year needs nothing here.
+BANK_HOLIDAYS: tuple[dt.date, ...] = bank_holidays(FIRST_YEAR - 5, LAST_YEAR + 2)
 _HOLIDAYS_NP = np.array(BANK_HOLIDAYS, dtype="datetime64[D]")
 
 

@@ -3,7 +3,9 @@
 One return (one LA, one year) becomes the typed tables of :mod:`cin_assets.census.tables`. The reader
 never raises for bad input: an unreadable file, a value that does not parse or a header that contradicts
 the file's place in the census folder becomes a row in the ``issues`` table, naming the file, the line and
-(where there is one) the child, so one bad return cannot stop the other LAs.
+(where there is one) the child, so one bad return cannot stop the other LAs. Nothing is guessed: a date
+that is not ISO ``YYYY-MM-DD``, a value with an element inside it and a ``Child`` or ``Header`` out of
+place are reported and read as missing, never as the part that happened to parse.
 
 Safety: a return must not declare a DTD (census files never do), which rules out entity expansion
 ("billion laughs") and external entities before the parser sees them; the parser is also configured with
@@ -17,6 +19,7 @@ each pay for dozens of polars calls.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import multiprocessing
 import os
@@ -29,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from lxml import etree
+from lxml import etree  # pyright: ignore[reportAttributeAccessIssue]  (compiled, no stubs)
+from polars._typing import PolarsDataType
 
 from cin_assets.census import tables
 
@@ -107,7 +111,10 @@ class _ReturnReader:
         self.issue_rows: list[dict[str, object]] = []
         self.header: dict[str, object] = {}
         self.unknown: dict[str, tuple[int, int]] = {}
+        self.header_lines: dict[str, int | None] = {}
         self.children = 0
+        self.episodes_of: dict[str, int] = {}  # episodes so far per LAchildID (a repeated ID continues)
+        self.mixed_values: list[tuple[str, int, int, str, str]] = []  # of the child being read
 
     # -- issues -------------------------------------------------------------------------------------------
     def issue(
@@ -120,6 +127,7 @@ class _ReturnReader:
         element: str | None = None,
         child: str | None = None,
         severity: str = "error",
+        value: str | None = None,
     ) -> None:
         self.issue_rows.append(
             {
@@ -130,8 +138,27 @@ class _ReturnReader:
                 "LAchildID": child,
                 "severity": severity,
                 "code": code,
+                "value": value,
                 "message": f"{self.name}: {message}",
             }
+        )
+
+    def mixed(self, field: etree._Element, row_line: int | None) -> str:
+        """A value with an element inside (``AB<x/>CD``): noted for the child's report, read as missing
+        rather than as its first text run."""
+        inner = next(field.iterchildren(), None)
+        tag = inner.tag if inner is not None and isinstance(inner.tag, str) else "?"
+        self.mixed_values.append(
+            (str(field.tag), row_line or 0, field.sourceline or 0, tag, "".join(field.itertext())[:100])
+        )
+        return ""
+
+    def structure(self, elem: etree._Element, where: str) -> None:
+        self.issue(
+            "misplaced_element",
+            f"<{elem.tag}> at line {elem.sourceline} is {where}; it was not read",
+            line=elem.sourceline,
+            element=str(elem.tag),
         )
 
     def unknown_element(self, elem: etree._Element) -> None:
@@ -243,15 +270,30 @@ class _ReturnReader:
                     return
             if event == "start":
                 continue
+            parent = elem.getparent()
             if elem.tag == "Child":
+                if parent is None or parent.tag != "Children" or parent.getparent() is not root:
+                    self.structure(
+                        elem, f"inside <{parent.tag if parent is not None else '?'}>, not <Children>"
+                    )
+                    if parent is not None:
+                        parent.remove(elem)
+                    continue
                 self.child(elem)
                 elem.clear()
                 previous = elem.getprevious()
                 while previous is not None:
-                    del elem.getparent()[0]
+                    del parent[0]
                     previous = elem.getprevious()
             elif elem.tag == "Header":
-                self.read_header(elem)
+                if parent is not root:
+                    self.structure(
+                        elem, f"inside <{parent.tag if parent is not None else '?'}>, not <Message>"
+                    )
+                elif self.header:
+                    self.structure(elem, "a second Header: a return has one")
+                else:
+                    self.read_header(elem)
         if root is None:
             root = context.root
             if root is None:
@@ -264,10 +306,14 @@ class _ReturnReader:
                 self.unknown_element(elem)
 
     def read_header(self, header: etree._Element) -> None:
+        self.header["line"] = header.sourceline
         self.header["has_content_block"] = header.find("Content") is not None
         for field, parent in _HEADER_FIELDS.items():
-            text = header.findtext(f"{parent}/{field}")
+            elem = header.find(f"{parent}/{field}")
+            self.header_lines[field] = elem.sourceline if elem is not None else header.sourceline
+            text = None if elem is None else self.mixed(elem, header.sourceline) if len(elem) else elem.text
             self.header[field] = text.strip() or None if text is not None else None
+        self.report_mixed(None, "header")
 
     # -- child level --------------------------------------------------------------------------------------
     def _fill(self, table: str, elem: etree._Element, child_id: str) -> list[etree._Element]:
@@ -281,7 +327,7 @@ class _ReturnReader:
             tag = field.tag
             i = get(tag)
             if i is not None:
-                row[i] = field.text or ""
+                row[i] = field.text or "" if not len(field) else self.mixed(field, elem.sourceline)
             elif tag in _NESTED:
                 nested.append(field)
             else:
@@ -306,7 +352,7 @@ class _ReturnReader:
                     tag = field.tag
                     i = get(tag)
                     if i is not None:
-                        row[i] = field.text or ""
+                        row[i] = field.text or "" if not len(field) else self.mixed(field, child.sourceline)
                     elif tag == "Disabilities":
                         disabilities += field
                     else:
@@ -319,12 +365,30 @@ class _ReturnReader:
         strs, ints = self.strs["disabilities"], self.ints["disabilities"]
         for d in disabilities:
             if d.tag == "Disability":
-                strs += (child_id, d.text or "")
+                strs += (child_id, d.text or "" if not len(d) else self.mixed(d, d.sourceline))
                 ints.append(d.sourceline)
             else:
                 unknown(d)
-        for episode_id, episode in enumerate(episodes, start=1):
+        first = self.episodes_of.get(child_id, 0)
+        self.episodes_of[child_id] = first + len(episodes)
+        for episode_id, episode in enumerate(episodes, start=first + 1):
             self.episode(child_id, episode_id, episode)
+        if self.mixed_values:
+            self.report_mixed(child_id)
+
+    def report_mixed(self, child_id: str | None, where: str = "child") -> None:
+        for field, row_line, line, inner, value in self.mixed_values:
+            who = f"child {child_id or '?'} (line {row_line})" if where == "child" else f"the {where}"
+            self.issue(
+                "bad_value",
+                f"{who}: {field} at line {line} holds an element <{inner}> inside its value "
+                f"'{value[:40]}'; a value must be text only, so it was read as missing",
+                line=row_line,
+                element=field,
+                child=child_id or None,
+                value=value,
+            )
+        self.mixed_values.clear()
 
     def episode(self, child_id: str, episode_id: int, episode: etree._Element) -> None:
         nested = self._fill("episodes", episode, child_id)
@@ -339,7 +403,12 @@ class _ReturnReader:
                 for block in self._fill("assessments", part, child_id):
                     if block.tag == "FactorsIdentifiedAtAssessment":
                         for factor in block.iterchildren("AssessmentFactors"):
-                            factor_strs += (child_id, factor.text or "")
+                            text = (
+                                factor.text or ""
+                                if not len(factor)
+                                else self.mixed(factor, factor.sourceline)
+                            )
+                            factor_strs += (child_id, text)
                             factor_ints += (episode_id, n_assess, factor.sourceline)
             elif tag == "Section47":
                 n_s47 += 1
@@ -352,13 +421,15 @@ class _ReturnReader:
                 if reviews is not None:
                     review_strs, review_ints = self.strs["cpp_reviews"], self.ints["cpp_reviews"]
                     for review_id, review in enumerate(reviews.iterchildren("CPPreviewDate"), start=1):
-                        review_strs += (child_id, review.text or "")
+                        text = review.text or "" if not len(review) else self.mixed(review, review.sourceline)
+                        review_strs += (child_id, text)
                         review_ints += (episode_id, n_cpp, review_id, review.sourceline)
 
     # -- hand-over ----------------------------------------------------------------------------------------
     def raw(self) -> _Raw:
         """The file's buffers, header and file-level issues, packed for :func:`_frames`."""
         year, la_code = self.identity()
+        self.check_reference_date()
         for tag, (line, count) in sorted(self.unknown.items()):
             self.issue(
                 "unknown_element",
@@ -390,46 +461,71 @@ class _ReturnReader:
             ints={t: array("i", i).tobytes() for t, i in self.ints.items()},
         )
 
+    def check_reference_date(self) -> None:
+        """The header's ReferenceDate, typed later with the batch: say here when it will not parse."""
+        text = self.header.get("ReferenceDate")
+        if isinstance(text, str):
+            try:
+                ok = _ISO_DAY.fullmatch(text) is not None and dt.date.fromisoformat(text) is not None
+            except ValueError:
+                ok = False
+            if not ok:
+                self.issue(
+                    "bad_value",
+                    f"the header's ReferenceDate '{text[:40]}' is not a valid date (YYYY-MM-DD)",
+                    line=self.header_lines.get("ReferenceDate"),
+                    element="ReferenceDate",
+                    value=text[:100],
+                )
+
     def identity(self) -> tuple[int | None, str | None]:
         """The return's reporting year and LA: the folder's year and the header's LEA (file name as fallback),
         with disagreements reported."""
-        header_year = _as_int(self.header.get("Year"))
+        text = self.header.get("Year")
+        header_year = int(text) if isinstance(text, str) and _YEAR.fullmatch(text) else None
         year = self.folder_year if self.folder_year is not None else header_year
-        if self.header and self.folder_year is not None and header_year != self.folder_year:
+        if text is not None and header_year is None:
+            self.issue(
+                "bad_value",
+                f"the header's Year '{str(text)[:40]}' is not a year (four digits, e.g. 2020)",
+                line=self.header_lines.get("Year"),
+                element="Year",
+                value=str(text)[:100],
+            )
+        elif self.header and self.folder_year is not None and header_year != self.folder_year:
             self.issue(
                 "header_year",
-                f"the header says Year {self.header.get('Year')!s} but the file is in the {self.folder_year} "
-                "census folder",
+                f"the header says Year {text!s} but the file is in the {self.folder_year} census folder",
+                line=self.header_lines.get("Year"),
                 element="Year",
+                value=None if text is None else str(text),
             )
         lea = self.header.get("LEA")
         if self.header and self.la_code is not None and lea != self.la_code:
             self.issue(
                 "header_lea",
                 f"the header says LEA {lea!s} but the file is named for LA {self.la_code}",
+                line=self.header_lines.get("LEA"),
                 element="LEA",
+                value=None if lea is None else str(lea),
             )
         la_code = lea if isinstance(lea, str) else self.la_code
         return year, la_code
 
 
-def _as_int(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
+_YEAR = re.compile(r"[0-9]{4}")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # -- typed output (once for any number of files) --------------------------------------------------------------
 _TRUE = ("true", "1")
 _FALSE = ("false", "0")
+_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # xs:date without a zone; chrono alone also takes 2019-6-1
 _TYPE_WORDS = {pl.Date: "date (YYYY-MM-DD)", pl.Boolean: "boolean (true/false/1/0)", pl.Int32: "whole number"}
 
 
-def _cast(dtype: pl.DataType, col: pl.Expr) -> pl.Expr:
+def _cast(dtype: PolarsDataType, col: pl.Expr) -> pl.Expr:
     """Text to ``dtype``; a value that does not parse becomes null (and is reported by the caller)."""
     if dtype == pl.Date:
-        return col.str.to_date("%Y-%m-%d", strict=False)
+        return pl.when(col.str.contains(_ISO_DATE)).then(col.str.to_date("%Y-%m-%d", strict=False))
     if dtype == pl.Boolean:
         low = col.str.to_lowercase()
         return pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False)
@@ -445,7 +541,7 @@ def _text_columns(
     type, so splitting, stripping and every cast take two polars calls in all, not a few per table and
     file (which is what small files pay for)."""
     texts: list[str] = []  # per table, per file: split separately, as one huge string needs far more memory
-    groups: dict[pl.DataType, list[tuple[str, str, int, np.ndarray]]] = {}
+    groups: dict[PolarsDataType, list[tuple[str, str, int, np.ndarray]]] = {}
     start = 0
     for table in present:
         n = sum(r.rows[table] for r in raws)
@@ -465,7 +561,7 @@ def _text_columns(
         .str.strip_chars()
         .replace("", None)
     ).to_series()
-    runs: list[tuple[pl.DataType, pl.Series]] = []
+    runs: list[tuple[PolarsDataType, pl.Series]] = []
     for dtype, group in groups.items():
         runs.append((dtype, text.slice(sum(len(run) for _, run in runs), sum(n for *_, n, _ in group))))
     typed = pl.collect_all(
@@ -565,6 +661,7 @@ def _bad_values(
             pl.lit(name).alias("element"),
             pl.lit("error").alias("severity"),
             pl.lit("bad_value").alias("code"),
+            pl.col("text").str.slice(0, 100).alias("value"),
             pl.format(
                 "{}: child {} (line {}): {} value '{}' is not a valid {}",
                 "source_file",
@@ -588,9 +685,10 @@ def _headers(rows: list[dict[str, object]]) -> pl.DataFrame:
     if not rows:
         return tables.empty("headers")
     schema = {**tables.SCHEMAS["headers"], **_HEADER_TEXT}
+    year, date = pl.col("Year"), pl.col("ReferenceDate")
     return pl.DataFrame(rows, schema=schema).with_columns(
-        pl.col("Year").cast(pl.Int32, strict=False),
-        pl.col("ReferenceDate").str.to_date("%Y-%m-%d", strict=False),
+        pl.when(year.str.contains("^[0-9]{4}$")).then(year.cast(pl.Int32, strict=False)),
+        _cast(pl.Date, date),
     )
 
 
@@ -668,6 +766,7 @@ def _duplicate_returns(headers: pl.DataFrame) -> pl.DataFrame:
             "source_file",
             "reporting_year",
             "la_code",
+            "line",
             pl.lit("error").alias("severity"),
             pl.lit("duplicate_return").alias("code"),
             pl.format(

@@ -8,23 +8,28 @@ specification); key columns are snake_case and are not in the XML:
 - ``la_code``: the submitting LA's 3-digit DfE code (Header ``LEA``);
 - ``episode_id``, ``assessment_id``, ``s47_id``, ``cpp_id``, ``review_id``: 1-based positions of the element
   inside its parent (they are unique only together with ``la_code``, ``LAchildID`` and the parent ids);
+  episodes are numbered per LAchildID across the return, so two records with one LAchildID (an error, 8510)
+  keep all their episodes apart and the episode rules (8820 overlaps) see them together;
 - ``line``: the line of the element's start tag in the source file, so errors can point at it.
 
-Dates are ``pl.Date``; a date that does not parse is null in the table and reported in ``issues``.
+Dates are ``pl.Date``; a date that is not ISO ``YYYY-MM-DD`` or not a real day is null in the table and
+reported in ``issues``, as is a value with an element inside it (``AB<x/>CD``).
 Booleans accept ``true``/``false``/``1``/``0`` (any case); anything else is null and reported.
 """
 
 from __future__ import annotations
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 KEY = {"reporting_year": pl.Int32, "la_code": pl.String, "LAchildID": pl.String}
 
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
     "headers": {
         "source_file": pl.String,
         "reporting_year": pl.Int32,
         "la_code": pl.String,
+        "line": pl.Int32,  # of the <Header> start tag
         "Collection": pl.String,
         "Year": pl.Int32,
         "ReferenceDate": pl.Date,
@@ -119,7 +124,8 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "column": pl.Int32,
         "element": pl.String,
         "severity": pl.String,  # "error" (file or value unusable) or "warning"
-        "code": pl.String,  # short machine code, e.g. "xml_syntax", "bad_date", "header_year"
+        "code": pl.String,  # short machine code, e.g. "xml_syntax", "bad_value", "header_year"
+        "value": pl.String,  # the offending text, where there is one (cut to 100 characters)
         "message": pl.String,
     },
 }

@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import dagster as dg
 from pydantic import Field
@@ -27,7 +27,7 @@ from cin_assets.alerts import WEBHOOK_FORMATS, Alert, details_from, first_line, 
 from cin_assets.defs.resources import CinDataRoot
 
 if TYPE_CHECKING:
-    from dagster._utils.error import SerializableErrorInfo
+    from dagster_shared.error import SerializableErrorInfo
 
 SENSOR_NAME = "cin_failure_alerts"
 ALERT_LOG = "alerts.jsonl"
@@ -35,7 +35,11 @@ ALERT_LOG = "alerts.jsonl"
 _RUNS_PER_TICK = 50
 # On its very first tick the sensor looks back this far, so a new instance is not flooded with old failures.
 _FIRST_TICK_LOOKBACK_SECONDS = 24 * 3600
-_OUTCOMES = {"success": dg.DagsterEventType.RUN_SUCCESS, "failure": dg.DagsterEventType.RUN_FAILURE}
+_RunOutcome = Literal[dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE]
+_OUTCOMES: dict[str, _RunOutcome] = {
+    "success": dg.DagsterEventType.RUN_SUCCESS,
+    "failure": dg.DagsterEventType.RUN_FAILURE,
+}
 _SHORT_METADATA = (dg.IntMetadataValue, dg.FloatMetadataValue, dg.BoolMetadataValue, dg.TextMetadataValue)
 _CHECK_FAILED_ERROR = "DagsterAssetCheckFailedError"
 
@@ -50,15 +54,26 @@ class AlertNotifier(dg.ConfigurableResource):
         default="CIN_ALERT_WEBHOOK_URL",
         description="Environment variable holding the webhook URL (unset: log only).",
     )
-    webhook_format: str = Field(default="slack", description="Payload format: slack or teams.")
+    webhook_format: str = Field(
+        default="",
+        description="Payload format, slack or teams (empty: $CIN_ALERT_WEBHOOK_FORMAT when sending, else slack).",
+    )
     dagster_url: str = Field(
-        default="http://127.0.0.1:3000", description="Base URL of the Dagster UI, for the links to runs."
+        default="",
+        description="Base URL of the Dagster UI, for the links to runs (empty: $CIN_DAGSTER_URL when "
+        "sending, else http://127.0.0.1:3000).",
     )
     timeout_seconds: float = 5.0
     attempts: int = 3
 
+    @property
+    def payload_format(self) -> str:
+        """The configured format, else the environment's when sending (never read at import)."""
+        return self.webhook_format or os.environ.get("CIN_ALERT_WEBHOOK_FORMAT", "slack")
+
     def run_url(self, run_id: str) -> str:
-        return f"{self.dagster_url.rstrip('/')}/runs/{run_id}"
+        base = self.dagster_url or os.environ.get("CIN_DAGSTER_URL", "http://127.0.0.1:3000")
+        return f"{base.rstrip('/')}/runs/{run_id}"
 
     def send(self, alert: Alert, log_path: Path) -> str:
         """Post to the webhook (if any), then append the alert and how delivery went to the alert log."""
@@ -74,15 +89,16 @@ class AlertNotifier(dg.ConfigurableResource):
         url = os.environ.get(self.webhook_url_env, "").strip()
         if not url:
             return "log only (no webhook configured)"
-        if self.webhook_format not in WEBHOOK_FORMATS:
-            return f"webhook not sent: unknown format {self.webhook_format!r}"
-        body = json.dumps(webhook_payload(alert, self.webhook_format)).encode()
+        fmt = self.payload_format
+        if fmt not in WEBHOOK_FORMATS:
+            return f"webhook not sent: unknown format {fmt!r}"
+        body = json.dumps(webhook_payload(alert, fmt)).encode()
         request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
         problem = ""
         for attempt in range(1, self.attempts + 1):
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
-                    return f"{self.webhook_format} webhook: HTTP {response.status}"
+                    return f"{fmt} webhook: HTTP {response.status}"
             except urllib.error.HTTPError as exc:  # the receiver answered: retrying a 4xx will not help
                 problem = f"HTTP {exc.code}"
                 if exc.code < 500:
@@ -91,7 +107,7 @@ class AlertNotifier(dg.ConfigurableResource):
                 problem = type(exc).__name__
             if attempt < self.attempts:
                 time.sleep(attempt)
-        return f"{self.webhook_format} webhook failed: {problem}"
+        return f"{fmt} webhook failed: {problem}"
 
 
 def logged_keys(log_path: Path) -> set[str]:
@@ -140,7 +156,7 @@ def run_alerts(
         run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
     for record in checks:
-        evaluation = record.event_log_entry.dagster_event.asset_check_evaluation_data
+        evaluation = record.event_log_entry.get_dagster_event().asset_check_evaluation_data
         if evaluation.passed:
             continue
         metadata = {k: v.value for k, v in evaluation.metadata.items() if isinstance(v, _SHORT_METADATA)}
@@ -163,7 +179,7 @@ def run_alerts(
     steps = _step_assets(repository)
     failures = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
     for record in failures:
-        event = record.event_log_entry.dagster_event
+        event = record.event_log_entry.get_dagster_event()
         error = event.step_failure_data.error
         if error is not None and error.cls_name == _CHECK_FAILED_ERROR:
             continue
@@ -213,7 +229,7 @@ def _read_cursor(raw: str | None) -> dict[str, int]:
 
 
 def _new_run_outcomes(
-    instance: dg.DagsterInstance, event_type: dg.DagsterEventType, after: int | None
+    instance: dg.DagsterInstance, event_type: _RunOutcome, after: int | None
 ) -> tuple[list[dg.EventLogRecord], int]:
     """Run-status events of ``event_type`` after storage id ``after`` (oldest first), and the new cursor.
 
@@ -261,6 +277,7 @@ def cin_failure_alerts(
     context: dg.SensorEvaluationContext, data_root: CinDataRoot, alert_notifier: AlertNotifier
 ):
     instance, repository = context.instance, context.repository_def
+    assert repository is not None, "a sensor evaluated inside a code location always has its repository"
     cursor = _read_cursor(context.cursor)
     log_path = data_root.alerts_dir / ALERT_LOG
     already_sent = logged_keys(log_path)
@@ -282,12 +299,4 @@ def cin_failure_alerts(
     return None if sent else dg.SkipReason("no new failed checks or runs")
 
 
-def notifier_from_env() -> AlertNotifier:
-    """The notifier as the environment configures it (format and UI address; the URL stays in the env)."""
-    return AlertNotifier(
-        webhook_format=os.environ.get("CIN_ALERT_WEBHOOK_FORMAT", "slack"),
-        dagster_url=os.environ.get("CIN_DAGSTER_URL", "http://127.0.0.1:3000"),
-    )
-
-
-defs = dg.Definitions(sensors=[cin_failure_alerts], resources={"alert_notifier": notifier_from_env()})
+defs = dg.Definitions(sensors=[cin_failure_alerts], resources={"alert_notifier": AlertNotifier()})

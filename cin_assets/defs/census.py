@@ -59,7 +59,7 @@ def census_returns(context: dg.AssetExecutionContext, data_root: CinDataRoot) ->
     )
     expected = reference.local_authorities(year, data_root.reference_dir)["old_la_code"].to_list()
     missing = sorted(set(expected) - {f.stem for f in files})
-    context.log.info(f"[{year}] {len(files)} census returns, {inventory['bytes'].sum() / 1e6:.1f} MB")
+    context.log.info(f"[{year}] {len(files)} census returns, {float(inventory['bytes'].sum()) / 1e6:.1f} MB")
     if missing:
         context.log.warning(f"[{year}] no return from {len(missing)} LAs: {', '.join(missing)}")
     version = hashlib.sha256("".join(inventory["sha256"].to_list()).encode()).hexdigest()[:16]
@@ -68,7 +68,7 @@ def census_returns(context: dg.AssetExecutionContext, data_root: CinDataRoot) ->
         data_version=dg.DataVersion(version),
         metadata={
             "returns": len(files),
-            "megabytes": round(inventory["bytes"].sum() / 1e6, 2),
+            "megabytes": round(float(inventory["bytes"].sum()) / 1e6, 2),
             "expected_las": len(expected),
             "missing_las": ", ".join(missing) or "none",
         },

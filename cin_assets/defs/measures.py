@@ -108,8 +108,9 @@ def measures_asset(context: dg.AssetExecutionContext):
         t: io.read(staging_key(t), str(year)) for t in sorted({t for r in reqs.values() for t in r.staging})
     }
     previous_tables = sorted({t for r in reqs.values() for t in r.previous})
-    previous = {t: io.read(lookback_key(t), str(year - 1), missing_ok=True) for t in previous_tables}
-    if any(frame is None for frame in previous.values()):
+    loaded = {t: io.read(lookback_key(t), str(year - 1), missing_ok=True) for t in previous_tables}
+    previous = {t: frame for t, frame in loaded.items() if frame is not None}
+    if len(previous) < len(loaded):
         context.log.warning(
             f"[{year}] no {year - 1} census in the series: "
             f"{', '.join(c for c in selected if reqs[c].previous)}'s look-back measures are published as "
@@ -120,7 +121,7 @@ def measures_asset(context: dg.AssetExecutionContext):
         {code: DATASETS[code] for code in selected},
         year,
         tables,
-        previous=None if any(frame is None for frame in previous.values()) else previous,
+        previous=previous if len(previous) == len(loaded) else None,
         sources={s: io.read(measure_key(s), str(year)) for s in sorted(wanted)},
         ref=context.resources.data_root.reference_dir,
     )

@@ -1,7 +1,9 @@
 """Reporting-year partitions: one partition per census collection (2020 = 1 April 2019 to 31 March 2020).
 
-Adding a reporting year is one change: extend ``LAST_YEAR`` in ``cin_assets/census/calendar.py``
-(and drop the new year's returns in ``census/<year>/``).
+The partitions follow ``LAST_YEAR`` in ``cin_assets/census/calendar.py`` (bank holidays follow it too).
+Adding a reporting year also needs its returns in ``census/<year>/``, its rows in the reference files (LA
+codes and populations: ``reference.local_authorities`` refuses a year it does not know), and the code
+location snapshot rewritten (``make snapshot``); see docs/deployment.md, "Adding a reporting year".
 """
 
 import dagster as dg

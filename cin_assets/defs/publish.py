@@ -7,15 +7,20 @@
   the EES naming rules, across files linked cells, additive groups and the LP attack audit.
 - ``publish_release`` (unpartitioned multi-asset, group "published"): gathers every year's protected
   frames, runs the same checks again on exactly what it is about to write (a run that only publishes
-  still cannot write an unchecked year), and only if all pass writes each ``<stem>.csv`` and
-  ``<stem>.meta.csv`` atomically. A failure leaves the previous published files untouched.
-- ``data_guidance`` and ``release_zip``: the guidance document and the "download all data" archive.
+  still cannot write an unchecked year), lays each data set out in the output profile (resource
+  ``output_profile``: ``ees`` or ``release2020``, ``cin_assets.publish.profile``), screens every pair with
+  the EES screener (blocking check ``eesyscreener`` on each published asset), and only if all pass writes
+  each ``<stem>.csv`` and ``<stem>.meta.csv`` atomically, the file name stating the years published. A
+  failure leaves the previous published files untouched.
+- ``data_guidance`` and ``release_zip``: the guidance document and the "download all data" archive, for
+  the files the release manifest records.
 
 Metadata shows row counts, schemas, suppression counts and previews of published (protected) rows only.
 
 (No `from __future__ import annotations` in defs modules: Dagster reads the context annotations at run time.)
 """
 
+import dataclasses
 import hashlib
 import multiprocessing
 import os
@@ -39,7 +44,7 @@ from cin_assets.disclosure import (
     summary_metadata,
     suppression_summary,
 )
-from cin_assets.publish import bundle, ees, guidance
+from cin_assets.publish import bundle, ees, guidance, release
 from cin_assets.publish.catalogue import DATASETS
 from cin_assets.publish.charts import HEADLINE_CODES, headline_markdown
 from cin_assets.publish.description import DataSet
@@ -48,7 +53,7 @@ CONFIG = DisclosureConfig()
 FILE_CHECKS = ("schema", "ees_names")  # check_year outcomes per data set
 RELEASE_CHECKS = ("linked_cells", "additive_groups", "lp_audit")  # check_year outcomes across files
 GUIDANCE_FILE = "data_guidance.md"
-ZIP_FILE = "children_in_need_2020_all_data.zip"
+SCREENER_CHECK = "eesyscreener"
 PREVIEW_ROWS = 12
 _TAGS = {"layer": "published", "domain": "cin"}
 
@@ -134,7 +139,9 @@ def _intervals_markdown(report: pl.DataFrame, limit: int = 20) -> str:
 
 def _check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
     key = _check_key(outcome)
-    metadata: dict[str, object] = {k: v for k, v in outcome.metadata.items() if k != "first_failures"}
+    metadata: dict[str, dg.MetadataValue | float | int | str] = {
+        k: v for k, v in outcome.metadata.items() if k != "first_failures"
+    }
     if not outcome.passed:
         metadata["failures_table"] = dg.MetadataValue.md(_failures_markdown(outcome))
     if outcome.report is not None:
@@ -158,12 +165,17 @@ def _preview(frame: pl.DataFrame, ds: DataSet, rows: int = PREVIEW_ROWS) -> dg.M
     return dg.MetadataValue.md("\n".join(lines))
 
 
-def _symbol_counts(frame: pl.DataFrame, ds: DataSet) -> dict[str, int]:
+def zip_file_name(latest_year: int) -> str:
+    """The "download all data" archive, named after the release's latest reporting year."""
+    return f"children_in_need_{latest_year}_all_data.zip"
+
+
+def _symbol_counts(frame: pl.DataFrame, ds: DataSet, not_available: str) -> dict[str, int]:
     cols = [i.name for i in ds.indicators]
     counts = {}
     for label, symbol in (
         ("suppressed cells (c)", CONFIG.suppressed),
-        ("not available cells", CONFIG.not_available),
+        (f"not available cells ({not_available})", not_available),
         ("not applicable cells", CONFIG.not_applicable),
     ):
         counts[label] = int(frame.select(pl.sum_horizontal((pl.col(c) == symbol).sum() for c in cols)).item())
@@ -307,7 +319,7 @@ def _verify(years: list[int], gathered: Mapping[str, Mapping[str, pl.DataFrame]]
             )
 
 
-def _file_metadata(path: Path, data: bytes) -> dict[str, object]:
+def _file_metadata(path: Path, data: bytes) -> dict[str, dg.MetadataValue | int | str]:
     """Where a published file was written, its size and checksum (so a reader can verify a copy)."""
     return {
         "path": dg.MetadataValue.path(str(path)),
@@ -323,6 +335,37 @@ def _trend(code: str, frame: pl.DataFrame) -> dict[str, dg.MetadataValue]:
     return {"trend": dg.MetadataValue.md(headline_markdown({code: frame}, codes=(code,)))}
 
 
+def _screener_specs() -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            SCREENER_CHECK,
+            asset=published_key(code),
+            blocking=True,
+            description=(
+                f"The EES upload screener's checks (eesyscreener 0.3.1, cin_assets.publish.screener) on {code}'s "
+                "published data and metadata files: a FAIL blocks the release before any file is written."
+            ),
+        )
+        for code in DATASETS
+    ]
+
+
+def _screener_result(pair: release.PublishedPair) -> dg.AssetCheckResult:
+    counts = {v: sum(1 for r in pair.screening if r.result == v) for v in ("PASS", "WARNING", "FAIL")}
+    return dg.AssetCheckResult(
+        asset_key=published_key(pair.code),
+        check_name=SCREENER_CHECK,
+        passed=not pair.blocking,
+        severity=dg.AssetCheckSeverity.ERROR if pair.blocking else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "verdict": pair.verdict,
+            "checks": len(pair.screening),
+            **{f"{k.lower()} checks": n for k, n in counts.items()},
+            "screener": dg.MetadataValue.md(release.screening_markdown(pair)),
+        },
+    )
+
+
 @dg.multi_asset(
     name="publish_release",
     # every reporting-year partition of each protected file: a dict of partition key -> frame
@@ -335,40 +378,70 @@ def _trend(code: str, frame: pl.DataFrame) -> dict[str, dg.MetadataValue]:
             kinds={"csv"},
             owners=OWNERS,
             tags=_TAGS,
-            description=f"{code}: `{ds.stem}.csv` and `{ds.stem}.meta.csv` in published/ (every year). {ds.title}.",
+            description=(
+                f"{code}: `{ds.stem}.csv` and `{ds.stem}.meta.csv` in published/ (every year, in the output "
+                f"profile's layout; the years in the file name are those published). {ds.title}."
+            ),
         )
         for code, ds in DATASETS.items()
     ],
-    required_resource_keys={"data_root"},
+    check_specs=_screener_specs(),
+    required_resource_keys={"data_root", "output_profile"},
     can_subset=False,
 )
 def publish_release(context: dg.AssetExecutionContext, **protected):
-    """Write the 28 EES data and metadata files once every year's files pass the disclosure checks."""
+    """Write the 28 EES data and metadata files once every year's files pass the disclosure checks and
+    every pair, laid out in the output profile, passes the EES screener."""
+    profile = context.resources.output_profile.profile
     gathered = {code: protected[f"protected_{code.lower()}"] for code in DATASETS}
     years = _years_of(gathered)
     _verify(years, gathered)
-    files: dict[str, dict[str, bytes]] = {}
     releases: dict[str, pl.DataFrame] = {}
+    pairs: dict[str, release.PublishedPair] = {}
     for code, ds in DATASETS.items():
         releases[code] = ees.release_frame(ds, {y: gathered[code][str(y)] for y in years})
-        files[code] = ees.data_set_files(ds, releases[code])
+        pairs[code] = release.lay_out(ds, releases[code], profile)
+    blocked = [p for p in pairs.values() if p.blocking]
+    if blocked:
+        raise dg.Failure(
+            description=(
+                f"publication blocked: the EES screener fails {len(blocked)} file(s) in profile "
+                f"{profile.name!r} ({', '.join(p.code for p in blocked)}); the previously published files are "
+                "unchanged"
+            ),
+            metadata={
+                p.description.stem: dg.MetadataValue.md(release.screening_markdown(p)) for p in blocked
+            },
+        )
     folder = context.resources.data_root.published_dir
-    for code, ds in DATASETS.items():
-        paths = ees.write_files(folder, files[code])
-        data = files[code][ees.data_file_name(ds)]
-        frame = releases[code]
+    for code, pair in pairs.items():
+        paths = ees.write_files(folder, pair.files)
+        out_ds = pair.description
         yield dg.MaterializeResult(
             asset_key=published_key(code),
             metadata={
-                "dagster/row_count": frame.height,
-                "dagster/column_schema": column_schema(frame),
-                **_file_metadata(paths[0], data),
+                "dagster/row_count": pair.frame.height,
+                "dagster/column_schema": column_schema(pair.frame),
+                **_file_metadata(paths[0], pair.files[ees.data_file_name(out_ds)]),
+                "output profile": profile.name,
                 "years": f"{years[0]}-{years[-1]}",
-                **_symbol_counts(frame, ds),
-                "preview": _preview(frame, ds),
-                **_trend(code, frame),
+                "eesyscreener": pair.verdict,
+                **_symbol_counts(pair.frame, out_ds, profile.not_available),
+                "preview": _preview(pair.frame, out_ds),
+                **_trend(code, releases[code]),
             },
+            check_results=[_screener_result(pair)],
         )
+    ees.write_bytes_atomic(
+        context.resources.data_root.release_manifest, release.manifest_bytes(pairs, profile)
+    )
+
+
+def _manifest(data_root: CinDataRoot) -> release.Manifest:
+    path = data_root.release_manifest
+    if not path.exists():
+        raise dg.Failure(description="no release manifest: materialise publish_release first")
+    return release.read_manifest(path, DATASETS)
 
 
 @dg.asset(
@@ -382,17 +455,20 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
 )
 def data_guidance(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg.MaterializeResult:
     folder = data_root.published_dir
+    manifest = _manifest(data_root)
     rows = {}
-    for code, ds in DATASETS.items():
+    for code, ds in manifest.datasets.items():
         path = folder / ees.data_file_name(ds)
         if path.exists():
             rows[code] = pl.scan_csv(path, infer_schema=False).select(pl.len()).collect().item()
-    text = guidance.data_guidance(DATASETS, CONFIG, rows).encode()
+    symbols = dataclasses.replace(CONFIG, not_available=manifest.profile.not_available)
+    text = guidance.data_guidance(manifest.datasets, symbols, rows).encode()
     ees.write_bytes_atomic(folder / GUIDANCE_FILE, text)
     return dg.MaterializeResult(
         metadata={
             **_file_metadata(folder / GUIDANCE_FILE, text),
-            "files described": len(DATASETS),
+            "files described": len(manifest.datasets),
+            "output profile": manifest.profile.name,
         }
     )
 
@@ -404,11 +480,15 @@ def data_guidance(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> 
     kinds={"zip"},
     owners=OWNERS,
     tags=_TAGS,
-    description=f"`{ZIP_FILE}`: every data file, its metadata file and the data guidance (byte-stable).",
+    description=(
+        "`children_in_need_<latest year>_all_data.zip`: every data file, its metadata file and the data "
+        "guidance (byte-stable)."
+    ),
 )
 def release_zip(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg.MaterializeResult:
     folder = data_root.published_dir
-    names = [n for ds in DATASETS.values() for n in (ees.data_file_name(ds), ees.meta_file_name(ds))]
+    manifest = _manifest(data_root)
+    names = manifest.files
     missing = [n for n in [*names, GUIDANCE_FILE] if not (folder / n).exists()]
     if missing:
         raise dg.Failure(
@@ -419,10 +499,12 @@ def release_zip(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg
         {n: (folder / n).read_bytes() for n in names}, (folder / GUIDANCE_FILE).read_bytes(), GUIDANCE_FILE
     )
     data = bundle.zip_bytes(members)
-    ees.write_bytes_atomic(folder / ZIP_FILE, data)
+    latest = max(ds.last_year for ds in manifest.datasets.values())
+    path = folder / zip_file_name(latest)
+    ees.write_bytes_atomic(path, data)
     return dg.MaterializeResult(
         metadata={
-            **_file_metadata(folder / ZIP_FILE, data),
+            **_file_metadata(path, data),
             "members": len(members),
         }
     )

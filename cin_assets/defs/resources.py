@@ -3,15 +3,19 @@
 import os
 import tempfile
 from pathlib import Path
+from typing import overload
 
 import dagster as dg
 import polars as pl
+import pydantic
 
 from cin_assets import reference
+from cin_assets.publish.profile import PROFILES, Profile, get_profile
 
 
 class CinDataRoot(dg.ConfigurableResource):
-    """The data root: ``census/<year>/<LA>.xml`` returns, ``reference/``, ``published/`` and ``alerts/``."""
+    """The data root: ``census/<year>/<LA>.xml`` returns, ``reference/``, ``staging/``, ``published/`` and
+    ``alerts/``. The code location sets ``root`` to ``dg.EnvVar("CIN_DATA_DIR")``: read when a run starts."""
 
     root: str
 
@@ -28,12 +32,38 @@ class CinDataRoot(dg.ConfigurableResource):
         return reference.reference_dir(self.path)
 
     @property
+    def staging_dir(self) -> Path:
+        return self.path / "staging"
+
+    @property
     def published_dir(self) -> Path:
         return self.path / "published"
 
     @property
     def alerts_dir(self) -> Path:
         return self.path / "alerts"
+
+    @property
+    def release_manifest(self) -> Path:
+        """What the last release wrote (profile, years, file names), for the guidance and the ZIP."""
+        return self.path / "staging" / "release_manifest.json"
+
+
+class OutputProfile(dg.ConfigurableResource):
+    """The layout of the published files: ``ees`` (today's EES standard, screener-clean) or
+    ``release2020`` (the 2020 release's layout, names and symbols). Defaults to ``$CIN_PROFILE`` /
+    ``$PROFILE`` as set when the run starts (never at import), else ``ees``; shown and editable in the UI's
+    resource and launchpad config."""
+
+    name: str | None = pydantic.Field(
+        default=None,
+        description=f"Output profile of the published files: one of {', '.join(PROFILES)} "
+        "(unset: $CIN_PROFILE or $PROFILE, else ees).",
+    )
+
+    @property
+    def profile(self) -> Profile:
+        return get_profile(self.name)
 
 
 def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
@@ -55,17 +85,17 @@ def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
 
 
 class ParquetIOManager(dg.ConfigurableIOManager):
-    """Stores each asset (partition) as ``<base_dir>/<asset key>/<partition>.parquet``.
+    """Stores each asset (partition) as ``<data root>/staging/<asset key>/<partition>.parquet``.
 
     Only row counts and column schemas go into metadata: these tables hold child-level data, which must
     never reach the UI. Loading several partitions (a release asset reading every year) gives a dict of
     partition key to frame; a missing upstream partition is skipped with a warning, never invented.
     """
 
-    base_dir: str
+    data_root: CinDataRoot
 
     def _path(self, key: dg.AssetKey, partition: str | None) -> Path:
-        folder = Path(self.base_dir).joinpath(*key.path)
+        folder = self.data_root.staging_dir.joinpath(*key.path)
         return folder / f"{partition}.parquet" if partition is not None else folder.with_suffix(".parquet")
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
@@ -79,6 +109,10 @@ class ParquetIOManager(dg.ConfigurableIOManager):
             {"dagster/row_count": obj.height, "dagster/column_schema": column_schema(obj)}
         )
 
+    @overload
+    def read(self, key: dg.AssetKey, partition: str | None) -> pl.DataFrame: ...
+    @overload
+    def read(self, key: dg.AssetKey, partition: str | None, missing_ok: bool) -> pl.DataFrame | None: ...
     def read(self, key: dg.AssetKey, partition: str | None, missing_ok: bool = False) -> pl.DataFrame | None:
         """One stored asset (partition), for steps that read their upstream tables themselves (a
         multi-asset reading each staging table once for many outputs); ``None`` if missing and allowed."""
@@ -117,9 +151,11 @@ def _wants_mapping(context: dg.InputContext) -> bool:
 
 
 def default_resources(root: Path | None = None) -> dict[str, object]:
-    """The resources every code location and test uses, rooted at ``root`` (default: ``$CIN_DATA_DIR``)."""
-    base = root or reference.data_root()
+    """The resources every code location and test uses, rooted at ``root``; without one, at
+    ``$CIN_DATA_DIR`` as set when a run starts (so one process can switch data roots between runs)."""
+    data_root = CinDataRoot(root=dg.EnvVar("CIN_DATA_DIR") if root is None else str(root))
     return {
-        "data_root": CinDataRoot(root=str(base)),
-        "parquet_io": ParquetIOManager(base_dir=str(base / "staging")),
+        "data_root": data_root,
+        "parquet_io": ParquetIOManager(data_root=data_root),
+        "output_profile": OutputProfile(),
     }

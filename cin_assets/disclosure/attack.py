@@ -11,6 +11,7 @@ system, so a certificate never expires and each round only attacks cells not yet
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,7 +79,7 @@ class Attack:
         ratio_rows = np.flatnonzero(cell_den & (var[self.r_num] | var[np.maximum(self.r_den, 0)]))
         return var, lo, hi, const_value, b_eq, eq_rows, ratio_rows
 
-    def _ratio_rows(self, ratio_rows, var, pos, const_value, nvar):
+    def _ratio_rows(self, ratio_rows, var, pos, const_value, nvar) -> tuple[Any, np.ndarray]:
         """Ratio constraints as inequality rows:
         10*scale*num - (t+0.5)*den <= 0 and (t-0.5)*den - 10*scale*num <= 0."""
         num, den = self.r_num[ratio_rows], self.r_den[ratio_rows]
@@ -155,13 +156,11 @@ class Attack:
             b_fixed=b_all - self.A[rows][:, cand] @ cand_value,
         )
 
-    def _solve(
-        self, c, system: System, lo, hi, comps: np.ndarray, extra=None, free=None
-    ) -> np.ndarray | None:
+    def _solve(self, c, system: System, lo, hi, comps: np.ndarray, extra=None, free=None) -> np.ndarray:
         """Solve over components ``comps`` only (the others are independent while candidates stay
         fixed). With ``free`` candidates (a repair), every relation touching them joins, with the
         components those reach. ``extra`` = (columns of A_eq for new variables, their costs, their
-        bounds). Returns x over the system's columns followed by the new ones, or None if infeasible."""
+        bounds). Returns x over the system's columns followed by the new ones."""
         self.stats["lp_solves"] += 1
         comps = np.asarray(comps)
         rows_eq = np.isin(system.eq_comp, comps)
@@ -191,8 +190,6 @@ class Attack:
             A_ub = sp.hstack([A_ub, sp.csr_matrix((A_ub.shape[0], k))]).tocsr()
             cost, bounds = np.r_[cost, new_cost], np.vstack([bounds, new_bounds])
         res = highs(cost, bounds, A_ub, b_ub, A_eq, b_eq)
-        if res.status == 2:
-            return None
         if res.status != 0:
             raise DisclosureError(f"attack LP failed ({res.message}); the model is inconsistent")
         x = system.lo.copy()  # columns left out keep their (fixed or true) values
@@ -283,5 +280,5 @@ class Attack:
                 if np.ceil(x[k] - _TOL) <= truth[k] - 1:
                     self.certified[cells[k]] = True
                 else:
-                    failures.append(Failure(int(k), 1.0, truth[k] - 1))
+                    failures.append(Failure(int(k), 1.0, float(truth[k] - 1)))
         return sorted(failures, key=lambda f: cells[f.column])

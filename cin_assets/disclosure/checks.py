@@ -41,7 +41,7 @@ class CheckOutcome:
 
 
 def _outcome(name: str, dataset: str | None, failures: pl.DataFrame, **metadata) -> CheckOutcome:
-    failures = failures.cast(FAILURE_SCHEMA)
+    failures = failures.cast(pl.Schema(FAILURE_SCHEMA))
     meta = {"failures": failures.height, **metadata}
     if failures.height:
         shown = failures.head(MAX_FAILURES_IN_METADATA)

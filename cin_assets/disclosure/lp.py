@@ -7,17 +7,22 @@ files).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import OptimizeResult, linprog
+
+# A scipy.sparse matrix or array: scipy's own annotations read their shapes as Optional.
+Sparse = Any
 
 
 def highs(
     cost: np.ndarray,
     bounds: np.ndarray,
-    A_ub: sp.spmatrix | None = None,
+    A_ub: Sparse | None = None,
     b_ub: np.ndarray | None = None,
-    A_eq: sp.spmatrix | None = None,
+    A_eq: Sparse | None = None,
     b_eq: np.ndarray | None = None,
 ) -> OptimizeResult:
     """Minimise ``cost @ x`` with HiGHS; constraint blocks without rows are left out (scipy rejects them)."""
@@ -34,7 +39,7 @@ def highs(
     )
 
 
-def colour_classes(cells: np.ndarray, A: sp.csr_matrix) -> list[np.ndarray]:
+def colour_classes(cells: np.ndarray, A: Sparse) -> list[np.ndarray]:
     """Greedy colouring of columns ``cells`` of ``A`` (most connected first): cells in one class share no
     row, so one LP can push a whole class at once without the cells competing."""
     if cells.size == 0:
@@ -43,7 +48,7 @@ def colour_classes(cells: np.ndarray, A: sp.csr_matrix) -> list[np.ndarray]:
     adj = (inc.T @ inc).tolil()
     colour = np.full(cells.size, -1)
     for i in np.argsort(-np.asarray(adj.getnnz(axis=1)), kind="stable"):
-        taken = {colour[j] for j in adj.rows[i] if j != i}
+        taken = {int(colour[j]) for j in adj.rows[i] if j != i}
         c = 0
         while c in taken:
             c += 1
@@ -62,7 +67,7 @@ def waves(cells: np.ndarray, comp: np.ndarray):
 
 
 def _as_upper_rows(
-    A_eq: sp.csr_matrix, b_eq: np.ndarray, A_ub: sp.csr_matrix, b_ub: np.ndarray
+    A_eq: Sparse, b_eq: np.ndarray, A_ub: Sparse, b_ub: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every constraint as rows ``a @ x <= b`` (an equality is two), as (row, column, coef) entries and b."""
     A = sp.vstack([A_eq, -A_eq, A_ub]).tocoo()
@@ -71,9 +76,9 @@ def _as_upper_rows(
 
 
 def propagate(
-    A_eq: sp.csr_matrix,
+    A_eq: Sparse,
     b_eq: np.ndarray,
-    A_ub: sp.csr_matrix,
+    A_ub: Sparse,
     b_ub: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,

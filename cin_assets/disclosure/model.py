@@ -234,8 +234,11 @@ def _scaled(ds: DataSet, frame: pl.DataFrame) -> pl.DataFrame:
         col = pl.col(ind.name).cast(pl.Float64)
         value = pl.when(col.is_finite()).then(col)
         rounded = scaled_half_up(value, ind.decimal_places)
-        if ind.unit == "percent" and all(
-            units.get(c or "") in ("count", "population") for c in (ind.numerator, ind.denominator)
+        if (
+            ind.unit == "percent"
+            and ind.numerator is not None
+            and ind.denominator is not None
+            and all(units.get(c) in ("count", "population") for c in (ind.numerator, ind.denominator))
         ):
             num, den = pl.col(ind.numerator), pl.col(ind.denominator)
             have = num.is_not_null() & den.is_not_null() & (den > 0) & value.is_not_null()
@@ -440,7 +443,7 @@ def _dataset_ratios(
         numerator = ind.numerator
         if ds.summary and ind.unit == "percent" and numerator is None:
             numerator = next((i.name for i in ds.counts()), None)
-        if ind.unit not in _SCALE or units.get(numerator or "") != "count":
+        if ind.unit not in _SCALE or numerator is None or units.get(numerator) != "count":
             continue
         applies = indicator_applies(ind, frame)
         num = pl.col(_key_col(numerator))
@@ -450,9 +453,9 @@ def _dataset_ratios(
         if ind.unit == "rate":
             rate = frame.get_column(ind.name).cast(pl.Float64)
             den_value = pl.lit(10_000 * num_value / rate)  # the population the rate was computed with
-        elif units.get(ind.denominator or "") == "count":
+        elif ind.denominator is not None and units.get(ind.denominator) == "count":
             den_key = pl.col(_key_col(ind.denominator))
-        elif units.get(ind.denominator or "") == "population":
+        elif ind.denominator is not None and units.get(ind.denominator) == "population":
             den_value = pl.lit(frame.get_column(ind.denominator).cast(pl.Float64))
         elif ds.summary:
             den_key = pl.col("_den_key")

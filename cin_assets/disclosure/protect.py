@@ -186,7 +186,7 @@ def _report(model: Model, pattern: Pattern) -> pl.DataFrame:
     columns = [*REPORT_SCHEMA, "row"]
     return (
         pl.concat([counted.select(columns), derived.select(columns)])
-        .cast(REPORT_SCHEMA)
+        .cast(pl.Schema(REPORT_SCHEMA))
         .sort("dataset", "row", "column")
         .drop("row")
     )

@@ -166,6 +166,7 @@ class Repair:
                 if moved is None:
                     self.tried[cell] = step + 1
                 else:
+                    assert delta is not None  # a repair that moved cells has their deviations
                     added += self._apply(system, f, moved, delta)
                     fixed.add(cell)
             pending = [f for f in pending if int(cells[f.column]) not in fixed]
@@ -225,7 +226,7 @@ class Repair:
             A_ub=stack("ub", ub_at),
             b_ub=np.concatenate([b.b_ub for b in blocks]),
             A_eq=A_eq,
-            b_eq=np.zeros(A_eq.shape[0]),
+            b_eq=np.zeros(int(eq_at[-1])),  # A_eq's rows
         )
         if res.status != 0:
             raise DisclosureError(f"repair LP failed ({res.message}); the model is inconsistent")

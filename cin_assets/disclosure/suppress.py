@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -92,8 +93,8 @@ class _Suppressor(Attack, Repair):
         self.reason_relation: list[str | None] = [None] * n
         self.eligible = model.eligible
         self.pub_lo, self.pub_hi = model.published_bounds()
-        self.A = model.relations.tocsr()
-        self.L = model.inequalities.tocsr()
+        self.A: Any = model.relations.tocsr()  # scipy.sparse is untyped (its shapes read as Optional)
+        self.L: Any = model.inequalities.tocsr()
         self.L_T = self.L.T.tocsr()
         self.AT = self.A.T.tocsr()
         coo = self.A.tocoo()
@@ -224,6 +225,7 @@ class _Suppressor(Attack, Repair):
                     continue
                 enough = np.array([self.relation_unsafe_members(r, np.array([c])).size == 0 for c in pool])
                 choice = self.cheapest(pool[enough] if enough.any() else pool, r)
+                assert choice is not None  # the pool holds eligible unsuppressed cells only
                 primaries = unsafe[self.primary[unsafe]]
                 because = int(primaries[0] if primaries.size else unsafe[0])
                 self.add(int(choice), because, self.m.relation_labels[r])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 from cin_assets import reference
 from cin_assets.measures.geography import GEO, ORDER, aggregate, ees_columns, geography_rows
@@ -47,6 +48,7 @@ def unit_columns(ds: DataSet) -> dict[str, set[str]]:
     rows = _roots(pl.all_horizontal(r.where for r in ds.rows)) if ds.rows else set()
     for ind in _ruled(ds):
         rule = ind.rule
+        assert rule is not None  # _ruled keeps the indicators that have a rule
         cols = out.setdefault(rule.table, set(rows))
         cols |= _roots(rule.where)
         if isinstance(rule, Count):
@@ -68,9 +70,9 @@ def requirements(ds: DataSet) -> Requirements:
     return Requirements(tuple(sorted(current)), tuple(sorted(previous)), sources)
 
 
-def schema(ds: DataSet) -> dict[str, pl.DataType]:
+def schema(ds: DataSet) -> dict[str, PolarsDataType]:
     """Column types of the data set's unprotected frame."""
-    types: dict[str, pl.DataType] = {c: pl.String for c in (*ds.geography_columns, *ds.filter_columns)}
+    types: dict[str, PolarsDataType] = {c: pl.String for c in (*ds.geography_columns, *ds.filter_columns)}
     for ind in ds.indicators:
         types[ind.name] = pl.Int64 if ind.unit in ("count", "population") else pl.Float64
     return types
@@ -154,7 +156,7 @@ def _aggregate(ds: DataSet, ctx: Context, ref: Path | None) -> pl.DataFrame:
     ruled = _ruled(ds)
     for table, cols in unit_columns(ds).items():
         units = UNITS[table].build(ctx, cols)
-        inds = [i for i in ruled if i.rule.table == table]
+        inds = [i for i in ruled if i.rule is not None and i.rule.table == table]
         keyed = [(_key(i.name, r), i.rule, row) for r, row in enumerate(rows) for i in inds]
         aggs = {k: _agg(rule, row) for k, rule, row in keyed if isinstance(rule, Statistic)}
         counts = {k: _count(rule, row) for k, rule, row in keyed if isinstance(rule, Count)}

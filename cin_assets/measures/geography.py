@@ -105,7 +105,11 @@ def aggregate(
     per_la = units.group_by("la_code").agg(
         pl.len().alias(_PRESENT),
         *(count.alias(name) for name, (count, _) in counts.items()),
-        *(counts[name][1].fill_null(False).any().alias(f) for name, f in flag.items()),
+        *(
+            available.fill_null(False).any().alias(flag[name])
+            for name, (_, available) in counts.items()
+            if available is not None
+        ),
     )
     values = (
         per_la.join(members, on="la_code", how="inner")

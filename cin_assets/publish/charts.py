@@ -14,12 +14,13 @@ import base64
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import matplotlib as mpl
 import polars as pl
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 ImageFormat = Literal["png", "svg"]
@@ -94,7 +95,9 @@ def headline_chart(
         raise ValueError(f"no headline measure of {', '.join(codes)} in the frames given")
     panels = [h for h in HEADLINES if h.code in set(series["code"])]
     regions = sorted(set(series["geography"]) - {ENGLAND})
-    colours = dict(zip(regions, mpl.colormaps["tab10"].colors, strict=False))
+    colours = dict(
+        zip(regions, cast(list, cast(ListedColormap, mpl.colormaps["tab10"]).colors), strict=False)
+    )
     years = sorted(set(series["year"]))
     columns = 1 if len(panels) == 1 else 2
     rows = -(-len(panels) // columns)

@@ -138,7 +138,8 @@ class Indicator:
 @dataclass(frozen=True)
 class Filter:
     """An EES filter column. ``total`` is the value that stands for all rows of the filter (e.g. "Total");
-    ``group`` names another filter column this one is nested in (EES filter grouping)."""
+    ``group`` names another filter column this one is nested in (EES filter grouping); ``default`` is the
+    item EES selects first when the filter has no total (the metadata's ``filter_default``)."""
 
     name: str
     label: str
@@ -146,6 +147,7 @@ class Filter:
     total: str | None = None
     group: str | None = None
     hint: str = ""
+    default: str | None = None
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,8 @@ def release_frame(ds: DataSet, years: Mapping[int, pl.DataFrame]) -> pl.DataFram
 
 
 def meta_frame(ds: DataSet) -> pl.DataFrame:
-    """The EES metadata rows of ``ds`` (filters, then indicators)."""
+    """The EES metadata rows of ``ds`` (filters, then indicators), with the optional ``filter_default``
+    column when a filter declares a default item."""
     grouping = {f.group for f in ds.filters if f.group}
     rows = [
         {
@@ -84,7 +85,13 @@ def meta_frame(ds: DataSet) -> pl.DataFrame:
         }
         for i in ds.indicators
     ]
-    return pl.DataFrame(rows, schema={c: pl.String for c in META_COLUMNS})
+    meta = pl.DataFrame(rows, schema={c: pl.String for c in META_COLUMNS})
+    defaults = {f.name: f.default for f in ds.filters if f.default}
+    if defaults:
+        meta = meta.with_columns(
+            pl.col("col_name").replace_strict(defaults, default="").alias("filter_default")
+        )
+    return meta
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:

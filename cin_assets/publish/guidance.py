@@ -20,19 +20,19 @@ _UNIT_NAMES = {
     "days": "working days",
     "population": "number of people",
 }
-_EVIDENCE = {
-    "2020 release": "the 2020 release's own file (data catalogue page)",
-    "later release": "a later release of the same table (the closest one found)",
-    "inferred": "inferred: no published column list was found for 2020 or later",
-}
 
 
 class Symbols(Protocol):
-    threshold: int
-    rounding_base: int
-    suppressed: str
-    not_available: str
-    not_applicable: str
+    @property
+    def threshold(self) -> int: ...
+    @property
+    def rounding_base(self) -> int: ...
+    @property
+    def suppressed(self) -> str: ...
+    @property
+    def not_available(self) -> str: ...
+    @property
+    def not_applicable(self) -> str: ...
 
 
 def _cell(text: str) -> str:
@@ -77,9 +77,9 @@ def _dataset_section(ds: DataSet, rows: int | None) -> list[str]:
     for f in ds.filters:
         grouped = f" (grouped by `{f.group}`)" if f.group else ""
         total = f'; the total is "{f.total}"' if f.total else ""
+        total += f'; the default item is "{f.default}"' if f.default else ""
         items = "; ".join(f'"{v}"' for v in f.values)
         lines.append(f"- Filter `{f.name}` ({f.label}){grouped}{total}: {items}")
-    lines.append(f"- Column list: {_EVIDENCE[ds.columns_evidence]}. {ds.provenance}".rstrip())
     lines += ["", "| Column | Label | Unit | Decimal places | Definition |", "|---|---|---|---|---|"]
     for ind in ds.indicators:
         lines.append(
@@ -109,10 +109,15 @@ def _dataset_section(ds: DataSet, rows: int | None) -> list[str]:
 def data_guidance(
     datasets: Mapping[str, DataSet], symbols: Symbols, rows: Mapping[str, int] | None = None
 ) -> str:
-    """The data guidance document (markdown) for the release built from ``datasets``."""
+    """The data guidance document (markdown) for the release built from ``datasets``: the descriptions as
+    published (names, files and years of the release). Public text only: how each column list was
+    established is in the developer notes (``docs/data_set_provenance.md``)."""
     rows = rows or {}
+    latest = max(ds.last_year for ds in datasets.values())
+    population = datasets.get("P")
+    population_file = f" `{data_file_name(population)}`" if population else ""
     lines = [
-        "# Characteristics of children in need: data guidance, reporting year 2020",
+        f"# Characteristics of children in need: data guidance, reporting year {latest}",
         "",
         "This guidance describes the open data files of the release: their coverage, conventions and every "
         "column. It is generated from the same descriptions that build the files.",
@@ -149,8 +154,7 @@ def data_guidance(
         "- Percentages and rates per 10,000 are rounded to one decimal place (halves up) from unrounded "
         "counts; durations in working days are whole numbers.",
         "- Rates per 10,000 children use the ONS mid-year population estimate of children aged 0 to 17 for "
-        "the mid-year before the end of the reporting year, as published in the supporting file "
-        "`ons_population_0_17_2012_to_2019.csv`.",
+        f"the mid-year before the end of the reporting year, as published in the supporting file{population_file}.",
         "",
         "## Data files",
         "",

@@ -321,8 +321,10 @@ def factor_rates(ref: Path | None = None) -> pl.DataFrame:
     for name in FACTOR_COLUMNS:
         values = la[name].to_list() if name in la.columns else [None] * la.height
         for code, num, d in zip(la["old_la_code"].to_list(), values, den, strict=True):
-            usable = num is not None and d is not None and d >= 50
-            rows.append((code, name, min(num / d, 0.9) if usable else nat_rate[name]))
+            if num is not None and d is not None and d >= 50:
+                rows.append((code, name, min(num / d, 0.9)))
+            else:
+                rows.append((code, name, nat_rate[name]))
     rows += [("*", name, nat_rate[name]) for name in FACTOR_COLUMNS]
     return pl.DataFrame(
         rows, schema={"la_code": pl.String, "factor": pl.String, "rate": pl.Float64}, orient="row"

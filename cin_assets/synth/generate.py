@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -66,7 +67,7 @@ def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, see
         history,
         la_code,
         np.random.default_rng(attr_seq),
-        float(la_rows["cpp_subsequent"].mean()),
+        float(cast(float, la_rows["cpp_subsequent"].mean())),
         horizon,
         ref,
     )

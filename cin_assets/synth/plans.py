@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -82,7 +83,7 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                 nfa=float(r["nfa"]),
                 nin=float(r["nin"]),
                 rereferral=float(r["rereferral"]),
-                icpc_bands=tuple(float(b) for b in r["icpc_bands"]),
+                icpc_bands=cast(tuple[float, float, float, float], tuple(float(b) for b in r["icpc_bands"])),
                 control=i >= FREE_YEARS,
             )
         )

@@ -111,7 +111,7 @@ class Params:
 class _Store:
     """Column arrays with amortised growth (the simulation appends a year's events at a time)."""
 
-    def __init__(self, **dtypes: np.dtype | type) -> None:
+    def __init__(self, **dtypes: np.dtype | type | tuple[type, tuple[int]]) -> None:
         self.n = 0
         self._cap = 1024
         self.cols = {k: np.zeros((self._cap,), dtype=v) for k, v in dtypes.items()}

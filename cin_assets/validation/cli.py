@@ -1,18 +1,29 @@
 """``cin-validate``: read census returns and print one row per validation failure.
 
     cin-validate FILE_OR_DIR... [--year 2020] [--format csv|json] [--output PATH] [--workers N]
+                 [--rule CODE ...] [--tables DIR] [--fail-on error|query]
+    cin-validate --list-rules [--year 2020] [--format csv|json]
 
 Directories are searched (recursively) for ``*.xml``. Without ``--year`` each return is validated for the
 year its header gives; with it every return is validated as that reporting year (and a header for another
-year is itself an error). The exit code is 1 when there is at least one error, 0 when there are only
-queries or nothing; a count is written to stderr. A file that cannot be read never stops the others.
+year is itself an error). ``--rule`` runs only the named rules or checks (file faults are always reported,
+as they mean nothing could be checked). ``--tables`` also writes the flattened child-level tables the
+reader produced, as parquet and CSV, for the analyst's own use. A file that cannot be read never stops the
+others; a count is written to stderr.
+
+Exit codes: 0 clean (at most queries, which DfE lets a return carry once explained; ``--fail-on query``
+counts them too), 1 findings, 2 could not run (bad arguments, no XML file found, output not writable).
+The report (``--output``) and tables are written to a temporary file and renamed into place, so a reader
+never sees half a file.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -20,8 +31,9 @@ import polars as pl
 from cin_assets.census import calendar
 from cin_assets.census.reader import concat_tables, read_return, read_returns
 from cin_assets.validation.engine import REPORT_SCHEMA, SORT, validate_each_la
-from cin_assets.validation.files import as_report, reader_issues
-from cin_assets.validation.rule import LA_KEY, text
+from cin_assets.validation.files import CHECKS, as_report, reader_issues
+from cin_assets.validation.rule import LA_KEY, Rule, text
+from cin_assets.validation.rules import BY_CODE, RULES
 
 COLUMNS = [
     "reporting_year",
@@ -35,6 +47,10 @@ COLUMNS = [
     "value",
     "message",
 ]
+
+
+class CannotRun(Exception):
+    """The validation could not run at all (exit code 2), as opposed to finding faults in the returns."""
 
 
 def find_returns(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
@@ -73,15 +89,17 @@ def _headerless(tables: dict[str, pl.DataFrame], files: list[Path]) -> list[Path
     return [f for f in files if f.name not in named]
 
 
-def _by_year(tables: dict[str, pl.DataFrame], year: int | None) -> list[pl.DataFrame]:
+def _by_year(
+    tables: dict[str, pl.DataFrame], year: int | None, rules: tuple[Rule, ...] = RULES
+) -> list[pl.DataFrame]:
     """Validate the tables as ``year``, or each return as the year its header gives."""
     if year is not None:
-        return [validate_each_la(tables, year)]
+        return [validate_each_la(tables, year, rules=rules)]
     parts = [_unsupported_years(tables)]
     for y in calendar.REPORTING_YEARS:
         part = _subset(tables, pl.col("reporting_year") == y)
         if any(not frame.is_empty() for frame in part.values()):
-            parts.append(validate_each_la(part, y))
+            parts.append(validate_each_la(part, y, rules=rules))
     return parts
 
 
@@ -107,17 +125,40 @@ def _read(
     return concat_tables(parts), unread
 
 
-def run(paths: Sequence[str | Path], year: int | None = None, workers: int | None = None) -> pl.DataFrame:
-    """The validation report for every return under ``paths`` (see module docstring).
+def run(
+    paths: Sequence[str | Path],
+    year: int | None = None,
+    workers: int | None = None,
+    only: Sequence[str] = (),
+) -> pl.DataFrame:
+    """The validation report for every return under ``paths`` (see module docstring)."""
+    return check(paths, year, workers, only)[0]
+
+
+def check(
+    paths: Sequence[str | Path],
+    year: int | None = None,
+    workers: int | None = None,
+    only: Sequence[str] = (),
+) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+    """The validation report for every return under ``paths``, and the tables they were read into.
 
     All returns are read together and validated together (every DfE rule is within one return). An LA with
     two returns is reported, and each of its files is then read and validated on its own, so every finding
-    names the one file it is in.
+    names the one file it is in. ``only`` limits the report to those rule or check codes (and file faults).
+    Raises :class:`CannotRun` when no XML file is found or a code in ``only`` is unknown.
     """
     if year is not None and year not in calendar.REPORTING_YEARS:
-        raise ValueError(f"--year must be one of {calendar.FIRST_YEAR}-{calendar.LAST_YEAR}")
+        raise CannotRun(f"--year must be one of {calendar.FIRST_YEAR}-{calendar.LAST_YEAR}")
+    unknown = sorted(set(only) - set(BY_CODE) - set(CHECKS))
+    if unknown:
+        raise CannotRun(f"unknown rule code(s) {', '.join(unknown)} (see cin-validate --list-rules)")
+    rules = tuple(r for r in RULES if r.code in only) if only else RULES
     files, missing = find_returns(paths)
-    tables, unread = _read(files, year, workers)
+    if not files:
+        raise CannotRun(f"no XML file found in {', '.join(str(p) for p in paths)}")
+    read, unread = _read(files, year, workers)
+    tables = read
     files = [f for f in files if f.name not in unread]
     headerless = _headerless(tables, files)
     parts = [
@@ -142,10 +183,12 @@ def run(paths: Sequence[str | Path], year: int | None = None, workers: int | Non
         for path in (f for f in files if f.name in dup_names):
             single = read_return(path, year)
             if not single["headers"].join(dups, on=list(LA_KEY), how="semi", nulls_equal=True).is_empty():
-                parts.extend(_by_year(single, year))
-    parts.extend(_by_year(tables, year))
+                parts.extend(_by_year(single, year, rules))
+    parts.extend(_by_year(tables, year, rules))
     report = pl.concat([p.select(list(REPORT_SCHEMA)) for p in parts], how="vertical")
-    return _name_headerless(report, headerless).sort(SORT, nulls_last=False)
+    if only:
+        report = report.filter(pl.col("rule").is_in(list(only)) | (pl.col("category") == "file"))
+    return _name_headerless(report, headerless).sort(SORT, nulls_last=False), read
 
 
 def _unsupported_years(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
@@ -164,7 +207,7 @@ def _unsupported_years(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
             "{}: the header's Year ({}) is not a reporting year {}-{} that these rules cover; nothing in the "
             "return was validated (use --year to validate it as one of those years)",
             pl.col("source_file"),
-            pl.col("Year").cast(pl.String).fill_null("missing"),
+            pl.col("Year").cast(pl.String).fill_null("missing or not a year"),
             pl.lit(calendar.FIRST_YEAR),
             pl.lit(calendar.LAST_YEAR),
         ),
@@ -189,21 +232,74 @@ def _name_headerless(report: pl.DataFrame, headerless: list[Path]) -> pl.DataFra
     )
 
 
-def _write(report: pl.DataFrame, fmt: str, out: Path | None) -> None:
-    rows = report.select(COLUMNS)
+def rule_list(year: int | None = None) -> pl.DataFrame:
+    """Every DfE rule (for ``year``, or any year) and every other check: code, error or query, its text."""
+    dfe = [
+        (r.code, r.type, "rule", r.table, ", ".join(r.fields), r.first_year, r.last_year, r.message)
+        for r in RULES
+        if year is None or r.applies(year)
+    ]
+    first, last = calendar.FIRST_YEAR, calendar.LAST_YEAR
+    others = [(code, t, cat, None, None, first, last, msg) for code, (t, cat, msg) in CHECKS.items()]
+    return pl.DataFrame(
+        dfe + others,
+        schema={
+            "rule": pl.String,
+            "type": pl.String,
+            "category": pl.String,
+            "table": pl.String,
+            "fields": pl.String,
+            "first_year": pl.Int32,
+            "last_year": pl.Int32,
+            "message": pl.String,
+        },
+        orient="row",
+    )
+
+
+def _atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Write ``path`` through a temporary file beside it, renamed into place only once complete."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write(report: pl.DataFrame, fmt: str, out: Path | None, columns: list[str] = COLUMNS) -> None:
+    rows = report.select(columns)
     body = rows.write_json() if fmt == "json" else rows.write_csv()
     body = body if body.endswith("\n") else body + "\n"
     if out is None:
         sys.stdout.write(body)
     else:
-        out.write_text(body, encoding="utf-8")
+        _atomic(out, lambda tmp: tmp.write_text(body, encoding="utf-8"))
+
+
+def write_tables(tables: dict[str, pl.DataFrame], folder: Path) -> list[Path]:
+    """Each table the reader produced as ``<table>.parquet`` and ``<table>.csv`` in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in tables.items():
+        for path, write in (
+            (folder / f"{name}.parquet", frame.write_parquet),
+            (folder / f"{name}.csv", frame.write_csv),
+        ):
+            _atomic(path, write)
+            written.append(path)
+    return written
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="cin-validate", description="Validate children in need census returns against the DfE rules."
+        prog="cin-validate",
+        description="Validate children in need census returns against the DfE rules. Exit codes: 0 clean "
+        "(queries allowed unless --fail-on query), 1 findings, 2 could not run.",
     )
-    parser.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help="census XML files or folders of them")
+    parser.add_argument("paths", nargs="*", metavar="FILE_OR_DIR", help="census XML files or folders of them")
     parser.add_argument(
         "--year",
         type=int,
@@ -217,14 +313,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, help="processes reading files in parallel (default: one per core)"
     )
+    parser.add_argument(
+        "--list-rules",
+        action="store_true",
+        help="list every rule and check (code, error or query, text) for --year or all years, and exit",
+    )
+    parser.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="run only this rule or check (repeatable); file faults are always reported",
+    )
+    parser.add_argument(
+        "--tables",
+        type=Path,
+        metavar="DIR",
+        help="also write the flattened tables read from the returns here, as <table>.parquet and .csv",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=("error", "query"),
+        default="error",
+        help="exit 1 on errors (default), or on queries as well",
+    )
     args = parser.parse_args(argv)
-    report = run(args.paths, year=args.year, workers=args.workers)
-    _write(report, args.format, args.output)
+    try:
+        if args.list_rules:
+            _write(rule_list(args.year), args.format, args.output, columns=rule_list().columns)
+            return 0
+        if not args.paths:
+            parser.error("give at least one FILE_OR_DIR (or --list-rules)")
+        report, tables = check(args.paths, year=args.year, workers=args.workers, only=args.rule)
+        _write(report, args.format, args.output)
+        if args.tables is not None:
+            write_tables(tables, args.tables)
+    except (CannotRun, OSError) as exc:
+        print(f"cin-validate: could not run: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a fault of the validator, never reported as a finding in the returns
+        print(f"cin-validate: could not run: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
     errors = report.filter(pl.col("type") == "error").height
     queries = report.height - errors
     returns = report["source_file"].drop_nulls().n_unique()
     print(f"cin-validate: {errors} errors, {queries} queries, in {returns} files", file=sys.stderr)
-    return 1 if errors else 0
+    return 1 if errors or (queries and args.fail_on == "query") else 0
 
 
 if __name__ == "__main__":

@@ -13,13 +13,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 from cin_assets.census import calendar
 from cin_assets.validation.files import file_checks
 from cin_assets.validation.rule import LA_KEY, Census, Context, Rule, text
 from cin_assets.validation.rules import RULES
 
-REPORT_SCHEMA: dict[str, pl.DataType] = {
+REPORT_SCHEMA: dict[str, PolarsDataType] = {
     "reporting_year": pl.Int32,
     "la_code": pl.String,
     "source_file": pl.String,
@@ -114,15 +115,18 @@ def validate(
     return report.sort(SORT, nulls_last=False).unique(keep="first", maintain_order=True)
 
 
-def validate_each_la(tables: Mapping[str, pl.DataFrame], year: int, ref: Path | None = None) -> pl.DataFrame:
+def validate_each_la(
+    tables: Mapping[str, pl.DataFrame], year: int, ref: Path | None = None, rules: Iterable[Rule] = RULES
+) -> pl.DataFrame:
     """:func:`validate`, but an LA whose tables make the validator fail cannot stop the others.
 
     All LAs are validated together (fast path); only if that raises is each LA validated on its own, and
     an LA that still fails gets one ``validation_failed`` error naming the exception instead of its report.
     """
     _check_year(year)
+    rules = tuple(rules)
     try:
-        return validate(tables, year, ref=ref)
+        return validate(tables, year, rules, ref=ref)
     except Exception:  # the slow path below finds the LA that fails and reports it
         pass
     las = pl.concat(
@@ -139,7 +143,7 @@ def validate_each_la(tables: Mapping[str, pl.DataFrame], year: int, ref: Path | 
             for name, frame in tables.items()
         }
         try:
-            parts.append(validate(one, year, ref=ref))
+            parts.append(validate(one, year, rules, ref=ref))
         except Exception as exc:  # reported as a finding: one LA never stops the others
             parts.append(_failure_row(la["la_code"], one["headers"], exc, year))
     return pl.concat(parts, how="vertical") if parts else empty_report()

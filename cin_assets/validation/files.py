@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 from cin_assets import reference
 from cin_assets.validation.rule import CHILD_KEY, LA_KEY, Context, text
@@ -35,6 +36,63 @@ DATE_COLUMNS = {
     "cpp_reviews": ("CPPreviewDate",),
 }
 EARLIEST_PLAUSIBLE = dt.date(1900, 1, 1)
+# Every check outside the DfE rule list: code -> (type, category, what it reports), for ``--list-rules``.
+CHECKS: dict[str, tuple[str, str, str]] = {
+    "not_found": ("error", "file", "A path given to cin-validate does not exist"),
+    "unreadable": ("error", "file", "The file cannot be read"),
+    "empty_file": ("error", "file", "The file is empty"),
+    "file_too_large": (
+        "error",
+        "file",
+        "The file is over the size limit for one return (CIN_MAX_RETURN_BYTES)",
+    ),
+    "dtd_refused": (
+        "error",
+        "file",
+        "The file declares a DTD or entities (refused: entity expansion attacks)",
+    ),
+    "wrong_root": ("error", "file", "The root element is not <Message>"),
+    "no_root": ("error", "file", "No XML element in the file"),
+    "xml_syntax": ("error", "file", "Not well-formed XML: nothing in the return is loaded"),
+    "misplaced_element": (
+        "error",
+        "file",
+        "A <Child> outside <Message>/<Children>, or a <Header> outside <Message> or repeated: it is not read",
+    ),
+    "read_failed": ("error", "file", "The reader failed on the file: nothing in it was validated"),
+    "no_header": ("error", "file", "The return has no Header: its year and LA are unknown"),
+    "header_collection": ("error", "file", "The header's Collection is not 'CIN'"),
+    "header_source_level": (
+        "query",
+        "file",
+        "The header's SourceLevel is not 'L' (a local authority return)",
+    ),
+    "header_year": ("error", "file", "The header's Year is not the census folder's or the year validated"),
+    "header_lea": ("error", "file", "The header's LEA is not the LA the file is named for"),
+    "year_unsupported": ("error", "file", "The header's Year is not a reporting year these rules cover"),
+    "la_unknown": ("error", "file", "The LA code is not an LA that made a return in the year"),
+    "duplicate_return": ("error", "file", "More than one return for one LA and year"),
+    "no_children": ("error", "file", "The return holds no Child records"),
+    "validation_failed": (
+        "error",
+        "file",
+        "The validator failed on the return: its other findings are missing",
+    ),
+    "bad_value": (
+        "error",
+        "value",
+        "A value that is not of its type (dates ISO YYYY-MM-DD, booleans true/false/1/0, whole numbers, a "
+        "four-digit header Year) or that holds an element inside it: read as missing",
+    ),
+    "unknown_element": ("query", "value", "An element that is not part of the census message: ignored"),
+    "code_list": ("error", "value", "A code outside the year's code list (no DfE rule reports it)"),
+    "required": ("error", "value", "A required element is missing (no DfE rule reports it)"),
+    "implausible_date": (
+        "query",
+        "value",
+        "A date before 1900 or after the end of the year after the census",
+    ),
+}
 # Reader findings after which nothing of the file is loaded: its header facts are not checked again.
 FATAL = ("unreadable", "empty_file", "file_too_large", "dtd_refused", "wrong_root", "xml_syntax", "no_root")
 
@@ -52,7 +110,7 @@ def as_report(
 ) -> pl.LazyFrame:
     names = frame.collect_schema().names()
 
-    def col(name: str, dtype: pl.DataType) -> pl.Expr:
+    def col(name: str, dtype: PolarsDataType) -> pl.Expr:
         return pl.col(name).cast(dtype) if name in names else pl.lit(None, dtype).alias(name)
 
     def lit(v: str | pl.Expr | None) -> pl.Expr:
@@ -83,6 +141,7 @@ def reader_issues(issues: pl.LazyFrame) -> pl.LazyFrame:
         type_=pl.when(pl.col("severity") == "error").then(pl.lit("error")).otherwise(pl.lit("query")),
         category="file",
         fields=pl.col("element"),
+        value=pl.col("value") if "value" in issues.collect_schema().names() else None,
         message=pl.col("message"),
     ).with_columns(
         category=pl.when(pl.col("rule").is_in(["bad_value", "unknown_element"]))
@@ -91,8 +150,12 @@ def reader_issues(issues: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _already(ctx: Context, code: str) -> pl.LazyFrame:
-    return ctx.lazy("issues").filter(pl.col("code") == code).select("source_file").unique()
+def _already(ctx: Context, code: str, element: str | None = None) -> pl.LazyFrame:
+    """Files the reader already reported ``code`` for (or, with ``element``, a bad value of that element)."""
+    said = pl.col("code") == code
+    if element is not None:
+        said |= (pl.col("code") == "bad_value") & (pl.col("element") == element)
+    return ctx.lazy("issues").filter(said).select("source_file").unique()
 
 
 def header_checks(ctx: Context, ref: Path | None = None) -> list[pl.LazyFrame]:
@@ -127,7 +190,7 @@ def header_checks(ctx: Context, ref: Path | None = None) -> list[pl.LazyFrame]:
         ),
         as_report(
             headers.filter(pl.col("Year").is_null() | (pl.col("Year") != year)).join(
-                _already(ctx, "header_year"), on="source_file", how="anti", nulls_equal=True
+                _already(ctx, "header_year", "Year"), on="source_file", how="anti", nulls_equal=True
             ),
             rule="header_year",
             type_="error",

@@ -289,3 +289,92 @@ def test_garbage_collection_is_resumed_after_every_read(tmp_path: Path) -> None:
     for path in (good, broken):
         read_return(path, year=2020)
         assert gc.isenabled()
+
+
+def test_dates_must_be_iso(tmp_path: Path) -> None:
+    path = write_return(
+        tmp_path / "2020" / "845.xml", child("A", dob="2010-6-1") + child("B", dob="+002010-06-01")
+    )
+    out = read_return(path, year=2020)
+    assert out["children"]["PersonBirthDate"].to_list() == [None, None]
+    issues = out["issues"]
+    assert issues.select("code", "LAchildID", "element", "value").rows() == [
+        ("bad_value", "A", "PersonBirthDate", "2010-6-1"),
+        ("bad_value", "B", "PersonBirthDate", "+002010-06-01"),
+    ]
+    assert all(m.startswith("845.xml: child ") and "YYYY-MM-DD" in m for m in issues["message"])
+
+
+def test_header_reference_date_must_be_iso(tmp_path: Path) -> None:
+    header = HEADER.replace("<ReferenceDate>2020-03-31", "<ReferenceDate>2020-3-31")
+    out = read_return(write_return(tmp_path / "2020" / "845.xml", child("A"), header), year=2020)
+    assert out["headers"]["ReferenceDate"].to_list() == [None]
+    assert out["issues"].select("code", "element", "value", "line").rows() == [
+        ("bad_value", "ReferenceDate", "2020-3-31", 5)
+    ]
+
+
+def test_value_with_an_element_inside_is_reported_not_cut(tmp_path: Path) -> None:
+    text = child("AB<x/>CD") + child("C").replace(
+        "<Disability>NONE</Disability>", "<Disability>HA<b>N</b>D</Disability>"
+    )
+    out = read_return(write_return(tmp_path / "2020" / "845.xml", text), year=2020)
+    assert out["children"]["LAchildID"].to_list() == [None, "C"]  # never "AB"
+    assert out["disabilities"]["Disability"].to_list() == ["NONE", None]
+    issues = out["issues"].select("code", "LAchildID", "element", "value", "line")
+    assert issues.rows() == [
+        ("bad_value", None, "LAchildID", "ABCD", out["children"]["line"][0]),
+        ("bad_value", "C", "Disability", "HAND", out["disabilities"]["line"][1]),
+    ]
+    assert "<x>" in out["issues"]["message"][0]
+
+
+def test_absurd_header_year_is_a_finding(tmp_path: Path) -> None:
+    header = HEADER.replace("<Year>2020</Year>", "<Year>99999999999</Year>")
+    path = write_return(tmp_path / "845.xml", child("A"), header)
+    for out in (read_return(path), read_returns([path, path], workers=1)):
+        assert out["headers"]["Year"].to_list()[0] is None
+        year = out["issues"].filter(pl.col("element") == "Year").row(0, named=True)
+        assert (year["code"], year["value"], year["line"]) == ("bad_value", "99999999999", 4)
+    assert read_return(path, year=2020)["issues"]["code"].to_list() == ["bad_value"]
+
+
+def test_misplaced_child_or_header_is_a_structural_error(tmp_path: Path) -> None:
+    inside = HEADER.replace("<Content>", child("H") + "<Content>")
+    out = read_return(write_return(tmp_path / "2020" / "845.xml", child("A"), inside), year=2020)
+    assert out["children"]["LAchildID"].to_list() == ["A"]
+    assert out["headers"].select("LEA", "Year", "has_content_block").row(0) == ("845", 2020, True)
+    issue = out["issues"].row(0, named=True)
+    assert out["issues"].height == 1
+    assert (issue["code"], issue["severity"], issue["element"], issue["line"]) == (
+        "misplaced_element", "error", "Child", 9,
+    )  # fmt: skip
+    assert "inside <Header>" in issue["message"]
+    nested = child("A").replace("</Child>", child("N") + "</Child>")
+    block = HEADER[HEADER.index("<Header>") : HEADER.index("</Header>") + len("</Header>")]
+    twice = HEADER.replace("</Header>", "</Header>" + block.replace("845", "999"))
+    out = read_return(write_return(tmp_path / "2020" / "846.xml", nested, twice), 2020)
+    assert out["issues"].select("code", "element").rows() == [
+        ("misplaced_element", "Header"),
+        ("misplaced_element", "Child"),
+        ("header_lea", "LEA"),
+    ]
+    assert out["headers"]["LEA"].to_list() == ["845"]  # the first Header, not the second
+    assert out["children"]["LAchildID"].to_list() == ["A"]
+
+
+def test_repeated_child_id_keeps_every_episode(tmp_path: Path) -> None:
+    out = read_return(write_return(tmp_path / "2020" / "845.xml", child("A") + child("B") + child("A")), 2020)
+    episodes = out["episodes"].filter(pl.col("LAchildID") == "A")
+    assert episodes["episode_id"].to_list() == [1, 2, 3, 4]
+    assert episodes.select("reporting_year", "la_code", "LAchildID", "episode_id").is_unique().all()
+    for table in ("assessments", "section47", "cpps", "cpp_reviews"):
+        ids = out[table].filter(pl.col("LAchildID") == "A")["episode_id"].unique().sort().to_list()
+        assert ids == [1, 3], table  # each record's first episode holds the modules
+
+
+def test_header_findings_carry_their_line(tmp_path: Path) -> None:
+    out = read_return(write_return(tmp_path / "2019" / "846.xml", child()), year=2019)
+    assert out["headers"]["line"].to_list() == [3]
+    lines = dict(out["issues"].select("code", "line").iter_rows())
+    assert lines == {"header_year": 4, "header_lea": 6}

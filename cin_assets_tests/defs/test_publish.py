@@ -4,6 +4,7 @@ The census is written straight into the staging tables' parquet partitions (the 
 tests) and every count in it is a multiple of 6, so the published values are known exactly.
 """
 
+import dataclasses
 import shutil
 import zipfile
 from pathlib import Path
@@ -14,7 +15,9 @@ import pytest
 
 import cin_assets.defs.publish as publish_defs
 from cin_assets.defs import census, measures
-from cin_assets.defs.resources import default_resources
+from cin_assets.defs.resources import OutputProfile, default_resources
+from cin_assets.publish import profile as profiles
+from cin_assets.publish import screener
 from cin_assets.publish.catalogue import DATASETS
 from cin_assets_tests.measures.census_builder import replicated_census
 
@@ -56,12 +59,14 @@ def _run_year(
     )
 
 
-def _release(root: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+def _release(
+    root: Path, instance: dg.DagsterInstance, profile: str = "release2020"
+) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         ALL_ASSETS,
         selection=RELEASE_ASSETS,
         instance=instance,
-        resources=default_resources(root),
+        resources={**default_resources(root), "output_profile": OutputProfile(name=profile)},
         raise_on_error=False,
     )
 
@@ -125,35 +130,58 @@ def test_one_data_set_rebuilds_alone_from_stored_upstream_frames(released) -> No
     assert path.read_bytes() == before
 
 
+def _stems(first: int = YEARS[0], last: int = YEARS[-1]) -> dict[str, str]:
+    """The file stem of each data set in a release of reporting years ``first``..``last``."""
+    return {
+        code: profiles.with_years(ds, max(first, ds.first_year), min(last, ds.last_year)).stem
+        for code, ds in DATASETS.items()
+    }
+
+
+ZIP_FILE = publish_defs.zip_file_name(YEARS[-1])
+
+
 def test_release_writes_every_file_deterministically(released) -> None:
+    """The release2020 profile: the 2020 layout, names and symbols; file names state the years published."""
     root, instance, _, release = released
     assert release.success
     files = _published(root)
-    expected = {f"{ds.stem}.csv" for ds in DATASETS.values()} | {
-        f"{ds.stem}.meta.csv" for ds in DATASETS.values()
-    }
-    assert expected | {publish_defs.GUIDANCE_FILE, publish_defs.ZIP_FILE} == set(files)
-    b1 = pl.read_csv(root / "published" / "b1_children_in_need_2013_to_2020.csv", infer_schema=False)
+    stems = _stems()
+    assert stems["B1"] == "b1_children_in_need_2019_to_2020" and stems["H"] == "headline_figures_2020"
+    assert stems["P"] == "ons_population_0_17_2018_to_2019"
+    expected = {f"{s}.csv" for s in stems.values()} | {f"{s}.meta.csv" for s in stems.values()}
+    assert expected | {publish_defs.GUIDANCE_FILE, ZIP_FILE} == set(files)
+    b1 = pl.read_csv(root / "published" / "b1_children_in_need_2019_to_2020.csv", infer_schema=False)
     assert b1["time_period"].unique(maintain_order=True).to_list() == ["2020", "2019"]
     england = b1.filter(pl.col("time_period") == "2020", pl.col("geographic_level") == "National")
     assert england["At31_episodes"].item() == "50"  # 4 LAs x 12, rounded to the nearest 10
     darlington = b1.filter(pl.col("time_period") == "2020", pl.col("old_la_code") == "841")
     assert darlington["At31_episodes"].item() == "12"
-    meta = pl.read_csv(root / "published" / "b1_children_in_need_2013_to_2020.meta.csv", infer_schema=False)
+    meta = pl.read_csv(root / "published" / "b1_children_in_need_2019_to_2020.meta.csv", infer_schema=False)
     assert meta.columns[:3] == ["col_name", "col_type", "label"]
     assert meta.filter(pl.col("col_name") == "At31_episodes_rate")["indicator_dp"].item() == "1"
-    c1 = pl.read_csv(root / "published" / "c1_referrals_and_rereferrals_2013_to_2020.csv", infer_schema=False)
+    c1 = pl.read_csv(root / "published" / "c1_referrals_and_rereferrals_2019_to_2020.csv", infer_schema=False)
     assert set(c1.filter(pl.col("time_period") == "2019")["Re_referrals"]) == {":"}
-    with zipfile.ZipFile(root / "published" / publish_defs.ZIP_FILE) as archive:
+    with zipfile.ZipFile(root / "published" / ZIP_FILE) as archive:
         names = archive.namelist()
         assert len(names) == 2 * len(DATASETS) + 1
         assert (
-            archive.read("data/b1_children_in_need_2013_to_2020.csv")
-            == files["b1_children_in_need_2013_to_2020.csv"]
+            archive.read("data/b1_children_in_need_2019_to_2020.csv")
+            == files["b1_children_in_need_2019_to_2020.csv"]
         )
         assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     guidance = files[publish_defs.GUIDANCE_FILE].decode()
-    assert all(ds.stem in guidance for ds in DATASETS.values())
+    assert all(stem in guidance for stem in stems.values())
+    assert "- Time periods: 2019 to 2020 (reporting year)" in guidance
+    assert "2013 to 2020" not in guidance and "inferred" not in guidance and "README" not in guidance
+    assert "only the first referral of that day is recorded" in guidance
+    # the 2020 layout keeps the screener FAILs DfE's own 2020 files had, and nothing else fails
+    checks = {c.asset_key: c for c in release.get_asset_check_evaluations()}
+    assert len(checks) == len(DATASETS) and all(c.passed for c in checks.values())
+    c1_check = checks[publish_defs.published_key("C1")]
+    assert "ind_invalid_entry | Check indicators | FAIL (accepted: 2020 layout)" in (
+        c1_check.metadata["screener"].value
+    )
 
     again = _release(root, instance)
     assert again.success
@@ -191,6 +219,76 @@ def test_a_corrupted_year_fails_its_check_and_blocks_publication(released, monke
     monkeypatch.setattr(publish_defs, "protect_year", real)
     assert _run_year(root, instance, 2020, [publish_defs.protect_year_asset]).success
     assert _release(root, instance).success
+    assert _published(root) == before
+
+
+@pytest.fixture(scope="module")
+def released_ees(released, tmp_path_factory: pytest.TempPathFactory):
+    """The same protected years published in the ees profile (a copy of the data root)."""
+    root, _, _, _ = released
+    copy = tmp_path_factory.mktemp("ees") / "data"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("published"))
+    instance = dg.DagsterInstance.ephemeral()
+    return copy, instance, _release(copy, instance, profile="ees")
+
+
+def test_ees_profile_publishes_screener_clean_files(released_ees) -> None:
+    root, _, result = released_ees
+    assert result.success
+    folder = root / "published"
+    stems = _stems()
+    verdicts = {}
+    for code, stem in stems.items():
+        results = screener.screen_files(folder / f"{stem}.csv", folder / f"{stem}.meta.csv")
+        assert not [r for r in results if r.result == "FAIL"], code
+        verdicts[code] = screener.summary(results)
+        warned = {r.check for r in results if r.result == "WARNING"}
+        # what remains are API-only data dictionary warnings, and A7's census ethnic groups without a GSS name
+        assert warned <= {"data_dict_col_name", "data_dict_fil_item", "harmonised_eth_vals"}, (code, warned)
+    assert "WARNING" in verdicts.values()
+    c1 = pl.read_csv(folder / f"{stems['C1']}.csv", infer_schema=False)
+    assert set(c1.filter(pl.col("time_period") == "2019")["rereferral_count"]) == {"x"}  # GSS not available
+    assert all(c == c.lower() for c in c1.columns)
+    a4 = pl.read_csv(folder / f"{stems['A4']}.csv", infer_schema=False)
+    assert a4.columns[-3:] == ["age_group", "ethnicity_major", "cin_at31"]
+    assert set(a4["ethnicity_major"]) == {
+        "Total",
+        "White",
+        "Mixed / Multiple ethnic groups",
+        "Asian / Asian British",
+        "Black / African / Caribbean / Black British",
+        "Other ethnic group",
+        "Unknown",
+    }
+    # the pivot republishes the protected cells: the Total item is the 2020 layout's CIN_At31
+    b1 = pl.read_csv(folder / f"{stems['B1']}.csv", infer_schema=False)
+    england = (pl.col("time_period") == "2020") & (pl.col("geographic_level") == "National")
+    total = a4.filter(england, pl.col("sex") == "Total", pl.col("age_group") == "Total")
+    assert total.filter(pl.col("ethnicity_major") == "Total")["cin_at31"].item() == (
+        b1.filter(england)["at31_episodes"].item()
+    )
+    a1_meta = pl.read_csv(folder / f"{stems['A1']}.meta.csv", infer_schema=False)
+    assert a1_meta.filter(pl.col("col_type") == "Filter")["filter_default"].to_list() == [
+        "Children in Need",
+        "Episodes of need at any point in the year",
+    ]
+    checks = result.get_asset_check_evaluations()
+    assert len(checks) == len(DATASETS) and all(c.passed for c in checks)
+    guidance = (folder / publish_defs.GUIDANCE_FILE).read_text()
+    assert "- `x`: not available" in guidance and "`rereferral_count`" in guidance
+
+
+def test_a_screener_failure_blocks_the_release(released_ees, monkeypatch) -> None:
+    """A profile whose layout fails the screener (here the legacy symbol without the 2020 layout's
+    declaration) writes nothing: the check's FAIL stops the release before any file changes."""
+    root, instance, _ = released_ees
+    before = _published(root)
+    legacy_symbol = dataclasses.replace(profiles.EES, not_available=":")
+    monkeypatch.setitem(profiles.PROFILES, "ees", legacy_symbol)
+    result = _release(root, instance, profile="ees")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "EES screener fails" in failure.event_specific_data.error.message
     assert _published(root) == before
 
 

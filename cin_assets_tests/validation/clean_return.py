@@ -388,6 +388,8 @@ FAULTS: tuple[Fault, ...] = (
         frozenset({"8820"}),
     ),
     Fault("8820", lambda e: e.set("C002", f"{EP}/CINclosureDate", "2019-06-10"), "C002"),
+    # two records with one LAchildID: their episodes (both numbered 1 in their own record) still overlap
+    Fault("8820", lambda e: e.set("C005", "ChildIdentifiers/LAchildID", "C001"), "C001", frozenset({"8510"})),
     Fault("8825Q", lambda e: e.remove("C005", AS), "C005"),
     Fault("8831", lambda e: e.set("C008", f"{EP}/DateOfInitialCPC", "2019-08-08"), "C008"),
     Fault(

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from cin_assets import reference
 from cin_assets.census import reader
-from cin_assets.validation import cli
+from cin_assets.validation import BY_CODE, cli
+from cin_assets.validation.files import CHECKS
 from cin_assets_tests.validation.clean_return import CLEAN_XML, FAULTS, VALUE_FAULTS, faulty_xml
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
@@ -97,6 +101,13 @@ def test_hostile_and_broken_returns_are_reported_not_fatal(tmp_path: Path) -> No
     report = cli.run([folder], year=2020, workers=1)
     got = _rules_by_file(report)
     assert {name: got.get(name, set()) for name in expected} == expected
+    header = report.filter(
+        pl.col("rule").is_in(["header_year", "header_lea", "la_unknown", "duplicate_return"])
+    )
+    assert header.height == 4 and header["line"].null_count() == 0
+    assert header.filter(pl.col("rule") == "header_lea")["value"].to_list() == ["208"]
+    bad = report.filter(pl.col("rule") == "bad_value").row(0, named=True)
+    assert (bad["value"], bad["fields"], bad["LAchildID"]) == ("2019-02-30", "InitialCPCtarget", "C001")
     syntax = report.filter(pl.col("rule") == "xml_syntax").row(0, named=True)
     assert syntax["line"] is not None and syntax["column"] is not None and "201.xml" in syntax["message"]
     # every finding names its file; file-level messages also say it in words
@@ -163,3 +174,154 @@ def test_console_script_exit_codes_and_formats(tmp_path: Path) -> None:
         [script, str(SAMPLES / "fake_CIN_data.xml")], capture_output=True, text=True, check=False
     )
     assert bad.returncode == 1 and "year_unsupported" in bad.stdout
+
+
+def _return(folder: Path, la: str, edit: Callable[[str], str]) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{la}.xml").write_text(edit(CLEAN_XML.replace("<LEA>845", f"<LEA>{la}")))
+    return f"{la}.xml"
+
+
+def test_strict_values_and_structure_are_findings(tmp_path: Path) -> None:
+    folder = tmp_path / "census"
+    _return(folder, "201", lambda x: x.replace("<PersonBirthDate>2010-05-01", "<PersonBirthDate>2010-5-1"))
+    _return(
+        folder, "202", lambda x: x.replace("2019-05-01</CINreferralDate>", "+002019-05-01</CINreferralDate>")
+    )
+    _return(
+        folder, "203", lambda x: x.replace("<LAchildID>C002</LAchildID>", "<LAchildID>C0<x/>02</LAchildID>")
+    )
+    _return(folder, "204", lambda x: x.replace("<Year>2020</Year>", "<Year>99999999999</Year>"))
+    _return(folder, "205", lambda x: x.replace("<Content>", "<Child><ChildIdentifiers/></Child><Content>"))
+    code, report = _run_json(tmp_path, str(folder))
+    assert code == 1
+    bad = report.filter(pl.col("rule").is_in(["bad_value", "misplaced_element", "year_unsupported"]))
+    assert bad.sort("source_file", "line").select(
+        "source_file", "rule", "LAchildID", "fields", "value", "line"
+    ).rows() == [
+        ("201.xml", "bad_value", "C001", "PersonBirthDate", "2010-5-1", 11),
+        ("202.xml", "bad_value", "C001", "CINreferralDate", "+002019-05-01", 16),
+        ("203.xml", "bad_value", None, "LAchildID", "C002", 33),
+        ("204.xml", "year_unsupported", None, "Year", None, 3),
+        ("204.xml", "bad_value", None, "Year", "99999999999", 4),
+        ("205.xml", "misplaced_element", None, "Child", None, 8),
+    ]
+    assert all(name in msg for name, msg in bad.select("source_file", "message").iter_rows())
+    assert {"8500"} <= set(report.filter(pl.col("source_file") == "203.xml")["rule"])  # the ID is missing
+    as_2020 = cli.run([folder / "204.xml"], year=2020, workers=1)
+    assert as_2020["rule"].to_list() == ["bad_value"]  # not also "the header says Year (missing)"
+
+
+def test_exit_code_2_when_nothing_can_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no returns here")
+    script = Path(sys.executable).with_name("cin-validate")
+    empty = subprocess.run([script, str(tmp_path / "empty")], capture_output=True, text=True, check=False)
+    assert empty.returncode == 2 and "no XML file found" in empty.stderr and empty.stdout == ""
+    assert cli.main([str(tmp_path / "nowhere")]) == 2
+    _return(tmp_path / "one", "845", lambda x: x)
+    assert cli.main([str(tmp_path / "one"), "--rule", "8820", "--rule", "NOPE"]) == 2
+    assert "NOPE" in capsys.readouterr().err
+    assert cli.main([str(tmp_path / "one"), "--output", str(tmp_path / "missing_dir" / "r.csv")]) == 2
+    assert cli.main([str(tmp_path / "one"), "--workers", "1"]) == 0
+
+
+def test_output_is_replaced_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _return(tmp_path / "census", "845", lambda x: x.replace("<Year>2020</Year>", "<Year>2019</Year>"))
+    out = tmp_path / "out" / "report.csv"
+    out.parent.mkdir()
+    out.write_text("the previous report\n")
+    real = Path.write_text
+
+    def disk_full(self: Path, data: str, *args: object, **kwargs: object) -> int:
+        real(self, data[:10])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    assert cli.main([str(tmp_path / "census"), "--output", str(out), "--workers", "1"]) == 2
+    assert out.read_text() == "the previous report\n"
+    assert [p.name for p in out.parent.iterdir()] == ["report.csv"]  # no temp file left behind
+    monkeypatch.undo()
+    assert cli.main([str(tmp_path / "census"), "--output", str(out), "--workers", "1"]) == 1
+    assert pl.read_csv(out).height == cli.run([tmp_path / "census"], workers=1).height > 0
+
+
+def test_list_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--list-rules"]) == 0
+    listed = pl.read_csv(io.StringIO(capsys.readouterr().out), schema_overrides={"rule": pl.String})
+    by_code = {r["rule"]: r for r in listed.iter_rows(named=True)}
+    assert len(by_code) == listed.height == len(BY_CODE) + len(CHECKS)
+    for code, rule in BY_CODE.items():
+        assert (by_code[code]["type"], by_code[code]["message"]) == (rule.type, rule.message)
+    assert by_code["8820"]["message"] == "The dates on the CIN episodes for this child overlap"
+    assert by_code["8545Q"]["type"] == "query" and by_code["bad_value"]["category"] == "value"
+    # every code a report can carry is listed: the hostile files, the faults, a missing path
+    folder = tmp_path / "2020"
+    folder.mkdir()
+    _write_hostile(folder)
+    for fault, la in zip(FAULTS + VALUE_FAULTS, LAS_2020[20:], strict=False):
+        (folder / f"{la}.xml").write_bytes(faulty_xml(fault, lea=la))
+    report = cli.run([folder, tmp_path / "missing.xml"], workers=1)
+    assert set(report["rule"]) - set(by_code) == set()
+    assert cli.main(["--list-rules", "--year", "2020", "--format", "json"]) == 0
+    assert {r["rule"] for r in json.loads(capsys.readouterr().out)} == set(by_code)
+
+
+def test_rule_option_runs_only_those_rules(tmp_path: Path) -> None:
+    folder = tmp_path / "census"
+    folder.mkdir()
+    chosen = ("8820", "8545Q", "1520")
+    for fault, la in zip(FAULTS, LAS_2020, strict=False):
+        (folder / f"{la}.xml").write_bytes(faulty_xml(fault, lea=la))
+    (folder / "broken.xml").write_text("<Message><Header>")
+    code, report = _run_json(tmp_path, str(folder), "--rule", "8820", "--rule", "8545Q", "--rule", "1520")
+    assert code == 1
+    assert set(report["rule"]) == {*chosen, "xml_syntax"}  # file faults always shown
+    full = cli.run([folder], workers=1).filter(pl.col("rule").is_in(chosen))
+    assert report.filter(pl.col("rule") != "xml_syntax").height == full.height > 3
+    code, queries = _run_json(
+        tmp_path,
+        str(folder / f"{LAS_2020[FAULTS.index(next(f for f in FAULTS if f.rule == '8545Q'))]}.xml"),
+        "--rule",
+        "8545Q",
+    )
+    assert code == 0 and queries["rule"].to_list() == ["8545Q"]
+    assert cli.main([str(folder / "broken.xml"), "--fail-on", "query"]) == 1
+
+
+def test_tables_option_writes_the_flattened_tables(tmp_path: Path) -> None:
+    folder = tmp_path / "census" / "2020"
+    _return(folder, "845", lambda x: x)
+    _return(folder, "846", lambda x: x.replace("<PersonBirthDate>2010-05-01", "<PersonBirthDate>2010-5-1"))
+    out = tmp_path / "tables"
+    code = cli.main(
+        [
+            str(tmp_path / "census"),
+            "--tables",
+            str(out),
+            "--workers",
+            "1",
+            "--output",
+            str(tmp_path / "r.csv"),
+        ]
+    )
+    assert code == 1
+    expected = reader.read_returns(sorted(folder.glob("*.xml")), workers=1)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{t}.{x}" for t in expected for x in ("csv", "parquet")
+    )
+    for name, frame in expected.items():
+        assert_frame_equal(pl.read_parquet(out / f"{name}.parquet"), frame)
+        csv = pl.read_csv(out / f"{name}.csv", schema=frame.schema)
+        assert_frame_equal(csv, frame)
+    children = pl.read_parquet(out / "children.parquet")
+    assert (
+        children.height == 16 and children["PersonBirthDate"].null_count() == 3
+    )  # C003 unborn twice, 846's C001
+    assert pl.read_parquet(out / "issues.parquet")["value"].to_list() == ["2010-5-1"]
+    again = tmp_path / "again"
+    assert (
+        cli.main([str(tmp_path / "census"), "--tables", str(again), "--output", str(tmp_path / "r2.csv")])
+        == 1
+    )
+    assert all((again / p.name).read_bytes() == p.read_bytes() for p in out.iterdir())  # deterministic

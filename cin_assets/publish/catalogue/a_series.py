@@ -170,7 +170,7 @@ A2 = DataSet(
     columns_evidence="2020 release",
 )
 
-_a3_filters, _a3_rows, _a3_sums = characteristic_rows(unknown_gender="Unknown or indeterminate gender")
+_a3_filters, _a3_rows, _a3_sums = characteristic_rows()
 _need, _need_sum = need_bands()
 A3 = DataSet(
     code="A3",
@@ -193,7 +193,7 @@ A3 = DataSet(
     ),
 )
 
-_a4_filters, _a4_rows, _a4_sums = characteristic_rows(unknown_gender="Unknown or Indeterminate gender")
+_a4_filters, _a4_rows, _a4_sums = characteristic_rows()
 _ETHNIC_NAMES = {
     "White": "Ethnicity_White",
     "Mixed": "Ethnicity_Mixed",
@@ -260,9 +260,7 @@ A4 = DataSet(
     legacy_names=(_known.name, *(i.name for i in _ethnic), _not_known.name),
 )
 
-_a5_filters, _a5_rows, _a5_sums = characteristic_rows(
-    unknown_gender="Unknown/Indeterminate gender", ethnicity=True
-)
+_a5_filters, _a5_rows, _a5_sums = characteristic_rows(ethnicity=True)
 _a5_categories, _a5_sum = category_columns(
     CPP_AT31,
     "initial",
@@ -328,9 +326,7 @@ A6 = DataSet(
     columns_evidence="2020 release",
 )
 
-_a7_filters, _a7_char_rows, _a7_char_sums = characteristic_rows(
-    unknown_gender="Unknown or Indeterminate gender"
-)
+_a7_filters, _a7_char_rows, _a7_char_sums = characteristic_rows()
 _NOT_RECORDED = "Not recorded"
 _MINOR_ITEMS = ("Total", *ETHNIC_MINOR.values(), _NOT_RECORDED)
 

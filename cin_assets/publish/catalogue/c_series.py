@@ -446,6 +446,8 @@ C5 = DataSet(
     column_sums=(ColumnSum(REFERRALS.name, tuple(c.name for c in _source_columns)),),
     footnotes=(
         REFERRAL_DEFINITION,
+        "The source is recorded for each new referral; if a child was referred more than once on the same "
+        "day, only the first referral of that day is recorded.",
         "Health services: GP, health visitor, school nurse, other primary health services, A&E and other "
         "health services. Local authority services: social care, other internal and external local authority "
         "services. Individual: family member, relative or carer, acquaintance, self, other individual.",

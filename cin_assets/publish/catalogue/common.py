@@ -214,12 +214,16 @@ CHARACTERISTIC_TYPE = "characteristic_type"
 CHARACTERISTIC = "characteristic"
 
 
+UNKNOWN_GENDER = "Unknown or indeterminate gender"
+
+
 def characteristic_rows(
-    *, unknown_gender: str, ethnicity: bool = False
+    *, ethnicity: bool = False
 ) -> tuple[tuple[Filter, Filter], tuple[Row, ...], tuple[RowSum, ...]]:
     """The characteristic rows of A3/A4/A5/A7: gender (with the total), unborn, age groups and, for A5,
-    ethnic groups. Every breakdown adds up to the Total row (unborn children complete gender and age)."""
-    genders = (("Female", "Female"), ("Male", "Male"), (unknown_gender, "Unknown or indeterminate"))
+    ethnic groups. Every breakdown adds up to the Total row (unborn children complete gender and age).
+    The unknown-gender item has one label in every file (the 2020 files spelt it three ways)."""
+    genders = (("Female", "Female"), ("Male", "Male"), (UNKNOWN_GENDER, "Unknown or indeterminate"))
     types = {"Total": "Gender"}
     rows = [Row(values={CHARACTERISTIC_TYPE: "Gender", CHARACTERISTIC: "Total"}, where=pl.lit(True))]
     for item, group in genders:

@@ -83,8 +83,8 @@ P = DataSet(
     title="ONS mid-year population estimates of children aged 0 to 17, 2012 to 2019",
     description=(
         "The population denominators of every rate in this release: ONS mid-year estimates of children aged "
-        "0 to 17 for England, regions and local authorities, mid-2012 to mid-2019 (used for reporting years "
-        "2013 to 2020)."
+        "0 to 17 for England, regions and local authorities, one for each reporting year: the mid-year "
+        "before its end (mid-2019 for reporting year 2020)."
     ),
     geography="la",
     first_year=2013,
@@ -101,13 +101,14 @@ P = DataSet(
     time_identifier="Calendar year",
     period_offset=-1,
     footnotes=(
-        "The original-basis estimates are not available as a file; they are back-solved from the rates "
-        "published in the 2013 to 2020 releases (see the project's reference data README), so each figure is "
-        "the value that reproduces every published rate of that area and year.",
+        "These are the estimates on the basis used when the rates were first published, before the 2021 "
+        "Census rebasing: each figure is the one that reproduces every published rate of that area and year.",
     ),
     provenance=(
         "The 2021 release has an 'ONS mid-year population estimates' file; no 2020 equivalent was found. "
-        "Labelled by the estimate's mid-year (calendar year)."
+        "Labelled by the estimate's mid-year (calendar year). The original-basis estimates are not available "
+        "as a file; they are back-solved from the rates published in the 2013 to 2020 releases (see "
+        "data/reference/README.md)."
     ),
 )
 
