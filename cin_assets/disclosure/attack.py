@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from cin_assets.disclosure.config import DisclosureError
-from cin_assets.disclosure.lp import colour_classes, highs, waves
+from cin_assets.disclosure.lp import colour_classes, highs, propagate, waves
 
 _TOL = 1e-6
 _HUGE = 1e9  # stands for "no upper bound" so that no block of a batched LP is unbounded
@@ -206,7 +206,9 @@ class Attack:
         primary = self.primary[cells] & ~system.candidate
         protection = self.cfg.protection
         need_up = np.where(primary, protection, truth + 1)
+        pinned = self._pinned(system, primary, truth)
         targets = np.flatnonzero(~system.candidate & self.S[cells] & ~self.certified[cells])
+        targets = np.setdiff1d(targets, [f.column for f in pinned])
 
         def certify(x: np.ndarray, among: np.ndarray) -> np.ndarray:
             """Mark cells of ``among`` the point ``x`` proves safe; return the others."""
@@ -281,4 +283,31 @@ class Attack:
                     self.certified[cells[k]] = True
                 else:
                     failures.append(Failure(int(k), 1.0, float(truth[k] - 1)))
-        return sorted(failures, key=lambda f: cells[f.column])
+        return sorted(failures + pinned, key=lambda f: cells[f.column])
+
+    def _pinned(self, system: System, primary: np.ndarray, truth: np.ndarray) -> list[Failure]:
+        """Suppressed cells integer interval reasoning proves small or exact (the audit reasons so too):
+        an LP point certifying them was fractional, so they fail again whatever was certified."""
+        unknown = np.flatnonzero(~system.candidate)
+        p_lo, p_hi = propagate(
+            system.A_eq[:, unknown],
+            system.b_fixed,
+            system.A_ub[:, unknown],
+            system.ub_fixed,
+            system.lo[unknown],
+            system.hi[unknown],
+        )
+        cells = system.cells[unknown]
+        hidden = self.S[cells]
+        small = hidden & primary[unknown] & (p_hi < self.cfg.protection)
+        exact = hidden & (p_hi - p_lo < 1)
+        out = []
+        for i in np.flatnonzero(small | exact):
+            k = int(unknown[i])
+            self.certified[cells[i]] = False
+            if small[i] or p_hi[i] < truth[k] + 1:
+                target = self.cfg.protection if primary[k] else truth[k] + 1
+                out.append(Failure(k, -1.0, float(target)))
+            else:
+                out.append(Failure(k, 1.0, float(truth[k] - 1)))
+        return out
