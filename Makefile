@@ -12,7 +12,7 @@ CIN_DATA_DIR ?= $(CURDIR)/data
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export SCALE YEARS SEED PROFILE CIN_DATA_DIR DAGSTER_HOME
 
-.PHONY: install run ui test lint format benchmark clean-data snapshot
+.PHONY: install run ui test lint format benchmark fidelity clean-data snapshot
 
 install: $(STAMP)
 
@@ -62,6 +62,14 @@ format: $(STAMP)
 ## National-scale benchmarks (not part of make test): see benchmarks/README.md.
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
+
+## Fidelity report: a scale-1 census of FIDELITY_YEARS (generated under FIDELITY_CENSUS if missing) against
+## every real published figure in data/reference, with the suppression comparison (see benchmarks/fidelity.py).
+FIDELITY_YEARS ?= 2019,2020
+FIDELITY_CENSUS ?= /tmp/fidelity/census
+fidelity: $(STAMP)
+	nice -n 10 $(BIN)/python benchmarks/fidelity.py --census $(FIDELITY_CENSUS) --years $(FIDELITY_YEARS) \
+		--seed $(SEED) --out $(FIDELITY_CENSUS)/../report
 
 clean-data:
 	rm -rf $(CIN_DATA_DIR)/census $(CIN_DATA_DIR)/staging $(CIN_DATA_DIR)/published $(CIN_DATA_DIR)/alerts

@@ -1,8 +1,9 @@
 """Compare the pipeline's unprotected LA values with the real published ones, for the calibrated measures.
 
-The synthetic census is calibrated so that, counted with this package's definitions, six measures equal
+The synthetic census is calibrated so that, counted with this package's definitions, these measures equal
 the published LA values of every LA and year: referrals, children in need at 31 March, section 47
-enquiries, ICPCs, CPPs starting and CPPs at 31 March. England figures are then the sum of the LAs, and
+enquiries, ICPCs, CPPs starting, CPPs at 31 March, children awaiting assessment at 31 March, referrals
+resulting in no further action, referrals assessed as not in need and second or subsequent plans. England figures are then the sum of the LAs, and
 rounded to the nearest 10 they must equal the published England figures.
 """
 
@@ -23,6 +24,10 @@ CALIBRATED: tuple[tuple[str, str], ...] = (
     ("C4", "ICPC"),
     ("D3", "CPP_start"),
     ("D5", "CPP_At31"),
+    ("B1", "Awaiting_assessment"),
+    ("C1", "No_Further_Action"),
+    ("C1", "Not_in_Need"),
+    ("D3", "CPP_subsequent"),
 )
 
 

@@ -622,8 +622,9 @@ def _reviews(frame: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """``cpp_reviewed_on_time``: for a plan open at 31 March that had lasted at least 3 months, whether
     every review due in the year was held in time: the first review within 3 months of the plan start,
     each later review within 6 months of the previous one, and at 31 March the last review (or the start,
-    if none) no more than 6 (or 3) months earlier. An interval is judged when it ends in the year; the
-    return is assumed to hold the plan's earlier review dates (null where the plan is not judged)."""
+    if none) no more than 6 (or 3) months earlier. An interval is judged when it ends in the year. A
+    return holds only the reviews held in the year, so the interval from an earlier plan start to the
+    first review in the year is not judged (null where the plan is not judged)."""
     start, end = ctx.start, ctx.end
     plans = frame.filter(pl.col("cpp_lasted_3_months")).select(*PLAN, pl.col("CPPstartDate").alias("_date"))
     reviews = (
@@ -647,7 +648,10 @@ def _reviews(frame: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .then(previous.dt.offset_by("3mo"))
         .otherwise(previous.dt.offset_by("6mo"))
     )
-    late = (pl.col("_kind") > 0) & (pl.col("_date") >= start) & (pl.col("_date") > due)
+    # A return holds only the year's reviews: the first one of a plan that started before the year may
+    # follow earlier reviews the return does not show, so that interval is not judged.
+    unseen = (pl.col("_kind") == 1) & (pl.col("_kind").shift(1).over(list(PLAN)) == 0) & (previous < start)
+    late = (pl.col("_kind") > 0) & (pl.col("_date") >= start) & (pl.col("_date") > due) & ~unseen
     verdict = (
         points.with_columns(late.fill_null(False).alias("_late"))
         .group_by(list(PLAN))

@@ -102,6 +102,8 @@ class Indicator:
 
     ``rule`` says how a count or days statistic is measured (percentages and rates follow from
     ``numerator``/``denominator``); ``grouping`` is the EES ``indicator_grouping`` sub-heading.
+    ``source`` cites the DfE text the definition follows (or says that DfE's texts are silent and what
+    was chosen instead); empty means the data set's ``source`` applies.
     """
 
     name: str
@@ -116,6 +118,7 @@ class Indicator:
     applies: pl.Expr | None = field(default=None, compare=False)
     rule: Count | Statistic | None = field(default=None, compare=False)
     grouping: str = ""
+    source: str = ""
 
     @property
     def decimal_places(self) -> int:
@@ -253,6 +256,7 @@ class DataSet:
     columns_evidence: Evidence = "inferred"
     legacy_names: tuple[str, ...] = ()
     relations: tuple[Relation, ...] = ()
+    source: str = ""
 
     @property
     def geography_columns(self) -> tuple[str, ...]:
@@ -272,6 +276,10 @@ class DataSet:
             if ind.name == name:
                 return ind
         raise KeyError(f"{self.code} has no indicator {name!r}")
+
+    def source_of(self, name: str) -> str:
+        """Where indicator ``name``'s definition comes from: its own ``source``, else the data set's."""
+        return self.indicator(name).source or self.source
 
     def counts(self) -> tuple[Indicator, ...]:
         return tuple(i for i in self.indicators if i.unit == "count")

@@ -20,7 +20,8 @@ EVIDENCE = {
 
 
 def provenance_markdown(datasets: Mapping[str, DataSet]) -> str:
-    """One section per data set: where its column list comes from and the reconstruction notes."""
+    """One section per data set: where its column list comes from, the reconstruction notes and the DfE
+    texts its definitions follow (the data set's ``source``, then indicators citing their own)."""
     lines = [
         "# Data set provenance (developer notes)",
         "",
@@ -36,6 +37,9 @@ def provenance_markdown(datasets: Mapping[str, DataSet]) -> str:
         lines += ["", f"## {ds.code}: {ds.title}", "", f"Column list: {EVIDENCE[ds.columns_evidence]}."]
         if ds.provenance:
             lines += ["", ds.provenance]
+        lines += ["", f"Definitions follow: {ds.source}."]
+        own = [(i.name, i.source) for i in ds.indicators if i.source and i.source != ds.source]
+        lines += [f"- `{name}`: {source}" for name, source in own if not name.endswith(("_percent", "_rate"))]
         if ds.legacy_names:
             names = ", ".join(f"`{n}`" for n in ds.legacy_names)
             lines += [

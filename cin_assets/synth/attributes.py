@@ -53,6 +53,27 @@ def _choose(rng: np.random.Generator, category: str, n: int, ref: Path | None) -
     return codes[rng.choice(len(codes), size=n, p=probs)]
 
 
+def _reporting_year(days: np.ndarray) -> np.ndarray:
+    """Reporting year (ending 31 March) of day numbers."""
+    month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return 1970 + (month + 9) // 12
+
+
+def _referral_sources(rng: np.random.Generator, la_code: str, ref_days: np.ndarray,
+                      ref: Path | None) -> np.ndarray:  # fmt: skip
+    """ReferralSource per episode from the LA's mix in the referral's reporting year (warm-up years use
+    the first real year's)."""
+    mixes = calibration.la_referral_sources(la_code, ref)
+    years = np.clip(_reporting_year(ref_days), min(mixes), max(mixes))
+    out = np.empty(len(ref_days), dtype=object)
+    draws = rng.random(len(ref_days))
+    for year, (codes, probs) in mixes.items():
+        rows = np.flatnonzero(years == year)
+        pick = np.searchsorted(np.cumsum(probs), draws[rows], side="right")
+        out[rows] = codes[np.minimum(pick, len(codes) - 1)]
+    return out
+
+
 def check_letters(tails: np.ndarray) -> np.ndarray:
     """UPN check letters (rule 1510) for an array of 12-character tails (characters 2-13, all digits)."""
     digits = np.frombuffer("".join(tails).encode("ascii"), dtype=np.uint8).reshape(-1, 12) - ord("0")
@@ -83,32 +104,42 @@ def _disabilities(rng: np.random.Generator, n: int, ref: Path | None) -> np.ndar
     has = rng.random(n) < prevalence
     bits = rng.random((n, len(DISABILITY_CODES))) < p
     first = rng.choice(len(p), size=n, p=p / p.sum())  # a disabled child has at least one code
-    bits[np.arange(n), first] |= True
+    none = ~bits.any(axis=1)
+    bits[np.flatnonzero(none), first[none]] = True  # (only where the draws gave none: shares stay near p)
     mask = (bits * (1 << np.arange(len(p)))).sum(axis=1)
     return np.where(has, mask, 0).astype(np.int64)
 
 
-def _previous_plans(rng: np.random.Generator, h: History, target: float, first_real: int) -> np.ndarray:
+def _previous_plans(
+    rng: np.random.Generator, h: History, targets: dict[int, float], first_real: int
+) -> np.ndarray:
     """NumberOfPreviousCPP: the child's earlier plans here, plus plans before (elsewhere) for some children,
-    so that the share of plans that are a second or subsequent one is near the LA's published share."""
+    so that in every reporting year the plans starting that year that are a second or subsequent one are
+    the LA's published share of them (``targets``: year -> share), as exactly as whole plans allow."""
     child = h.episodes["child"][h.cpps["episode"]]
-    order = np.lexsort((h.cpps["start"], child))
+    start = h.cpps["start"]
+    order = np.lexsort((start, child))
     rank = np.zeros(len(child), dtype=np.int64)
     sc = child[order]
     first = np.r_[True, sc[1:] != sc[:-1]]
     group_start = np.maximum.accumulate(np.where(first, np.arange(len(sc)), 0))
     rank[order] = np.arange(len(sc)) - group_start
-    real = h.cpps["start"] >= first_real
-    natural = float((rank[real] > 0).mean()) if real.any() else 0.0
-    q = max(0.0, (target - natural) / (1.0 - natural)) if natural < 1 else 0.0
     n_children = len(h.children["dob"])
-    before = np.where(rng.random(n_children) < q, rng.geometric(0.6, size=n_children), 0)
+    before = np.zeros(n_children, dtype=np.int64)
+    year = _reporting_year(start)
+    for y in sorted(targets):
+        starting = np.flatnonzero((year == y) & (start >= first_real))
+        first_plans = starting[rank[starting] == 0]
+        k = round(targets[y] * len(starting)) - int((rank[starting] > 0).sum())
+        chosen = first_plans[rng.permutation(len(first_plans))[: max(k, 0)]]
+        before[child[chosen]] = rng.geometric(0.6, size=len(chosen))
     return rank + before[child]
 
 
-def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: float,
+def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: dict[int, float],
            horizon_end: int, ref: Path | None = None) -> Attributes:  # fmt: skip
-    """Codes for every child, episode and plan of one LA's history (``horizon_end``: last 31 March simulated)."""
+    """Codes for every child, episode and plan of one LA's history (``horizon_end``: last 31 March simulated;
+    ``cpp_subsequent``: reporting year -> published share of plans starting that are a second one)."""
     n_ch, n_ep, n_cpp = len(h.children["dob"]), len(h.episodes["ref"]), len(h.cpps["start"])
     dob = h.children["dob"]
     ep = h.episodes
@@ -151,7 +182,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: f
     death = np.full(n_ch, -1, dtype=np.int64)
     death[death_child] = ep["close"][reason == "RC2"]
 
-    source = _choose(rng, "referral_source", n_ep, ref)
+    source = _referral_sources(rng, la_code, ep["ref"], ref)
     need = _choose(rng, "primary_need", n_ep, ref)
     has_plan = np.zeros(n_ep, dtype=bool)
     has_plan[h.cpps["episode"]] = True

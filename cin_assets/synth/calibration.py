@@ -10,8 +10,16 @@ related measure in its other years (falling back to the national ratio that year
 1..5. One published inconsistency is repaired: an ICPC count below the CPP starts of the same LA and year
 (7 LA-years, 2014-2018, where the ICPC figure is evidently incomplete) is raised to the CPP starts, because
 every CPP starting in the year must start at an ICPC held that year (rules 2883/2885). Those cells carry
-``adjusted = True``. Shares (NFA, not in need, re-referral, second plans, S47-to-ICPC duration bands) are
-aimed at, not met exactly; they fall back from the LA-year to the LA's median to the national value.
+``adjusted = True``. Shares (NFA, not in need, re-referral, second plans, S47-to-ICPC duration bands) fall
+back from the LA-year to the LA's median to the national value; the generator meets the NFA, not-in-need
+and second-plan counts they imply exactly, the rest approximately.
+
+Further per-LA counts (:data:`EXTRA`): children awaiting assessment at 31 March (met exactly) and episodes
+of need ending (met through the assessments carried over 31 March, best effort). Suppressed (``c``) LA
+cells of these and of the shares' numerators are allocated so that they add up to the published England
+figure minus the published LAs (:func:`_fill_suppressed`), so England stays right. From LAIT, per LA and
+year: referral-source shares (police, schools, health services) and plans reviewed on time; C3 factor
+rates per LA and year (2018-2020).
 """
 
 from __future__ import annotations
@@ -42,7 +50,11 @@ _SHARES = {  # share name: (numerator indicator, denominator indicator)
     "cpp_subsequent": ("CPP_subsequent", "CPP_start"),
 }
 ICPC_BANDS = ("Duration_0-10_days", "Duration_11-15_days", "Duration_16-20_days", "Duration_21+_days")
-_AUX = tuple(sorted({i for pair in _SHARES.values() for i in pair} | set(ICPC_BANDS)))
+# Further per-LA counts the generator meets exactly (scaled like COUNTS): name -> the count it is imputed from.
+EXTRA = {"Awaiting_assessment": "At31_episodes", "Ended_episodes": "At31_episodes"}
+_AUX = tuple(sorted({i for pair in _SHARES.values() for i in pair} | set(ICPC_BANDS) | set(EXTRA)))
+# Numerators whose suppressed (c) LA cells are allocated from England minus the published LAs.
+_ALLOCATED = {**{num: den for num, den in _SHARES.values()}, **EXTRA}
 
 
 def _wide(ref: Path | None) -> pl.DataFrame:
@@ -57,7 +69,7 @@ def _wide(ref: Path | None) -> pl.DataFrame:
         "indicator", index=["time_period", "old_la_code"], values="v"
     )
     supp = (
-        pub.filter(pl.col("indicator").is_in(COUNTS))
+        pub.filter(pl.col("indicator").is_in(COUNTS + _AUX))
         .with_columns(c=pl.col("value") == "c", indicator=pl.col("indicator") + "_c")
         .pivot("indicator", index=["time_period", "old_la_code"], values="c")
     )
@@ -73,6 +85,8 @@ def _wide(ref: Path | None) -> pl.DataFrame:
     for name in COUNTS + _AUX:
         if name not in out.columns:
             out = out.with_columns(pl.lit(None, pl.Int64).alias(name))
+        if f"{name}_c" not in out.columns:
+            out = out.with_columns(pl.lit(None, pl.Boolean).alias(f"{name}_c"))
     return out.with_columns(year=pl.col("time_period").cast(pl.Int32)).drop("time_period")
 
 
@@ -196,14 +210,70 @@ def _nudge(
             return
 
 
+def _allocate(total: int, weights: list[float], low: int = 1, high: int = 5) -> list[int]:
+    """``total`` split over cells in ``low..high`` in proportion to ``weights`` (each cell starts at
+    ``low``; the rest goes one at a time to the cell furthest below its share). Sums to ``total`` unless
+    the bounds forbid it (then every cell sits at the nearer bound)."""
+    n = len(weights)
+    values = [low] * n
+    left = min(max(total, low * n), high * n) - low * n
+    wsum = sum(weights) or 1.0
+    share = [(w or 0.0) / wsum * (left + low * n) for w in weights]
+    for _ in range(left):
+        i = max((j for j in range(n) if values[j] < high), key=lambda j: (share[j] - values[j], -j))
+        values[i] += 1
+    return values
+
+
+def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
+    """Give the suppressed (``c``, 1 to 5) LA cells of each :data:`_ALLOCATED` numerator values that sum
+    to the published England figure minus the published LAs (so England is right), shared in proportion
+    to the LA's usual ratio to the denominator. Other missing cells (``x``) keep the ratio fallback."""
+    pub = reference.published_indicators(ref).filter(
+        (pl.col("geographic_level") == "National") & pl.col("indicator").is_in(list(_ALLOCATED))
+    )
+    england = {
+        (ind, int(y)): int(v) for ind, y, v in pub.select("indicator", "time_period", "value").iter_rows()
+        if v.isdigit()
+    }  # fmt: skip
+    out = wide
+    for name, den in _ALLOCATED.items():
+        ratio = pl.col(name).cast(pl.Float64) / pl.col(den).cast(pl.Float64)
+        valid = pl.col(name).is_not_null() & (pl.col(den) > 0)
+        la_ratio = ratio.filter(valid).median().over("old_la_code")
+        nat_ratio = pl.col(name).filter(valid).sum().over("year") / pl.col(den).filter(valid).sum().over(
+            "year"
+        )
+        guess = (pl.coalesce(la_ratio, nat_ratio) * pl.col(den)).fill_null(1.0)
+        frame = out.with_columns(guess.alias("_guess"), pl.col(f"{name}_c").fill_null(False).alias("_c"))
+        values = frame[name].to_list()
+        for year in range(2013, 2021):
+            rows = [
+                i for i, (y, c) in enumerate(zip(frame["year"], frame["_c"], strict=True)) if y == year and c
+            ]
+            target = england.get((name, year))
+            if not rows or target is None:
+                continue
+            published = int(frame.filter((pl.col("year") == year) & pl.col(name).is_not_null())[name].sum())
+            shares = _allocate(target - published, [frame["_guess"][i] for i in rows])
+            for i, v in zip(rows, shares, strict=True):
+                values[i] = v
+        out = out.with_columns(pl.Series(name, values, dtype=pl.Int64))
+    return out
+
+
 @cache
 def published_targets(ref: Path | None = None) -> pl.DataFrame:
     """Unscaled calibration targets per LA and reporting year 2013-2020 (LAs valid that year).
 
     Columns: la_code, year, the six COUNTS (Int64, never null), ``<count>_imputed`` flags, ``ICPC_adjusted``,
-    shares nfa/nin/rereferral/cpp_subsequent (Float64) and icpc_bands (list of 4 probabilities).
+    the :data:`EXTRA` counts (Int64: children awaiting assessment at 31 March, at most CIN at 31 March;
+    episodes of need ending in the year),
+    shares nfa/nin/rereferral/cpp_subsequent (Float64) and icpc_bands (list of 4 probabilities). The
+    shares' numerators are the published LA values, with suppressed cells allocated from England (see
+    :func:`_fill_suppressed`), so the shares times the published denominators add up to England.
     """
-    wide = _match_published_totals(_impute(_wide(ref)), ref)
+    wide = _fill_suppressed(_match_published_totals(_impute(_wide(ref)), ref), ref)
     wide = wide.with_columns(
         (pl.col("ICPC") < pl.col("CPP_start")).alias("ICPC_adjusted"),
         pl.max_horizontal("ICPC", "CPP_start").alias("ICPC"),
@@ -221,7 +291,18 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
     bands = [
         pl.when(band_total > 0).then(pl.col(b) / band_total).alias(f"_b{i}") for i, b in enumerate(ICPC_BANDS)
     ]
-    wide = wide.with_columns(*share_cols, *bands)
+    extra = []
+    for name, base in EXTRA.items():
+        ratio = pl.col(name).cast(pl.Float64) / pl.col(base).cast(pl.Float64)
+        valid = pl.col(name).is_not_null() & (pl.col(base) > 0)
+        la_ratio = ratio.filter(valid).median().over("old_la_code")
+        nat = pl.col(name).filter(valid).sum().over("year") / pl.col(base).filter(valid).sum().over("year")
+        guess = (pl.coalesce(la_ratio, nat) * pl.col(base)).round().cast(pl.Int64)
+        value = pl.coalesce(pl.col(name), guess)
+        if name == "Awaiting_assessment":  # children awaiting assessment are among those in need
+            value = pl.min_horizontal(value, pl.col(base))
+        extra.append(value.alias(name))
+    wide = wide.with_columns(*share_cols, *bands, *extra)
     national_bands = [pl.col(f"_b{i}").median() for i in range(4)]
     wide = wide.with_columns(
         pl.concat_list(
@@ -239,6 +320,7 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
         *COUNTS,
         *(f"{c}_imputed" for c in COUNTS),
         "ICPC_adjusted",
+        *EXTRA,
         *_SHARES,
         "icpc_bands",
     ).sort("la_code", "year")
@@ -256,8 +338,9 @@ def scaled_targets(scale: float, ref: Path | None = None) -> pl.DataFrame:
     if scale <= 0:
         raise ValueError("scale must be positive")
     base = published_targets(ref)
-    scaled = {c: [scale_count(v, scale) for v in base[c].to_list()] for c in COUNTS}
-    out = base.with_columns(pl.Series(c, scaled[c], dtype=pl.Int64) for c in COUNTS)
+    names = (*COUNTS, *EXTRA)
+    scaled = {c: [scale_count(v, scale) for v in base[c].to_list()] for c in names}
+    out = base.with_columns(pl.Series(c, scaled[c], dtype=pl.Int64) for c in names)
     empty = (pl.col("Referrals") == 0) & (pl.col("At31_episodes") == 0)
     return out.with_columns(pl.when(empty).then(1).otherwise(pl.col("Referrals")).alias("Referrals"))
 
@@ -297,46 +380,72 @@ FACTOR_COLUMNS = {
 }  # fmt: skip
 
 
+FACTOR_YEARS = (2018, 2019, 2020)  # years with published C3 factors; earlier years use 2018's
+
+
 @cache
 def factor_rates(ref: Path | None = None) -> pl.DataFrame:
-    """Per LA: probability that an assessed episode has each factor (C3 count / episodes with factors).
+    """Per LA and year: probability that an assessed episode has each factor (C3 count / episodes with
+    factors), from the LA's own published value that year (not pooled over years).
 
-    Uses the LA's published 2018-2020 C3 values pooled (national where the LA has none).
-    Columns: la_code, factor (C3 indicator name), rate.
+    Where the LA's value that year is missing, suppressed or its base is under 50 episodes, its 2018-2020
+    pooled rate is used, else the national rate that year. Columns: la_code ("*" = national), year,
+    factor (C3 indicator name), rate.
     """
     path = (ref or reference.reference_dir()) / "published_assessment_factors.csv"
-    c3 = pl.read_csv(path, infer_schema=False).with_columns(pl.col("value").cast(pl.Float64, strict=False))
-    names = [*FACTOR_COLUMNS, "Episodes_with_assessment_factor"]
-    c3 = c3.filter(pl.col("indicator").is_in(names) & pl.col("time_period").is_in(["2018", "2019", "2020"]))
-    la = (
-        c3.filter(pl.col("geographic_level") == "Local authority")
-        .group_by("old_la_code", "indicator")
-        .agg(pl.col("value").sum())
-        .pivot("indicator", index="old_la_code", values="value")
+    c3 = pl.read_csv(path, infer_schema=False).with_columns(
+        pl.col("value").cast(pl.Float64, strict=False), pl.col("time_period").cast(pl.Int32).alias("year")
     )
-    nat = c3.filter(pl.col("geographic_level") == "National").group_by("indicator").agg(pl.col("value").sum())
-    nat_rate = {k: v / dict(nat.iter_rows())["Episodes_with_assessment_factor"] for k, v in nat.iter_rows()}
-    rows = []
-    den = la["Episodes_with_assessment_factor"].to_list()
-    for name in FACTOR_COLUMNS:
-        values = la[name].to_list() if name in la.columns else [None] * la.height
-        for code, num, d in zip(la["old_la_code"].to_list(), values, den, strict=True):
-            if num is not None and d is not None and d >= 50:
-                rows.append((code, name, min(num / d, 0.9)))
-            else:
-                rows.append((code, name, nat_rate[name]))
-    rows += [("*", name, nat_rate[name]) for name in FACTOR_COLUMNS]
-    return pl.DataFrame(
-        rows, schema={"la_code": pl.String, "factor": pl.String, "rate": pl.Float64}, orient="row"
+    base = "Episodes_with_assessment_factor"
+    c3 = c3.filter(pl.col("indicator").is_in([*FACTOR_COLUMNS, base]) & pl.col("year").is_in(FACTOR_YEARS))
+    la = c3.filter(pl.col("geographic_level") == "Local authority").select(
+        pl.col("old_la_code").alias("la_code"), "year", "indicator", "value"
+    )
+    nat = c3.filter(pl.col("geographic_level") == "National").select(
+        pl.lit("*").alias("la_code"), "year", "indicator", "value"
+    )
+    long = pl.concat([la, nat])
+    den = long.filter(pl.col("indicator") == base).select("la_code", "year", pl.col("value").alias("den"))
+    num = long.filter(pl.col("indicator") != base).rename({"indicator": "factor"})
+    rated = num.join(den, on=["la_code", "year"], how="left")
+    usable = pl.col("value").is_not_null() & (pl.col("den") >= 50)
+    pooled = (
+        rated.filter(usable)
+        .group_by("la_code", "factor")
+        .agg((pl.col("value").sum() / pl.col("den").sum()).alias("pooled"))
+    )
+    national = rated.filter(pl.col("la_code") == "*").select(
+        "year", "factor", (pl.col("value") / pl.col("den")).alias("national")
+    )
+    grid = (
+        rated.select("la_code").unique()
+        .join(pl.DataFrame({"year": FACTOR_YEARS}, schema={"year": pl.Int32}), how="cross")
+        .join(pl.DataFrame({"factor": list(FACTOR_COLUMNS)}), how="cross")
+    )  # fmt: skip
+    return (
+        grid.join(rated, on=["la_code", "year", "factor"], how="left")
+        .join(pooled, on=["la_code", "factor"], how="left")
+        .join(national, on=["year", "factor"], how="left")
+        .select(
+            "la_code",
+            "year",
+            "factor",
+            pl.coalesce(pl.when(usable).then(pl.col("value") / pl.col("den")), "pooled", "national")
+            .clip(0.0, 0.9)
+            .alias("rate"),
+        )
+        .sort("la_code", "year", "factor")
     )
 
 
-def la_factor_rates(la_code: str, ref: Path | None = None) -> dict[str, float]:
-    """{C3 indicator: rate} for one LA (national rates for LAs without published factors, e.g. new LAs)."""
+def la_factor_rates(la_code: str, year: int, ref: Path | None = None) -> dict[str, float]:
+    """{C3 indicator: rate} for one LA and reporting year (years before 2018 use 2018's; national rates
+    for LAs without published factors, e.g. new LAs)."""
     rates = factor_rates(ref)
-    own = rates.filter(pl.col("la_code") == la_code)
+    year = min(max(year, FACTOR_YEARS[0]), FACTOR_YEARS[-1])
+    own = rates.filter((pl.col("la_code") == la_code) & (pl.col("year") == year))
     if own.is_empty():
-        own = rates.filter(pl.col("la_code") == "*")
+        own = rates.filter((pl.col("la_code") == "*") & (pl.col("year") == year))
     return dict(own.select("factor", "rate").iter_rows())
 
 
@@ -348,3 +457,101 @@ def _la_codes(ref: Path | None) -> dict[int, tuple[str, ...]]:
 def la_codes(year: int, ref: Path | None = None) -> tuple[str, ...]:
     """Old 3-digit codes of the LAs that made a return in reporting ``year``."""
     return _la_codes(ref)[year]
+
+
+def _lait(indicators: tuple[str, ...], ref: Path | None) -> pl.DataFrame:
+    """LAIT values (Float64, null when suppressed) per LA and year 2013-2020 for ``indicators``: the LA's
+    own value that year, else its median over the LAIT years (2015-2020), else England's that year (or
+    England's median). Columns: la_code, year, one column per indicator."""
+    path = (ref or reference.reference_dir()) / "lait_indicators.csv"
+    lait = (
+        pl.read_csv(path, infer_schema=False)
+        .filter(pl.col("indicator").is_in(list(indicators)))
+        .with_columns(pl.col("value").cast(pl.Float64, strict=False), pl.col("time_period").cast(pl.Int32))
+    )
+    wide = (
+        lait.with_columns(
+            pl.when(pl.col("geographic_level") == "National")
+            .then(pl.lit("*"))
+            .otherwise(pl.col("old_la_code"))
+            .alias("la_code")
+        )
+        .filter(pl.col("la_code").is_not_null())
+        .pivot("indicator", index=["la_code", "time_period"], values="value", aggregate_function="first")
+        .rename({"time_period": "year"})
+    )
+    for name in indicators:
+        if name not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, pl.Float64).alias(name))
+    grid = pl.concat(
+        [
+            pl.DataFrame({"la_code": [*la_codes(y, ref), "*"]}).with_columns(year=pl.lit(y, pl.Int32))
+            for y in range(2013, 2021)
+        ]
+    )
+    out = grid.join(wide, on=["la_code", "year"], how="left")
+    england = out.filter(pl.col("la_code") == "*").select(
+        "year", *(pl.coalesce(pl.col(n), pl.col(n).median()).alias(f"_{n}") for n in indicators)
+    )
+    return out.join(england, on="year", how="left").select(
+        "la_code",
+        "year",
+        *(
+            pl.coalesce(pl.col(n), pl.col(n).median().over("la_code"), pl.col(f"_{n}")).alias(n)
+            for n in indicators
+        ),
+    )
+
+
+SOURCE_GROUPS = {  # LAIT referral-source percentage -> the ReferralSource codes it covers
+    "RefBySource_Police_%": ("6",),
+    "RefBySource_Schl_%": ("2A",),
+    "RefBySource_HealthServ_%": ("3A", "3B", "3C", "3D", "3E", "3F"),
+}
+
+
+@cache
+def _source_table(ref: Path | None) -> pl.DataFrame:
+    return _lait(tuple(SOURCE_GROUPS), ref)
+
+
+def la_referral_sources(la_code: str, ref: Path | None = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per reporting year 2013-2020: (ReferralSource codes, probabilities) for one LA. The police, schools
+    and health-services shares are the LA's LAIT percentages (its median in years LAIT lacks, England's
+    where it has none); the other codes keep their national proportions in the rest."""
+    codes, national = distribution("referral_source", ref)
+    table = _source_table(ref)
+    own = table.filter(pl.col("la_code") == la_code)
+    if own.is_empty():
+        own = table.filter(pl.col("la_code") == "*")
+    out = {}
+    for row in own.iter_rows(named=True):
+        probs = national.copy()
+        fixed = np.zeros(len(codes), dtype=bool)
+        for name, group in SOURCE_GROUPS.items():
+            if row[name] is None:
+                continue
+            idx = np.isin(codes, group)
+            probs[idx] = national[idx] / national[idx].sum() * row[name] / 100
+            fixed |= idx
+        rest = max(1.0 - probs[fixed].sum(), 0.0)
+        probs[~fixed] = national[~fixed] / national[~fixed].sum() * rest
+        out[int(row["year"])] = (codes, probs / probs.sum())
+    return out
+
+
+@cache
+def _review_table(ref: Path | None) -> pl.DataFrame:
+    return _lait(("RevCP",), ref)
+
+
+def late_review_share(la_code: str, year: int, ref: Path | None = None) -> float:
+    """The probability that one review of a plan is held late, so that the LA's share of plans open 3
+    months or more with every review on time is its LAIT RevCP that year (a plan is judged on about two
+    review intervals in a year)."""
+    table = _review_table(ref)
+    row = table.filter((pl.col("la_code") == la_code) & (pl.col("year") == year))
+    if row.is_empty():
+        row = table.filter((pl.col("la_code") == "*") & (pl.col("year") == year))
+    on_time = min(max((row["RevCP"].item() or 100.0) / 100.0, 0.0), 1.0)
+    return 1.0 - on_time**0.5

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 import polars as pl
@@ -67,15 +66,15 @@ def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, see
         history,
         la_code,
         np.random.default_rng(attr_seq),
-        float(cast(float, la_rows["cpp_subsequent"].mean())),
+        dict(zip(la_rows["year"].to_list(), la_rows["cpp_subsequent"].to_list(), strict=True)),
         horizon,
         ref,
     )
     attributes.fix_return_queries(history, attrs, own_years, np.random.default_rng(fix_seq))
-    rates = calibration.la_factor_rates(la_code, ref)
     written = []
     for year in sorted(set(years) & set(own_years)):
         rng = np.random.default_rng(np.random.SeedSequence([seed, int(la_code), year]))
+        rates = calibration.la_factor_rates(la_code, year, ref)
         text = render.render(history, attrs, la_code, year, rates, rng, _stamp(rng, year))
         path = out / str(year) / f"{la_code}.xml"
         path.parent.mkdir(parents=True, exist_ok=True)

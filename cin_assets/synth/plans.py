@@ -85,6 +85,9 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                 rereferral=float(r["rereferral"]),
                 icpc_bands=cast(tuple[float, float, float, float], tuple(float(b) for b in r["icpc_bands"])),
                 control=i >= FREE_YEARS,
+                awaiting=int(r["Awaiting_assessment"]),
+                ended=int(r["Ended_episodes"]) if year in real else -1,
+                late_review=calibration.late_review_share(la_code, min(max(year, 2013), 2020)),
             )
         )
     return plans

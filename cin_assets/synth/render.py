@@ -74,45 +74,55 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
              rng: np.random.Generator) -> pl.DataFrame:  # fmt: skip
     """Factors for assessments authorised in the year (each assessment is shown authorised only once).
 
-    Rates are the LA's published C3 shares; the not-in-need episodes sometimes record "21" (no factors,
-    alone: rule 8869); plans bring their abuse category's factor; a disabled child's assessments record 5A
-    or 6A (rule 8899Q); a CIN assessment records at least one factor (8897Q).
+    Rates are the LA's published C3 shares that year; the not-in-need episodes sometimes record "21" (no
+    factors, alone: rule 8869); plans bring their abuse category's factor; a disabled child's assessments
+    record 5A or 6A (rule 8899Q); a CIN assessment records at least one factor (8897Q). The forced factors
+    count towards their factor's rate: only the rest of it is drawn, among the other assessments.
     """
     n = len(rows)
-    names = list(calibration.FACTOR_COLUMNS)
-    p = np.array([rates[k] for k in names])
-    hit = rng.random((n, len(names))) < p
-    codes = np.array([calibration.FACTOR_COLUMNS[k] for k in names], dtype=object)
-    r, c = np.nonzero(hit)
-    code = codes[c]
-    fostered = code == "8"
-    code[fostered] = calibration.distribution("private_fostering_factor")[0][
-        rng.choice(5, size=int(fostered.sum()), p=calibration.distribution("private_fostering_factor")[1])
-    ]
     episode = h.assessments["episode"][rows]
     child = h.episodes["child"][episode]
     mask = a.disability[child]
-    extra_r, extra_c = [r], [code]
     disabled = np.flatnonzero(mask > 0)
-    extra_r.append(disabled)
-    extra_c.append(np.where(mask[disabled] & _LEARNING, "5A", "6A").astype(object))
-    nin = h.episodes["kind"][episode] == NIN
-    none_found = np.flatnonzero(nin & (mask == 0) & (rng.random(n) < 0.45))
-    pairs = pl.DataFrame(
-        {"row": np.concatenate(extra_r).astype(np.int64), "code": np.concatenate(extra_c).astype(str)}
-    )
+    forced = [
+        pl.DataFrame(
+            {"row": disabled.astype(np.int64), "code": np.where(mask[disabled] & _LEARNING, "5A", "6A")}
+        )
+    ]
     # the episode's plans bring their initial category of abuse as a factor
     with_plan = np.isin(h.cpps["episode"], episode)
-    abuse = (
+    forced.append(
         pl.DataFrame({"episode": h.cpps["episode"][with_plan], "cat": a.cpp_initial[with_plan].astype(str)})
         .join(pl.DataFrame({"row": np.arange(n, dtype=np.int64), "episode": episode}), on="episode")
         .select(
             "row", pl.col("cat").replace_strict(_ABUSE_FACTOR, return_dtype=pl.List(pl.String)).alias("code")
         )
         .explode("code")
+        .unique()
     )
-    pairs = pl.concat([pairs, abuse])
-    pairs = pairs.filter(~pl.col("row").is_in(none_found))
+    forced_pairs = pl.concat(forced)
+    names = list(calibration.FACTOR_COLUMNS)
+    codes = np.array([calibration.FACTOR_COLUMNS[k] for k in names], dtype=object)
+    taken = np.zeros((n, len(names)), dtype=bool)
+    column = {code: i for i, code in enumerate(codes)}
+    fr, fc = forced_pairs["row"].to_numpy(), forced_pairs["code"].to_numpy()
+    known = np.array([c in column for c in fc], dtype=bool)
+    taken[fr[known], [column[c] for c in fc[known]]] = True
+    target = np.array([rates[k] for k in names]) * n
+    free = n - taken.sum(axis=0)
+    p = np.clip((target - taken.sum(axis=0)) / np.maximum(free, 1), 0.0, 1.0)
+    hit = (rng.random((n, len(names))) < p) & ~taken
+    r, c = np.nonzero(hit)
+    code = codes[c]
+    fostered = code == "8"
+    code[fostered] = calibration.distribution("private_fostering_factor")[0][
+        rng.choice(5, size=int(fostered.sum()), p=calibration.distribution("private_fostering_factor")[1])
+    ]
+    nin = h.episodes["kind"][episode] == NIN
+    none_found = np.flatnonzero(nin & (mask == 0) & (rng.random(n) < 0.45))
+    pairs = pl.concat(
+        [pl.DataFrame({"row": r.astype(np.int64), "code": code.astype(str)}), forced_pairs]
+    ).filter(~pl.col("row").is_in(none_found))
     has_any = np.zeros(n, dtype=bool)
     has_any[pairs["row"].to_numpy()] = True
     empty = np.flatnonzero(~has_any)

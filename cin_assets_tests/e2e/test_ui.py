@@ -148,8 +148,9 @@ def test_materialise_a_year_from_the_ui_with_its_checks(dev: DagsterDev) -> None
 def test_release_shows_published_tables_and_trend_charts(dev: DagsterDev) -> None:
     run = dev.wait_run(dev.launch_run("release_job"), timeout=600)
     assert run["status"] == "SUCCESS", dev.log_tail()
-    # the file name states the one year published; the default ees profile's names are lower case
-    b1 = dev.data_root / "published" / f"b1_children_in_need_{YEAR}.csv"
+    # the file name states the years published (the backfill's two); the default ees profile's names are
+    # lower case
+    b1 = dev.data_root / "published" / f"b1_children_in_need_{BACKFILL[0]}_to_{BACKFILL[-1]}.csv"
     assert b1.read_text().splitlines()[0].startswith("time_period,") and "at31_episodes" in b1.read_text()
     metadata = dev.graphql(
         """{ assetOrError(assetKey: {path: ["published_b1"]}) { ... on Asset { assetMaterializations(limit: 1) {

@@ -117,3 +117,12 @@ def test_calibrated_and_reference_measures_use_the_published_column_names() -> N
     factors = set(pl.read_csv(reference.reference_dir() / "published_assessment_factors.csv")["indicator"])
     not_collected_before_2021 = {c for c in factors if "_on_child" in c} | {"Child_criminal_exploitation"}
     assert factors - not_collected_before_2021 <= columns["C3"]
+
+
+@pytest.mark.parametrize("ds", DATASETS.values(), ids=list(DATASETS))
+def test_every_indicator_says_which_dfe_text_defines_it(ds: DataSet) -> None:
+    for ind in ds.indicators:
+        source = ds.source_of(ind.name)
+        assert source, (ds.code, ind.name)
+        # a DfE text is named, or the description says what it reproduces where DfE is silent
+        assert "DfE" in source or "LAIT" in source or "Republishes" in source, (ds.code, ind.name, source)

@@ -8,10 +8,12 @@ from cin_assets.measures.units import ETHNIC_GROUPS, ETHNIC_MINOR, ETHNICITY_NOT
 from cin_assets.publish.catalogue.common import (
     AT31,
     CATEGORY_NOTE,
+    CENSUS_GUIDE,
     CHARACTERISTICS_NOTE,
     CIN_DEFINITION,
     CPP_AT31,
     CPP_DEFINITION,
+    DATA_GUIDANCE,
     EPISODE_NOTE,
     ETHNICITY_NOTE,
     FIRST,
@@ -20,8 +22,14 @@ from cin_assets.publish.catalogue.common import (
     REFERRAL_DEFINITION,
     REREFERRAL_NOTE,
     S47_DEFINITION,
+    SOURCE_CHARACTERISTICS,
+    SOURCE_CPP,
+    SOURCE_EPISODES,
+    SOURCE_REFERRALS,
+    SOURCE_S47,
     category_columns,
     characteristic_rows,
+    cite,
     col,
     count,
     need_bands,
@@ -108,6 +116,7 @@ _A1_RATED = tuple(
 )
 A1 = DataSet(
     code="A1",
+    source=cite("Republishes the England figures of B1, C1 and C2", SOURCE_EPISODES, SOURCE_REFERRALS),
     stem="a1_cin_referrals_assessments_2013_to_2020",
     title="National time series of children in need, referrals and assessments, 2013 to 2020",
     description=(
@@ -148,6 +157,7 @@ _A2_ITEMS = (
 )
 A2 = DataSet(
     code="A2",
+    source=cite("Republishes the England figures of C4, D1 and D3", SOURCE_S47, SOURCE_CPP),
     stem="a2_s47_icpc_cpp_2013_to_2020",
     title="Section 47s, initial child protection conferences and child protection plans, 2013 to 2020",
     description=(
@@ -174,6 +184,7 @@ _a3_filters, _a3_rows, _a3_sums = characteristic_rows()
 _need, _need_sum = need_bands()
 A3 = DataSet(
     code="A3",
+    source=cite(SOURCE_EPISODES, SOURCE_CHARACTERISTICS, CENSUS_GUIDE + " (PrimaryNeedCode N0 to N9)"),
     stem="a3_cin_primary_need_by_age_gender_2018_to_2020",
     title="Children in need at 31 March by gender, age and primary need, 2018 to 2020",
     description="Children in need at 31 March in England by gender, age and primary need at assessment.",
@@ -234,6 +245,7 @@ _not_known = count(
 _cin_at31 = same(AT31, "CIN_At31", "Children in Need at 31st March")
 A4 = DataSet(
     code="A4",
+    source=cite(SOURCE_EPISODES, SOURCE_CHARACTERISTICS),
     stem="a4_cin_by_ethnicity_age_gender_2018_to_2020",
     title="Children in need at 31 March by ethnicity, age and gender, 2018 to 2020",
     description="Children in need at 31 March in England by gender, age (at 31 March) and ethnic group.",
@@ -276,6 +288,7 @@ _a5_categories, _a5_sum = category_columns(
 )
 A5 = DataSet(
     code="A5",
+    source=cite(SOURCE_CPP, SOURCE_CHARACTERISTICS, DATA_GUIDANCE + " (A5/A6: initial category, Multiple)"),
     stem="a5_cpp_initial_category_by_age_gender_ethnicity_2018_to_2020",
     title="Children subject of a child protection plan at 31 March by initial category of abuse, gender, age "
     "and ethnicity, 2018 to 2020",
@@ -312,6 +325,9 @@ _a6_categories, _a6_sum = category_columns(
 )
 A6 = DataSet(
     code="A6",
+    source=cite(
+        SOURCE_CPP, DATA_GUIDANCE + " (A6: initial category as assessed when the plan started; Multiple)"
+    ),
     stem="a6_cpp_initial_category_2013_to_2020",
     title="Children subject of a child protection plan at 31 March by initial category of abuse, 2013 to 2020",
     description="Children subject of a child protection plan at 31 March in England by initial category of abuse.",
@@ -342,6 +358,7 @@ _ETHNICITY_MINOR = Filter(
 )
 A7 = DataSet(
     code="A7",
+    source=cite(SOURCE_EPISODES, SOURCE_CHARACTERISTICS),
     stem="a7_cin_by_age_gender_ethnicity_2015_to_2020",
     title="Children in need at 31 March by gender, age and detailed ethnicity, 2015 to 2020",
     description=(

@@ -5,15 +5,19 @@ from __future__ import annotations
 from cin_assets.measures.units import DISABILITY_CODES
 from cin_assets.publish.catalogue.common import (
     AT31,
+    CENSUS_GUIDE,
     CIN,
     CIN_DEFINITION,
+    DATA_GUIDANCE,
     DURATION_NOTE,
     ENDED_EPISODES,
     EPISODE_NOTE,
     FIRST,
     LAST,
     RATE_NOTE,
+    SOURCE_EPISODES,
     banded,
+    cite,
     col,
     count,
     need_bands,
@@ -77,12 +81,19 @@ AWAITING = count(
     "count. Episodes starting in earlier years are not included: their assessments were returned in "
     "earlier censuses.",
     grouping=CIN,
+    source=cite(
+        SOURCE_EPISODES,
+        note="DfE's texts name the measure (children in need at 31 March awaiting assessment or with no "
+        "assessment required) but give no rule; chosen: episodes of need open at 31 March, started in the "
+        "year, with no assessment started by 31 March, which the generator reproduces per LA.",
+    ),
 )
 
 _RATE_LABELS = {"Awaiting_assessment": "Awaiting assessment or not required at 31 March (rate per 10,000)"}
 B1 = DataSet(
     code="B1",
     relations=RELATIONS["B1"],
+    source=SOURCE_EPISODES,
     stem="b1_children_in_need_2013_to_2020",
     title="Children in need and episodes of need by local authority, 2013 to 2020",
     description=(
@@ -155,6 +166,11 @@ for _code in DISABILITY_CODES:
 B2 = DataSet(
     code="B2",
     relations=RELATIONS["B2"],
+    source=cite(
+        SOURCE_EPISODES,
+        CENSUS_GUIDE + " (Disability codes)",
+        DATA_GUIDANCE + " (B2: Equality Act 2010; several disabilities per child)",
+    ),
     stem="b2_cin_disability_2013_to_2020",
     title="Children in need at 31 March by recorded disability, 2013 to 2020",
     description=(
@@ -189,6 +205,7 @@ B2 = DataSet(
 _need, _need_sum = need_bands()
 B3 = DataSet(
     code="B3",
+    source=cite(SOURCE_EPISODES, CENSUS_GUIDE + " (PrimaryNeedCode N0 to N9, recorded at assessment)"),
     stem="b3_cin_primary_need_2013_to_2020",
     title="Children in need at 31 March by primary need at assessment, 2013 to 2020",
     description="Children in need at 31 March by their primary need at assessment, by local authority.",
@@ -216,6 +233,7 @@ _DURATIONS = (
 _open, _open_sum = banded(AT31, "open_duration", _DURATIONS, measure_prefix="At31_duration")
 B4 = DataSet(
     code="B4",
+    source=cite(SOURCE_EPISODES, DATA_GUIDANCE + " (duration of open case: 31 March minus referral date)"),
     stem="b4_cin_duration_of_open_episode_2013_to_2020",
     title="Children in need at 31 March by duration of episode of need, 2013 to 2020",
     description=(
@@ -241,6 +259,7 @@ _ended, _ended_sum = banded(
 )
 B5 = DataSet(
     code="B5",
+    source=cite(SOURCE_EPISODES, DATA_GUIDANCE + " (duration of episode: closure date minus referral date)"),
     stem="b5_cin_duration_of_ended_episode_2013_to_2020",
     title="Episodes of need ending in the year by duration, 2013 to 2020",
     description="Episodes of need ending in the year by their duration (referral to closure), by local authority.",
@@ -259,6 +278,10 @@ B5 = DataSet(
     columns_evidence="later release",
 )
 
+# The 2020 file has eight reason pairs; its last pair holds 93.4% of ended episodes. That can only be RC7
+# (services ceased): RC8 closures of referrals assessed as not in need are not episodes of need (B1's
+# episodes at any point are exactly those at 31 March plus those ending), so B6 counts RC8 only where an
+# episode of need was closed with it. Pairs in the 2020 file's order: RC1..RC6, RC8, RC7.
 _REASONS = (
     ("RC1_Adopted", "Adopted", "RC1"),
     ("RC2_Died", "Died", "RC2"),
@@ -266,7 +289,15 @@ _REASONS = (
     ("RC4_Special_guardianship_order", "Special guardianship order", "RC4"),
     ("RC5_Transferred_to_another_LA", "Transferred to services of another local authority", "RC5"),
     ("RC6_Transferred_to_adult_social_care", "Transferred to adult social care", "RC6"),
+    ("RC8_Case_closed_after_assessment", "Case closed after assessment, no further action", "RC8"),
     ("RC7_Services_ceased", "Services ceased for any other reason", "RC7"),
+)
+_REASON_SOURCE = cite(
+    CENSUS_GUIDE + " (ReasonForClosure codes RC1 to RC8)",
+    DATA_GUIDANCE + " (B6: eight reasons, number and percentage; RC1_Adopted, RC2_Died)",
+    note="DfE's texts do not name the pairs after RC2; the order RC1..RC6, RC8, RC7 is chosen because it "
+    "reproduces the 2020 figures (the last pair holds 93.4% of ended episodes, which only services ceased "
+    "can, since RC8 not-in-need closures are not episodes of need).",
 )
 _reasons = []
 for _name, _label, _code in _REASONS:
@@ -278,20 +309,12 @@ for _name, _label, _code in _REASONS:
         f"Episodes of need ending in the year with reason for closure {_code} ({_label.lower()}).",
         measure=f"Ended_reason_{_code}",
         grouping="Reason for closure",
+        source=_REASON_SOURCE,
     )
     _reasons += [_ind, percent(_ind, ENDED_EPISODES)]
-_not_recorded = count(
-    "Reason_not_recorded",
-    "Episodes ending: reason not recorded",
-    "episodes",
-    col("ended_in_year") & ~col("closure_reason").is_in([c for _, _, c in _REASONS]).fill_null(False),
-    "Episodes of need ending in the year without a valid reason for closure (RC1 to RC7).",
-    measure="Ended_reason_none",
-    grouping="Reason for closure",
-)
-_reasons += [_not_recorded, percent(_not_recorded, ENDED_EPISODES)]
 B6 = DataSet(
     code="B6",
+    source=cite(SOURCE_EPISODES, CENSUS_GUIDE + " (ReasonForClosure)"),
     stem="b6_cin_reason_for_closure_2013_to_2020",
     title="Episodes of need ending in the year by reason for closure, 2013 to 2020",
     description="Episodes of need ending in the year by the reason the case was closed, by local authority.",
@@ -304,13 +327,14 @@ B6 = DataSet(
     footnotes=(
         CIN_DEFINITION,
         EPISODE_NOTE,
-        "The reason for closure is why the local authority stopped providing services. Cases closed after "
-        "assessment with no further action (RC8) are not episodes of need and so are not in this table.",
+        "The reason for closure is why the local authority stopped providing services. Referrals closed "
+        "after assessment with no further action because the child was not in need are not episodes of "
+        "need and so are not in this table; RC8 counts episodes of need closed with that reason.",
     ),
     provenance=(
         "2020 catalogue page: Ended_episodes plus 8 reasons as number and percentage (RC1_Adopted, RC2_Died "
-        "confirmed). The other names are inferred; the eighth pair is taken to be 'reason not recorded' "
-        "since RC8 closures are not episodes of need."
+        "confirmed). The other names are inferred from the census codes, in the order that reproduces the "
+        "2020 figures (RC7, 93.4% of closures, last)."
     ),
     columns_evidence="2020 release",
 )

@@ -5,16 +5,21 @@ from __future__ import annotations
 import polars as pl
 
 from cin_assets.publish.catalogue.common import (
+    CENSUS_GUIDE,
     CIN_DEFINITION,
+    DATA_GUIDANCE,
     FIRST,
     LAST,
+    METHODOLOGY_2019,
     RATE_NOTE,
     REFERRAL_DEFINITION,
     REFERRALS,
     REREFERRAL_NOTE,
     S47_DEFINITION,
+    SOURCE_S47,
     WORKING_DAYS_NOTE,
     banded,
+    cite,
     col,
     count,
     days,
@@ -35,6 +40,7 @@ RE_REFERRALS = count(
     "date at most one year before, in this or the previous year's census).",
     available=col("rereferral_available"),
     grouping="Referrals",
+    source=METHODOLOGY_2019 + ": 'Calculating referrals within 12 months of a previous referral'",
 )
 NFA = count(
     "No_Further_Action",
@@ -43,6 +49,10 @@ NFA = count(
     col("referral_in_year") & col("nfa"),
     "Referrals in the year that resulted in no further action (ReferralNFA true).",
     grouping="Referrals",
+    source=cite(
+        METHODOLOGY_2019 + ": 'Calculating referrals resulting in no further action'",
+        CENSUS_GUIDE + " (ReferralNFA)",
+    ),
 )
 NOT_IN_NEED = count(
     "Not_in_Need",
@@ -52,6 +62,10 @@ NOT_IN_NEED = count(
     "Referrals in the year where the child was assessed and the case closed with no further action "
     "(reason for closure RC8).",
     grouping="Referrals",
+    source=cite(
+        METHODOLOGY_2019 + ": 'Calculating children assessed not to be in need at assessment'",
+        CENSUS_GUIDE + " (RC8: case closed after assessment, no further action)",
+    ),
 )
 REFERRALS_CHILD = count(
     "Referrals_child",
@@ -76,6 +90,10 @@ RE_REFERRALS_CHILD = count(
 C1 = DataSet(
     code="C1",
     relations=RELATIONS["C1"],
+    source=cite(
+        METHODOLOGY_2019
+        + ": 'Number of referrals', 'Calculating referrals within 12 months of a previous referral', 'Calculating referrals resulting in no further action', 'Calculating children assessed not to be in need at assessment'"
+    ),
     stem="c1_referrals_and_rereferrals_2013_to_2020",
     title="Referrals and re-referrals by local authority, 2013 to 2020",
     description=(
@@ -114,6 +132,10 @@ ASSESSMENTS_COMPLETED = count(
     col("completed_in_year"),
     "Assessments authorised (completed) in the year.",
     grouping="Assessments",
+    source=cite(
+        METHODOLOGY_2019 + ": 'Number of assessments completed', 'Duration of assessments'",
+        note="DfE's texts give durations in working days from start to authorisation and a Same_day band; they do not say how the day count is taken: counted from the day after the start (same day = 0), as for the S47 to ICPC duration.",
+    ),
 )
 _ASSESSMENT_BANDS = (
     ("Same_day", "Completed on the day it started", "same_day"),
@@ -136,6 +158,10 @@ _assessment_bands, _assessment_sum = banded(
 _ASSESSMENT_DAYS = "Working days from the start of the assessment to its authorisation"
 C2 = DataSet(
     code="C2",
+    source=cite(
+        METHODOLOGY_2019 + ": 'Number of assessments completed', 'Duration of assessments'",
+        CENSUS_GUIDE + " (assessment start and authorisation dates)",
+    ),
     stem="c2_assessments_duration_2014_to_2020",
     title="Assessments completed in the year by duration, 2014 to 2020",
     description=(
@@ -252,6 +278,10 @@ _factor_columns = [
 C3 = DataSet(
     code="C3",
     relations=RELATIONS["C3"],
+    source=cite(
+        METHODOLOGY_2019 + ": 'Factors identified at the end of assessment'",
+        CENSUS_GUIDE + " (assessment factor codes)",
+    ),
     stem="c3_factors_at_end_of_assessment_2018_to_2020",
     title="Factors identified at the end of assessment, 2018 to 2020",
     description=(
@@ -340,6 +370,7 @@ _ICPC_DAYS = (
 C4 = DataSet(
     code="C4",
     relations=RELATIONS["C4"],
+    source=SOURCE_S47,
     stem="c4_section47_and_icpc_2013_to_2020",
     title="Section 47 enquiries and initial child protection conferences by local authority, 2013 to 2020",
     description=(
@@ -435,6 +466,10 @@ _source_columns.append(
 )
 C5 = DataSet(
     code="C5",
+    source=cite(
+        CENSUS_GUIDE + " (ReferralSource codes)",
+        DATA_GUIDANCE + " (C5: source groups; first referral of a day)",
+    ),
     stem="c5_referrals_by_source_2014_to_2020",
     title="Referrals by source of referral, 2014 to 2020",
     description="Referrals to children's social care in the year by source of referral, by local authority.",

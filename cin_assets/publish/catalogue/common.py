@@ -32,8 +32,10 @@ def count(
     measure: str | None = None,
     grouping: str = "",
     first_year: int | None = None,
+    source: str = "",
 ) -> Indicator:
-    """A count indicator measured by a :class:`Count` rule over unit table ``table``."""
+    """A count indicator measured by a :class:`Count` rule over unit table ``table``; ``source`` cites the
+    DfE text its definition follows (empty: the data set's source)."""
     return Indicator(
         name=name,
         label=label,
@@ -43,6 +45,7 @@ def count(
         first_year=first_year,
         rule=Count(table=table, where=where, children=children, available=available),
         grouping=grouping,
+        source=source,
     )
 
 
@@ -57,6 +60,7 @@ def same(ind: Indicator, name: str, label: str | None = None) -> Indicator:
         first_year=ind.first_year,
         rule=ind.rule,
         grouping=ind.grouping,
+        source=ind.source,
     )
 
 
@@ -73,6 +77,7 @@ def percent(
         denominator=den.name,
         applies=(pl.col(den.name) > 0).fill_null(True),
         grouping=grouping or num.grouping,
+        source=num.source,
     )
 
 
@@ -85,6 +90,7 @@ def rate(num: Indicator, *, name: str | None = None, label: str | None = None) -
         definition=f"{num.label} per 10,000 children aged 0 to 17 ({POPULATION_NOTE}).",
         numerator=num.name,
         grouping=num.grouping,
+        source=num.source,
     )
 
 
@@ -127,6 +133,7 @@ def banded(
             children=rule.children,
             measure=f"{measure_prefix}_{value}",
             grouping=total.grouping,
+            source=total.source,
         )
         for name, label, value in bands
     ]
@@ -208,6 +215,39 @@ CATEGORY_NOTE = (
     "more than one main category; these children are counted under Multiple only."
 )
 
+# --- DfE texts the definitions follow (each indicator's or data set's ``source``) ----------------------
+
+METHODOLOGY_2019 = (
+    "DfE, Characteristics of children in need in England: 2018 to 2019, methodology document (October "
+    "2019), section 4 'Data processing'"
+)
+METHODOLOGY = "DfE, Characteristics of children in need methodology (EES methodology page, 2020 onwards)"
+CENSUS_GUIDE = "DfE, Children in need census 2019 to 2020: guide for local authorities"
+DATA_GUIDANCE = "DfE, Characteristics of children in need 2020 release: data guidance and data-set footnotes"
+
+
+def cite(*texts: str, note: str = "") -> str:
+    """A ``source`` value: the DfE texts followed, then any note (what the texts leave open)."""
+    return "; ".join(texts) + (f". {note}" if note else "")
+
+
+SOURCE_EPISODES = cite(
+    METHODOLOGY_2019 + ": 'Defining counts of children in need'", METHODOLOGY, DATA_GUIDANCE
+)
+SOURCE_REFERRALS = cite(METHODOLOGY_2019 + ": 'Number of referrals', 'Number of children with referrals'")
+SOURCE_S47 = cite(
+    METHODOLOGY_2019 + ": 'Section 47 enquiries and initial child protection conferences'", CENSUS_GUIDE
+)
+SOURCE_CPP = cite(
+    METHODOLOGY_2019 + ": 'Child protection plans and children who were the subject of a child protection "
+    "plan'",
+    CENSUS_GUIDE,
+)
+SOURCE_CHARACTERISTICS = cite(
+    CENSUS_GUIDE + " (child identifiers and characteristics: expected date of birth, gender, ethnicity)",
+    DATA_GUIDANCE,
+)
+
 # --- shared filters and rows (A-series national tables by child characteristics) -------------------
 
 CHARACTERISTIC_TYPE = "characteristic_type"
@@ -287,6 +327,7 @@ AT31 = count(
     "Episodes of need open at 31 March: referred on or before 31 March, not closed on or before it. A child "
     "has at most one open episode, so this is the number of children in need at 31 March.",
     grouping=CIN,
+    source=SOURCE_EPISODES,
 )
 REFERRALS = count(
     "Referrals",
@@ -296,6 +337,7 @@ REFERRALS = count(
     "Referrals (CINdetails) with a referral date in the year, 1 April to 31 March; every referral is "
     "counted, including those that resulted in no further action.",
     grouping="Referrals",
+    source=SOURCE_REFERRALS,
 )
 CPP_AT31 = count(
     "CPP_At31",
@@ -305,6 +347,7 @@ CPP_AT31 = count(
     "Child protection plans open at 31 March: started on or before 31 March with no end date or one after "
     "it. A child has at most one open plan, so this is the number of children on a plan at 31 March.",
     grouping="Child protection plans",
+    source=SOURCE_CPP,
 )
 CPP_START = count(
     "CPP_start",
@@ -313,6 +356,7 @@ CPP_START = count(
     col("cpp_started"),
     "Child protection plans with a start date in the year.",
     grouping="Child protection plans",
+    source=SOURCE_CPP,
 )
 CPP_END = count(
     "CPP_end",
@@ -321,6 +365,7 @@ CPP_END = count(
     col("cpp_ended"),
     "Child protection plans with an end date in the year.",
     grouping="Child protection plans",
+    source=SOURCE_CPP,
 )
 ENDED_EPISODES = count(
     "Ended_episodes",
@@ -329,6 +374,7 @@ ENDED_EPISODES = count(
     col("ended_in_year"),
     "Episodes of need with a closure date in the year.",
     grouping=CIN,
+    source=SOURCE_EPISODES,
 )
 
 NEED_CODES = (

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from cin_assets.publish.catalogue.common import (
     CATEGORY_NOTE,
+    CENSUS_GUIDE,
     CPP_AT31,
     CPP_DEFINITION,
     CPP_END,
     CPP_START,
+    DATA_GUIDANCE,
     DURATION_NOTE,
     FIRST,
     LAST,
+    METHODOLOGY_2019,
     RATE_NOTE,
+    SOURCE_CPP,
+    SOURCE_EPISODES,
     banded,
     category_columns,
+    cite,
     col,
     count,
     percent,
@@ -64,6 +70,7 @@ CPP_CHILD_ANYPOINT = count(
 D1 = DataSet(
     code="D1",
     relations=RELATIONS["D1"],
+    source=SOURCE_CPP,
     stem="d1_cpp_2013_to_2020",
     title="Child protection plans by local authority, 2013 to 2020",
     description=(
@@ -98,6 +105,7 @@ _start_initial, _start_initial_sum = category_columns(CPP_START, "initial", "Pla
 _start_latest, _start_latest_sum = category_columns(CPP_START, "latest", "Plans starting")
 D2 = DataSet(
     code="D2",
+    source=cite(SOURCE_CPP, CENSUS_GUIDE + " (initial and latest category of abuse)", DATA_GUIDANCE),
     stem="d2_cpp_starting_by_category_2013_to_2020",
     title="Child protection plans starting in the year by category of abuse, 2013 to 2020",
     description=(
@@ -126,6 +134,7 @@ CPP_SUBSEQUENT = count(
 D3 = DataSet(
     code="D3",
     relations=RELATIONS["D3"],
+    source=cite(SOURCE_CPP, CENSUS_GUIDE + " (NumberOfPreviousCPP)"),
     stem="d3_cpp_subsequent_plan_2013_to_2020",
     title="Child protection plans starting in the year which were a second or subsequent plan, 2013 to 2020",
     description=(
@@ -146,6 +155,7 @@ _at31_initial, _at31_initial_sum = category_columns(CPP_AT31, "initial", "On a p
 _at31_latest, _at31_latest_sum = category_columns(CPP_AT31, "latest", "On a plan at 31 March")
 D4 = DataSet(
     code="D4",
+    source=cite(SOURCE_CPP, CENSUS_GUIDE + " (initial and latest category of abuse)", DATA_GUIDANCE),
     stem="d4_cpp_at31march_by_category_2013_to_2020",
     title="Children subject of a child protection plan at 31 March by category of abuse, 2013 to 2020",
     description=(
@@ -172,6 +182,7 @@ _OPEN_DURATIONS = (
 _open, _open_sum = banded(CPP_AT31, "cpp_open_duration", _OPEN_DURATIONS, measure_prefix="CPP_At31_duration")
 D5 = DataSet(
     code="D5",
+    source=cite(SOURCE_CPP, DATA_GUIDANCE + " (D5: length of plan at 31 March)"),
     stem="d5_cpp_at31march_by_duration_2013_to_2020",
     title="Children subject of a child protection plan at 31 March by length of time on the plan, 2013 to 2020",
     description=(
@@ -206,10 +217,17 @@ REVIEWED = count(
     "Of those plans, the ones whose reviews due in the year were all held in time: the first review within "
     "3 months of the start, then at intervals of no more than 6 months, with no review overdue at 31 March.",
     grouping="Reviews",
+    source=cite(
+        METHODOLOGY_2019 + ": 'Child protection plan reviews'",
+        "LAIT RevCP and CPP_Reviewed_InReqTimeScl definitions",
+        note="A return holds only the year's reviews, so the interval from a plan start before the year to "
+        "its first review in the year is not judged.",
+    ),
 )
 D6 = DataSet(
     code="D6",
     relations=RELATIONS["D6"],
+    source=cite(METHODOLOGY_2019 + ": 'Child protection plan reviews'", CENSUS_GUIDE + " (CPPreviewDate)"),
     stem="d6_cpp_reviewed_within_timescales_2013_to_2020",
     title="Child protection plans reviewed within required timescales, 2013 to 2020",
     description=(
@@ -241,6 +259,10 @@ _ended, _ended_sum = banded(
 )
 D7 = DataSet(
     code="D7",
+    source=cite(
+        METHODOLOGY_2019 + ": 'Children who cease to be the subject of a plan'",
+        DATA_GUIDANCE + " (D7: end date minus start date)",
+    ),
     stem="d7_cpp_ended_by_duration_2013_to_2020",
     title="Child protection plans ending in the year by length of time, 2013 to 2020",
     description="Child protection plans ending in the year by how long the plan had lasted, by local authority.",
@@ -283,6 +305,7 @@ _after, _after_sum = banded(
 D8 = DataSet(
     code="D8",
     relations=RELATIONS["D8"],
+    source=cite(SOURCE_CPP, SOURCE_EPISODES, DATA_GUIDANCE),
     stem="d8_cpp_ended_by_time_remaining_in_need_2013_to_2020",
     title="Child protection plans ending in the first six months of the year by how long the child remained in need",
     description=(

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from cin_assets.publish.catalogue.common import CIN_DEFINITION, CPP_DEFINITION, POPULATION_NOTE, RATE_NOTE
+from cin_assets.publish.catalogue.common import (
+    CIN_DEFINITION,
+    CPP_DEFINITION,
+    METHODOLOGY,
+    POPULATION_NOTE,
+    RATE_NOTE,
+    cite,
+)
 from cin_assets.publish.description import DataSet, Filter, Indicator, Republished
 
 _HEADLINES = (
@@ -32,6 +39,7 @@ _WITH_PERCENT = [name for name, _, _, percent_of in _HEADLINES if percent_of is 
 
 H = DataSet(
     code="H",
+    source=cite("Republishes England figures of B1, C1, C2, C3, C4 and D3", METHODOLOGY),
     stem="headline_figures_2020",
     title="Headline figures, 2020",
     description=(
@@ -79,6 +87,7 @@ H = DataSet(
 
 P = DataSet(
     code="P",
+    source=cite(METHODOLOGY + " (rates per 10,000 children aged under 18 from ONS mid-year estimates)"),
     stem="ons_population_0_17_2012_to_2019",
     title="ONS mid-year population estimates of children aged 0 to 17, 2012 to 2019",
     description=(
