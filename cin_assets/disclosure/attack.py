@@ -99,7 +99,7 @@ class Attack:
         candidates fixed at their values; its rows are every relation touching an unknown or a
         candidate, so a repair that moves candidates sees every sum they are in."""
         m = self.m
-        var, lo, hi, const_value, _, eq_rows, ratio_rows = self.lp_system()
+        var, lo, hi, const_value, b_eq, eq_rows, ratio_rows = self.lp_system()
         var_idx = np.flatnonzero(var)
         pos = np.full(m.n, -1, dtype=np.int64)
         pos[var_idx] = np.arange(var_idx.size)
@@ -111,6 +111,19 @@ class Attack:
         nc = inc.shape[0]
         _, labels = connected_components(sp.bmat([[None, inc], [inc.T, None]], format="csr"), directed=False)
         var_comp, con_comp = labels[nc:], labels[:nc]
+        # a repair certifies with a point of the LP relaxation: cells integer reasoning still pins are
+        # attacked again (the audit reasons on integers too)
+        p_lo, p_hi = propagate(
+            A_var,
+            b_eq[eq_rows],
+            sp.vstack([A_ub, L_var]),
+            np.r_[b_ub, -(self.L[L_var_rows] @ const_value)],
+            lo[var_idx],
+            hi[var_idx],
+        )
+        hidden = self.S[var_idx]
+        small = self.primary[var_idx] & (p_hi < self.cfg.protection)
+        self.certified[var_idx[hidden & (small | (p_hi - p_lo < 1))]] = False
         wanted = np.unique(var_comp[self.S[var_idx] & ~self.certified[var_idx]])
         if wanted.size == 0:
             return None
