@@ -72,7 +72,8 @@ fidelity: $(STAMP)
 		--seed $(SEED) --out $(FIDELITY_CENSUS)/../report
 
 clean-data:
-	rm -rf $(CIN_DATA_DIR)/census $(CIN_DATA_DIR)/staging $(CIN_DATA_DIR)/published $(CIN_DATA_DIR)/alerts
+	rm -rf $(CIN_DATA_DIR)/census $(CIN_DATA_DIR)/staging $(CIN_DATA_DIR)/published $(CIN_DATA_DIR)/releases \
+		$(CIN_DATA_DIR)/alerts
 
 ## Rewrite the code location snapshot (cin_assets_tests/snapshots/definitions.json) after an intended change.
 snapshot: $(STAMP)

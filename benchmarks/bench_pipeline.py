@@ -47,10 +47,8 @@ from lxml import etree
 from cin_assets.census.reader import census_files, read_returns
 from cin_assets.disclosure import DisclosureConfig, check_year, protect_year
 from cin_assets.measures import build_all
-from cin_assets.publish import ees
-from cin_assets.publish.bundle import release_members, write_zip
+from cin_assets.publish import bundle, ees, guidance, release_store
 from cin_assets.publish.catalogue import DATASETS
-from cin_assets.publish.guidance import data_guidance
 from cin_assets.synth import generate_census
 from cin_assets.validation import validate
 
@@ -147,15 +145,18 @@ def ensure_census(root: Path, year: int, scale: float, seed: int) -> float | Non
 
 
 def publish(published: dict[str, pl.DataFrame], year: int, out: Path) -> None:
-    files: dict[str, bytes] = {}
-    for code, frame in published.items():
-        ds = DATASETS[code]
-        files |= ees.data_set_files(ds, ees.release_frame(ds, {year: frame}))
-    ees.write_files(out, files)
-    rows = {code: frame.height for code, frame in published.items()}
-    guidance = data_guidance(DATASETS, DisclosureConfig(), rows).encode()
-    ees.write_bytes_atomic(out / "data_guidance.md", guidance)
-    write_zip(out / "all_data.zip", release_members(files, guidance, "data_guidance.md"))
+    """The release as the pipeline writes it: every file staged, checked against its manifest, switched to."""
+    frames = {code: ees.release_frame(DATASETS[code], {year: frame}) for code, frame in published.items()}
+    data_files: dict[str, bytes] = {}
+    for code, frame in frames.items():
+        data_files |= ees.data_set_files(DATASETS[code], frame)
+    rows = {code: frame.height for code, frame in frames.items()}
+    text = guidance.data_guidance(DATASETS, DisclosureConfig(), rows).encode()
+    archive = bundle.zip_bytes(bundle.release_members(data_files, text, "data_guidance.md"))
+    files = {**data_files, "data_guidance.md": text, "all_data.zip": archive}
+    shutil.rmtree(out / "releases", ignore_errors=True)  # each repeat writes a new release
+    (out / "published").unlink(missing_ok=True)
+    release_store.publish(out / "published", out / "releases", files)
 
 
 def run_once(census: Path, year: int, workers: int, previous: dict) -> dict[str, tuple[float, int]]:

@@ -6,6 +6,7 @@ import dagster as dg
 
 from cin_assets.defs import alerts as alert_defs
 from cin_assets.defs import census
+from cin_assets.defs import inventory as inventory_defs
 from cin_assets.defs import measures as measure_defs
 from cin_assets.defs import publish as publish_defs
 from cin_assets.defs import validation as validation_defs
@@ -18,7 +19,14 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 # One module-level Definitions (`defs`, below): Dagster's loaders (`dagster definitions validate -m`,
 # `dg check defs`, the code server) refuse a module holding two.
-_DOMAINS = (census.defs, measure_defs.defs, publish_defs.defs, validation_defs.defs, alert_defs.defs)
+_DOMAINS = (
+    census.defs,
+    inventory_defs.defs,
+    measure_defs.defs,
+    publish_defs.defs,
+    validation_defs.defs,
+    alert_defs.defs,
+)
 
 _year_keys = [
     key

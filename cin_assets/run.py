@@ -4,16 +4,27 @@ Runs go into the Dagster instance under ``$DAGSTER_HOME`` (SQLite by default), s
 afterwards. Each reporting year is one run of the ``reporting_year_job``, two years at a time (each waits
 for the previous year's look-back partition); the release-level assets (published files, data guidance,
 ZIP) follow in one ``release_job`` run.
+
+Ctrl-C or SIGTERM stops everything within seconds: each year's worker runs in its own process group, so one
+signal reaches it and every process it started; its run is marked failed by Dagster, and any run still
+unfinished after a grace period is marked canceled here. Runs left STARTED by a ``cin-run`` that was killed
+outright (SIGKILL, power loss) are marked failed by the next ``cin-run`` on the same machine.
 """
 
 import argparse
 import multiprocessing
 import os
+import signal
+import socket
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed, wait
+from multiprocessing.managers import SyncManager
 from pathlib import Path
+from types import FrameType
 
 import dagster as dg
 
@@ -62,24 +73,156 @@ def _lookback_ready(instance: dg.DagsterInstance, year: int, since: float) -> bo
     return bool(records)
 
 
+SESSION_TAG, PID_TAG, HOST_TAG = "cin_run/session", "cin_run/pid", "cin_run/host"
+GRACE_SECONDS = 6.0  # after Ctrl-C/SIGTERM, how long runs get to end themselves before being killed
+_UNFINISHED = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+
+
+def _run_tags(session: str) -> dict[str, str]:
+    return {SESSION_TAG: session, PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def _stop_children(signal_number: int = signal.SIGTERM) -> None:
+    """Signal every child process: a year worker with its process group (the processes it started too)."""
+    for child in multiprocessing.active_children():
+        pid = child.pid
+        if pid is None:  # not started yet: nothing to signal
+            continue
+        try:
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal_number)
+            else:
+                os.kill(pid, signal_number)
+        except ProcessLookupError:
+            pass
+
+
+_SIGNALS: list[str] = []  # the signals this process received
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Stop this process's children, then interrupt the run here (Dagster marks an interrupted run failed)."""
+    if _SIGNALS:
+        return  # already stopping
+    _SIGNALS.append(signal.Signals(signum).name)
+    _stop_children()
+    raise KeyboardInterrupt(_SIGNALS[0])
+
+
+_PARENT_GONE = threading.Event()  # set in a worker once cin-run has died
+
+
+def _watch_parent(group: bool) -> None:
+    """End this process (with its process group if it leads one) once cin-run is gone, even killed by
+    SIGKILL: SIGTERM first (a year worker then ends its run and exits), SIGKILL after the grace period."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        _PARENT_GONE.set()
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if group:
+                os.killpg(os.getpgrp(), sig)
+            else:
+                os.kill(os.getpid(), sig)
+            time.sleep(GRACE_SECONDS)
+
+    threading.Thread(target=watch, name="cin-run-parent-watch", daemon=True).start()
+
+
+def _manager_init() -> None:
+    _watch_parent(group=False)
+
+
+def _worker_init() -> None:
+    """A year worker leads its own process group; SIGTERM (from cin-run, or when cin-run is gone)
+    interrupts its run."""
+    os.setpgrp()
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    _watch_parent(group=True)
+
+
+def _end_runs(instance: dg.DagsterInstance, tags: Mapping[str, str], message: str, canceled: bool) -> int:
+    """Mark the unfinished runs with ``tags`` canceled (or failed); returns how many."""
+    runs = instance.get_runs(dg.RunsFilter(tags=dict(tags), statuses=_UNFINISHED))
+    for run in runs:
+        if canceled:
+            instance.report_run_canceled(run, message=message)
+        else:
+            instance.report_run_failed(run, message=message)
+    return len(runs)
+
+
+def fail_orphaned_runs(instance: dg.DagsterInstance) -> int:
+    """Runs of an earlier ``cin-run`` on this machine whose process is gone are failed, not left STARTED."""
+    host, ended = socket.gethostname(), 0
+    for run in instance.get_runs(dg.RunsFilter(tags={HOST_TAG: host}, statuses=_UNFINISHED)):
+        pid = int(run.tags.get(PID_TAG, "0"))
+        try:
+            if pid:
+                os.kill(pid, 0)
+                continue
+        except ProcessLookupError:
+            pass
+        except PermissionError:  # a live process of another user
+            continue
+        instance.report_run_failed(
+            run, message=f"cin-run process {pid} on {host} ended without finishing this run"
+        )
+        ended += 1
+    return ended
+
+
 def run_year(
-    year: int, wait_for_previous: bool, since: float, previous_done: Mapping[int, bool]
-) -> tuple[bool, str, float]:
+    year: int,
+    wait_for_previous: bool,
+    since: float,
+    previous_done: Mapping[int, bool],
+    tags: Mapping[str, str],
+) -> tuple[bool, str, float, list[str]]:
     """One reporting year's run (in a worker process). A year's look-back measures read the previous
     year's ``lookback_episodes`` partition, so the run starts once this ``make run`` has materialised it
     (or the previous year's run has ended without it)."""
     from cin_assets.definitions import defs
 
-    instance = dg.DagsterInstance.get()
-    while (
-        wait_for_previous and not previous_done.get(year - 1) and not _lookback_ready(instance, year, since)
-    ):
-        time.sleep(0.5)
-    start = time.perf_counter()
-    result = defs.resolve_job_def("reporting_year_job").execute_in_process(
-        partition_key=str(year), instance=instance, raise_on_error=False, run_config=QUIET
+    try:
+        instance = dg.DagsterInstance.get()
+        while (
+            wait_for_previous
+            and not previous_done.get(year - 1)
+            and not _lookback_ready(instance, year, since)
+        ):
+            time.sleep(0.5)
+        start = time.perf_counter()
+        result = defs.resolve_job_def("reporting_year_job").execute_in_process(
+            partition_key=str(year),
+            instance=instance,
+            raise_on_error=False,
+            run_config=QUIET,
+            tags=dict(tags),
+        )
+    finally:
+        # interrupted (Dagster has recorded the run's end) or orphaned: this worker takes no other year
+        if _SIGNALS or _PARENT_GONE.is_set():
+            os._exit(128 + signal.SIGTERM)
+    return result.success, result.run_id, time.perf_counter() - start, failed_checks(result)
+
+
+def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    """``asset:check (SEVERITY)`` for every check of the run that failed, in a stable order."""
+    return sorted(
+        f"{e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed
     )
-    return result.success, result.run_id, time.perf_counter() - start
+
+
+def _outcome(ok: bool, checks: list[str]) -> str:
+    if not ok:
+        return "FAILED"
+    return f"ok, {len(checks)} failed check(s)" if checks else "ok"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,44 +254,45 @@ def main(argv: list[str] | None = None) -> int:
     # in this process and in the year workers it spawns
     os.environ["CIN_DATA_DIR"] = str(root)
     years = parse_years(args.years)
-    ensure_census(root, years, args.scale, args.seed)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    instance: dg.DagsterInstance | None = None
+    tags = _run_tags(uuid.uuid4().hex)
+    try:
+        ensure_census(root, years, args.scale, args.seed)
 
-    from cin_assets.definitions import defs
+        from cin_assets.definitions import defs
 
-    instance = dg.DagsterInstance.get()
-    since = time.time()
-    failed: list[str] = []
-    print(
-        f"materialising {len(years)} reporting years ({min(args.parallel, len(years))} at a time): "
-        "census -> staging -> validation -> measures -> disclosure control ...",
-        flush=True,
-    )
-    with (
-        multiprocessing.Manager() as manager,
-        ProcessPoolExecutor(
-            max_workers=max(1, args.parallel), mp_context=multiprocessing.get_context("spawn")
-        ) as pool,
-    ):
-        previous_done = manager.dict()
-        futures = {
-            pool.submit(run_year, year, year - 1 in years, since, previous_done): year for year in years
-        }
-        for future in as_completed(futures):
-            year = futures[future]
-            previous_done[year] = True
-            ok, run_id, seconds = future.result()
-            print(f"  {year}: {'ok' if ok else 'FAILED'} in {seconds:.1f} s (run {run_id[:8]})", flush=True)
-            if not ok:
-                failed.append(str(year))
-    print(f"release ({args.profile} profile): published files, data guidance and ZIP ...", flush=True)
-    start = time.perf_counter()
-    release = defs.resolve_job_def("release_job").execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={**QUIET, "resources": {"output_profile": {"config": {"name": args.profile}}}},
-    )
-    print(f"  {'ok' if release.success else 'FAILED'} in {time.perf_counter() - start:.1f} s", flush=True)
-    print(f"\npublished files: {root / 'published'}")
+        instance = dg.DagsterInstance.get()
+        orphaned = fail_orphaned_runs(instance)
+        if orphaned:
+            print(f"marked {orphaned} run(s) of an earlier, killed cin-run as failed")
+        failed = _run_years(defs, years, args.parallel, tags)
+        print(
+            f"release ({args.profile} profile): published files, data guidance, ZIP and manifest ...",
+            flush=True,
+        )
+        start = time.perf_counter()
+        release = defs.resolve_job_def("release_job").execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={**QUIET, "resources": {"output_profile": {"config": {"name": args.profile}}}},
+            tags=tags,
+        )
+        release_checks = failed_checks(release)
+        print(
+            f"  {_outcome(release.success, release_checks)} in {time.perf_counter() - start:.1f} s",
+            flush=True,
+        )
+        for check in release_checks:
+            print(f"      {check}", flush=True)
+    except KeyboardInterrupt:
+        return _stop(instance, tags)
+    if _SIGNALS:  # interrupted while Dagster ran the release here (it ends the run itself)
+        return _stop(instance, tags)
+    current = root / "published"
+    where = f"{current} -> {current.resolve()}" if current.is_symlink() else "none yet"
+    print(f"\ncurrent release: {where} (every release: {root / 'releases'})")
     print(f"Dagster instance: {os.environ.get('DAGSTER_HOME')} (make ui, then http://127.0.0.1:3000)")
     if failed or not release.success:
         print(
@@ -156,6 +300,60 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     return 0
+
+
+def _run_years(defs: dg.Definitions, years: list[int], parallel: int, tags: Mapping[str, str]) -> list[str]:
+    """Each year's run in a worker process, ``parallel`` at a time; prints each year's outcome and the
+    checks that failed; returns the years whose run failed."""
+    since = time.time()
+    failed: list[str] = []
+    print(
+        f"materialising {len(years)} reporting years ({min(parallel, len(years))} at a time): "
+        "census -> staging -> validation -> measures -> disclosure control ...",
+        flush=True,
+    )
+    context = multiprocessing.get_context("spawn")
+    manager = SyncManager(ctx=context)
+    manager.start(_manager_init)  # the look-back handshake; ends with cin-run, however it ends
+    with manager:
+        pool = ProcessPoolExecutor(max_workers=max(1, parallel), mp_context=context, initializer=_worker_init)
+        try:
+            previous_done = manager.dict()
+            futures = {
+                pool.submit(run_year, year, year - 1 in years, since, previous_done, tags): year
+                for year in years
+            }
+            for future in as_completed(futures):
+                year = futures[future]
+                previous_done[year] = True
+                ok, run_id, seconds, checks = future.result()
+                print(f"  {year}: {_outcome(ok, checks)} in {seconds:.1f} s (run {run_id[:8]})", flush=True)
+                for check in checks:
+                    print(f"      {check}", flush=True)
+                if not ok:
+                    failed.append(str(year))
+        except KeyboardInterrupt:
+            # the workers were signalled: no queued year starts, the running ones get a moment to end
+            pool.shutdown(wait=False, cancel_futures=True)
+            wait(futures, timeout=GRACE_SECONDS)
+            raise
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+    return failed
+
+
+def _stop(instance: dg.DagsterInstance | None, tags: Mapping[str, str]) -> int:
+    """After Ctrl-C/SIGTERM (the workers were signalled at once and had a moment to end their runs): kill
+    what is left and mark every run of this cin-run that did not end as canceled. Returns the exit code
+    (128 + signal)."""
+    reason = _SIGNALS[0] if _SIGNALS else "SIGINT"
+    print(f"\n{reason}: stopping the runs ...", file=sys.stderr, flush=True)
+    _stop_children(signal.SIGKILL)
+    for child in multiprocessing.active_children():
+        child.join(2)
+    canceled = _end_runs(instance, tags, f"cin-run stopped by {reason}", canceled=True) if instance else 0
+    print(f"stopped; {canceled} unfinished run(s) marked canceled", file=sys.stderr, flush=True)
+    return 128 + signal.Signals[reason].value
 
 
 if __name__ == "__main__":

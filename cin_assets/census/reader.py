@@ -479,8 +479,8 @@ class _ReturnReader:
                 )
 
     def identity(self) -> tuple[int | None, str | None]:
-        """The return's reporting year and LA: the folder's year and the header's LEA (file name as fallback),
-        with disagreements reported."""
+        """The return's reporting year and LA: the folder's year and the file's name (the header's LEA when
+        the name is not an LA code), with disagreements reported."""
         text = self.header.get("Year")
         header_year = int(text) if isinstance(text, str) and _YEAR.fullmatch(text) else None
         year = self.folder_year if self.folder_year is not None else header_year
@@ -509,7 +509,8 @@ class _ReturnReader:
                 element="LEA",
                 value=None if lea is None else str(lea),
             )
-        la_code = lea if isinstance(lea, str) else self.la_code
+        # the file's place decides its LA: a header naming another LA never moves the figures there
+        la_code = self.la_code if self.la_code is not None else lea if isinstance(lea, str) else None
         return year, la_code
 
 

@@ -48,6 +48,12 @@ def _sha256(path: Path) -> str:
 def census_returns(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg.Output[pl.DataFrame]:
     year = partition_year(context)
     files = census_files(data_root.census_dir, year)
+    if not files:
+        # a year with no returns never publishes (England would read 0)
+        raise dg.Failure(
+            description=f"[{year}] no census return in {data_root.census_dir / str(year)}: nothing to count; "
+            "a year with no returns is never published"
+        )
     inventory = pl.DataFrame(
         {
             "source_file": [f.name for f in files],

@@ -9,17 +9,23 @@ Rerunning one year rebuilds just that year's frames. These frames hold unsuppres
 (No `from __future__ import annotations` in defs modules: Dagster reads the context annotations at run time.)
 """
 
+from typing import cast
+
 import dagster as dg
 import polars as pl
 
 from cin_assets.census.calendar import REPORTING_YEARS
+from cin_assets.census.exceptions import CARRY_FORWARD
 from cin_assets.defs.census import OWNERS, staging_key
+from cin_assets.defs.inventory import BASIS_KEY, COUNTED
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import ParquetIOManager, column_schema
+from cin_assets.defs.validation import ValidationPolicy
 from cin_assets.measures import build_all, requirements
-from cin_assets.measures.units import LOOKBACK_COLUMNS
+from cin_assets.measures.units import LOOKBACK_COLUMNS, Context
 from cin_assets.publish.catalogue import DATASETS
 from cin_assets.publish.description import DataSet
+from cin_assets.validation.policy import Policy
 
 # Reporting year Y reads year Y-1 (the first year has no earlier census in the series).
 PREVIOUS_YEAR = dg.StaticPartitionMapping(
@@ -70,6 +76,7 @@ def _spec(ds: DataSet) -> dg.AssetSpec:
     """One data set's asset: its own upstream staging tables, look-back and source data sets as lineage."""
     req = requirements(ds)
     deps = [
+        BASIS_KEY,
         *(staging_key(t) for t in req.staging),
         *(dg.AssetDep(lookback_key(t), partition_mapping=PREVIOUS_YEAR) for t in req.previous),
         *(measure_key(s) for s in req.sources),
@@ -91,7 +98,7 @@ def _spec(ds: DataSet) -> dg.AssetSpec:
     specs=[_spec(ds) for ds in DATASETS.values()],
     partitions_def=reporting_year_partitions,
     can_subset=True,
-    required_resource_keys={"data_root", "parquet_io"},
+    required_resource_keys={"data_root", "parquet_io", "validation_policy"},
 )
 def measures_asset(context: dg.AssetExecutionContext):
     """Build the selected data sets of one year in one step, reading each staging table once.
@@ -104,9 +111,9 @@ def measures_asset(context: dg.AssetExecutionContext):
     io: ParquetIOManager = context.resources.parquet_io
     selected = [code for code in DATASETS if measure_key(code) in context.selected_asset_keys]
     reqs = {code: requirements(DATASETS[code]) for code in selected}
-    tables = {
-        t: io.read(staging_key(t), str(year)) for t in sorted({t for r in reqs.values() for t in r.staging})
-    }
+    names = sorted({t for r in reqs.values() for t in r.staging})
+    basis = io.read(BASIS_KEY, str(year))
+    tables = counted_tables(context, basis, {t: io.read(staging_key(t), str(year)) for t in names})
     previous_tables = sorted({t for r in reqs.values() for t in r.previous})
     loaded = {t: io.read(lookback_key(t), str(year - 1), missing_ok=True) for t in previous_tables}
     previous = {t: frame for t, frame in loaded.items() if frame is not None}
@@ -124,6 +131,9 @@ def measures_asset(context: dg.AssetExecutionContext):
         previous=previous if len(previous) == len(loaded) else None,
         sources={s: io.read(measure_key(s), str(year)) for s in sorted(wanted)},
         ref=context.resources.data_root.reference_dir,
+        # a carried LA's row holds its carried figures until protect_year publishes it as not available
+        counted=basis.filter(pl.col("basis").is_in([COUNTED, CARRY_FORWARD]))["la_code"].to_list(),
+        carried=_carried(io, basis, names, previous_tables),
     )
     for code, frame in frames.items():
         ds = DATASETS[code]
@@ -137,6 +147,39 @@ def measures_asset(context: dg.AssetExecutionContext):
                 "in this year": ds.first_year <= year <= ds.last_year,
             },
         )
+
+
+def counted_tables(
+    context: dg.AssetExecutionContext, basis: pl.DataFrame, tables: dict[str, pl.DataFrame]
+) -> dict[str, pl.DataFrame]:
+    """The staging rows the measures count: the counted LAs' returns, under the validation policy."""
+    counted = pl.Series("la_code", basis.filter(pl.col("basis") == COUNTED)["la_code"])
+    tables = {t: frame.filter(pl.col("la_code").is_in(counted)) for t, frame in tables.items()}
+    policy: ValidationPolicy = context.resources.validation_policy
+    if policy.policy == Policy.COUNT.value:
+        return tables
+    report = context.resources.parquet_io.read(dg.AssetKey("census_validation"), context.partition_key)
+    return policy.apply(tables, report)
+
+
+def _carried(
+    io: ParquetIOManager, basis: pl.DataFrame, names: list[str], previous: list[str]
+) -> Context | None:
+    """The earlier year's tables of the LAs declared ``carry_forward`` (one source year per run)."""
+    carried = basis.filter(pl.col("basis") == CARRY_FORWARD)
+    if carried.is_empty():
+        return None
+    years = carried["source_year"].unique().to_list()
+    if len(years) != 1:
+        raise dg.Failure(description=f"carry_forward from several years at once ({years}) is not supported")
+    source, las = years[0], carried["la_code"]
+    mine = pl.col("la_code").is_in(las)
+    # without missing_ok a missing table raises, so each read is a frame
+    tables = {t: cast(pl.DataFrame, io.read(staging_key(t), str(source))).filter(mine) for t in names}
+    earlier = {t: io.read(lookback_key(t), str(source - 1), missing_ok=True) for t in previous}
+    found = {t: f for t, f in earlier.items() if f is not None}
+    before = {t: f.filter(mine) for t, f in found.items()} if len(found) == len(earlier) else None
+    return Context(source, tables, before)
 
 
 LOOKBACK_ASSETS = [_lookback_asset(t) for t in LOOKBACK_COLUMNS]

@@ -9,11 +9,11 @@
   frames, runs the same checks again on exactly what it is about to write (a run that only publishes
   still cannot write an unchecked year), lays each data set out in the output profile (resource
   ``output_profile``: ``ees`` or ``release2020``, ``cin_assets.publish.profile``), screens every pair with
-  the EES screener (blocking check ``eesyscreener`` on each published asset), and only if all pass writes
-  each ``<stem>.csv`` and ``<stem>.meta.csv`` atomically, the file name stating the years published. A
-  failure leaves the previous published files untouched.
-- ``data_guidance`` and ``release_zip``: the guidance document and the "download all data" archive, for
-  the files the release manifest records.
+  the EES screener (blocking check ``eesyscreener`` on each published asset), and only if all pass builds
+  the whole release (each ``<stem>.csv`` and ``<stem>.meta.csv``, the file name stating the years
+  published, the data guidance, the "download all data" ZIP and a sha256 manifest), stages it in a new
+  folder of ``releases/`` and makes it current in one atomic step (:mod:`cin_assets.publish.release_store`).
+  A failure or a kill leaves the previous release current and whole.
 
 Metadata shows row counts, schemas, suppression counts and previews of published (protected) rows only.
 
@@ -25,17 +25,19 @@ import hashlib
 import multiprocessing
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
+from cin_assets.census import exceptions
 from cin_assets.defs.census import OWNERS
+from cin_assets.defs.inventory import BASIS_KEY
 from cin_assets.defs.measures import measure_key
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
-from cin_assets.defs.resources import CinDataRoot, column_schema
+from cin_assets.defs.resources import column_schema
 from cin_assets.disclosure import (
     CheckOutcome,
     DisclosureConfig,
@@ -44,10 +46,11 @@ from cin_assets.disclosure import (
     summary_metadata,
     suppression_summary,
 )
-from cin_assets.publish import bundle, ees, guidance, release
+from cin_assets.publish import bundle, ees, guidance, release, release_store
 from cin_assets.publish.catalogue import DATASETS
 from cin_assets.publish.charts import HEADLINE_CODES, headline_markdown
 from cin_assets.publish.description import DataSet
+from cin_assets.validation.policy import POLICY_TEXT, Policy
 
 CONFIG = DisclosureConfig()
 FILE_CHECKS = ("schema", "ees_names")  # check_year outcomes per data set
@@ -69,6 +72,7 @@ def published_key(code: str) -> dg.AssetKey:
 REPORT_KEY = dg.AssetKey("disclosure_report")
 GUIDANCE_KEY = dg.AssetKey("data_guidance")
 ZIP_KEY = dg.AssetKey("release_zip")
+MANIFEST_KEY = dg.AssetKey("release_manifest")
 
 
 def _check_name(name: str) -> str:
@@ -108,8 +112,19 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
 CHECK_SPECS = _check_specs()
 
 
-def _checks(published: Mapping[str, pl.DataFrame]) -> list[CheckOutcome]:
-    return check_year(published, DATASETS, CONFIG)
+def _checks(
+    published: Mapping[str, pl.DataFrame], ref: Path, carried: Sequence[str] = ()
+) -> list[CheckOutcome]:
+    """Every disclosure check of one year, with the reference data (LA codes, ONS populations) of the
+    data root's ``reference/`` folder; ``carried``: the LAs declared carry_forward."""
+    return check_year(published, DATASETS, CONFIG, ref=ref, carried=carried)
+
+
+def _carried(basis: pl.DataFrame | None) -> list[str]:
+    """The year's LAs declared carry_forward: their not-available cells are unknowns in the totals."""
+    if basis is None:
+        return []
+    return basis.filter(pl.col("basis") == exceptions.CARRY_FORWARD)["la_code"].sort().to_list()
 
 
 def _failures_markdown(outcome: CheckOutcome, limit: int = 20) -> str:
@@ -185,7 +200,10 @@ def _symbol_counts(frame: pl.DataFrame, ds: DataSet, not_available: str) -> dict
 @dg.multi_asset(
     name="protect_year",
     partitions_def=reporting_year_partitions,
-    ins={f"measure_{code.lower()}": dg.AssetIn(measure_key(code)) for code in DATASETS},
+    ins={
+        **{f"measure_{code.lower()}": dg.AssetIn(measure_key(code)) for code in DATASETS},
+        "counting_basis": dg.AssetIn(BASIS_KEY),
+    },
     outs={
         **{
             f"protected_{code.lower()}": dg.AssetOut(
@@ -217,6 +235,7 @@ def _symbol_counts(frame: pl.DataFrame, ds: DataSet, not_available: str) -> dict
         ),
     },
     check_specs=CHECK_SPECS,
+    required_resource_keys={"data_root"},
     can_subset=False,
 )
 def protect_year_asset(context: dg.AssetExecutionContext, **measures):
@@ -225,6 +244,10 @@ def protect_year_asset(context: dg.AssetExecutionContext, **measures):
     # a data set outside its years (A3 before 2018, H before 2020, ...) has no rows and is not published
     frames = {code: measures[f"measure_{code.lower()}"] for code in DATASETS}
     protected = protect_year({c: f for c, f in frames.items() if f.height}, DATASETS, CONFIG)
+    carried = _carried(measures["counting_basis"])
+    indicators = {code: [i.name for i in ds.indicators] for code, ds in DATASETS.items()}
+    published = exceptions.not_available(protected.published, indicators, carried, CONFIG.not_available)
+    protected = dataclasses.replace(protected, published=published)
     summary = suppression_summary(protected, DATASETS)
     context.log.info(
         f"[{year}] {protected.stats.get('primary', 0)} primary and {protected.stats.get('secondary', 0)} "
@@ -250,7 +273,9 @@ def protect_year_asset(context: dg.AssetExecutionContext, **measures):
             **{k: v for k, v in protected.stats.items() if isinstance(v, int | float)},
         },
     )
-    yield from _check_results(_checks(protected.published))
+    yield from _check_results(
+        _checks(protected.published, context.resources.data_root.reference_dir, carried)
+    )
 
 
 def _check_results(outcomes: list[CheckOutcome]) -> list[dg.AssetCheckResult]:
@@ -289,20 +314,26 @@ def _years_of(gathered: Mapping[str, Mapping[str, pl.DataFrame]]) -> list[int]:
     return sorted(int(y) for y in common)
 
 
-def _verify(years: list[int], gathered: Mapping[str, Mapping[str, pl.DataFrame]]) -> None:
+def _verify(
+    years: list[int],
+    gathered: Mapping[str, Mapping[str, pl.DataFrame]],
+    ref: Path,
+    bases: Mapping[str, pl.DataFrame],
+) -> None:
     """Re-run every disclosure check on each year's files; any failure blocks the whole release.
 
     Years are checked in parallel worker processes: the linear-programming audit is single-threaded.
     """
     per_year = [{code: f[str(y)] for code, f in gathered.items() if f[str(y)].height} for y in years]
+    carried = [_carried(bases.get(str(y))) for y in years]
     workers = min(len(years), os.cpu_count() or 1)
     if workers > 1:
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn")
         ) as pool:
-            outcomes = list(pool.map(_checks, per_year))
+            outcomes = list(pool.map(_checks, per_year, [ref] * len(per_year), carried))
     else:
-        outcomes = [_checks(published) for published in per_year]
+        outcomes = [_checks(published, ref, c) for published, c in zip(per_year, carried, strict=True)]
     for year, checked in zip(years, outcomes, strict=True):
         failed = [o for o in checked if not o.passed]
         if failed:
@@ -366,36 +397,115 @@ def _screener_result(pair: release.PublishedPair) -> dg.AssetCheckResult:
     )
 
 
+def _published_schema(ds: DataSet) -> dg.TableSchema:
+    """The published columns (all text) with the labels of the metadata file as descriptions."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name, "String", description=label or None)
+            for name, label in ees.column_labels(ds).items()
+        ]
+    )
+
+
+def _release_markdown(releases_dir: Path, current: Path) -> str:
+    """The release folders, newest first, marking the current one."""
+    lines = ["| release | files | current |", "|---|---:|---|"]
+    for folder in reversed(release_store.releases(releases_dir)):
+        files = len(release_store.read_manifest(folder)) or sum(1 for p in folder.iterdir() if p.is_file())
+        lines.append(f"| {folder.name} | {files} | {'yes' if folder == current else ''} |")
+    return "\n".join(lines)
+
+
+def _returns_counted(bases: Mapping[str, pl.DataFrame]) -> list[str]:
+    """The guidance's "Returns counted" notes: the validation policy of each year and every exception."""
+    basis = pl.concat([bases[y] for y in sorted(bases)], how="vertical") if bases else None
+    if basis is None or basis.is_empty():
+        return []
+    policies = basis.group_by("policy").agg(pl.col("reporting_year").unique().sort()).sort("policy")
+    lines = [
+        f"Validation policy `{r['policy']}` ({', '.join(map(str, r['reporting_year']))}): "
+        f"{POLICY_TEXT[Policy(r['policy'])]}."
+        for r in policies.iter_rows(named=True)
+    ]
+    notes = exceptions.notes(basis)
+    return lines + (
+        notes or ["Every local authority expected in these years made one usable return; all were counted."]
+    )
+
+
 @dg.multi_asset(
     name="publish_release",
     # every reporting-year partition of each protected file: a dict of partition key -> frame
-    ins={f"protected_{code.lower()}": dg.AssetIn(protected_key(code)) for code in DATASETS},
+    ins={
+        **{f"protected_{code.lower()}": dg.AssetIn(protected_key(code)) for code in DATASETS},
+        "counting_basis": dg.AssetIn(BASIS_KEY),
+    },
     specs=[
+        *(
+            dg.AssetSpec(
+                published_key(code),
+                deps=[protected_key(code), BASIS_KEY],
+                group_name="published",
+                kinds={"csv"},
+                owners=OWNERS,
+                tags=_TAGS,
+                description=(
+                    f"{code}: `{ds.stem}.csv` and `{ds.stem}.meta.csv` in the current release (every year, in "
+                    "the output profile's layout; the years in the file name are those published). "
+                    f"{ds.title}."
+                ),
+                metadata={"dagster/column_schema": _published_schema(ds)},
+            )
+            for code, ds in DATASETS.items()
+        ),
         dg.AssetSpec(
-            published_key(code),
-            deps=[protected_key(code)],
+            GUIDANCE_KEY,
+            deps=[published_key(code) for code in DATASETS],
+            group_name="published",
+            kinds={"markdown"},
+            owners=OWNERS,
+            tags=_TAGS,
+            description=f"`{GUIDANCE_FILE}`: every file, column, unit, definition and symbol, from the descriptions.",
+        ),
+        dg.AssetSpec(
+            ZIP_KEY,
+            deps=[GUIDANCE_KEY, *(published_key(code) for code in DATASETS)],
+            group_name="published",
+            kinds={"zip"},
+            owners=OWNERS,
+            tags=_TAGS,
+            description=(
+                "`children_in_need_<latest year>_all_data.zip`: every data file, its metadata file and the data "
+                "guidance (byte-stable)."
+            ),
+        ),
+        dg.AssetSpec(
+            MANIFEST_KEY,
+            deps=[ZIP_KEY, GUIDANCE_KEY, *(published_key(code) for code in DATASETS)],
             group_name="published",
             kinds={"csv"},
             owners=OWNERS,
             tags=_TAGS,
             description=(
-                f"{code}: `{ds.stem}.csv` and `{ds.stem}.meta.csv` in published/ (every year, in the output "
-                f"profile's layout; the years in the file name are those published). {ds.title}."
+                f"`{release_store.MANIFEST}`: the sha256 of every file of the release. The release is written to "
+                "a new folder of `releases/`, checked against this manifest, then made current in one step "
+                "(`published` links to it): a failed or killed release leaves the previous one current and whole."
             ),
-        )
-        for code, ds in DATASETS.items()
+        ),
     ],
     check_specs=_screener_specs(),
     required_resource_keys={"data_root", "output_profile"},
     can_subset=False,
 )
 def publish_release(context: dg.AssetExecutionContext, **protected):
-    """Write the 28 EES data and metadata files once every year's files pass the disclosure checks and
-    every pair, laid out in the output profile, passes the EES screener."""
+    """Build every file of the release once every year's files pass the disclosure checks and every pair,
+    laid out in the output profile, passes the EES screener; stage them in a new release folder and make
+    it current in one atomic step (cin_assets.publish.release_store)."""
     profile = context.resources.output_profile.profile
+    data_root = context.resources.data_root
     gathered = {code: protected[f"protected_{code.lower()}"] for code in DATASETS}
     years = _years_of(gathered)
-    _verify(years, gathered)
+    _verify(years, gathered, data_root.reference_dir, protected["counting_basis"])
     releases: dict[str, pl.DataFrame] = {}
     pairs: dict[str, release.PublishedPair] = {}
     for code, ds in DATASETS.items():
@@ -406,23 +516,41 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
         raise dg.Failure(
             description=(
                 f"publication blocked: the EES screener fails {len(blocked)} file(s) in profile "
-                f"{profile.name!r} ({', '.join(p.code for p in blocked)}); the previously published files are "
-                "unchanged"
+                f"{profile.name!r} ({', '.join(p.code for p in blocked)}); the previous release is unchanged"
             ),
             metadata={
                 p.description.stem: dg.MetadataValue.md(release.screening_markdown(p)) for p in blocked
             },
         )
-    folder = context.resources.data_root.published_dir
+    data_files = {name: data for pair in pairs.values() for name, data in pair.files.items()}
+    described = {code: pair.description for code, pair in pairs.items()}
+    symbols = dataclasses.replace(CONFIG, not_available=profile.not_available)
+    rows = {code: pair.frame.height for code, pair in pairs.items()}
+    returns = _returns_counted(protected["counting_basis"])
+    text = guidance.data_guidance(described, symbols, rows, returns).encode()
+    zip_name = zip_file_name(max(ds.last_year for ds in described.values()))
+    archive = bundle.zip_bytes(bundle.release_members(data_files, text, GUIDANCE_FILE))
+    files = {**data_files, GUIDANCE_FILE: text, zip_name: archive}
+    try:
+        done = release_store.publish(data_root.published_dir, data_root.releases_dir, files)
+    except release_store.ReleaseError as exc:
+        raise dg.Failure(
+            description=f"release not published, the previous release is unchanged: {exc}"
+        ) from exc
+    ees.write_bytes_atomic(data_root.release_manifest, release.manifest_bytes(pairs, profile))
+    context.log.info(
+        f"release {done.id} is current: {data_root.published_dir} -> {done.path}"
+        + ("" if done.changed else " (unchanged: same files as before)")
+    )
     for code, pair in pairs.items():
-        paths = ees.write_files(folder, pair.files)
         out_ds = pair.description
+        name = ees.data_file_name(out_ds)
         yield dg.MaterializeResult(
             asset_key=published_key(code),
             metadata={
                 "dagster/row_count": pair.frame.height,
-                "dagster/column_schema": column_schema(pair.frame),
-                **_file_metadata(paths[0], pair.files[ees.data_file_name(out_ds)]),
+                "dagster/column_schema": _published_schema(out_ds),
+                **_file_metadata(done.path / name, pair.files[name]),
                 "output profile": profile.name,
                 "years": f"{years[0]}-{years[-1]}",
                 "eesyscreener": pair.verdict,
@@ -432,82 +560,30 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
             },
             check_results=[_screener_result(pair)],
         )
-    ees.write_bytes_atomic(
-        context.resources.data_root.release_manifest, release.manifest_bytes(pairs, profile)
-    )
-
-
-def _manifest(data_root: CinDataRoot) -> release.Manifest:
-    path = data_root.release_manifest
-    if not path.exists():
-        raise dg.Failure(description="no release manifest: materialise publish_release first")
-    return release.read_manifest(path, DATASETS)
-
-
-@dg.asset(
-    key=GUIDANCE_KEY,
-    deps=[published_key(code) for code in DATASETS],
-    group_name="published",
-    kinds={"markdown"},
-    owners=OWNERS,
-    tags=_TAGS,
-    description=f"`{GUIDANCE_FILE}`: every file, column, unit, definition and symbol, from the descriptions.",
-)
-def data_guidance(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg.MaterializeResult:
-    folder = data_root.published_dir
-    manifest = _manifest(data_root)
-    rows = {}
-    for code, ds in manifest.datasets.items():
-        path = folder / ees.data_file_name(ds)
-        if path.exists():
-            rows[code] = pl.scan_csv(path, infer_schema=False).select(pl.len()).collect().item()
-    symbols = dataclasses.replace(CONFIG, not_available=manifest.profile.not_available)
-    text = guidance.data_guidance(manifest.datasets, symbols, rows).encode()
-    ees.write_bytes_atomic(folder / GUIDANCE_FILE, text)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key=GUIDANCE_KEY,
         metadata={
-            **_file_metadata(folder / GUIDANCE_FILE, text),
-            "files described": len(manifest.datasets),
-            "output profile": manifest.profile.name,
-        }
+            **_file_metadata(done.path / GUIDANCE_FILE, text),
+            "files described": len(described),
+            "output profile": profile.name,
+            "returns counted": dg.MetadataValue.md("\n".join(f"- {n}" for n in returns) or "none"),
+        },
     )
-
-
-@dg.asset(
-    key=ZIP_KEY,
-    deps=[GUIDANCE_KEY, *(published_key(code) for code in DATASETS)],
-    group_name="published",
-    kinds={"zip"},
-    owners=OWNERS,
-    tags=_TAGS,
-    description=(
-        "`children_in_need_<latest year>_all_data.zip`: every data file, its metadata file and the data "
-        "guidance (byte-stable)."
-    ),
-)
-def release_zip(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg.MaterializeResult:
-    folder = data_root.published_dir
-    manifest = _manifest(data_root)
-    names = manifest.files
-    missing = [n for n in [*names, GUIDANCE_FILE] if not (folder / n).exists()]
-    if missing:
-        raise dg.Failure(
-            description=f"cannot build the ZIP: {len(missing)} files missing",
-            metadata={"missing": ", ".join(missing)},
-        )
-    members = bundle.release_members(
-        {n: (folder / n).read_bytes() for n in names}, (folder / GUIDANCE_FILE).read_bytes(), GUIDANCE_FILE
+    yield dg.MaterializeResult(
+        asset_key=ZIP_KEY,
+        metadata={**_file_metadata(done.path / zip_name, archive), "members": len(data_files) + 1},
     )
-    data = bundle.zip_bytes(members)
-    latest = max(ds.last_year for ds in manifest.datasets.values())
-    path = folder / zip_file_name(latest)
-    ees.write_bytes_atomic(path, data)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key=MANIFEST_KEY,
         metadata={
-            **_file_metadata(path, data),
-            "members": len(members),
-        }
+            "release": done.id,
+            "current release": dg.MetadataValue.path(str(data_root.published_dir)),
+            "release folder": dg.MetadataValue.path(str(done.path)),
+            "changed": done.changed,
+            "files": len(done.manifest),
+            "releases": dg.MetadataValue.md(_release_markdown(data_root.releases_dir, done.path)),
+        },
     )
 
 
-defs = dg.Definitions(assets=[protect_year_asset, publish_release, data_guidance, release_zip])
+defs = dg.Definitions(assets=[protect_year_asset, publish_release])

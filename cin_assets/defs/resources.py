@@ -14,8 +14,9 @@ from cin_assets.publish.profile import PROFILES, Profile, get_profile
 
 
 class CinDataRoot(dg.ConfigurableResource):
-    """The data root: ``census/<year>/<LA>.xml`` returns, ``reference/``, ``staging/``, ``published/`` and
-    ``alerts/``. The code location sets ``root`` to ``dg.EnvVar("CIN_DATA_DIR")``: read when a run starts."""
+    """The data root: ``census/<year>/<LA>.xml`` returns, ``reference/``, ``staging/``, ``releases/`` (every
+    release), ``published`` (the current one) and ``alerts/``. The code location sets ``root`` to
+    ``dg.EnvVar("CIN_DATA_DIR")``: read when a run starts."""
 
     root: str
 
@@ -37,7 +38,12 @@ class CinDataRoot(dg.ConfigurableResource):
 
     @property
     def published_dir(self) -> Path:
+        """The current release: a link to one folder of ``releases_dir`` (see cin_assets.publish.release_store)."""
         return self.path / "published"
+
+    @property
+    def releases_dir(self) -> Path:
+        return self.path / "releases"
 
     @property
     def alerts_dir(self) -> Path:
@@ -104,9 +110,14 @@ class ParquetIOManager(dg.ConfigurableIOManager):
                 f"{context.asset_key.to_user_string()} returned {type(obj).__name__}, not a polars DataFrame"
             )
         partition = context.asset_partition_key if context.has_asset_partitions else None
-        write_parquet_atomic(obj, self._path(context.asset_key, partition))
+        path = self._path(context.asset_key, partition)
+        write_parquet_atomic(obj, path)
         context.add_output_metadata(
-            {"dagster/row_count": obj.height, "dagster/column_schema": column_schema(obj)}
+            {
+                "dagster/row_count": obj.height,
+                "dagster/column_schema": column_schema(obj),
+                "path": dg.MetadataValue.path(str(path)),  # where the table is (its rows never reach the UI)
+            }
         )
 
     @overload

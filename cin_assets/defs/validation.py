@@ -8,6 +8,7 @@ severity WARN. The policy for counted data is the ``validation_policy`` resource
 """
 
 import warnings
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -16,8 +17,10 @@ from pydantic import Field
 from cin_assets.defs.census import OWNERS, STAGING_TABLES, staging_key
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import CinDataRoot
-from cin_assets.validation import DEFAULT_POLICY, Policy, apply_policy, summary
+from cin_assets.validation import DEFAULT_POLICY, Policy, apply_policy
 from cin_assets.validation.engine import validate_each_la
+from cin_assets.validation.policy import excluded_las
+from cin_assets.validation.rules import RULES
 
 ERRORS_CHECK = "no_validation_errors"
 QUERIES_CHECK = "no_validation_queries"
@@ -40,33 +43,67 @@ class ValidationPolicy(dg.ConfigurableResource):
     def apply(self, tables: dict[str, pl.DataFrame], report: pl.DataFrame) -> dict[str, pl.DataFrame]:
         return apply_policy(tables, report, Policy(self.policy), self.ignore_rules)
 
+    def excluded_las(self, report: pl.DataFrame) -> list[str]:
+        return excluded_las(report, Policy(self.policy), self.ignore_rules)
+
+
+# What each code means, shown beside it in the UI: the DfE message of a rule; for the file and value checks
+# outside the DfE list, what kind of check it is (their own messages can quote values from a return).
+_RULE_TEXT = {rule.code: rule.message for rule in RULES}
+_CHECK_TEXT = {
+    "file": "file check: the return could not be read as a census return",
+    "value": "value check: a value is malformed or not in its code list",
+}
+REPORT_WHERE = (
+    "The child-level report (one row per failure, with child identifiers) is the `census_validation` asset's "
+    "partition for this year: a parquet file in the staging area (the asset's `path` metadata). It is never "
+    "shown in the UI."
+)
+
+
+def _text(code: str, category: str) -> str:
+    text = _RULE_TEXT.get(code) or _CHECK_TEXT.get(category, category)
+    return text.replace("|", "\\|").replace("\n", " ")
+
 
 def markdown_counts(report: pl.DataFrame, limit: int = _MAX_TABLE_ROWS) -> str:
-    """Failures per LA and rule as a markdown table (counts only: no child identifiers or values)."""
-    counts = summary(report)
-    if counts.is_empty():
+    """Failures per LA, file and rule, with the rule's text, as a markdown table (counts only: no child
+    identifiers or values)."""
+    if report.is_empty():
         return "No validation failures."
-    lines = ["| LA | rule | type | failures | children |", "|---|---|---|---:|---:|"]
+    counts = (
+        report.group_by("la_code", "source_file", "rule", "type", "category")
+        .agg(failures=pl.len(), children=pl.col("LAchildID").drop_nulls().n_unique())
+        .sort("la_code", "source_file", "rule", nulls_last=False)
+    )
+    lines = [
+        "| LA | file | rule | type | failures | children | rule text |",
+        "|---|---|---|---|---:|---:|---|",
+    ]
     lines += [
-        f"| {r['la_code'] or '-'} | {r['rule']} | {r['type']} | {r['failures']} | {r['children']} |"
+        f"| {r['la_code'] or '-'} | {Path(r['source_file']).name if r['source_file'] else '-'} | {r['rule']} "
+        f"| {r['type']} | {r['failures']} | {r['children']} | {_text(r['rule'], r['category'])} |"
         for r in counts.head(limit).iter_rows(named=True)
     ]
     if counts.height > limit:
-        lines.append(f"| ... | {counts.height - limit} more rows | | | |")
+        lines.append(f"| ... | {counts.height - limit} more rows | | | | | |")
     return "\n".join(lines)
 
 
 def _rule_counts(report: pl.DataFrame, kind: str) -> str:
     rows = (
         report.filter(pl.col("type") == kind)
-        .group_by("rule")
+        .group_by("rule", "category")
         .agg(failures=pl.len(), las=pl.col("la_code").n_unique())
         .sort("failures", "rule", descending=[True, False])
     )
     if rows.is_empty():
         return f"No {kind}s."
-    lines = ["| rule | failures | LAs |", "|---|---:|---:|"]
-    lines += [f"| {r['rule']} | {r['failures']} | {r['las']} |" for r in rows.iter_rows(named=True)]
+    lines = ["| rule | rule text | failures | LAs |", "|---|---|---:|---:|"]
+    lines += [
+        f"| {r['rule']} | {_text(r['rule'], r['category'])} | {r['failures']} | {r['las']} |"
+        for r in rows.iter_rows(named=True)
+    ]
     return "\n".join(lines)
 
 
@@ -82,6 +119,8 @@ def _check_result(report: pl.DataFrame, kind: str) -> dg.AssetCheckResult:
             "las": len(las),
             "la_codes": ", ".join(las) or "none",
             "by_rule": dg.MetadataValue.md(_rule_counts(report, kind)),
+            "by_la_and_file": dg.MetadataValue.md(markdown_counts(failing)),
+            "child_level_report": dg.MetadataValue.md(REPORT_WHERE),
         },
     )
 
@@ -133,6 +172,7 @@ def census_validation(context: dg.AssetExecutionContext, data_root: CinDataRoot,
             "queries": report.height - errors.height,
             "las_with_errors": errors["la_code"].drop_nulls().n_unique(),
             "failures_by_la_and_rule": dg.MetadataValue.md(markdown_counts(report)),
+            "child_level_report": dg.MetadataValue.md(REPORT_WHERE),
         },
     )
     yield _check_result(report, "error")

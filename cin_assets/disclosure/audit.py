@@ -30,16 +30,18 @@ interval.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
+from polars._typing import PolarsDataType
 from scipy.sparse.csgraph import connected_components
 
 from cin_assets.disclosure.config import (
     ENGLAND_CODE,
+    LOCAL,
     LONDON_CODE,
     NATIONAL,
     REGIONAL,
@@ -53,7 +55,7 @@ _TOL = 1e-6
 _HUGE = 1e9  # "no upper bound", finite so that no component of a batched LP is unbounded
 _WORTHWHILE = 0.25  # keep pushing all pending cells together while a push certifies this share
 _LOCAL_BLOCKS = 128  # local bounding LPs stacked into one solve
-FAILURE_SCHEMA = {
+FAILURE_SCHEMA: dict[str, PolarsDataType] = {
     "dataset": pl.String,
     "row": pl.Int64,
     "column": pl.String,
@@ -140,8 +142,16 @@ def _row_keys(ds: DataSet, frame: pl.DataFrame, datasets: Mapping[str, DataSet])
     return rows
 
 
-def _read(published: Mapping[str, pl.DataFrame], datasets: Mapping[str, DataSet], config: DisclosureConfig):
-    """Long table of every published count cell with its link key, and the per-row key table."""
+def _read(
+    published: Mapping[str, pl.DataFrame],
+    datasets: Mapping[str, DataSet],
+    config: DisclosureConfig,
+    carried: Collection[str] = (),
+):
+    """Long table of every published count cell with its link key, and the per-row key table.
+
+    A not-available cell is a known 0 in the sums (the LA is not counted), except in the rows of a
+    ``carried`` LA (declared carry_forward): the totals hold its earlier figures, unknown to the attacker."""
     counts, rows_by = [], {}
     for code in sorted(published):
         ds, frame = datasets[code], published[code]
@@ -163,8 +173,17 @@ def _read(published: Mapping[str, pl.DataFrame], datasets: Mapping[str, DataSet]
             pl.when(pl.col("republishes").is_not_null()).then(pl.lit("")).otherwise(pl.col("link")),
             separator="#",
         )
+        own = (pl.col("level") == LOCAL) & pl.col("geo").is_in(sorted(carried))
         counts.append(
-            long.select(pl.lit(code).alias("dataset"), "row", "column", "text", "level", key.alias("key"))
+            long.select(
+                pl.lit(code).alias("dataset"),
+                "row",
+                "column",
+                "text",
+                "level",
+                key.alias("key"),
+                own.alias("_own"),
+            )
         )
     schema = {
         "dataset": pl.String,
@@ -173,12 +192,15 @@ def _read(published: Mapping[str, pl.DataFrame], datasets: Mapping[str, DataSet]
         "text": pl.String,
         "level": pl.String,
         "key": pl.String,
+        "_own": pl.Boolean,
     }
     long = pl.concat(counts) if counts else pl.DataFrame(schema=schema)
     number = pl.col("text").str.extract(r"^(\d+)$").cast(pl.Int64)
     long = long.with_columns(
         pl.when(pl.col("text") == config.suppressed)
         .then(pl.lit("c"))
+        .when(pl.col("_own") & (pl.col("text") == config.not_available))
+        .then(pl.lit("unknown"))
         .when(pl.col("text") == config.not_applicable)
         .then(pl.lit("structural"))
         .when(number.is_not_null())
@@ -186,7 +208,7 @@ def _read(published: Mapping[str, pl.DataFrame], datasets: Mapping[str, DataSet]
         .otherwise(pl.lit("absent"))
         .alias("status"),
         number.alias("number"),
-    )
+    ).drop("_own")
     return long, rows_by
 
 
@@ -295,7 +317,9 @@ class PublishedSystem:
             lo[i], hi[i] = self.config.rounded_interval(int(number[i]))
         supp = status == "c"
         lo[supp], hi[supp] = 1.0, np.inf
-        unknown = supp | (fuzzy & (hi > lo))
+        carried = status == "unknown"  # a carried LA's figures: any count, never a target
+        hi[carried] = np.inf
+        unknown = supp | carried | (fuzzy & (hi > lo))
         return lo, hi, unknown
 
 
@@ -304,13 +328,15 @@ def build_system(
     datasets: Mapping[str, DataSet],
     config: DisclosureConfig,
     populations: Mapping[str, float] | None = None,
+    carried: Collection[str] = (),
 ) -> PublishedSystem:
-    """Read the published year into the attacker's system (see module docstring)."""
-    long, rows_by = _read(published, datasets, config)
+    """Read the published year into the attacker's system (see module docstring); ``carried``: LAs whose
+    not-available cells are unknowns in the sums (declared carry_forward)."""
+    long, rows_by = _read(published, datasets, config, carried)
     long = long.with_columns((pl.col("key").rank("dense") - 1).cast(pl.Int64).alias("cell"))
     # a cell published as a number in any file is known to the attacker, whatever the other files show
     informative = pl.col("status").replace_strict(
-        {"number": 0, "c": 1, "absent": 2, "structural": 3}, return_dtype=pl.Int8
+        {"number": 0, "c": 1, "unknown": 2, "absent": 3, "structural": 4}, return_dtype=pl.Int8
     )
     first = long.sort("cell", informative, "dataset", "row", "column").unique(
         "cell", keep="first", maintain_order=True
@@ -513,7 +539,7 @@ def additive_failures(system: PublishedSystem) -> pl.DataFrame:
     rel = system.relations.join(cells.select("cell", "status", "number", "fuzzy"), on="cell")
     per = rel.group_by("rel").agg(
         (pl.col("status") == "c").sum().alias("unknown"),
-        pl.col("fuzzy").any().alias("fuzzy"),
+        (pl.col("fuzzy") | (pl.col("status") == "unknown")).any().alias("fuzzy"),
         ((pl.col("coef") > 0) & (pl.col("status") == "c")).any().alias("total_hidden"),
         (pl.col("coef") * pl.when(pl.col("status") == "number").then(pl.col("number")).otherwise(0))
         .sum()

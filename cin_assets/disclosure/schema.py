@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import pandera.polars as pa
 import polars as pl
@@ -86,10 +87,11 @@ def _filled(col: str) -> pl.Expr:
 
 
 @cache
-def _lookups() -> tuple[pl.Series, pl.Series]:
-    """Valid region pairs and LA rows (every year's codes, names and EES regions), as joined keys."""
-    regions = reference.regions_table().select(*_REGION_COLUMNS).unique()
-    las = pl.read_csv(reference.reference_dir() / "la_codes_by_year.csv", infer_schema=False)
+def _lookups(ref: Path | None) -> tuple[pl.Series, pl.Series]:
+    """Valid region pairs and LA rows (every year's codes, names and EES regions), as joined keys, from the
+    reference folder ``ref`` (the data root's; None: the copy shipped with the project)."""
+    regions = reference.regions_table(ref).select(*_REGION_COLUMNS).unique()
+    las = pl.read_csv((ref or reference.reference_dir()) / "la_codes_by_year.csv", infer_schema=False)
     las = las.select(*_LA_COLUMNS, *_REGION_COLUMNS).unique()
     return _key_series(regions, _REGION_COLUMNS), _key_series(las, _LA_COLUMNS + _REGION_COLUMNS)
 
@@ -102,7 +104,7 @@ def _key_series(table: pl.DataFrame, cols: tuple[str, ...]) -> pl.Series:
     return table.select(_key(cols)).to_series()
 
 
-def _geography_rules(ds: DataSet) -> list[Rule]:
+def _geography_rules(ds: DataSet, ref: Path | None) -> list[Rule]:
     level = pl.col("geographic_level")
     levels = (NATIONAL,) if ds.geography == "national" else (NATIONAL, REGIONAL, LOCAL)
     ident = getattr(ds, "time_identifier", "Reporting year")
@@ -132,7 +134,7 @@ def _geography_rules(ds: DataSet) -> list[Rule]:
         Rule("null_like", tuple(geo), lambda c: ~pl.col(c).fill_null("").is_in(_NULL_LIKE)),
     ]
     if ds.geography == "la":
-        regions, las = _lookups()
+        regions, las = _lookups(ref)
         region_ok = (
             pl.when(level.is_in((REGIONAL, LOCAL)))
             .then(_key(_REGION_COLUMNS).is_in(regions.implode()))
@@ -227,9 +229,13 @@ def _indicator_rules(ds: DataSet, config: DisclosureConfig) -> list[Rule]:
     return rules
 
 
-def rules_for(dataset: DataSet, config: DisclosureConfig = DisclosureConfig()) -> list[Rule]:  # noqa: B008
-    """Every row-level rule of one published file (see module docstring)."""
-    return _geography_rules(dataset) + _filter_rules(dataset) + _indicator_rules(dataset, config)
+def rules_for(
+    dataset: DataSet,
+    config: DisclosureConfig = DisclosureConfig(),  # noqa: B008
+    ref: Path | None = None,
+) -> list[Rule]:
+    """Every row-level rule of one published file (see module docstring); LA and region codes from ``ref``."""
+    return _geography_rules(dataset, ref) + _filter_rules(dataset) + _indicator_rules(dataset, config)
 
 
 def _duplicate_key(dataset: DataSet) -> pl.Expr:
@@ -237,7 +243,11 @@ def _duplicate_key(dataset: DataSet) -> pl.Expr:
     return pl.concat_str([pl.col(c).fill_null("\x00") for c in key], separator="\x1f")
 
 
-def schema_for(dataset: DataSet, config: DisclosureConfig = DisclosureConfig()) -> pa.DataFrameSchema:  # noqa: B008
+def schema_for(
+    dataset: DataSet,
+    config: DisclosureConfig = DisclosureConfig(),  # noqa: B008
+    ref: Path | None = None,
+) -> pa.DataFrameSchema:
     """The pandera schema of one published file of ``dataset``: exactly its columns, in order, all
     strings (mandatory ones never null), plus one vectorised check per rule (named after the rule;
     :func:`explain` says which column of a failing row broke it)."""
@@ -245,19 +255,21 @@ def schema_for(dataset: DataSet, config: DisclosureConfig = DisclosureConfig()) 
     columns = {c: pa.Column(pl.String, nullable=c in optional, required=True) for c in dataset.columns}
     checks = [
         pa.Check(lambda data, r=rule: data.lazyframe.select(r.row_ok().alias("ok")), name=rule.name)
-        for rule in rules_for(dataset, config)
+        for rule in rules_for(dataset, config, ref)
     ]
     key = _duplicate_key(dataset)
     checks.append(pa.Check(lambda data: data.lazyframe.select(~key.is_duplicated()), name="duplicate_row"))
     return pa.DataFrameSchema(columns, checks=checks, strict=True, ordered=True, name=dataset.code)
 
 
-def explain(frame: pl.DataFrame, dataset: DataSet, config: DisclosureConfig, rows: list[int]) -> pl.DataFrame:
+def explain(
+    frame: pl.DataFrame, dataset: DataSet, config: DisclosureConfig, rows: list[int], ref: Path | None = None
+) -> pl.DataFrame:
     """For the given data rows: row, column, rule of every rule a column breaks there."""
     present = set(frame.columns)
     sub = frame.with_row_index("_row").filter(pl.col("_row").is_in(rows))
     parts = []
-    for rule in rules_for(dataset, config):
+    for rule in rules_for(dataset, config, ref):
         cols = [c for c in rule.columns if c in present]
         if not cols:
             continue

@@ -9,15 +9,15 @@ percentages (from the row's counts) and rates (per 10,000 of the ONS 0-17 popula
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 from polars._typing import PolarsDataType
 
 from cin_assets import reference
-from cin_assets.measures.geography import GEO, ORDER, aggregate, ees_columns, geography_rows
+from cin_assets.measures.geography import GEO, ORDER, aggregate, ees_columns, geography_rows, la_memberships
 from cin_assets.measures.units import CHILD, UNITS, Context, Tables
 from cin_assets.publish.description import Count, DataSet, Indicator, Row, Statistic
 
@@ -105,7 +105,7 @@ def _build(ds: DataSet, ctx: Context, sources: Mapping[str, pl.DataFrame], ref: 
     if not ds.first_year <= year <= ds.last_year:
         return empty(ds)
     frame = _summary(ds, year, sources, ref) if ds.summary else _aggregate(ds, ctx, ref)
-    frame = _derive(ds, year, frame, ref)
+    frame = withhold(ds, _derive(ds, year, frame, ref), ctx.counted, year, ref)
     frame = ees_columns(frame, year + ds.period_offset, ds.geography, ds.time_identifier)
     if ds.category:
         frame = frame.with_columns(pl.lit(ds.category).alias("category"))
@@ -120,14 +120,23 @@ def build_all(
     previous: Tables | None = None,
     sources: Mapping[str, pl.DataFrame] | None = None,
     ref: Path | None = None,
+    counted: Collection[str] | None = None,
+    carried: Context | None = None,
 ) -> dict[str, pl.DataFrame]:
     """:func:`build` for several data sets of one year, sharing each unit table between them.
 
     Many data sets count the same units (episodes with child characteristics, say), so each unit table is
     built once per year instead of once per data set. National summaries come last and read the frames
-    built here, or ``sources`` for the data sets not in ``datasets``.
+    built here, or ``sources`` for the data sets not in ``datasets``. ``counted``: the LAs whose returns
+    are counted (default: every LA); every other LA's own rows are not available, never 0 (no usable
+    return, a declared exception or the validation policy). ``carried``: an
+    earlier year's tables of LAs declared ``carry_forward``, whose units enter the England and regional
+    figures (counted under that year's definitions, as DfE did for Hackney).
     """
-    ctx = Context(year, tables, previous, units={})
+    if carried is not None:
+        carried = replace(carried, units={})
+    counted = None if counted is None else frozenset(counted)
+    ctx = Context(year, tables, previous, units={}, counted=counted, carried=carried)
     frames: dict[str, pl.DataFrame] = {}
     for code in sorted(datasets, key=lambda c: bool(datasets[c].summary)):
         frames[code] = _build(datasets[code], ctx, {**(sources or {}), **frames}, ref)
@@ -156,6 +165,9 @@ def _aggregate(ds: DataSet, ctx: Context, ref: Path | None) -> pl.DataFrame:
     ruled = _ruled(ds)
     for table, cols in unit_columns(ds).items():
         units = UNITS[table].build(ctx, cols)
+        if ctx.carried is not None:
+            carried = UNITS[table].build(ctx.carried, cols)
+            units = pl.concat([units, carried.select(units.collect_schema().names())], how="vertical_relaxed")
         inds = [i for i in ruled if i.rule is not None and i.rule.table == table]
         keyed = [(_key(i.name, r), i.rule, row) for r, row in enumerate(rows) for i in inds]
         aggs = {k: _agg(rule, row) for k, rule, row in keyed if isinstance(rule, Statistic)}
@@ -175,6 +187,28 @@ def _aggregate(ds: DataSet, ctx: Context, ref: Path | None) -> pl.DataFrame:
             )
         )
     return pl.concat(parts, how="vertical")
+
+
+def withhold(
+    ds: DataSet, frame: pl.DataFrame, counted: Collection[str] | None, year: int, ref: Path | None = None
+) -> pl.DataFrame:
+    """``frame`` with every figure of an LA not ``counted`` null (published as not available, never 0),
+    and the rates of England and the regions holding such an LA null too: their population includes
+    children the counts do not cover."""
+    if counted is None:
+        return frame
+    members = la_memberships(year, ref).filter(~pl.col("la_code").is_in(sorted(counted)))
+    partial = members.get_column(GEO).explode().unique().to_list()
+    out = frame
+    if "old_la_code" in frame.columns:
+        other = ~pl.col("old_la_code").is_in(sorted(counted)) & (
+            pl.col("geographic_level") == "Local authority"
+        )
+        out = out.with_columns(pl.when(~other).then(pl.col(i.name)).alias(i.name) for i in ds.indicators)
+    rates = [i.name for i in ds.indicators if i.unit == "rate"]
+    if rates and partial:
+        out = out.with_columns(pl.when(~pl.col(GEO).is_in(partial)).then(pl.col(r)).alias(r) for r in rates)
+    return out
 
 
 def _population(year: int, ref: Path | None) -> pl.DataFrame:

@@ -39,6 +39,9 @@ class Context:
     previous: Tables | None = None
     # unit tables already built this year, shared by the data sets built together (``build_all``)
     units: dict[tuple[str, tuple[Part, ...]], pl.DataFrame] | None = field(default=None, compare=False)
+    # the LAs whose own rows are published (None: all); an earlier year's context whose units also count
+    counted: frozenset[str] | None = None
+    carried: Context | None = None
 
     @property
     def start(self) -> dt.date:

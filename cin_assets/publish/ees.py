@@ -146,3 +146,27 @@ def write_files(folder: Path, files: Mapping[str, bytes]) -> list[Path]:
 def write_data_set(folder: Path, ds: DataSet, published: pl.DataFrame) -> list[Path]:
     """Write ``ds``'s data file and metadata file for the release frame ``published`` into ``folder``."""
     return write_files(folder, data_set_files(ds, published))
+
+
+_STANDARD_LABELS = {
+    "time_period": "Reporting year (the year ending 31 March)",
+    "time_identifier": "Time identifier (Reporting year)",
+    "geographic_level": "Geographic level: National, Regional or Local authority",
+    "country_code": "Country code (ONS)",
+    "country_name": "Country name",
+    "region_code": "Region code (ONS; Inner or Outer London for London boroughs)",
+    "region_name": "Region name",
+    "old_la_code": "Local authority code (DfE, 3 digits)",
+    "new_la_code": "Local authority code (ONS)",
+    "la_name": "Local authority name",
+}
+
+
+def column_labels(ds: DataSet) -> dict[str, str]:
+    """Every published column's label: the EES standard columns, then the metadata file's filter and
+    indicator labels (so the UI describes the same columns as the ``.meta.csv``)."""
+    labels = {**_STANDARD_LABELS, **{f.name: f.label for f in ds.filters}}
+    if ds.category:
+        labels["category"] = f'Category (always "{ds.category}")'
+    labels |= {i.name: i.label for i in ds.indicators}
+    return {c: labels.get(c, "") for c in ds.columns}

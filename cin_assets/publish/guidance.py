@@ -7,7 +7,7 @@ cannot drift from what the files contain. The text is deterministic (no dates or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from cin_assets.publish.description import DataSet, Indicator
@@ -107,11 +107,15 @@ def _dataset_section(ds: DataSet, rows: int | None) -> list[str]:
 
 
 def data_guidance(
-    datasets: Mapping[str, DataSet], symbols: Symbols, rows: Mapping[str, int] | None = None
+    datasets: Mapping[str, DataSet],
+    symbols: Symbols,
+    rows: Mapping[str, int] | None = None,
+    returns: Sequence[str] = (),
 ) -> str:
     """The data guidance document (markdown) for the release built from ``datasets``: the descriptions as
-    published (names, files and years of the release). Public text only: how each column list was
-    established is in the developer notes (``docs/data_set_provenance.md``)."""
+    published (names, files and years of the release), and ``returns``: what was counted (validation
+    policy, declared exceptions), one note each. Public text only: how each column list was established is
+    in the developer notes (``docs/data_set_provenance.md``)."""
     rows = rows or {}
     latest = max(ds.last_year for ds in datasets.values())
     population = datasets.get("P")
@@ -155,6 +159,10 @@ def data_guidance(
         "counts; durations in working days are whole numbers.",
         "- Rates per 10,000 children use the ONS mid-year population estimate of children aged 0 to 17 for "
         f"the mid-year before the end of the reporting year, as published in the supporting file{population_file}.",
+        "",
+        "### Returns counted",
+        "",
+        *(f"- {note}" for note in returns or ("Not recorded for this release.",)),
         "",
         "## Data files",
         "",

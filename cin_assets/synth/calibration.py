@@ -333,16 +333,16 @@ def scale_count(value: int, scale: float) -> int:
 
 
 def scaled_targets(scale: float, ref: Path | None = None) -> pl.DataFrame:
-    """The targets at ``scale``: every count rounded half up; an LA-year left with no referral and no open
-    case gets one referral so that every LA still makes a non-empty return."""
+    """The targets at ``scale``: every count rounded half up; an LA-year left with no referral gets one, so
+    that every LA still makes a non-empty return (an open case alone cannot be simulated without the
+    referral that opened it: the Isles of Scilly at small scale)."""
     if scale <= 0:
         raise ValueError("scale must be positive")
     base = published_targets(ref)
     names = (*COUNTS, *EXTRA)
     scaled = {c: [scale_count(v, scale) for v in base[c].to_list()] for c in names}
     out = base.with_columns(pl.Series(c, scaled[c], dtype=pl.Int64) for c in names)
-    empty = (pl.col("Referrals") == 0) & (pl.col("At31_episodes") == 0)
-    return out.with_columns(pl.when(empty).then(1).otherwise(pl.col("Referrals")).alias("Referrals"))
+    return out.with_columns(pl.max_horizontal("Referrals", pl.lit(1, dtype=pl.Int64)).alias("Referrals"))
 
 
 @cache

@@ -73,6 +73,10 @@ def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, see
     attributes.fix_return_queries(history, attrs, own_years, np.random.default_rng(fix_seq))
     written = []
     for year in sorted(set(years) & set(own_years)):
+        rows = render.cut(history, year)
+        children = len(np.unique(history.episodes["child"][rows["episodes"]]))
+        if not children:  # the census has no empty returns: a generator bug, never a file
+            raise RuntimeError(f"LA {la_code} {year}: the simulation left no child to return")
         rng = np.random.default_rng(np.random.SeedSequence([seed, int(la_code), year]))
         rates = calibration.la_factor_rates(la_code, year, ref)
         text = render.render(history, attrs, la_code, year, rates, rng, _stamp(rng, year))
@@ -80,8 +84,6 @@ def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, see
         path.parent.mkdir(parents=True, exist_ok=True)
         data = text.encode("ascii")
         path.write_bytes(data)
-        rows = render.cut(history, year)
-        children = len(np.unique(history.episodes["child"][rows["episodes"]]))
         written.append(ReturnStats(year, la_code, path, children, len(rows["episodes"]), len(data)))
     return LaResult(la_code, written, history.shortfalls)
 

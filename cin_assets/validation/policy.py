@@ -56,3 +56,23 @@ def apply_policy(
         if name in out:
             out[name] = out[name].join(drop, on=list(key), how="anti", nulls_equal=True)
     return out
+
+
+def excluded_las(
+    report: pl.DataFrame, policy: Policy | str = DEFAULT_POLICY, ignore: Iterable[str] = ()
+) -> list[str]:
+    """The LAs ``policy`` removes from counted data (only ``exclude_las`` removes whole LAs)."""
+    if Policy(policy) is not Policy.EXCLUDE_LAS:
+        return []
+    errors = report.filter((pl.col("type") == "error") & ~pl.col("rule").is_in(list(ignore)))
+    return errors["la_code"].drop_nulls().unique().sort().to_list()
+
+
+# what each policy means for the published figures, in the words of the data guidance
+POLICY_TEXT = {
+    Policy.COUNT: "every counted return is counted in full; children failing a DfE validation rule are "
+    "counted and flagged in the validation report, not removed",
+    Policy.EXCLUDE_CHILDREN: "children with a DfE validation error are left out of every figure",
+    Policy.EXCLUDE_LAS: "a local authority whose return has any validation error is left out: its figures are "
+    "not available and England and regional figures count the other local authorities",
+}

@@ -160,6 +160,9 @@ def test_header_for_another_year_or_la_is_reported(tmp_path: Path) -> None:
     out = read_return(write_return(tmp_path / "2019" / "846.xml", child()), year=2019)
     assert sorted(out["issues"]["code"]) == ["header_lea", "header_year"]
     assert out["children"].height == 1  # still read: the validation report decides what to do with it
+    # the file's place keeps its figures: a header naming LEA 845 never moves them to 845
+    assert out["children"]["la_code"].to_list() == ["846"]
+    assert out["headers"]["la_code"].to_list() == ["846"]
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ tests) and every count in it is a multiple of 6, so the published values are kno
 """
 
 import dataclasses
+import errno
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -14,27 +16,35 @@ import polars as pl
 import pytest
 
 import cin_assets.defs.publish as publish_defs
-from cin_assets.defs import census, measures
+from cin_assets import reference
+from cin_assets.defs import census, inventory, measures, validation
 from cin_assets.defs.resources import OutputProfile, default_resources
+from cin_assets.publish import guidance, release_store, screener
 from cin_assets.publish import profile as profiles
-from cin_assets.publish import screener
 from cin_assets.publish.catalogue import DATASETS
 from cin_assets_tests.measures.census_builder import replicated_census
 
 LAS = ["841", "202", "203", "909"]
 YEARS = (2019, 2020)
+
+
+def _resources(root: Path) -> dict[str, object]:
+    return {**default_resources(root), "validation_policy": validation.ValidationPolicy()}
+
+
 ALL_ASSETS = [
     census.census_returns,
     census.census_staging,
+    validation.census_validation,
+    inventory.census_inventory,
+    inventory.counting_basis,
     *measures.LOOKBACK_ASSETS,
     *measures.MEASURE_ASSETS,
     publish_defs.protect_year_asset,
     publish_defs.publish_release,
-    publish_defs.data_guidance,
-    publish_defs.release_zip,
 ]
 YEAR_ASSETS = [*measures.LOOKBACK_ASSETS, *measures.MEASURE_ASSETS, publish_defs.protect_year_asset]
-RELEASE_ASSETS = [publish_defs.publish_release, publish_defs.data_guidance, publish_defs.release_zip]
+RELEASE_ASSETS = [publish_defs.publish_release]
 
 
 def _stage(root: Path) -> None:
@@ -44,6 +54,32 @@ def _stage(root: Path) -> None:
             folder = root / "staging" / f"staging_{table}"
             folder.mkdir(parents=True, exist_ok=True)
             frame.write_parquet(folder / f"{year}.parquet")
+        _basis(year).write_parquet(_folder(root, "counting_basis") / f"{year}.parquet")
+
+
+def _folder(root: Path, name: str) -> Path:
+    folder = root / "staging" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _basis(year: int) -> pl.DataFrame:
+    """Every LA of the year: the four staged ones counted, every other one missing and declared not available
+    (so its cells are published as not available, never 0)."""
+    las = reference.local_authorities(year)["old_la_code"]
+    return pl.DataFrame(
+        {
+            "reporting_year": year,
+            "la_code": las,
+            "la_name": las,
+            "status": pl.Series(["loaded" if la in LAS else "missing" for la in las]),
+            "basis": pl.Series(["counted" if la in LAS else "not_available" for la in las]),
+            "source_year": None,
+            "note": None,
+            "policy": "count",
+        },
+        schema=inventory.BASIS_SCHEMA,
+    )
 
 
 def _run_year(
@@ -54,7 +90,7 @@ def _run_year(
         selection=selection,
         partition_key=str(year),
         instance=instance,
-        resources=default_resources(root),
+        resources=_resources(root),
         raise_on_error=False,
     )
 
@@ -66,7 +102,7 @@ def _release(
         ALL_ASSETS,
         selection=RELEASE_ASSETS,
         instance=instance,
-        resources={**default_resources(root), "output_profile": OutputProfile(name=profile)},
+        resources={**_resources(root), "output_profile": OutputProfile(name=profile)},
         raise_on_error=False,
     )
 
@@ -112,7 +148,13 @@ def test_metadata_shows_no_unprotected_values(released) -> None:
         key = event.asset_key.to_user_string()
         metadata = event.materialization.metadata
         if key.startswith(("measure_", "lookback_")):
-            assert set(metadata) <= {"dagster/row_count", "dagster/column_schema", "data set", "in this year"}
+            assert set(metadata) <= {
+                "dagster/row_count",
+                "dagster/column_schema",
+                "data set",
+                "in this year",
+                "path",
+            }
         if key == "protected_b1":
             assert "| 2020 | Reporting year |" not in metadata["preview"].value  # trimmed columns
             assert "| 50 |" in metadata["preview"].value  # England children in need, rounded
@@ -143,14 +185,14 @@ ZIP_FILE = publish_defs.zip_file_name(YEARS[-1])
 
 def test_release_writes_every_file_deterministically(released) -> None:
     """The release2020 profile: the 2020 layout, names and symbols; file names state the years published."""
-    root, instance, _, release = released
-    assert release.success
+    root, instance, _, result = released
+    assert result.success
     files = _published(root)
     stems = _stems()
     assert stems["B1"] == "b1_children_in_need_2019_to_2020" and stems["H"] == "headline_figures_2020"
     assert stems["P"] == "ons_population_0_17_2018_to_2019"
     expected = {f"{s}.csv" for s in stems.values()} | {f"{s}.meta.csv" for s in stems.values()}
-    assert expected | {publish_defs.GUIDANCE_FILE, ZIP_FILE} == set(files)
+    assert expected | {publish_defs.GUIDANCE_FILE, ZIP_FILE, release_store.MANIFEST} == set(files)
     b1 = pl.read_csv(root / "published" / "b1_children_in_need_2019_to_2020.csv", infer_schema=False)
     assert b1["time_period"].unique(maintain_order=True).to_list() == ["2020", "2019"]
     england = b1.filter(pl.col("time_period") == "2020", pl.col("geographic_level") == "National")
@@ -176,7 +218,7 @@ def test_release_writes_every_file_deterministically(released) -> None:
     assert "2013 to 2020" not in guidance and "inferred" not in guidance and "README" not in guidance
     assert "only the first referral of that day is recorded" in guidance
     # the 2020 layout keeps the screener FAILs DfE's own 2020 files had, and nothing else fails
-    checks = {c.asset_key: c for c in release.get_asset_check_evaluations()}
+    checks = {c.asset_key: c for c in result.get_asset_check_evaluations()}
     assert len(checks) == len(DATASETS) and all(c.passed for c in checks.values())
     c1_check = checks[publish_defs.published_key("C1")]
     assert "ind_invalid_entry | Check indicators | FAIL (accepted: 2020 layout)" in (
@@ -186,6 +228,74 @@ def test_release_writes_every_file_deterministically(released) -> None:
     again = _release(root, instance)
     assert again.success
     assert _published(root) == files  # byte-identical, ZIP included
+
+
+def test_the_release_is_a_verified_folder_made_current_in_one_step(released) -> None:
+    root, instance, _, _ = released
+    published = root / "published"
+    assert published.is_symlink()
+    folder = published.resolve()
+    assert folder.parent == root / "releases"
+    assert release_store.verify(folder) == []  # every file's sha256 matches the manifest
+    manifest = pl.read_csv(folder / release_store.MANIFEST)
+    assert manifest.height == 2 * len(DATASETS) + 2  # data, metadata, guidance, ZIP
+    event = instance.get_latest_materialization_event(publish_defs.MANIFEST_KEY)
+    metadata = event.asset_materialization.metadata
+    assert metadata["release"].value == folder.name
+    assert folder.name in metadata["releases"].value
+    # the published tables describe their columns with the labels of the .meta.csv
+    b1 = instance.get_latest_materialization_event(publish_defs.published_key("B1"))
+    columns = {
+        c.name: c.description
+        for c in b1.asset_materialization.metadata["dagster/column_schema"].schema.columns
+    }
+    meta = pl.read_csv(published / f"{_stems()['B1']}.meta.csv", infer_schema=False)
+    label = meta.filter(pl.col("col_name") == "At31_episodes")["label"].item()
+    assert columns["At31_episodes"] == label
+    assert columns["old_la_code"] and all(columns.values())
+
+
+def _manifest_holds(folder: Path) -> bool:
+    """Every file of a release folder has the sha256 its manifest lists, and nothing else is there."""
+    return release_store.verify(folder) == []
+
+
+def test_a_full_disk_mid_release_leaves_the_previous_release_byte_identical(released, monkeypatch) -> None:
+    root, instance, _, _ = released
+    previous = (root / "published").resolve()
+    before = _published(root)
+    real_guidance, real_write = guidance.data_guidance, release_store.write_file
+    # a revised guidance makes a new release (the same files again would change nothing)
+    monkeypatch.setattr(guidance, "data_guidance", lambda *a: real_guidance(*a) + "\nRevised.\n")
+    written: list[str] = []
+
+    def disk_fills_up(path: Path, data: bytes) -> None:
+        if len(written) == 20:
+            real_write(path, data[:100])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written.append(path.name)
+        real_write(path, data)
+
+    monkeypatch.setattr(release_store, "write_file", disk_fills_up)
+    failed = _release(root, instance)
+    assert not failed.success
+    # the step's error, as the UI shows it, names the file and the cause
+    message = next(e for e in failed.all_events if e.is_step_failure).step_failure_data.error.message
+    assert "No space left on device" in message and "previous release is unchanged" in message
+    assert f"could not write {sorted(set(before) - {release_store.MANIFEST})[20]} (" in message
+    assert (root / "published").resolve() == previous
+    assert _published(root) == before and _manifest_holds(previous)
+    assert not any(p.name.startswith(release_store.STAGING_PREFIX) for p in (root / "releases").iterdir())
+
+    monkeypatch.setattr(release_store, "write_file", real_write)
+    assert _release(root, instance).success  # the revised release, in a new folder
+    current = (root / "published").resolve()
+    assert current != previous and _manifest_holds(current) and _manifest_holds(previous)
+    assert b"Revised." in (current / publish_defs.GUIDANCE_FILE).read_bytes()
+    monkeypatch.setattr(guidance, "data_guidance", real_guidance)
+    assert _release(root, instance).success
+    assert _published(root) == before  # the original files again, in a third folder; both others listed
+    assert len(release_store.releases(root / "releases")) == 3
 
 
 def test_a_corrupted_year_fails_its_check_and_blocks_publication(released, monkeypatch) -> None:
@@ -314,3 +424,38 @@ def test_lineage_runs_from_the_census_to_each_published_file() -> None:
     assert {measures.measure_key(c) for c in ("B1", "C1", "C2")} <= graph.get(
         measures.measure_key("A1")
     ).parent_keys
+
+
+def _root_with_populations(root: Path, tmp_path: Path, edit) -> Path:
+    """A data root sharing ``root``'s staged tables, whose reference populations file is edited."""
+    other = tmp_path / "data"
+    shutil.copytree(root / "reference", other / "reference")
+    (other / "staging").symlink_to(root / "staging")
+    path = other / "reference" / "population_0_17_original_vintage.csv"
+    pl.read_csv(path, infer_schema=False).pipe(edit).write_csv(path)
+    return other
+
+
+def test_the_disclosure_audit_reads_populations_from_the_data_root(released, tmp_path: Path) -> None:
+    root, instance, _, _ = released
+    year_2020 = pl.col("time_period") == "2020"
+    england = year_2020 & (pl.col("geographic_level") == "National")
+
+    def audit(edit) -> dg.AssetCheckEvaluation:
+        other = _root_with_populations(root, tmp_path / str(len(list(tmp_path.iterdir()))), edit)
+        result = _run_year(other, instance, 2020, [publish_defs.protect_year_asset])
+        return next(c for c in result.get_asset_check_evaluations() if c.check_name == "disclosure_lp_audit")
+
+    assert audit(lambda pop: pop).passed  # the resource's own copy: the same figures pass
+    # England's 0-17 population set to 1 in the resource's folder: England's published rates are impossible
+    tiny = audit(
+        lambda pop: pop.with_columns(
+            pl.when(england).then(pl.lit("1")).otherwise("population_0_17").alias("population_0_17")
+        )
+    )
+    assert not tiny.passed
+    # no populations for 2020: the rate cells cannot be audited, so the check fails instead of skipping them
+    missing = audit(lambda pop: pop.filter(~year_2020))
+    assert not missing.passed
+    assert "population_missing" in missing.metadata["failures_table"].value
+    assert "E92000001" in missing.metadata["failures_table"].value

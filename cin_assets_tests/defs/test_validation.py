@@ -8,6 +8,7 @@ import polars as pl
 
 from cin_assets.defs import census, validation
 from cin_assets.defs.resources import default_resources
+from cin_assets.validation.rules import RULES
 from cin_assets_tests.validation.clean_return import CLEAN_XML, FAULTS, faulty_xml
 
 ASSETS = [census.census_returns, census.census_staging, validation.census_validation]
@@ -73,7 +74,18 @@ def test_errors_fail_the_error_check_without_failing_the_run(tmp_path: Path) -> 
     ]
     metadata = event.materialization.metadata
     assert metadata["errors"].value == 2 and metadata["queries"].value == 1
-    assert "| 846 | 8620 | error | 1 | 1 |" in metadata["failures_by_la_and_rule"].value
+    # per LA and file, each rule with its DfE text beside its code
+    rule_8620 = next(r for r in RULES if r.code == "8620")
+    assert (
+        f"| 846 | 846.xml | 8620 | error | 1 | 1 | {rule_8620.message}"
+        in metadata["failures_by_la_and_rule"].value
+    )
+    assert f"| 8620 | {rule_8620.message} | 1 | 1 |" in errors.metadata["by_rule"].value
+    assert "| 850 | 850.xml | 100 |" in errors.metadata["by_la_and_file"].value
+    assert "851" not in errors.metadata["by_la_and_file"].value  # the queries are the other check's
+    # where the child-level report is, never its rows
+    assert "census_validation" in errors.metadata["child_level_report"].value
+    assert metadata["path"].value == str(root / "staging" / "census_validation" / "2020.parquet")
     # counts only: no child identifier or value reaches the UI
     shown = " ".join(
         str(v.value) for md in (metadata, errors.metadata, queries.metadata) for v in md.values()

@@ -13,6 +13,7 @@ import pytest
 from cin_assets.synth import generate_census
 from cin_assets_tests.e2e.harness import instance_yaml
 from cin_assets_tests.e2e.postgres import Postgres, postgres_server, server_binaries
+from cin_assets_tests.reference_subset import expect_only
 
 # Two LAs in different regions, a twentieth of their real volume: a few hundred children each.
 LAS = ("845", "873")
@@ -29,9 +30,10 @@ def census_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def new_data_root(base: Path, census_source: Path) -> Path:
-    """A data root holding a copy of the census (reference files fall back to the shipped copy)."""
+    """A data root holding a copy of the census and the shipped reference expecting only its LAs."""
     root = base / "data"
     shutil.copytree(census_source, root / "census")
+    expect_only(root, LAS)
     return root
 
 
