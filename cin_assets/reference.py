@@ -65,13 +65,19 @@ def regions_table(ref: Path | None = None) -> pl.DataFrame:
 
 
 def populations(year: int, ref: Path | None = None) -> pl.DataFrame:
-    """ONS 0-17 population used for rates in reporting ``year`` (mid-year ``year - 1``, original vintage).
+    """ONS 0-17 population used for rates in reporting ``year`` (mid-year ``year - 1``).
 
     Columns: geographic_level, region_code, old_la_code, new_la_code, population_0_17 (Int64).
-    Derived by back-solving the published rates; see the reference README.
+    2013-2020: the original vintage those releases used (back-solved from their rates); 2021 onward: the
+    rebased vintage DfE shipped with its 2025 release, which reproduces every published LAIT rate for
+    2021-2025. Empty for a year no population is published for yet (its rates are then not available).
+    See the reference README.
     """
-    pop = _csv((ref or reference_dir()) / "population_0_17_original_vintage.csv")
-    return pop.filter(pl.col("time_period") == str(year)).select(
+    root = ref or reference_dir()
+    pop = _csv(root / "population_0_17_original_vintage.csv").filter(pl.col("time_period") == str(year))
+    if pop.is_empty():
+        pop = _csv(root / "population_0_17_revised_vintage.csv").filter(pl.col("time_period") == str(year))
+    return pop.select(
         "geographic_level",
         "region_code",
         "old_la_code",
@@ -81,7 +87,7 @@ def populations(year: int, ref: Path | None = None) -> pl.DataFrame:
 
 
 def published_indicators(ref: Path | None = None) -> pl.DataFrame:
-    """Real published B1/C1/C4/D3/D5 values (2013-2020), long format, values as published strings."""
+    """Real published B1/C1/C4/D3/D5 values (2013-2025), long format, values as published strings."""
     return _csv((ref or reference_dir()) / "published_la_indicators.csv")
 
 
@@ -93,3 +99,12 @@ def published_la_value(indicator: str, year: int, ref: Path | None = None) -> pl
         & (pl.col("time_period") == str(year))
         & (pl.col("geographic_level") == "Local authority")
     ).select("old_la_code", pl.col("value").cast(pl.Int64, strict=False))
+
+
+def dfe_exceptions(ref: Path | None = None) -> pl.DataFrame:
+    """LA-years for which DfE published no figures and handled the totals by a declared exception (Hackney
+    2021-2022, Hampshire 2024): reporting_year (Int32), la_code, action, note. The synthetic census makes no
+    return for them and declares them as DfE did (see ``cin_assets.synth.generate``)."""
+    return _csv((ref or reference_dir()) / "dfe_exceptions.csv").select(
+        pl.col("reporting_year").cast(pl.Int32), "la_code", "action", "note"
+    )

@@ -48,10 +48,13 @@ def ensure_census(root: Path, years: list[int], scale: float, seed: int) -> None
         print(f"census returns found under {root / 'census'} for {years[0]}-{years[-1]}")
         return
     from cin_assets.synth import generate_census
+    from cin_assets.synth.generate import declare_exceptions
 
     print(f"generating the synthetic census (scale {scale}, seed {seed}) for {years[0]}-{years[-1]} ...")
     start = time.perf_counter()
     generate_census(root / "census", years=years, scale=scale, seed=seed)
+    # like the real census, it has no return from Hackney 2021-2022 and Hampshire 2024: declared as DfE did
+    print(f"  declared exceptions in {declare_exceptions(root, years)}")
     print(f"  done in {time.perf_counter() - start:.0f} s")
 
 

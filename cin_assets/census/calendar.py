@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 FIRST_YEAR = 2013
-LAST_YEAR = 2020
+LAST_YEAR = 2026  # adding a year: extend this (and add its returns and reference rows)
 REPORTING_YEARS: tuple[int, ...] = tuple(range(FIRST_YEAR, LAST_YEAR + 1))
 
 

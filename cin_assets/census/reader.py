@@ -36,6 +36,7 @@ from lxml import etree  # pyright: ignore[reportAttributeAccessIssue]  (compiled
 from polars._typing import PolarsDataType
 
 from cin_assets.census import tables
+from cin_assets.census.calendar import LAST_YEAR
 
 MAX_FILE_BYTES = int(os.environ.get("CIN_MAX_RETURN_BYTES", 2 * 1024**3))
 _PROLOG_BYTES = 4096
@@ -54,10 +55,18 @@ _HEADER_FIELDS = {
 }
 # Blocks inside a record that are read by their own loop, not as fields of the record itself.
 _NESTED = frozenset(
-    {"Assessments", "Section47", "ChildProtectionPlans", "FactorsIdentifiedAtAssessment", "Reviews"}
+    {
+        "Assessments",
+        "CINPlanDates",
+        "Section47",
+        "ChildProtectionPlans",
+        "FactorsIdentifiedAtAssessment",
+        "Reviews",
+    }
 )
-# Elements of later collections the 2019-20 tables have no place for: read past them quietly.
-_LATER_ELEMENTS = frozenset({"CINPlanDates", "PreProceedingsandFGDM", "Sex"})
+# Elements of collections after the last supported year: no table holds them; each is reported (never
+# skipped silently), see tables.ELEMENT_YEARS.
+_NOT_READ = frozenset(e for e, (first, _) in tables.ELEMENT_YEARS.items() if first and first > LAST_YEAR)
 
 
 # Columns every table gets from the file it came from, not from a row.
@@ -163,7 +172,7 @@ class _ReturnReader:
 
     def unknown_element(self, elem: etree._Element) -> None:
         tag = elem.tag if isinstance(elem.tag, str) else "comment"
-        if tag in _LATER_ELEMENTS or tag == "comment":
+        if tag == "comment":
             return
         first, count = self.unknown.get(tag, (elem.sourceline or 0, 0))
         self.unknown[tag] = (first, count + 1)
@@ -393,7 +402,7 @@ class _ReturnReader:
     def episode(self, child_id: str, episode_id: int, episode: etree._Element) -> None:
         nested = self._fill("episodes", episode, child_id)
         self.ints["episodes"] += (episode_id, episode.sourceline)
-        n_assess = n_s47 = n_cpp = 0
+        n_assess = n_plan = n_s47 = n_cpp = 0
         for part in nested:
             tag = part.tag
             if tag == "Assessments":
@@ -410,6 +419,10 @@ class _ReturnReader:
                             )
                             factor_strs += (child_id, text)
                             factor_ints += (episode_id, n_assess, factor.sourceline)
+            elif tag == "CINPlanDates":
+                n_plan += 1
+                self.ints["cin_plans"] += (episode_id, n_plan, part.sourceline)
+                self._fill("cin_plans", part, child_id)
             elif tag == "Section47":
                 n_s47 += 1
                 self.ints["section47"] += (episode_id, n_s47, part.sourceline)
@@ -431,9 +444,19 @@ class _ReturnReader:
         year, la_code = self.identity()
         self.check_reference_date()
         for tag, (line, count) in sorted(self.unknown.items()):
+            if tag in _NOT_READ:
+                first = tables.ELEMENT_YEARS[tag][0] or 0
+                self.issue(
+                    "element_not_in_year",
+                    f"element <{tag}> belongs to the {tables.collection(first)} census onward, not to this "
+                    f"return's year ({count} times, first at line {line}); it was not read",
+                    line=line,
+                    element=tag,
+                )
+                continue
             self.issue(
                 "unknown_element",
-                f"element <{tag}> is not part of the 2019-20 census message ({count} times, first at line "
+                f"element <{tag}> is not part of the census message ({count} times, first at line "
                 f"{line}); it was ignored",
                 line=line,
                 element=tag,

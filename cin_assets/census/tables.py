@@ -50,7 +50,8 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "UPNunknown": pl.String,
         "PersonBirthDate": pl.Date,
         "ExpectedPersonBirthDate": pl.Date,
-        "GenderCurrent": pl.String,
+        "GenderCurrent": pl.String,  # 0/1/2/9, up to 2023-24
+        "Sex": pl.String,  # M/F/U, from 2024-25
         "PersonDeathDate": pl.Date,
         "Ethnicity": pl.String,
     },
@@ -82,6 +83,15 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "assessment_id": pl.Int32,
         "line": pl.Int32,
         "AssessmentFactors": pl.String,
+    },
+    # CINPlanDates, from 2021-22 (reporting year 2022)
+    "cin_plans": {
+        **KEY,
+        "episode_id": pl.Int32,
+        "plan_id": pl.Int32,
+        "line": pl.Int32,
+        "CINPlanStartDate": pl.Date,
+        "CINPlanEndDate": pl.Date,
     },
     "section47": {
         **KEY,
@@ -131,6 +141,30 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
 }
 
 TABLES: tuple[str, ...] = tuple(SCHEMAS)
+
+# Elements that belong to some collections only: element -> (first, last) reporting year it may appear in
+# (None: open-ended). 2020-21 is the last year with the header Content block, 2021-22 the first with CIN
+# plans, 2024-25 replaced GenderCurrent with Sex; PreProceedingsandFGDM is a 2026-27 addition.
+ELEMENT_YEARS: dict[str, tuple[int | None, int | None]] = {
+    "Content": (None, 2021),
+    "GenderCurrent": (None, 2024),
+    "Sex": (2025, None),
+    "CINPlanDates": (2022, None),
+    "PreProceedingsandFGDM": (2027, None),
+}
+
+
+def element_in_year(element: str, year: int) -> bool:
+    """True when ``element`` belongs to the census message of reporting ``year``."""
+    first, last = ELEMENT_YEARS.get(element, (None, None))
+    return (first is None or year >= first) and (last is None or year <= last)
+
+
+def collection(year: int) -> str:
+    """The collection name of reporting ``year``: 2020 -> "2019-20"."""
+    return f"{year - 1}-{year % 100:02d}"
+
+
 CHILD_TABLES: tuple[str, ...] = tuple(t for t in TABLES if t not in {"headers", "issues"})
 
 

@@ -21,6 +21,7 @@ from cin_assets.validation import DEFAULT_POLICY, Policy, apply_policy
 from cin_assets.validation.engine import validate_each_la
 from cin_assets.validation.policy import excluded_las
 from cin_assets.validation.rules import RULES
+from cin_assets.validation.rulesets import ruleset
 
 ERRORS_CHECK = "no_validation_errors"
 QUERIES_CHECK = "no_validation_queries"
@@ -107,6 +108,14 @@ def _rule_counts(report: pl.DataFrame, kind: str) -> str:
     return "\n".join(lines)
 
 
+def _ruleset_changes(year: int) -> str:
+    """The overlays that made the year's rule set, as a markdown list (newest first)."""
+    changes = ruleset(year).changes
+    if not changes:
+        return "The base rule set (2013-2020 rules); no later change applies."
+    return "\n".join(f"- {y}: {change}" for y, change in reversed(changes))
+
+
 def _check_result(report: pl.DataFrame, kind: str) -> dg.AssetCheckResult:
     failing = report.filter(pl.col("type") == kind)
     las = failing["la_code"].drop_nulls().unique().sort().to_list()
@@ -172,6 +181,9 @@ def census_validation(context: dg.AssetExecutionContext, data_root: CinDataRoot,
             "queries": report.height - errors.height,
             "las_with_errors": errors["la_code"].drop_nulls().n_unique(),
             "failures_by_la_and_rule": dg.MetadataValue.md(markdown_counts(report)),
+            "rule_set": ruleset(year).name,
+            "rule_set_size": len(ruleset(year).rules),
+            "rule_set_changes": dg.MetadataValue.md(_ruleset_changes(year)),
             "child_level_report": dg.MetadataValue.md(REPORT_WHERE),
         },
     )

@@ -33,6 +33,7 @@ import polars as pl
 from cin_assets import reference
 from cin_assets.disclosure.config import LOCAL, NATIONAL, REGIONAL, ROUNDED_LEVELS, DisclosureConfig
 from cin_assets.publish.description import DataSet
+from cin_assets.publish.screener import SMUSHED_SUBSTRINGS
 
 FOUR_DIGIT_IDENTIFIERS = ("Calendar year", "Reporting year")
 SIX_DIGIT_IDENTIFIERS = ("Academic year", "Financial year", "Tax year", "Autumn and spring term")
@@ -298,27 +299,7 @@ def explain(
 
 
 # --------------------------------------------------------------------------------- naming (metadata)
-SMUSHED = (
-    "male",
-    "female",
-    "asian",
-    "chinese",
-    "indian",
-    "pakistani",
-    "bangladeshi",
-    "black",
-    "african",
-    "caribbean",
-    "white",
-    "roma",
-    "irish",
-    "english",
-    "british",
-    "scottish",
-    "welsh",
-    "northern irish",
-    "arab",
-)
+SMUSHED = SMUSHED_SUBSTRINGS  # filter words the EES screener refuses inside indicator names
 HARMONISED_SEARCH = (
     "sen_",
     "primary_need",

@@ -22,6 +22,7 @@ import polars as pl
 
 from cin_assets.census import tables as census_tables
 from cin_assets.census.calendar import census_period, in_year, working_days
+from cin_assets.validation.codes import RC9_FROM
 
 Frame = pl.DataFrame | pl.LazyFrame
 Tables = Mapping[str, Frame]
@@ -191,7 +192,7 @@ def _characteristics(frame: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """Child characteristics at 31 March: unborn, age group, gender group, ethnic group and minor group.
 
     A child without a date of birth (only an expected one) is unborn; age is in whole years at 31 March.
-    Gender: 1 Male, 2 Female, anything else "Unknown or indeterminate"; unborn children are not given a
+    Gender: 1 (Sex M from 2024-25) Male, 2 (F) Female, anything else "Unknown or indeterminate"; unborn children are not given a
     gender group. Ethnicity: DfE major groups (Chinese in "Other ethnic group"); refused, not yet obtained
     or missing is "Not known".
     """
@@ -228,9 +229,9 @@ def _characteristics(frame: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
             .alias("age_group"),
             pl.when(unborn)
             .then(pl.lit(UNBORN))
-            .when(pl.col("GenderCurrent") == "1")
+            .when((pl.col("GenderCurrent") == "1") | (pl.col("Sex") == "M"))  # Sex from 2024-25
             .then(pl.lit("Male"))
-            .when(pl.col("GenderCurrent") == "2")
+            .when((pl.col("GenderCurrent") == "2") | (pl.col("Sex") == "F"))
             .then(pl.lit("Female"))
             .otherwise(pl.lit("Unknown or indeterminate"))
             .alias("gender_group"),
@@ -289,7 +290,8 @@ def _episodes(ctx: Context) -> pl.LazyFrame:
 
     - ``referral_in_year``: CINreferralDate in the reporting year (every referral counts, NFA included).
     - ``nfa``: the referral resulted in no further action (ReferralNFA true).
-    - ``assessed_not_in_need``: not NFA, and the case closed after assessment with no further action (RC8).
+    - ``assessed_not_in_need``: not NFA, and the case closed after assessment with no further action (RC8, or
+      from 2022-23 RC9, closed after assessment and referred to early help).
     - ``episode_of_need``: a referral that was neither NFA nor assessed as not in need, referred on or
       before 31 March (DfE: such referrals are not in the children in need population).
     - ``open_at_31_march``: an episode of need with no closure date or one after 31 March.
@@ -303,7 +305,10 @@ def _episodes(ctx: Context) -> pl.LazyFrame:
     start, end = ctx.start, ctx.end
     referral, closure = pl.col("CINreferralDate"), pl.col("CINclosureDate")
     nfa = pl.col("ReferralNFA").fill_null(False)
-    rc8 = (pl.col("ReasonForClosure").str.strip_chars().str.to_uppercase() == "RC8").fill_null(False)
+    # RC9 (2022-23 on: closed after assessment, referred to early help) is also "assessed not in need";
+    # before its year it is no valid code (validation rejects it) and counts as no reason
+    reason = pl.col("ReasonForClosure").str.strip_chars().str.to_uppercase()
+    rc8 = reason.is_in(["RC8", "RC9"] if ctx.year >= RC9_FROM else ["RC8"]).fill_null(False)
     not_in_need = rc8 & ~nfa
     of_need = ~nfa & ~not_in_need & (referral <= end).fill_null(False)
     return (

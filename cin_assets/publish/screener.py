@@ -27,19 +27,12 @@ from typing import Literal
 
 import polars as pl
 
+from cin_assets.publish.ees import META_COLUMNS
+
 Verdict = Literal["PASS", "WARNING", "FAIL"]
 DATA_DIR = Path(__file__).with_name("screener_data")
 
-REQ_META_COLS = (
-    "col_name",
-    "col_type",
-    "label",
-    "indicator_grouping",
-    "indicator_unit",
-    "indicator_dp",
-    "filter_hint",
-    "filter_grouping_column",
-)
+REQ_META_COLS = META_COLUMNS  # the EES metadata file's required columns, in order
 OPTIONAL_META_COLS = ("filter_default", "parent_filter")
 REQ_DATA_COLS = ("geographic_level", "time_period", "time_identifier", "country_code", "country_name")
 LEGACY_GSS_SYMBOLS = ("~", ":")

@@ -32,6 +32,7 @@ import numpy as np
 import polars as pl
 
 from cin_assets import reference
+from cin_assets.census import calendar
 
 COUNTS = ("Referrals", "At31_episodes", "Section47", "ICPC", "CPP_start", "CPP_At31")
 # Each count is imputed from its ratio to the measure it most depends on (Referrals from CIN at 31 March).
@@ -76,7 +77,7 @@ def _wide(ref: Path | None) -> pl.DataFrame:
     las = pl.concat(
         [
             pl.DataFrame({"old_la_code": la_codes(y, ref)}).with_columns(time_period=pl.lit(str(y)))
-            for y in range(2013, 2021)
+            for y in published_years(ref)
         ]
     )
     out = las.join(wide, on=["time_period", "old_la_code"], how="left").join(
@@ -138,7 +139,7 @@ def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFram
     totals = _published_totals(ref)
     regions = dict(
         pl.concat(
-            [reference.local_authorities(y, ref).with_columns(year=pl.lit(y)) for y in range(2013, 2021)]
+            [reference.local_authorities(y, ref).with_columns(year=pl.lit(y)) for y in published_years(ref)]
         )
         .select(pl.concat_str("old_la_code", pl.col("year").cast(pl.String), separator="@"), "region_code")
         .iter_rows()
@@ -156,7 +157,7 @@ def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFram
             f"{la}@{y}" for la, y in zip(out["old_la_code"].to_list(), out["year"].to_list(), strict=True)
         ]
         years = out["year"].to_list()
-        for year in range(2013, 2021):
+        for year in published_years(ref):
             rows = [i for i, y in enumerate(years) if y == year]
             groups: dict[str, list[int]] = {}
             for i in rows:
@@ -377,10 +378,22 @@ FACTOR_COLUMNS = {
     "Socially_unacceptable_behaviour": "14A", "Self_harm": "15A", "Neglect": "16A", "Emotional_Abuse": "17A",
     "Physical_Abuse_unknown": "18A", "Sexual_Abuse_unknown": "19A", "Other": "20",
     "Female_Genital_Mutilation": "22A", "Faith_linked_abuse": "23A", "Privately_fostered": "8",
+    # published from 2021 (x before, so never drawn before their year)
+    "Physical_Abuse_child_on_child": "18B", "Physical_Abuse_adult_on_child": "18C",
+    "Sexual_Abuse_child_on_child": "19B", "Sexual_Abuse_adult_on_child": "19C",
+    "Child_criminal_exploitation": "24A",
 }  # fmt: skip
 
 
-FACTOR_YEARS = (2018, 2019, 2020)  # years with published C3 factors; earlier years use 2018's
+FACTOR_YEARS = tuple(range(2018, 2026))  # years with published C3 factors; earlier use 2018's, later 2025's
+# Factors first collected in 2020-21 (abuse split by who the abuser was) and 2021-22 (24A): never drawn before.
+_FACTOR_FROM = {
+    "Physical_Abuse_child_on_child": 2021,
+    "Physical_Abuse_adult_on_child": 2021,
+    "Sexual_Abuse_child_on_child": 2021,
+    "Sexual_Abuse_adult_on_child": 2021,
+    "Child_criminal_exploitation": 2022,
+}
 
 
 @cache
@@ -409,9 +422,11 @@ def factor_rates(ref: Path | None = None) -> pl.DataFrame:
     num = long.filter(pl.col("indicator") != base).rename({"indicator": "factor"})
     rated = num.join(den, on=["la_code", "year"], how="left")
     usable = pl.col("value").is_not_null() & (pl.col("den") >= 50)
+    # pooled within an era: 2018-2020, and 2021 on (after the abuse factors were split)
+    era = (pl.col("year") >= 2021).alias("era")
     pooled = (
         rated.filter(usable)
-        .group_by("la_code", "factor")
+        .group_by("la_code", "factor", era)
         .agg((pl.col("value").sum() / pl.col("den").sum()).alias("pooled"))
     )
     national = rated.filter(pl.col("la_code") == "*").select(
@@ -424,13 +439,19 @@ def factor_rates(ref: Path | None = None) -> pl.DataFrame:
     )  # fmt: skip
     return (
         grid.join(rated, on=["la_code", "year", "factor"], how="left")
-        .join(pooled, on=["la_code", "factor"], how="left")
+        .with_columns(era)
+        .join(pooled, on=["la_code", "factor", "era"], how="left")
         .join(national, on=["year", "factor"], how="left")
         .select(
             "la_code",
             "year",
             "factor",
-            pl.coalesce(pl.when(usable).then(pl.col("value") / pl.col("den")), "pooled", "national")
+            pl.when(pl.col("year") < pl.col("factor").replace_strict(_FACTOR_FROM, default=0))
+            .then(0.0)
+            .otherwise(
+                pl.coalesce(pl.when(usable).then(pl.col("value") / pl.col("den")), "pooled", "national")
+            )
+            .fill_null(0.0)
             .clip(0.0, 0.9)
             .alias("rate"),
         )
@@ -451,7 +472,18 @@ def la_factor_rates(la_code: str, year: int, ref: Path | None = None) -> dict[st
 
 @cache
 def _la_codes(ref: Path | None) -> dict[int, tuple[str, ...]]:
-    return {y: tuple(reference.local_authorities(y, ref)["old_la_code"].to_list()) for y in range(2013, 2021)}
+    return {
+        y: tuple(reference.local_authorities(y, ref)["old_la_code"].to_list())
+        for y in calendar.REPORTING_YEARS
+    }
+
+
+@cache
+def published_years(ref: Path | None = None) -> tuple[int, ...]:
+    """Reporting years with published LA figures to calibrate to (2013-2025); later supported years (2026)
+    follow the last of them (see :func:`cin_assets.synth.plans.year_plans`)."""
+    years = reference.published_indicators(ref).filter(pl.col("indicator") == "Referrals")["time_period"]
+    return tuple(y for y in calendar.REPORTING_YEARS if str(y) in set(years.to_list()))
 
 
 def la_codes(year: int, ref: Path | None = None) -> tuple[str, ...]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from cin_assets.census import calendar
-from cin_assets.synth.generate import LaResult, generate_census
+from cin_assets.synth.generate import LaResult, declare_exceptions, generate_census
 
 
 def _years(text: str) -> list[int]:
@@ -46,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         generate_census(args.out, _years(args.years), args.scale, args.seed, las, args.workers, report)
+        # no return from Hackney 2021-2022 and Hampshire 2024, as in reality: declared in the data root
+        # (the folder holding the census folder), where the return inventory reads them
+        print(
+            f"declared exceptions in {declare_exceptions(Path(args.out).resolve().parent, _years(args.years))}"
+        )
     except ValueError as exc:
         print(f"cin-synth: {exc}", file=sys.stderr)
         return 2

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from cin_assets.census import calendar
+from cin_assets import reference
+from cin_assets.census import calendar, exceptions
 from cin_assets.synth import attributes, calibration, plans, render
 from cin_assets.synth.simulate import LaSimulation, day
 
@@ -72,7 +73,7 @@ def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, see
     )
     attributes.fix_return_queries(history, attrs, own_years, np.random.default_rng(fix_seq))
     written = []
-    for year in sorted(set(years) & set(own_years)):
+    for year in sorted(set(years) & set(own_years) - omitted_years(la_code, ref)):
         rows = render.cut(history, year)
         children = len(np.unique(history.episodes["child"][rows["episodes"]]))
         if not children:  # the census has no empty returns: a generator bug, never a file
@@ -86,6 +87,28 @@ def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, see
         path.write_bytes(data)
         written.append(ReturnStats(year, la_code, path, children, len(rows["episodes"]), len(data)))
     return LaResult(la_code, written, history.shortfalls)
+
+
+def omitted_years(la_code: str, ref: Path | None = None) -> set[int]:
+    """Years the LA made no usable return in reality (Hackney 2021-2022, Hampshire 2024): the synthetic
+    census has none either (the LA's history still runs through them), and declares them as DfE did."""
+    dfe = reference.dfe_exceptions(ref)
+    return set(dfe.filter(pl.col("la_code") == la_code)["reporting_year"].to_list())
+
+
+def declare_exceptions(
+    data_root: str | os.PathLike[str], years: Iterable[int], ref: Path | None = None
+) -> Path:
+    """Add DfE's declared exceptions for ``years`` to ``<data_root>/exceptions.csv`` (the file the return
+    inventory reads), keeping every declaration already there; returns the file's path."""
+    path = Path(data_root) / exceptions.FILE_NAME
+    existing = exceptions.read_file(path).select("reporting_year", "la_code", "action", "note")
+    dfe = reference.dfe_exceptions(ref).filter(pl.col("reporting_year").is_in(list(years)))
+    new = dfe.join(existing, on=["reporting_year", "la_code"], how="anti")
+    if not new.is_empty() or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pl.concat([existing, new]).sort("reporting_year", "la_code").write_csv(path)
+    return path
 
 
 def _job(args: tuple) -> LaResult:

@@ -52,25 +52,28 @@ def params(ref: Path | None = None) -> Params:
 
 
 def la_years(la_code: str, ref: Path | None = None) -> list[int]:
-    """The reporting years (2013..2020) in which ``la_code`` made a return."""
+    """The reporting years (2013 to the last supported year) in which ``la_code`` made a return."""
     return [y for y in calendar.REPORTING_YEARS if la_code in calibration.la_codes(y, ref)]
 
 
 def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
     """Plans for every simulated year of one LA: warm-up years (copies of its first real year) then real ones.
 
-    ``targets`` are :func:`calibration.scaled_targets` rows. An LA created in April 2019 (838, 839) is
-    simulated from the same warm-up start with its 2020 targets, so its 2020 return carries open cases.
+    ``targets`` are :func:`calibration.scaled_targets` rows. An LA created later (838 and 839 in April 2019,
+    940 and 941 in April 2021, 942 and 943 in April 2023) is simulated from the same warm-up start with its
+    first year's targets, so its first return carries open cases. Years after the last published one (2026)
+    follow the LA's last published year.
     """
     rows = targets.filter(pl.col("la_code") == la_code).sort("year")
     if rows.is_empty():
         raise ValueError(f"no calibration targets for LA {la_code}")
     real = {r["year"]: r for r in rows.iter_rows(named=True)}
-    first, last = min(real), max(real)
+    first, published = min(real), max(real)
+    last = max(published, *la_years(la_code))
     start = calendar.FIRST_YEAR - WARMUP_YEARS
     plans = []
     for i, year in enumerate(range(start, last + 1)):
-        r = real.get(year, real[first])
+        r = real.get(year, real[first] if year < first else real[published])
         plans.append(
             YearPlan(
                 year=year,

@@ -1,10 +1,13 @@
-"""Cut one reporting year's return out of an LA history and write it as 2019-20 CIN census XML.
+"""Cut one reporting year's return out of an LA history and write it as that year's CIN census XML.
 
 What a return holds (the DfE scope): every child with an episode active at some time in the year (referred
 in the year or open on 1 April), with only what is visible at 31 March: closure dates, authorisations,
 conference dates and plan ends that fall later are left out (an open item), assessments appear when open or
 authorised in the year, S47 enquiries when started or conferenced in the year, plans when open at some time
-in the year, and reviews held in the year. Element order follows the 2019-20 schema exactly.
+in the year, and reviews held in the year. Element order follows the 2019-20 schema exactly, with each
+later collection's changes from its year (:data:`FORMAT`): the header Content block up to 2020-21, abuse
+factors split by who the abuser was from 2020-21, CIN plans and factor 24A from 2021-22, RC9 and referral
+source 5D from 2022-23, Sex instead of GenderCurrent from 2024-25.
 
 The XML is assembled as strings with polars (one vectorised expression per element type, nested by
 group-joins), not as a DOM per child: a national year is ~1 GB of XML.
@@ -20,16 +23,24 @@ import polars as pl
 
 from cin_assets.synth import calibration
 from cin_assets.synth.attributes import DISABILITY_CODES, Attributes
-from cin_assets.synth.simulate import NIN, History, day
+from cin_assets.synth.simulate import CIN, NIN, History, day
 
-# 2019-20 assessment factor codes, in the order they are written.
+# Assessment factor codes of every year, in the order they are written (18B-19C from 2020-21, 24A 2021-22).
 FACTOR_ORDER = (
     "1A", "1B", "1C", "2A", "2B", "2C", "3A", "3B", "3C", "4A", "4B", "4C", "5A", "5B", "5C",
     "6A", "6B", "6C", "7A", "8B", "8C", "8D", "8E", "8F", "9A", "10A", "11A", "12A", "13A",
-    "14A", "15A", "16A", "17A", "18A", "19A", "20", "21", "22A", "23A",
+    "14A", "15A", "16A", "17A", "18A", "18B", "18C", "19A", "19B", "19C", "20", "21", "22A", "23A", "24A",
 )  # fmt: skip
 _FIDX = {c: i for i, c in enumerate(FACTOR_ORDER)}
 _ABUSE_FACTOR = {"NEG": ["16A"], "PHY": ["18A"], "SAB": ["19A"], "EMO": ["17A"], "MUL": ["16A", "17A"]}
+# From 2020-21 a plan's physical or sexual abuse is recorded as adult-on-child abuse (18C, 19C).
+_ABUSE_FACTOR_SPLIT = {**_ABUSE_FACTOR, "PHY": ["18C"], "SAB": ["19C"]}
+# First reporting year of each format change the generator writes (see the module docstring).
+FORMAT = {"factor_split": 2021, "cin_plans": 2022, "early_help": 2023, "sex": 2025, "no_content": 2022}
+# RC9 and 5D are not in any published table: an assumed share of RC8 closures (referred to early help) and of
+# other-internal LA referrals (5B) from early help, chosen per episode by a fixed hash so every return agrees.
+_RC9_SHARE, _5D_SHARE = 0.4, 0.5
+_SEX = {"1": "M", "2": "F", "0": "U", "9": "U"}
 _LEARNING = sum(1 << DISABILITY_CODES.index(c) for c in ("LD", "AUT", "COMM", "BEH"))
 _IND = "  "
 try:
@@ -71,7 +82,7 @@ def _attach(parent: pl.DataFrame, child: pl.DataFrame, key: str, name: str) -> p
 
 
 def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float],
-             rng: np.random.Generator) -> pl.DataFrame:  # fmt: skip
+             rng: np.random.Generator, year: int) -> pl.DataFrame:  # fmt: skip
     """Factors for assessments authorised in the year (each assessment is shown authorised only once).
 
     Rates are the LA's published C3 shares that year; the not-in-need episodes sometimes record "21" (no
@@ -95,7 +106,13 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
         pl.DataFrame({"episode": h.cpps["episode"][with_plan], "cat": a.cpp_initial[with_plan].astype(str)})
         .join(pl.DataFrame({"row": np.arange(n, dtype=np.int64), "episode": episode}), on="episode")
         .select(
-            "row", pl.col("cat").replace_strict(_ABUSE_FACTOR, return_dtype=pl.List(pl.String)).alias("code")
+            "row",
+            pl.col("cat")
+            .replace_strict(
+                _ABUSE_FACTOR_SPLIT if year >= FORMAT["factor_split"] else _ABUSE_FACTOR,
+                return_dtype=pl.List(pl.String),
+            )
+            .alias("code"),
         )
         .explode("code")
         .unique()
@@ -139,6 +156,68 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
         .pipe(_nest, "row")
         .rename({"xml": "factors"})
     )
+
+
+def _hashed(rows: np.ndarray, share: float) -> np.ndarray:
+    """A fixed pseudo-random ``share`` of rows (Knuth's multiplicative hash of the row index): the same
+    episode is chosen in every return, whatever the seed of the return."""
+    return (rows.astype(np.uint64) * np.uint64(2654435761) % np.uint64(1000)) < np.uint64(share * 1000)
+
+
+def _reason(reason: np.ndarray, rows: np.ndarray, year: int) -> np.ndarray:
+    """From 2022-23 part of the RC8 closures are RC9 (closed after assessment, referred to early help)."""
+    reason = reason.astype(object)
+    if year >= FORMAT["early_help"]:
+        reason[(reason == "RC8") & _hashed(rows, _RC9_SHARE)] = "RC9"
+    return reason.astype(str)
+
+
+def _source(source: np.ndarray, ref: np.ndarray, rows: np.ndarray, year: int) -> np.ndarray:
+    """From 2022-23 part of the referrals from other LA services (5B) made since 1 April 2022 come from
+    early help (5D)."""
+    source = source.astype(object)
+    if year >= FORMAT["early_help"]:
+        since = ref >= day(dt.date(FORMAT["early_help"] - 1, 4, 1))
+        source[(source == "5B") & since & _hashed(rows + 7, _5D_SHARE)] = "5D"
+    return source.astype(str)
+
+
+def _cin_plans(h: History, a: Attributes, e_rows: np.ndarray, shown_close: np.ndarray,
+               end: int) -> pl.DataFrame:  # fmt: skip
+    """One CIN plan per children-in-need episode of a child who is never on a protection plan and never
+    dies in the history: from its first authorised assessment to the closure shown (open while the episode
+    is). Keeps rules 4000-4017 and 2990: no plan on NFA/RC8 episodes, beside or across a protection plan,
+    after death, or starting and ending the same day."""
+    kind = h.episodes["kind"][e_rows]
+    child = h.episodes["child"][e_rows]
+    on_cpp = np.isin(child, h.episodes["child"][h.cpps["episode"]])
+    died = a.death[child] >= 0
+    first_auth = (
+        pl.DataFrame({"episode": h.assessments["episode"], "auth": h.assessments["auth"]})
+        .filter((pl.col("auth") >= 0) & (pl.col("auth") <= end))
+        .group_by("episode")
+        .agg(pl.col("auth").min())
+    )
+    plans = (
+        pl.DataFrame({"episode": e_rows, "close": shown_close, "ok": (kind == CIN) & ~on_cpp & ~died})
+        .join(first_auth, on="episode", how="inner", maintain_order="left")
+        .filter(
+            pl.col("ok")
+            & (pl.col("auth") <= end)
+            & ((pl.col("close") < 0) | (pl.col("close") > pl.col("auth")))
+        )
+    )
+    return plans.with_columns(
+        xml=pl.concat_str(
+            [
+                _open("CINPlanDates", 4),
+                _el("CINPlanStartDate", _date(pl.col("auth")), 5),
+                _el("CINPlanEndDate", _date(pl.col("close")), 5),
+                _close("CINPlanDates", 4),
+            ],
+            ignore_nulls=True,
+        )
+    ).select("episode", "xml")
 
 
 def cut(h: History, year: int) -> dict[str, np.ndarray]:
@@ -221,7 +300,7 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
     a_auth = h.assessments["auth"][a_rows]
     shown_auth = np.where(a_auth <= end, a_auth, -1)
     authorised = np.flatnonzero(shown_auth >= 0)
-    factors = _factors(h, a, a_rows[authorised], rates, rng)
+    factors = _factors(h, a, a_rows[authorised], rates, rng, year)
     factors = factors.with_columns(
         assessment=pl.Series(a_rows[authorised][factors["row"].to_numpy()], dtype=pl.Int64)
     )
@@ -284,15 +363,18 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
             "episode": e_rows,
             "child": ep["child"][e_rows],
             "ref": ep["ref"][e_rows],
-            "source": a.source[e_rows].astype(str),
+            "source": _source(a.source[e_rows], ep["ref"][e_rows], e_rows, year),
             "need": a.need[e_rows].astype(str),
             "close": shown_close,
-            "reason": np.where(shown_close >= 0, a.reason[e_rows], "").astype(str),
+            "reason": _reason(np.where(shown_close >= 0, a.reason[e_rows], ""), e_rows, year),
             "icpc": np.where(e_icpc <= end, e_icpc, -1),
             "nfa": np.where(ep["kind"][e_rows] == 0, "true", "false"),
         }
     ).sort("child", "ref")
-    for part, name in ((assessments, "assessments"), (s47, "s47"), (cpps, "cpps")):
+    plans = _cin_plans(h, a, e_rows, shown_close, end)
+    if year < FORMAT["cin_plans"]:
+        plans = plans.clear()
+    for part, name in ((assessments, "assessments"), (plans, "plans"), (s47, "s47"), (cpps, "cpps")):
         episodes = _attach(episodes, part, "episode", name)
     episodes = episodes.with_columns(
         xml=pl.concat_str(
@@ -305,6 +387,7 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
                 _el("ReasonForClosure", _text(pl.col("reason")), 4),
                 _el("DateOfInitialCPC", _date(pl.col("icpc")), 4),
                 pl.col("assessments"),
+                pl.col("plans"),
                 pl.col("s47"),
                 _el("ReferralNFA", pl.col("nfa"), 4),
                 pl.col("cpps"),
@@ -334,7 +417,8 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
     dis = _nest(dis.with_columns(xml=_el("Disability", pl.col("code"), 5)), "child").with_columns(
         xml=pl.concat_str([_open("Disabilities", 4), pl.col("xml"), _close("Disabilities", 4)])
     )
-    six = day(dt.date(year - 6, 3, 31))
+    # school age for rule 8770Q: aged 6 at 31 March, from 2024-25 born by 31 August six years before
+    six = day(dt.date(year - 6, 8, 31) if year >= FORMAT["sex"] else dt.date(year - 6, 3, 31))
     five = day(dt.date(year - 5, 3, 31))
     upn = a.upn[children]
     show_upn = born & (upn != "") & (dob <= five)
@@ -376,7 +460,9 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
                 _el("UPNunknown", pl.col("unknown"), 4),
                 _el("PersonBirthDate", _date(pl.col("dob")), 4),
                 _el("ExpectedPersonBirthDate", _date(pl.col("edob")), 4),
-                _el("GenderCurrent", pl.col("gender"), 4),
+                _el("Sex", pl.col("gender").replace_strict(_SEX), 4)
+                if year >= FORMAT["sex"]
+                else _el("GenderCurrent", pl.col("gender"), 4),
                 _el("PersonDeathDate", _date(pl.col("death")), 4),
                 _close("ChildIdentifiers", 3),
                 _open("ChildCharacteristics", 3),
@@ -420,7 +506,7 @@ def header(la_code: str, year: int, stamp: str) -> str:
         f"{_IND * 3}<DateTime>{stamp}</DateTime>",
         f"{_IND * 2}</Source>",
     ]
-    if year <= 2021:
+    if year < FORMAT["no_content"]:
         lines += [f"{_IND * 2}<Content>", f"{_IND * 3}<CBDSLevels>", f"{_IND * 4}<CBDSLevel>Child</CBDSLevel>",
                   f"{_IND * 3}</CBDSLevels>", f"{_IND * 2}</Content>"]  # fmt: skip
     lines.append(f"{_IND}</Header>")

@@ -33,7 +33,7 @@ from cin_assets.census.reader import concat_tables, read_return, read_returns
 from cin_assets.validation.engine import REPORT_SCHEMA, SORT, validate_each_la
 from cin_assets.validation.files import CHECKS, as_report, reader_issues
 from cin_assets.validation.rule import LA_KEY, Rule, text
-from cin_assets.validation.rules import BY_CODE, RULES
+from cin_assets.validation.rulesets import ruleset
 
 COLUMNS = [
     "reporting_year",
@@ -89,17 +89,23 @@ def _headerless(tables: dict[str, pl.DataFrame], files: list[Path]) -> list[Path
     return [f for f in files if f.name not in named]
 
 
+def _rules(year: int, only: frozenset[str]) -> tuple[Rule, ...]:
+    """The year's rule set (:func:`rulesets.ruleset`), limited to ``only`` when given."""
+    return tuple(r for r in ruleset(year).rules if not only or r.code in only)
+
+
 def _by_year(
-    tables: dict[str, pl.DataFrame], year: int | None, rules: tuple[Rule, ...] = RULES
+    tables: dict[str, pl.DataFrame], year: int | None, only: frozenset[str] = frozenset()
 ) -> list[pl.DataFrame]:
-    """Validate the tables as ``year``, or each return as the year its header gives."""
+    """Validate the tables as ``year``, or each return as the year its header gives, each with its year's
+    rule set."""
     if year is not None:
-        return [validate_each_la(tables, year, rules=rules)]
+        return [validate_each_la(tables, year, rules=_rules(year, only))]
     parts = [_unsupported_years(tables)]
     for y in calendar.REPORTING_YEARS:
         part = _subset(tables, pl.col("reporting_year") == y)
         if any(not frame.is_empty() for frame in part.values()):
-            parts.append(validate_each_la(part, y, rules=rules))
+            parts.append(validate_each_la(part, y, rules=_rules(y, only)))
     return parts
 
 
@@ -150,10 +156,11 @@ def check(
     """
     if year is not None and year not in calendar.REPORTING_YEARS:
         raise CannotRun(f"--year must be one of {calendar.FIRST_YEAR}-{calendar.LAST_YEAR}")
-    unknown = sorted(set(only) - set(BY_CODE) - set(CHECKS))
+    every_code = {r.code for y in calendar.REPORTING_YEARS for r in ruleset(y).rules}
+    unknown = sorted(set(only) - every_code - set(CHECKS))
     if unknown:
         raise CannotRun(f"unknown rule code(s) {', '.join(unknown)} (see cin-validate --list-rules)")
-    rules = tuple(r for r in RULES if r.code in only) if only else RULES
+    rules = frozenset(only)
     files, missing = find_returns(paths)
     if not files:
         raise CannotRun(f"no XML file found in {', '.join(str(p) for p in paths)}")
@@ -234,10 +241,14 @@ def _name_headerless(report: pl.DataFrame, headerless: list[Path]) -> pl.DataFra
 
 def rule_list(year: int | None = None) -> pl.DataFrame:
     """Every DfE rule (for ``year``, or any year) and every other check: code, error or query, its text."""
+    years = [y for y in calendar.REPORTING_YEARS if year is None or y == year]
+    span: dict[str, tuple[Rule, int, int]] = {}  # code -> (latest definition, first year, last year)
+    for y in years:
+        for r in ruleset(y).rules:
+            span[r.code] = (r, span[r.code][1] if r.code in span else y, y)
     dfe = [
-        (r.code, r.type, "rule", r.table, ", ".join(r.fields), r.first_year, r.last_year, r.message)
-        for r in RULES
-        if year is None or r.applies(year)
+        (r.code, r.type, "rule", r.table, ", ".join(r.fields), first, last, r.message)
+        for r, first, last in span.values()
     ]
     first, last = calendar.FIRST_YEAR, calendar.LAST_YEAR
     others = [(code, t, cat, None, None, first, last, msg) for code, (t, cat, msg) in CHECKS.items()]

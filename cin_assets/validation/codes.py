@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GENDER = ("0", "1", "2", "9")
+GENDER = ("0", "1", "2", "9")  # GenderCurrent, up to 2023-24
+SEX = ("M", "F", "U")  # Sex, from 2024-25
 ETHNICITY = (
     "WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND",
     "APKN", "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU", "NOBT",
@@ -22,6 +23,10 @@ REFERRAL_SOURCE = (
 )  # fmt: skip
 PRIMARY_NEED = ("N0", "N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8", "N9")
 CLOSURE_REASON = ("RC1", "RC2", "RC3", "RC4", "RC5", "RC6", "RC7", "RC8")
+# RC8 "case closed after assessment, no further action"; from 2022-23 also RC9 "... referred to early help".
+CLOSED_AFTER_ASSESSMENT = ("RC8",)
+RC9_FROM = 2023
+REFERRAL_SOURCE_5D_FROM = 2023  # 5D "LA services - early help" (schema 2022-23)
 ABUSE_CATEGORY = ("NEG", "PHY", "SAB", "EMO", "MUL")
 UPN_UNKNOWN = ("UN1", "UN2", "UN3", "UN4", "UN5", "UN6", "UN7")
 # 8770Q: reasons that excuse a missing UPN for a child aged 6 or over (UN1 "under 6" never does).
@@ -31,6 +36,10 @@ FACTORS_2020 = (
     "6A", "6B", "6C", "7A", "8B", "8C", "8D", "8E", "8F", "9A", "10A", "11A", "12A", "13A",
     "14A", "15A", "16A", "17A", "18A", "19A", "20", "21", "22A", "23A",
 )  # fmt: skip
+# 2020-21 split physical (18) and sexual (19) abuse by who the abuser was; 18A/19A stay accepted (the
+# published C3 counts them as "unknown" until 2024; 2024-25 adds queries 8945Q/8950Q against them).
+FACTORS_SPLIT_FROM, FACTORS_SPLIT = 2021, ("18B", "18C", "19B", "19C")
+FACTOR_24A_FROM = 2022  # child criminal exploitation (2021-22)
 
 # Rule 1530: characters 2-4 of a UPN must be one of these LA or pseudo-LA codes (2021-22 published list).
 _UPN_LA_RANGES = (
@@ -40,8 +49,10 @@ _UPN_LA_RANGES = (
     (860, 861), (865, 896), (908, 909), (916, 916), (919, 919), (921, 921), (925, 926), (928, 929),
     (931, 931), (933, 933), (935, 938),
 )  # fmt: skip
-# Dorset (838) and Bournemouth, Christchurch & Poole (839) exist from April 2019 (collection 2019-20).
-_UPN_LA_FROM_2020 = ("838", "839")
+# LA codes that exist from a year on: Dorset (838) and Bournemouth, Christchurch & Poole (839) from April
+# 2019 (collection 2019-20); North/West Northamptonshire (940/941) from 2021-22; Cumberland (942) and
+# Westmorland and Furness (943) from 2023-24 (csc-validator-be-cin's 2023-24 rule 1530).
+_UPN_LA_FROM = {2020: ("838", "839"), 2022: ("940", "941"), 2024: ("942", "943")}
 
 CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # index = weighted sum mod 23 (no I, O or S)
 
@@ -50,32 +61,48 @@ CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # index = weighted sum mod 23 (no I, 
 class CodeLists:
     """The valid codes for one reporting year."""
 
-    gender: tuple[str, ...]
+    gender: tuple[str, ...]  # GenderCurrent codes, or Sex codes from 2024-25
+    gender_field: str  # "GenderCurrent", or "Sex" from 2024-25
+    unborn_gender: str  # the code an unborn child must have (8750)
     ethnicity: tuple[str, ...]
     disability: tuple[str, ...]
     referral_source: tuple[str, ...]
     primary_need: tuple[str, ...]
     closure_reason: tuple[str, ...]
+    closed_after_assessment: tuple[str, ...]
     abuse_category: tuple[str, ...]
     factors: tuple[str, ...]
     upn_unknown: tuple[str, ...]
     upn_la: tuple[str, ...]
 
 
+SEX_FROM = 2025
+
+
 def code_lists(year: int) -> CodeLists:
-    """Code lists for reporting ``year`` (2013..2020 share the 2019-20 lists apart from the UPN LA codes)."""
+    """Code lists for reporting ``year``: the 2019-20 lists, with each later change from its year."""
     upn_la = tuple(f"{n:03d}" for lo, hi in _UPN_LA_RANGES for n in range(lo, hi + 1))
-    if year >= 2020:
-        upn_la = tuple(sorted((*upn_la, *_UPN_LA_FROM_2020)))
+    upn_la = tuple(sorted((*upn_la, *(c for y, codes in _UPN_LA_FROM.items() if year >= y for c in codes))))
+    factors = FACTORS_2020
+    if year >= FACTORS_SPLIT_FROM:
+        factors = (*factors, *FACTORS_SPLIT)
+    if year >= FACTOR_24A_FROM:
+        factors = (*factors, "24A")
+    sex = year >= SEX_FROM
     return CodeLists(
-        gender=GENDER,
+        gender=SEX if sex else GENDER,
+        gender_field="Sex" if sex else "GenderCurrent",
+        unborn_gender="U" if sex else "0",
         ethnicity=ETHNICITY,
         disability=DISABILITY,
-        referral_source=REFERRAL_SOURCE,
+        referral_source=(*REFERRAL_SOURCE, "5D") if year >= REFERRAL_SOURCE_5D_FROM else REFERRAL_SOURCE,
         primary_need=PRIMARY_NEED,
-        closure_reason=CLOSURE_REASON,
+        closure_reason=(*CLOSURE_REASON, "RC9") if year >= RC9_FROM else CLOSURE_REASON,
+        closed_after_assessment=(*CLOSED_AFTER_ASSESSMENT, "RC9")
+        if year >= RC9_FROM
+        else CLOSED_AFTER_ASSESSMENT,
         abuse_category=ABUSE_CATEGORY,
-        factors=FACTORS_2020,
+        factors=factors,
         upn_unknown=UPN_UNKNOWN,
         upn_la=upn_la,
     )

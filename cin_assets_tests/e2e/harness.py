@@ -206,7 +206,20 @@ class DagsterDev:
         data = self.graphql(
             """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
                  __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
-            {"params": {"assetSelection": [{"path": [a]} for a in assets], "partitionNames": partitions}},
+            # exactly this run of consecutive partitions of each asset: with an asset selection and partition
+            # names, Dagster also targets the partitions a mapping puts downstream (the look-back makes Y+1 a
+            # child of Y), and a year with no census fails
+            {
+                "params": {
+                    "partitionsByAssets": [
+                        {
+                            "assetKey": {"path": [a]},
+                            "partitions": {"range": {"start": partitions[0], "end": partitions[-1]}},
+                        }
+                        for a in assets
+                    ]
+                }
+            },
         )["launchPartitionBackfill"]
         if data["__typename"] != "LaunchBackfillSuccess":
             raise RuntimeError(f"launchPartitionBackfill failed: {data}")

@@ -26,6 +26,7 @@ ASSETS = [
     "staging_section47",
     "staging_cpps",
     "staging_cpp_reviews",
+    "staging_cin_plans",
     "staging_headers",
     "census_read_issues",
     "census_validation",

@@ -63,6 +63,9 @@ def test_regions_and_england_are_sums_of_local_authorities(
     london = regions.filter(pl.col("region_code") == "E12000007")
     inner_outer = regions.filter(pl.col("region_code").str.starts_with("E13"))
     for c in counts:
+        if las[c].is_null().all():  # a column not collected this year: not available everywhere
+            assert frame[c].is_null().all(), c
+            continue
         assert england[c].item() == e12[c].sum() == las[c].sum(), c
         assert london[c].item() == inner_outer[c].sum(), c
 

@@ -201,4 +201,4 @@ def test_unknown_la_or_year_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no return"):
         generate_census(tmp_path, [2020], las=["999"])
     with pytest.raises(ValueError, match="outside"):
-        generate_census(tmp_path, [2021])
+        generate_census(tmp_path, [2027])

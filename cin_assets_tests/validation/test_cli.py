@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -16,8 +15,9 @@ from polars.testing import assert_frame_equal
 
 from cin_assets import reference
 from cin_assets.census import reader
-from cin_assets.validation import BY_CODE, cli
+from cin_assets.validation import cli
 from cin_assets.validation.files import CHECKS
+from cin_assets.validation.rulesets import ruleset
 from cin_assets_tests.validation.clean_return import CLEAN_XML, FAULTS, VALUE_FAULTS, faulty_xml
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
@@ -125,7 +125,8 @@ def test_too_large_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_year_from_header_and_years_without_rules(tmp_path: Path) -> None:
     (tmp_path / "845.xml").write_text(CLEAN_XML)
-    shutil.copy(SAMPLES / "cin-2021.xml", tmp_path / "201.xml")
+    later = (SAMPLES / "cin-2021.xml").read_text().replace("<Year>2021</Year>", "<Year>2027</Year>")
+    (tmp_path / "201.xml").write_text(later)
     missing = tmp_path / "missing.xml"
     report = cli.run([tmp_path, missing], workers=1)
     assert _rules_by_file(report) == {"201.xml": {"year_unsupported"}, str(missing): {"not_found"}}
@@ -145,6 +146,7 @@ def test_samples_validated_as_2019_20(tmp_path: Path) -> None:
     assert one_child == {
         "header_year", "2887Q", "1103", "1104", "1105", "1510", "1530", "1560Q", "2889", "8525Q", "8530Q",
         "8545Q", "8565", "8620", "8696", "8715", "8930", "implausible_date",
+        "element_not_in_year",  # its CINPlanDates (from 2021-22) are not part of the 2019-20 message
     }  # fmt: skip
     # the three copies of the example child share LA 201: a duplicate return each, validated file by file
     assert counts[("cin-2021.xml", "duplicate_return")] == counts[("cin-2022.xml", "duplicate_return")] == 1
@@ -173,7 +175,7 @@ def test_console_script_exit_codes_and_formats(tmp_path: Path) -> None:
     bad = subprocess.run(
         [script, str(SAMPLES / "fake_CIN_data.xml")], capture_output=True, text=True, check=False
     )
-    assert bad.returncode == 1 and "year_unsupported" in bad.stdout
+    assert bad.returncode == 1 and ",8831," in bad.stdout  # Year 2022: validated with the 2021-22 rules
 
 
 def _return(folder: Path, la: str, edit: Callable[[str], str]) -> str:
@@ -250,9 +252,11 @@ def test_list_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--list-rules"]) == 0
     listed = pl.read_csv(io.StringIO(capsys.readouterr().out), schema_overrides={"rule": pl.String})
     by_code = {r["rule"]: r for r in listed.iter_rows(named=True)}
-    assert len(by_code) == listed.height == len(BY_CODE) + len(CHECKS)
-    for code, rule in BY_CODE.items():
+    latest = {r.code: r for y in range(2013, 2027) for r in ruleset(y).rules}  # every year's rules
+    assert len(by_code) == listed.height == len(latest) + len(CHECKS)
+    for code, rule in latest.items():
         assert (by_code[code]["type"], by_code[code]["message"]) == (rule.type, rule.message)
+    assert (by_code["4000"]["first_year"], by_code["1570"]["first_year"]) == (2022, 2025)
     assert by_code["8820"]["message"] == "The dates on the CIN episodes for this child overlap"
     assert by_code["8545Q"]["type"] == "query" and by_code["bad_value"]["category"] == "value"
     # every code a report can carry is listed: the hostile files, the faults, a missing path
@@ -264,7 +268,7 @@ def test_list_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = cli.run([folder, tmp_path / "missing.xml"], workers=1)
     assert set(report["rule"]) - set(by_code) == set()
     assert cli.main(["--list-rules", "--year", "2020", "--format", "json"]) == 0
-    assert {r["rule"] for r in json.loads(capsys.readouterr().out)} == set(by_code)
+    assert {r["rule"] for r in json.loads(capsys.readouterr().out)} == set(ruleset(2020).codes) | set(CHECKS)
 
 
 def test_rule_option_runs_only_those_rules(tmp_path: Path) -> None:

@@ -96,7 +96,7 @@ def test_8820_a_referral_on_the_previous_closure_day_is_not_an_overlap() -> None
     assert failing("8820", episodes=episodes) == {"INSIDE"}
 
 
-def test_2886_threshold_is_more_than_two_percent_of_born_children() -> None:
+def test_2886_threshold_is_more_than_two_percent_of_all_children() -> None:
     def children(unknown: int) -> list[dict]:
         rows = [{"LAchildID": f"B{i}", "GenderCurrent": "0" if i < unknown else "1"} for i in range(50)]
         return [*rows, {"LAchildID": "U", "GenderCurrent": "0", "ExpectedPersonBirthDate": D("2020-05-01")}]
@@ -107,7 +107,7 @@ def test_2886_threshold_is_more_than_two_percent_of_born_children() -> None:
         )
 
     assert run(1).is_empty()
-    assert run(2)["value"].to_list() == ["2 of 50 born children (4.0%)"]
+    assert run(2)["value"].to_list() == ["2 born children of 51 (3.9%)"]
 
 
 def test_rules_follow_the_reporting_year() -> None:
@@ -179,8 +179,10 @@ def test_missing_and_invalid_flags_count_as_failing() -> None:
 
 
 def test_only_supported_years() -> None:
-    with pytest.raises(ValueError, match="2021"):
-        validate(frames(), 2021)
+    with pytest.raises(ValueError, match="2027"):
+        validate(frames(), 2027)
+    with pytest.raises(ValueError, match="2012"):
+        validate(frames(), 2012)
 
 
 def test_empty_tables_give_an_empty_report() -> None:

@@ -248,11 +248,25 @@ _FACTORS += [
     ("Neglect", "Neglect", ("16A",)),
     ("Emotional_Abuse", "Emotional abuse", ("17A",)),
     ("Physical_Abuse_unknown", "Physical abuse", ("18A",)),
+    ("Physical_Abuse_child_on_child", "Physical abuse: child on child", ("18B",)),
+    ("Physical_Abuse_adult_on_child", "Physical abuse: adult on child", ("18C",)),
     ("Sexual_Abuse_unknown", "Sexual abuse", ("19A",)),
+    ("Sexual_Abuse_child_on_child", "Sexual abuse: child on child", ("19B",)),
+    ("Sexual_Abuse_adult_on_child", "Sexual abuse: adult on child", ("19C",)),
     ("Female_Genital_Mutilation", "Female genital mutilation", ("22A",)),
     ("Faith_linked_abuse", "Abuse linked to faith or belief", ("23A",)),
+    ("Child_criminal_exploitation", "Child criminal exploitation", ("24A",)),
     ("Other", "Other", ("20",)),
 ]
+# Factors collected from a later census (2020-21 split abuse by who the abuser was; 2021-22 added 24A):
+# not available before their year, as in the published C3 file.
+_FACTOR_FROM = {
+    "Physical_Abuse_child_on_child": 2021,
+    "Physical_Abuse_adult_on_child": 2021,
+    "Sexual_Abuse_child_on_child": 2021,
+    "Sexual_Abuse_adult_on_child": 2021,
+    "Child_criminal_exploitation": 2022,
+}
 WITH_FACTORS = count(
     "Episodes_with_assessment_factor",
     "Episodes with factors identified at the end of assessment",
@@ -272,6 +286,7 @@ _factor_columns = [
         "completed in the year.",
         measure=f"factor_{name}",
         grouping="Factors identified at the end of assessment",
+        first_year=_FACTOR_FROM.get(name),
     )
     for name, label, codes in _FACTORS
 ]
@@ -298,12 +313,13 @@ C3 = DataSet(
         "An episode can have several factors, so the factor counts add up to more than the number of "
         "episodes. Each factor is counted once per episode, whichever of the episode's assessments "
         "completed in the year recorded it.",
-        "Physical and sexual abuse were not split by who the abuser was before 2021; the columns keep the "
-        "later releases' names (_unknown) so they line up with those files.",
+        "Physical and sexual abuse were not split by who the abuser was before 2021: the child-on-child and "
+        "adult-on-child columns are not available before 2021, and the undivided code is counted as _unknown "
+        "in every year. Child criminal exploitation was collected from 2022.",
     ),
     provenance=(
-        "Columns as in the 2023/2025 releases' C3 file, without the child-on-child/adult-on-child and child "
-        "criminal exploitation columns that were not collected before 2021 (reference data E25C3)."
+        "Columns as in the 2025 release's C3 file (reference data E25C3); the child-on-child/adult-on-child "
+        "columns from 2021 and child criminal exploitation from 2022, as published."
     ),
     columns_evidence="later release",
     legacy_names=("Female_Genital_Mutilation",),

@@ -10,10 +10,11 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from cin_assets.census import calendar
 from cin_assets.measures.units import AGE_GROUPS, ETHNIC_GROUPS, ETHNICITY_NOT_KNOWN, UNBORN
 from cin_assets.publish.description import ColumnSum, Count, Filter, Indicator, Row, RowSum, Statistic
 
-FIRST, LAST = 2013, 2020
+FIRST, LAST = calendar.FIRST_YEAR, calendar.LAST_YEAR  # the series run to the last supported year
 
 
 def col(name: str) -> pl.Expr:
@@ -153,7 +154,9 @@ def _lower(label: str) -> str:
 
 POPULATION_NOTE = (
     "ONS mid-year population estimate of children aged 0 to 17 for the mid-year before the end of the "
-    "reporting year, on the estimates' original basis as published before the 2021 Census rebasing"
+    "reporting year: up to 2020 on the estimates' original basis as published before the 2021 Census "
+    "rebasing, from 2021 the rebased estimates published with the 2025 release (no estimate for 2026 yet, "
+    "so 2026 rates are not available)"
 )
 CIN_DEFINITION = (
     "A child in need is defined under the Children Act 1989 as a child who is unlikely to reach or maintain "
@@ -164,7 +167,7 @@ CIN_DEFINITION = (
 EPISODE_NOTE = (
     "A child can have more than one episode of need in a year, but episodes should not overlap. Referrals "
     "that resulted in no further action, and referrals where the child was assessed as not in need (case "
-    "closed after assessment, RC8), are not episodes of need."
+    "closed after assessment, RC8, and from 2023 RC9, referred to early help), are not episodes of need."
 )
 REFERRAL_DEFINITION = (
     "A referral is a request for services to be provided by children's social care, for a child whose "
@@ -175,7 +178,8 @@ REREFERRAL_NOTE = (
     "A re-referral is a referral within 12 months of the same child's previous referral; the look-back "
     "reaches into the previous year's census. It is not available where the local authority has no "
     "census return for the previous year: for every authority in 2013 (no 2012 census in this series), "
-    "and for Bournemouth, Christchurch and Poole and for Dorset in 2020 (created in April 2019)."
+    "for Bournemouth, Christchurch and Poole and for Dorset in 2020 (created in April 2019), for North and "
+    "West Northamptonshire in 2022 and for Cumberland and for Westmorland and Furness in 2024."
 )
 RATE_NOTE = f"Rates are per 10,000 children aged under 18: the {POPULATION_NOTE}."
 S47_DEFINITION = (

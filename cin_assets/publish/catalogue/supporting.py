@@ -7,6 +7,7 @@ import polars as pl
 from cin_assets.publish.catalogue.common import (
     CIN_DEFINITION,
     CPP_DEFINITION,
+    LAST,
     METHODOLOGY,
     POPULATION_NOTE,
     RATE_NOTE,
@@ -48,7 +49,7 @@ H = DataSet(
     ),
     geography="national",
     first_year=2020,
-    last_year=2020,
+    last_year=LAST,
     category="Headline figures",
     filters=(
         Filter(
@@ -97,7 +98,7 @@ P = DataSet(
     ),
     geography="la",
     first_year=2013,
-    last_year=2020,
+    last_year=LAST,
     category="ONS mid-year population estimates",
     indicators=(
         Indicator(

@@ -193,3 +193,20 @@ RULES: list[Rule] = [
         _8898,
     ),
 ]
+
+
+def _undivided(code: str) -> Rule:
+    """8945Q/8950Q (2024-25): the undivided physical (18A) or sexual (19A) abuse code is still used."""
+    split = {"18A": "'18B' or '18C'", "19A": "'19B' or '19C'"}[code]
+    return row_rule(
+        {"18A": "8945Q", "19A": "8950Q"}[code],
+        "assessment_factors",
+        (FACTOR,),
+        f"Please check and either amend data or provide a reason: the assessment factors code '{code}' should "
+        f"not be used ({split} should be used instead)",
+        lambda c: pl.col(FACTOR) == code,
+        first_year=2025,
+    )
+
+
+RULES_2025: dict[str, Rule] = {r.code: r for r in (_undivided("18A"), _undivided("19A"))}

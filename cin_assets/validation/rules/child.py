@@ -262,14 +262,18 @@ RULES: list[Rule] = [
         "children",
         ("GenderCurrent",),
         "Gender is missing or invalid",
-        lambda c: ~pl.col("GenderCurrent").is_in(list(c.codes.gender)).fill_null(False),
+        lambda c: ~pl.col(c.codes.gender_field).is_in(list(c.codes.gender)).fill_null(False),
     ),
     row_rule(
         "8750",
         "children",
         (DOB, EXPECTED, "GenderCurrent"),
         "Gender must equal 0 for an unborn child",
-        lambda c: pl.col(DOB).is_null() & pl.col(EXPECTED).is_not_null() & (pl.col("GenderCurrent") != "0"),
+        lambda c: (
+            pl.col(DOB).is_null()
+            & pl.col(EXPECTED).is_not_null()
+            & (pl.col(c.codes.gender_field) != c.codes.unborn_gender)
+        ),
     ),
     row_rule(
         "4220",
@@ -319,3 +323,43 @@ RULES: list[Rule] = [
     ),
     rule("8775Q", "children", (DOB,), "Please check: Child is over 25 years old", _8775),
 ]
+
+
+def _8770_school_age(ctx: Context) -> pl.LazyFrame:
+    """2024-25 form: the child is of school age, i.e. born on or before 31 August six years before the
+    31 August after the ReferenceDate (csc-validator-be-cin's cin2024_25 rule)."""
+    c = ctx.census
+    born_by = dt.date(c.reference_date.year - 6, 8, 31)
+    excused = pl.col("UPNunknown").str.to_uppercase().is_in(UPN_UNKNOWN_OVER_6).fill_null(False)
+    missing = ctx.lazy("children").filter((pl.col(DOB) <= born_by) & pl.col("UPN").is_null() & ~excused)
+    return semi(missing, _has_further_action(ctx), CHILD_KEY)
+
+
+# Rules added or changed in 2024-25 (see cin_assets/validation/rulesets.py).
+RULES_2025: dict[str, Rule] = {
+    "1570": row_rule(
+        "1570",
+        "children",
+        ("LAchildID",),
+        "LA Child ID must not be longer than 20 characters",
+        lambda c: pl.col("LAchildID").str.len_chars() > 20,
+        first_year=2025,
+    ),
+    "1580": row_rule(
+        "1580",
+        "children",
+        ("LAchildID",),
+        "LA Child ID must not contain any non-alphanumeric characters",
+        lambda c: ~pl.col("LAchildID").str.contains(r"^[A-Za-z0-9]*$"),
+        first_year=2025,
+    ),
+    "8770Q": rule(
+        "8770Q",
+        "children",
+        ("PersonBirthDate", "UPN", "UPNunknown"),
+        "Please check and either amend data or provide a reason: UPN is missing or reason UPN is missing or is UN1 "
+        "for a child who is of school age.",
+        _8770_school_age,
+        first_year=2025,
+    ),
+}

@@ -114,7 +114,7 @@ def _8820(ctx: Context) -> pl.LazyFrame:
 
 
 def _8825(ctx: Context) -> pl.LazyFrame:
-    return _activity(ctx).filter((pl.col("ReasonForClosure") == "RC8") & (pl.col("n_assessments") == 0))
+    return _activity(ctx).filter(_closed_after_assessment(ctx) & (pl.col("n_assessments") == 0))
 
 
 def _8831(ctx: Context) -> pl.LazyFrame:
@@ -140,10 +140,27 @@ def _8868(ctx: Context) -> pl.LazyFrame:
     return _activity(ctx).filter(pl.col(CLOSE).is_not_null() & (pl.col("n_open_s47") > 0))
 
 
+def _closed_after_assessment(ctx: Context) -> pl.Expr:
+    """RC8 (and RC9 from 2022-23): the episode closed after its assessment."""
+    return pl.col("ReasonForClosure").is_in(list(ctx.census.codes.closed_after_assessment))
+
+
 def _2990(ctx: Context) -> pl.LazyFrame:
-    return _activity(ctx).filter(
-        (pl.col("ReasonForClosure") == "RC8")
-        & ((pl.col("n_s47") > 0) | (pl.col("n_cpp") > 0) | pl.col("EpisodeInitialCPC").is_not_null())
+    """From 2021-22 a CIN plan is activity too (an empty table before then)."""
+    plans = ctx.lazy("cin_plans").select(EPISODE_KEY).unique().with_columns(has_plan=pl.lit(True))
+    return (
+        _activity(ctx)
+        .join(plans, on=list(EPISODE_KEY), how="left", nulls_equal=True)
+        .filter(
+            _closed_after_assessment(ctx)
+            & (
+                (pl.col("n_s47") > 0)
+                | (pl.col("n_cpp") > 0)
+                | pl.col("EpisodeInitialCPC").is_not_null()
+                | pl.col("has_plan").fill_null(False)
+            )
+        )
+        .drop("has_plan")
     )
 
 
@@ -164,7 +181,7 @@ def _8873(ctx: Context) -> pl.LazyFrame:
     return (
         ctx.lazy("episodes")
         .join(single_21, on=list(EPISODE_KEY), how="semi", nulls_equal=True)
-        .filter(pl.col("ReasonForClosure").is_not_null() & (pl.col("ReasonForClosure") != "RC8"))
+        .filter(pl.col("ReasonForClosure").is_not_null() & ~_closed_after_assessment(ctx))
     )
 
 

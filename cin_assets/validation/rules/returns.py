@@ -52,19 +52,20 @@ def _2883(ctx: Context) -> pl.LazyFrame:
 
 
 def _2886(ctx: Context) -> pl.LazyFrame:
-    unknown = pl.col("GenderCurrent").is_null() | (pl.col("GenderCurrent") == "0")
+    gender = pl.col(ctx.census.codes.gender_field)
+    unknown = gender.is_null() | (gender == ctx.census.codes.unborn_gender)
+    born = pl.col("ExpectedPersonBirthDate").is_null()
     return (
         ctx.lazy("children")
-        .filter(pl.col("ExpectedPersonBirthDate").is_null())
         .group_by(list(LA_KEY))
-        .agg(born=pl.len(), unknown=unknown.sum())
-        .filter(pl.col("unknown") * 50 > pl.col("born"))
+        .agg(children=pl.len(), unknown=(unknown & born).sum())
+        .filter(pl.col("unknown") * 50 > pl.col("children"))
         .with_columns(
             text(
-                "{} of {} born children ({}%)",
+                "{} born children of {} ({}%)",
                 pl.col("unknown"),
-                pl.col("born"),
-                (pl.col("unknown") * 100 / pl.col("born")).round(1),
+                pl.col("children"),
+                (pl.col("unknown") * 100 / pl.col("children")).round(1),
             ).alias("value")
         )
     )
@@ -119,7 +120,8 @@ RULES: list[Rule] = [
         ("GenderCurrent",),
         "Please check: Percentage of children with no gender recorded is more than 2% (excluding unborns)",
         _2886,
-        uncertainty="denominator taken as born children (Bristol divides by all children)",
+        uncertainty="denominator: all child records, as the DfE text quoted by csc-validator-be-cin and "
+        "Bristol's checks read (the numerator excludes unborn children)",
     ),
     rule(
         "2887Q",

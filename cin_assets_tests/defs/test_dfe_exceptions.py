@@ -1,0 +1,110 @@
+"""Hackney 2021-2022 as DfE handled them: the generated census has no return from Hackney for those years and
+declares them carry_forward; the inventory check passes, Hackney's cells are not available and the Inner
+London and England totals hold its 2020 figures."""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from cin_assets.census import exceptions
+from cin_assets.defs import census, inventory, measures, validation
+from cin_assets.defs.resources import default_resources
+from cin_assets.publish.catalogue import DATASETS
+from cin_assets.synth import generate_census
+from cin_assets.synth.generate import declare_exceptions, omitted_years
+
+PROJECT = Path(__file__).resolve().parents[2]
+LAS = ["204", "210", "845"]  # Hackney and Southwark (Inner London), East Sussex (South East)
+YEARS = [2020, 2021, 2022]
+ASSETS = [
+    census.census_returns,
+    census.census_staging,
+    validation.census_validation,
+    inventory.census_inventory,
+    inventory.counting_basis,
+    *measures.LOOKBACK_ASSETS,
+    *measures.MEASURE_ASSETS,
+]
+COUNTS = [i.name for i in DATASETS["B1"].indicators if i.unit == "count"]
+
+
+@pytest.fixture(scope="module")
+def years(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("dfe") / "data"
+    shutil.copytree(PROJECT / "data" / "reference", root / "reference")
+    codes = root / "reference" / "la_codes_by_year.csv"
+    pl.read_csv(codes, infer_schema=False).filter(pl.col("old_la_code").is_in(LAS)).write_csv(codes)
+    generate_census(root / "census", YEARS, scale=0.02, seed=4, las=LAS, workers=1)
+    declare_exceptions(root, YEARS)
+    instance = dg.DagsterInstance.ephemeral()
+    resources = {**default_resources(root), "validation_policy": validation.ValidationPolicy()}
+    results = {
+        y: dg.materialize(
+            ASSETS, partition_key=str(y), instance=instance, resources=resources, raise_on_error=False
+        )
+        for y in YEARS
+    }
+    return root, results
+
+
+def test_the_generator_omits_and_declares_dfe_exceptions(years, tmp_path: Path) -> None:
+    root, _ = years
+    assert sorted(p.stem for p in (root / "census" / "2020").glob("*.xml")) == LAS
+    for y in (2021, 2022):
+        assert sorted(p.stem for p in (root / "census" / str(y)).glob("*.xml")) == ["210", "845"]
+    declared = exceptions.read_file(root / exceptions.FILE_NAME)
+    assert declared.select("reporting_year", "la_code", "action").rows() == [
+        (2021, "204", "carry_forward"),
+        (2022, "204", "carry_forward"),
+    ]
+    assert omitted_years("850") == {2024} and omitted_years("204") == {2021, 2022}
+    # declaring again keeps the team's own rows and adds nothing twice
+    (tmp_path / exceptions.FILE_NAME).write_text(
+        "reporting_year,la_code,action,note\n2024,201,not_available,x\n"
+    )
+    declare_exceptions(tmp_path, range(2013, 2027))
+    again = exceptions.read_file(tmp_path / exceptions.FILE_NAME)
+    assert again.select("reporting_year", "la_code").rows() == [
+        (2021, "204"),
+        (2022, "204"),
+        (2024, "201"),
+        (2024, "850"),
+    ]
+
+
+def _b1(root: Path, year: int) -> pl.DataFrame:
+    return pl.read_parquet(root / "staging" / "measure_b1" / f"{year}.parquet")
+
+
+def _la(frame: pl.DataFrame, la: str) -> dict[str, int]:
+    row = frame.filter((pl.col("geographic_level") == "Local authority") & (pl.col("old_la_code") == la))
+    return {c: int(row[c].item()) for c in COUNTS}
+
+
+def test_hackney_is_carried_forward_from_2020_as_dfe_did(years) -> None:
+    root, results = years
+    assert all(r.success for r in results.values())
+    for y in (2021, 2022):
+        (check,) = [
+            c for c in results[y].get_asset_check_evaluations() if c.check_name == inventory.COMPLETE_CHECK
+        ]
+        assert check.passed
+        measured = _b1(root, y)
+        hackney_2020, southwark = _la(_b1(root, 2020), "204"), _la(measured, "210")
+        inner = measured.filter(
+            (pl.col("geographic_level") == "Regional") & (pl.col("region_code") == "E13000001")
+        )
+        assert {c: int(inner[c].item()) for c in COUNTS} == {
+            c: hackney_2020[c] + southwark[c] for c in COUNTS
+        }
+        # Hackney is counted from its 2020 return (carry_forward), never as a return of its own
+        basis = pl.read_parquet(root / "staging" / "counting_basis" / f"{y}.parquet")
+        hackney = basis.filter(pl.col("la_code") == "204").row(0, named=True)
+        assert (hackney["status"], hackney["basis"], hackney["source_year"]) == (
+            "missing",
+            "carry_forward",
+            2020,
+        )
