@@ -1,7 +1,6 @@
 """The suppressor's attacker: the linear programme over every unknown of the year (suppressed cells and
 rounded published ones) with every relation of the model, and the joint and per-cell LPs that certify
-suppressed cells safe or report them failing. Mixed into the suppressor (``suppress._Suppressor``), whose
-state (pattern, model arrays) it reads.
+suppressed cells safe or report them failing. Built on the suppressor's shared state (``state.SuppressionState``).
 
 Any feasible point where a primary reaches ``protection`` or a secondary moves at least 1 off its true
 value proves that cell safe (the truth is feasible too). Suppressing a cell only relaxes the attacker's
@@ -19,6 +18,7 @@ from scipy.sparse.csgraph import connected_components
 
 from cin_assets.disclosure.config import DisclosureError
 from cin_assets.disclosure.lp import colour_classes, highs, propagate, waves
+from cin_assets.disclosure.state import SuppressionState
 
 _TOL = 1e-6
 _HUGE = 1e9  # stands for "no upper bound" so that no block of a batched LP is unbounded
@@ -57,7 +57,7 @@ class Failure:
     target: float  # the bound the repair must let it reach
 
 
-class Attack:
+class Attack(SuppressionState):
     """The attack half of the suppressor (see module docstring)."""
 
     def lp_system(self):
@@ -152,7 +152,7 @@ class Attack:
         return System(
             A_eq=A_eq,
             b_eq=b_all,
-            A_ub=sp.vstack([sp.hstack([A_ub, sp.csr_matrix((n_rat, cand.size))]), L_sys]).tocsr(),
+            A_ub=sp.csr_matrix(sp.vstack([sp.hstack([A_ub, sp.csr_matrix((n_rat, cand.size))]), L_sys])),
             b_ub=np.r_[b_ub, b_L],
             lo=np.r_[lo[var_idx], cand_value],
             hi=np.r_[np.where(np.isinf(hi[var_idx]), _HUGE, hi[var_idx]), cand_value],

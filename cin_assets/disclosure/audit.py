@@ -397,7 +397,7 @@ def _declared(datasets: Mapping[str, DataSet], cells: pl.DataFrame) -> tuple[pl.
                 "coef",
             )
         )
-    schema = {"rel": pl.String, "cell": pl.Int64, "coef": pl.Int32}
+    schema = pl.Schema({"rel": pl.String, "cell": pl.Int64, "coef": pl.Int32})
     eq, le = (
         pl.concat([f.cast(schema) for f in frames[k]]).sort("rel", "cell")
         if frames[k]

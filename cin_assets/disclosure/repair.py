@@ -2,8 +2,8 @@
 neighbourhood frees published cells around it, requires the failing cell to reach its target and
 minimises the weighted deviation of the freed cells from their true values. The cells that move form the
 cheapest cycle (a rectangle in a two-way table) that protects it; suppressing exactly those makes that
-point feasible for the attacker, which certifies the failing cell. Mixed into the suppressor
-(``suppress._Suppressor``), whose state it reads and extends.
+point feasible for the attacker, which certifies the failing cell. Built on the suppressor's
+shared state (``state.SuppressionState``), which it reads and extends.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from cin_assets.disclosure.attack import Failure, System
 from cin_assets.disclosure.config import DisclosureError
 from cin_assets.disclosure.lp import highs
+from cin_assets.disclosure.state import SuppressionState
 
 _TOL = 1e-6
 _HUGE = 1e9  # stands for "no upper bound" so that no block of a batched LP is unbounded
@@ -131,7 +132,7 @@ class _RepairContext:
         )
 
 
-class Repair:
+class Repair(SuppressionState):
     """The repair half of the suppressor (see module docstring)."""
 
     def repair(self, system: System, failures: list[Failure], widen: bool) -> None:
