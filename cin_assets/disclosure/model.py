@@ -200,9 +200,11 @@ def _filters_expr(ds: DataSet, *, skip_totals: bool) -> pl.Expr:
 def indicator_applies(ind: Indicator, frame: pl.DataFrame) -> pl.Series:
     """Rows where the indicator applies (``Indicator.applies``; everywhere when unset)."""
     if ind.applies is None:
-        return pl.Series(ind.name, [True] * frame.height)
-    out = frame.select(ind.applies.fill_null(False).alias("a")).to_series()
-    return out if out.len() == frame.height else pl.Series("a", [bool(out[0])] * frame.height)
+        return pl.Series(ind.name, [True] * frame.height, dtype=pl.Boolean)
+    out = frame.select(ind.applies.fill_null(False).cast(pl.Boolean).alias("a")).to_series()
+    if out.len() == frame.height:
+        return out
+    return pl.Series("a", [bool(out[0])] * frame.height if out.len() else [], dtype=pl.Boolean)
 
 
 def _summary_measures(ds: DataSet, datasets: Mapping[str, DataSet]) -> pl.DataFrame | None:
@@ -393,7 +395,7 @@ def _occurrences(ds: DataSet, frame: pl.DataFrame, keyed: pl.DataFrame) -> pl.Da
                 {
                     "dataset": keyed.get_column("dataset"),
                     "row": keyed.get_column("row"),
-                    "column": [ind.name] * frame.height,
+                    "column": pl.Series([ind.name] * frame.height, dtype=pl.String),
                     "value": pl.select(pl.when(available).then(value).otherwise(0)).to_series(),
                     "available": available,
                     "applies": applies,
