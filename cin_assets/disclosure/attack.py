@@ -55,6 +55,7 @@ class Failure:
     column: int  # of the failing cell in the system
     sense: float  # -1: its maximum is too low, +1: its minimum is too high (pinned from below)
     target: float  # the bound the repair must let it reach
+    integral: bool = False  # integer reasoning pinned it: only a whole-number repair point certifies it
 
 
 class Attack(SuppressionState):
@@ -320,7 +321,7 @@ class Attack(SuppressionState):
             self.certified[cells[i]] = False
             if small[i] or p_hi[i] < truth[k] + 1:
                 target = self.cfg.protection if primary[k] else truth[k] + 1
-                out.append(Failure(k, -1.0, float(target)))
+                out.append(Failure(k, -1.0, float(target), integral=True))
             else:
-                out.append(Failure(k, 1.0, float(truth[k] - 1)))
+                out.append(Failure(k, 1.0, float(truth[k] - 1), integral=True))
         return out

@@ -13,6 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import OptimizeResult, linprog
 
+_MILP_SECONDS = 20.0  # a mixed-integer repair batch gives up after this long (its cells fall back)
+
 # A scipy.sparse matrix or array: scipy's own annotations read their shapes as Optional.
 Sparse = Any
 
@@ -24,8 +26,12 @@ def highs(
     b_ub: np.ndarray | None = None,
     A_eq: Sparse | None = None,
     b_eq: np.ndarray | None = None,
+    integrality: np.ndarray | None = None,
 ) -> OptimizeResult:
-    """Minimise ``cost @ x`` with HiGHS; constraint blocks without rows are left out (scipy rejects them)."""
+    """Minimise ``cost @ x`` with HiGHS; constraint blocks without rows are left out (scipy rejects them).
+
+    ``integrality`` (1 = whole number) makes it a mixed-integer programme, stopped after
+    ``_MILP_SECONDS`` (the best point found so far, if any, is in ``x``)."""
     has_ub = A_ub is not None and A_ub.shape[0] > 0
     has_eq = A_eq is not None and A_eq.shape[0] > 0
     return linprog(
@@ -36,6 +42,8 @@ def highs(
         b_eq=b_eq if has_eq else None,
         bounds=bounds,
         method="highs",
+        integrality=integrality,
+        options={"time_limit": _MILP_SECONDS} if integrality is not None else None,
     )
 
 

@@ -22,6 +22,7 @@ _TOL = 1e-6
 _HUGE = 1e9  # stands for "no upper bound" so that no block of a batched LP is unbounded
 _SLACK_COST = 1e9  # a repair that cannot reach its target pays this per unit short
 _BLOCKS_PER_LP = 64  # local repair LPs stacked into one solve ...
+_BLOCKS_PER_MILP = 8  # ... or mixed-integer ones (for cells integer reasoning pinned)
 _MAX_LP_COLUMNS = 60_000  # ... up to about this many columns
 _RADII = (2, 4, 8)  # neighbourhoods (in relations) a repair looks in, widening for cells it cannot fix
 _MAX_NEAR = 3_000  # ... while a neighbourhood holds at most this many columns of the system
@@ -189,24 +190,33 @@ class Repair(SuppressionState):
         that it is only used when no repair exists. Yields (failure, hidden columns or None, deviations
         of those columns)."""
         ctx = _RepairContext(self, system, last_resort)
-        batch: list[tuple[Failure, _Block]] = []
-        size = 0
-        for f in failures:
-            near = self._near(system.cells[[f.column]], radius)[system.cells]
-            if radius > _RADII[0] and near.sum() > _MAX_NEAR:
-                yield f, None, None  # too wide to solve often: the fallback takes it from here
-                continue
-            block = ctx.block(f, near)
-            batch.append((f, block))
-            size += block.columns
-            if len(batch) >= _BLOCKS_PER_LP or size >= _MAX_LP_COLUMNS:
-                yield from self._solve_blocks(batch)
-                batch, size = [], 0
-        if batch:
-            yield from self._solve_blocks(batch)
+        for integral in (False, True):
+            batch: list[tuple[Failure, _Block]] = []
+            size = 0
+            per_lp = _BLOCKS_PER_MILP if integral else _BLOCKS_PER_LP
+            for f in failures:
+                if f.integral != integral:
+                    continue
+                near = self._near(system.cells[[f.column]], radius)[system.cells]
+                if radius > _RADII[0] and near.sum() > _MAX_NEAR:
+                    yield f, None, None  # too wide to solve often: the fallback takes it from here
+                    continue
+                block = ctx.block(f, near)
+                batch.append((f, block))
+                size += block.columns
+                if len(batch) >= per_lp or size >= _MAX_LP_COLUMNS:
+                    yield from self._solve_blocks(batch, integral)
+                    batch, size = [], 0
+            if batch:
+                yield from self._solve_blocks(batch, integral)
 
-    def _solve_blocks(self, batch: list[tuple[Failure, _Block]]):
-        """Solve a batch of blocks as one block-diagonal LP, assembled from their triplets."""
+    def _solve_blocks(self, batch: list[tuple[Failure, _Block]], integral: bool = False):
+        """Solve a batch of blocks as one block-diagonal LP, assembled from their triplets.
+
+        ``integral``: the cells integer interval reasoning pinned, whatever fractional point an LP
+        found; their deviations are whole numbers (a mixed-integer programme), so the point found is one
+        an attacker reasoning on integers cannot rule out. A batch the solver cannot finish in its time
+        limit goes to the fallback."""
         blocks = [b for _, b in batch]
         self.stats["lp_solves"] += 1
         col_at = np.cumsum([0] + [b.columns for b in blocks])
@@ -221,6 +231,10 @@ class Repair(SuppressionState):
             return sp.csr_matrix((vals, (rows, cols)), shape=(int(row_at[-1]), int(col_at[-1])))
 
         A_eq = stack("eq", eq_at)
+        # every deviation whole, the target slack (the last column of each block) fractional
+        integrality = (
+            np.concatenate([np.r_[np.ones(b.columns - 1), 0.0] for b in blocks]) if integral else None
+        )
         res = highs(
             np.concatenate([b.cost for b in blocks]),
             np.vstack([b.bounds for b in blocks]),
@@ -228,8 +242,13 @@ class Repair(SuppressionState):
             b_ub=np.concatenate([b.b_ub for b in blocks]),
             A_eq=A_eq,
             b_eq=np.zeros(int(eq_at[-1])),  # A_eq's rows
+            integrality=integrality,
         )
-        if res.status != 0:
+        if integral and res.x is None:
+            for f, _ in batch:
+                yield f, None, None
+            return
+        if res.status != 0 and not integral:  # a mixed-integer batch's incumbent is a valid point
             raise DisclosureError(f"repair LP failed ({res.message}); the model is inconsistent")
         for (f, b), at in zip(batch, col_at[:-1], strict=True):
             x = res.x[at : at + b.columns]
