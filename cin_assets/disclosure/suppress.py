@@ -23,7 +23,9 @@ Three steps, all deterministic:
    it, requires the failing cell to reach its target, and minimises the weighted deviation of the freed
    cells from their true values. The cells that move form the cheapest cycle (a rectangle in a
    two-way table) that protects it; suppressing exactly those makes that point feasible for the
-   attacker, which certifies the failing cell.
+   attacker, which certifies the failing cell. A cell that integer interval reasoning pins (as the
+   audit reasons) although an LP point reached its target is repaired with whole-number deviations (a
+   small mixed-integer block): only an integer point shows such an attacker cannot rule the target out.
 
 England totals are never chosen, with one exception: when nothing else is left to hide around a cell that
 is still recoverable (say a column of 1s at small scale whose England total is published), the England
