@@ -13,7 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import OptimizeResult, linprog
 
-_MILP_SECONDS = 20.0  # a mixed-integer repair batch gives up after this long (its cells fall back)
+_MILP_NODES = 1_000  # a mixed-integer repair batch gives up after this many branch-and-bound nodes
+# (a node limit, not a time limit, so the pattern does not depend on the machine's speed)
 
 # A scipy.sparse matrix or array: scipy's own annotations read their shapes as Optional.
 Sparse = Any
@@ -31,7 +32,7 @@ def highs(
     """Minimise ``cost @ x`` with HiGHS; constraint blocks without rows are left out (scipy rejects them).
 
     ``integrality`` (1 = whole number) makes it a mixed-integer programme, stopped after
-    ``_MILP_SECONDS`` (the best point found so far, if any, is in ``x``)."""
+    ``_MILP_NODES`` nodes (the best point found so far, if any, is in ``x``)."""
     has_ub = A_ub is not None and A_ub.shape[0] > 0
     has_eq = A_eq is not None and A_eq.shape[0] > 0
     return linprog(
@@ -43,7 +44,7 @@ def highs(
         bounds=bounds,
         method="highs",
         integrality=integrality,
-        options={"time_limit": _MILP_SECONDS} if integrality is not None else None,
+        options={"mip_max_nodes": _MILP_NODES} if integrality is not None else None,
     )
 
 

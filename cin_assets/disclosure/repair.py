@@ -215,7 +215,7 @@ class Repair(SuppressionState):
 
         ``integral``: the cells integer interval reasoning pinned, whatever fractional point an LP
         found; their deviations are whole numbers (a mixed-integer programme), so the point found is one
-        an attacker reasoning on integers cannot rule out. A batch the solver cannot finish in its time
+        an attacker reasoning on integers cannot rule out. A batch the solver cannot finish within its node
         limit goes to the fallback."""
         blocks = [b for _, b in batch]
         self.stats["lp_solves"] += 1
