@@ -57,8 +57,8 @@ def year_frames(root: Path, year: int, scale: float, seed: int) -> dict[str, pl.
     """The 28 unprotected frames of ``year`` from the cached census (generated, and measured, once)."""
     from cin_assets.census import calendar
     from cin_assets.census.reader import census_files, read_returns
+    from cin_assets.datasets.catalogue import DATASETS
     from cin_assets.measures import build_all
-    from cin_assets.publish.catalogue import DATASETS
     from cin_assets.synth import generate_census
 
     census, cached = root / "census", root / "frames" / str(year)
@@ -81,7 +81,11 @@ def year_frames(root: Path, year: int, scale: float, seed: int) -> dict[str, pl.
 def suppress_only(frames_dir: Path) -> dict[str, Any]:
     """Suppress the cached frames with whatever ``cin_assets`` is first on the path (``--before``)."""
     from cin_assets.disclosure import protect_year, suppression_summary
-    from cin_assets.publish.catalogue import DATASETS
+
+    try:
+        from cin_assets.datasets.catalogue import DATASETS
+    except ImportError:  # a checkout from before the descriptions moved to their own package
+        from cin_assets.publish.catalogue import DATASETS  # type: ignore[no-redef]
 
     frames = {p.stem: pl.read_parquet(p) for p in sorted(frames_dir.glob("*.parquet"))}
     protected, cpu, wall = timed(lambda: protect_year(frames, DATASETS))
@@ -121,8 +125,8 @@ def flagged(outcomes: list[Any]) -> dict[str, int]:
 
 
 def run_year(args: argparse.Namespace, year: int) -> dict[str, Any]:
+    from cin_assets.datasets.catalogue import DATASETS
     from cin_assets.disclosure import DisclosureConfig, check_year, protect_year, suppression_summary
-    from cin_assets.publish.catalogue import DATASETS
 
     root = args.cache / f"scale_{args.scale}"
     frames = year_frames(root, year, args.scale, args.seed)

@@ -45,10 +45,10 @@ import psutil
 from lxml import etree
 
 from cin_assets.census.reader import census_files, read_returns
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.disclosure import DisclosureConfig, check_year, protect_year
 from cin_assets.measures import build_all
 from cin_assets.publish import bundle, ees, guidance, release_store
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets.synth import generate_census
 from cin_assets.validation import validate
 

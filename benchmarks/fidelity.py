@@ -24,10 +24,10 @@ import polars as pl
 
 from cin_assets.census import calendar
 from cin_assets.census.reader import census_files, read_returns
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.disclosure import protect_year
 from cin_assets.measures import build_all
 from cin_assets.measures.fidelity import compare, our_figures, real_figures, summary, suppression
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets.synth import generate_census
 
 

@@ -10,14 +10,12 @@ copy; without one they read the shipped copy. Nothing here reads the environment
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
-ENGLAND = ("E92000001", "England")
-LONDON = "E12000007"
-INNER_LONDON, OUTER_LONDON = "E13000001", "E13000002"
+from cin_assets.census.geography import LOCAL, LONDON_CODE, REGIONAL, in_london_sub_region
 
 SHIPPED_REFERENCE = Path(__file__).resolve().parent / "reference_data"
 
@@ -29,8 +27,15 @@ def reference_dir(root: Path | None = None) -> Path:
     return SHIPPED_REFERENCE
 
 
-@cache
 def _csv(path: Path) -> pl.DataFrame:
+    """A reference CSV, re-read when the file changes: a team edits e.g. ``dfe_exceptions.csv`` while the
+    Dagster code server keeps running, and the next run must see the declared decision."""
+    stat = path.stat()
+    return _read_csv(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _read_csv(path: Path, mtime_ns: int, size: int) -> pl.DataFrame:  # mtime_ns, size: the cache key
     return pl.read_csv(path, infer_schema=False)
 
 
@@ -46,9 +51,9 @@ def local_authorities(year: int, ref: Path | None = None) -> pl.DataFrame:
     if out.is_empty():
         raise ValueError(f"no local authorities known for reporting year {year}")
     regions = regions_table(ref)
-    london = pl.col("region_code").str.starts_with("E13")
+    london = in_london_sub_region(pl.col("region_code"))
     return out.with_columns(
-        ons_region_code=pl.when(london).then(pl.lit(LONDON)).otherwise(pl.col("region_code")),
+        ons_region_code=pl.when(london).then(pl.lit(LONDON_CODE)).otherwise(pl.col("region_code")),
     ).join(
         regions.select(
             pl.col("region_code").alias("ons_region_code"), pl.col("region_name").alias("ons_region_name")
@@ -61,7 +66,7 @@ def local_authorities(year: int, ref: Path | None = None) -> pl.DataFrame:
 def regions_table(ref: Path | None = None) -> pl.DataFrame:
     """The 9 English regions and Inner/Outer London, in EES order: region_code, region_name."""
     geos = _csv((ref or reference_dir()) / "geographies.csv")
-    return geos.filter(pl.col("geographic_level") == "Regional").select("region_code", "region_name")
+    return geos.filter(pl.col("geographic_level") == REGIONAL).select("region_code", "region_name")
 
 
 def populations(year: int, ref: Path | None = None) -> pl.DataFrame:
@@ -97,7 +102,7 @@ def published_la_value(indicator: str, year: int, ref: Path | None = None) -> pl
     return df.filter(
         (pl.col("indicator") == indicator)
         & (pl.col("time_period") == str(year))
-        & (pl.col("geographic_level") == "Local authority")
+        & (pl.col("geographic_level") == LOCAL)
     ).select("old_la_code", pl.col("value").cast(pl.Int64, strict=False))
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import polars as pl
 from polars._typing import PolarsDataType
 
+from cin_assets.census.geography import LOCAL
+
 NOT_AVAILABLE, CARRY_FORWARD = "not_available", "carry_forward"
 ACTIONS = (NOT_AVAILABLE, CARRY_FORWARD)
 FILE_NAME = "exceptions.csv"
@@ -144,7 +146,7 @@ def not_available(
         if "old_la_code" not in frame.columns:
             out[code] = frame
             continue
-        own = pl.col("old_la_code").is_in(las) & (pl.col("geographic_level") == "Local authority")
+        own = pl.col("old_la_code").is_in(las) & (pl.col("geographic_level") == LOCAL)
         out[code] = frame.with_columns(
             pl.when(own).then(pl.lit(symbol)).otherwise(pl.col(c)).alias(c) for c in indicators[code]
         )

@@ -38,7 +38,14 @@ from polars._typing import PolarsDataType
 from cin_assets.census import tables
 from cin_assets.census.calendar import LAST_YEAR
 
-MAX_FILE_BYTES = int(os.environ.get("CIN_MAX_RETURN_BYTES", 2 * 1024**3))
+DEFAULT_MAX_FILE_BYTES = 2 * 1024**3
+
+
+def max_file_bytes() -> int:
+    """The size limit for one LA return, read when a file is checked so a process can change it."""
+    return int(os.environ.get("CIN_MAX_RETURN_BYTES", DEFAULT_MAX_FILE_BYTES))
+
+
 _PROLOG_BYTES = 4096
 _DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 
@@ -188,10 +195,11 @@ class _ReturnReader:
         if size == 0:
             self.issue("empty_file", "the file is empty: no census return in it")
             return False
-        if size > MAX_FILE_BYTES:
+        limit = max_file_bytes()
+        if size > limit:
             self.issue(
                 "file_too_large",
-                f"the file is {size / 1024**3:.1f} GiB, over the {MAX_FILE_BYTES / 1024**3:.1f} GiB limit "
+                f"the file is {size / 1024**3:.1f} GiB, over the {limit / 1024**3:.1f} GiB limit "
                 "for one LA return (set CIN_MAX_RETURN_BYTES to raise it)",
             )
             return False

@@ -145,12 +145,13 @@ TABLES: tuple[str, ...] = tuple(SCHEMAS)
 # Elements that belong to some collections only: element -> (first, last) reporting year it may appear in
 # (None: open-ended). 2020-21 is the last year with the header Content block, 2021-22 the first with CIN
 # plans, 2024-25 replaced GenderCurrent with Sex; PreProceedingsandFGDM is a 2026-27 addition.
+LAST_CONTENT_YEAR, CIN_PLANS_FROM, SEX_FROM, PRE_PROCEEDINGS_FROM = 2021, 2022, 2025, 2027
 ELEMENT_YEARS: dict[str, tuple[int | None, int | None]] = {
-    "Content": (None, 2021),
-    "GenderCurrent": (None, 2024),
-    "Sex": (2025, None),
-    "CINPlanDates": (2022, None),
-    "PreProceedingsandFGDM": (2027, None),
+    "Content": (None, LAST_CONTENT_YEAR),
+    "GenderCurrent": (None, SEX_FROM - 1),
+    "Sex": (SEX_FROM, None),
+    "CINPlanDates": (CIN_PLANS_FROM, None),
+    "PreProceedingsandFGDM": (PRE_PROCEEDINGS_FROM, None),
 }
 
 

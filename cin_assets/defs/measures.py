@@ -16,6 +16,8 @@ import polars as pl
 
 from cin_assets.census.calendar import REPORTING_YEARS
 from cin_assets.census.exceptions import CARRY_FORWARD
+from cin_assets.datasets.catalogue import DATASETS
+from cin_assets.datasets.description import DataSet
 from cin_assets.defs.census import OWNERS, staging_key
 from cin_assets.defs.inventory import BASIS_KEY, COUNTED
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
@@ -23,8 +25,6 @@ from cin_assets.defs.resources import ParquetIOManager, column_schema
 from cin_assets.defs.validation import ValidationPolicy
 from cin_assets.measures import build_all, requirements
 from cin_assets.measures.units import LOOKBACK_COLUMNS, Context
-from cin_assets.publish.catalogue import DATASETS
-from cin_assets.publish.description import DataSet
 from cin_assets.validation.policy import Policy
 
 # Reporting year Y reads year Y-1 (the first year has no earlier census in the series).

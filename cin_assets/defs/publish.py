@@ -33,8 +33,10 @@ import dagster as dg
 import polars as pl
 
 from cin_assets.census import exceptions
-from cin_assets.defs.census import OWNERS
-from cin_assets.defs.inventory import BASIS_KEY
+from cin_assets.datasets.catalogue import DATASETS
+from cin_assets.datasets.description import DataSet
+from cin_assets.defs.census import OWNERS, census_returns
+from cin_assets.defs.inventory import BASIS_KEY, INVENTORY_KEY
 from cin_assets.defs.measures import measure_key
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import column_schema
@@ -47,9 +49,7 @@ from cin_assets.disclosure import (
     suppression_summary,
 )
 from cin_assets.publish import bundle, ees, guidance, release, release_store
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets.publish.charts import HEADLINE_CODES, headline_markdown
-from cin_assets.publish.description import DataSet
 from cin_assets.validation.policy import POLICY_TEXT, Policy
 
 CONFIG = DisclosureConfig()
@@ -314,6 +314,41 @@ def _years_of(gathered: Mapping[str, Mapping[str, pl.DataFrame]]) -> list[int]:
     return sorted(int(y) for y in common)
 
 
+# what a year's protected files are built from: when any was materialised after them, the files no longer
+# show the returns (or the measures) as they now stand
+_UPSTREAM_OF_PROTECTED = (
+    census_returns.key,
+    INVENTORY_KEY,
+    BASIS_KEY,
+    *(measure_key(code) for code in DATASETS),
+)
+
+
+def _latest_storage_id(instance: dg.DagsterInstance, key: dg.AssetKey, year: int) -> int | None:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[str(year)]), limit=1
+    ).records
+    return records[0].storage_id if records else None
+
+
+def _stale_years(instance: dg.DagsterInstance, years: list[int]) -> dict[int, list[str]]:
+    """Years whose protected files are older than something they are built from: e.g. a rerun whose new
+    returns were blocked by the inventory check leaves the earlier protected files in storage, and a
+    release must not publish them as if they were the returns that came in."""
+    stale: dict[int, list[str]] = {}
+    for year in years:
+        protected_at = _latest_storage_id(instance, REPORT_KEY, year)
+        newer = [
+            key.to_user_string()
+            for key in _UPSTREAM_OF_PROTECTED
+            if (at := _latest_storage_id(instance, key, year)) is not None
+            and (protected_at is None or at > protected_at)
+        ]
+        if newer:
+            stale[year] = newer
+    return stale
+
+
 def _verify(
     years: list[int],
     gathered: Mapping[str, Mapping[str, pl.DataFrame]],
@@ -505,6 +540,17 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
     data_root = context.resources.data_root
     gathered = {code: protected[f"protected_{code.lower()}"] for code in DATASETS}
     years = _years_of(gathered)
+    stale = _stale_years(context.instance, years)
+    if stale:
+        raise dg.Failure(
+            description=(
+                f"publication blocked: the protected files of {', '.join(map(str, stale))} are older than what "
+                "they are built from (a later run changed the returns or measures without protecting them "
+                "again, e.g. blocked by a failed check); rerun those years through protect_year. The previously "
+                "published files are unchanged"
+            ),
+            metadata={str(year): ", ".join(keys) for year, keys in stale.items()},
+        )
     _verify(years, gathered, data_root.reference_dir, protected["counting_basis"])
     releases: dict[str, pl.DataFrame] = {}
     pairs: dict[str, release.PublishedPair] = {}
@@ -532,7 +578,9 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
     archive = bundle.zip_bytes(bundle.release_members(data_files, text, GUIDANCE_FILE))
     files = {**data_files, GUIDANCE_FILE: text, zip_name: archive}
     try:
-        done = release_store.publish(data_root.published_dir, data_root.releases_dir, files)
+        done = release_store.publish(
+            data_root.published_dir, data_root.releases_dir, files, keep=data_root.keep_releases
+        )
     except release_store.ReleaseError as exc:
         raise dg.Failure(
             description=f"release not published, the previous release is unchanged: {exc}"

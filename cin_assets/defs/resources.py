@@ -19,6 +19,12 @@ class CinDataRoot(dg.ConfigurableResource):
     ``dg.EnvVar("CIN_DATA_DIR")``: read when a run starts."""
 
     root: str
+    keep_releases: int | None = pydantic.Field(
+        default=10,
+        ge=1,
+        description="How many releases to keep in releases/, the current one included; older ones are "
+        "removed after each publish (unset: keep every release).",
+    )
 
     @property
     def path(self) -> Path:

@@ -39,17 +39,20 @@ import scipy.sparse as sp
 from polars._typing import PolarsDataType
 from scipy.sparse.csgraph import connected_components
 
-from cin_assets.disclosure.config import (
+from cin_assets.census.geography import (
     ENGLAND_CODE,
     LOCAL,
     LONDON_CODE,
     NATIONAL,
     REGIONAL,
+    in_london_sub_region,
+)
+from cin_assets.datasets.description import DataSet
+from cin_assets.disclosure.config import (
     ROUNDED_LEVELS,
     DisclosureConfig,
 )
 from cin_assets.disclosure.lp import colour_classes, highs, propagate, waves
-from cin_assets.publish.description import DataSet
 
 _TOL = 1e-6
 _HUGE = 1e9  # "no upper bound", finite so that no component of a batched LP is unbounded
@@ -85,7 +88,7 @@ def _row_keys(ds: DataSet, frame: pl.DataFrame, datasets: Mapping[str, DataSet])
         parent = (
             pl.when(level == REGIONAL)
             .then(
-                pl.when(pl.col("region_code").str.starts_with("E13"))
+                pl.when(in_london_sub_region(pl.col("region_code")))
                 .then(pl.lit(LONDON_CODE))
                 .otherwise(pl.lit(ENGLAND_CODE))
             )

@@ -13,6 +13,8 @@ import pandera.polars as pa
 import polars as pl
 
 from cin_assets import reference
+from cin_assets.census.geography import ENGLAND_CODE, NATIONAL, REGIONAL
+from cin_assets.datasets.description import DataSet
 from cin_assets.disclosure.audit import (
     FAILURE_SCHEMA,
     additive_failures,
@@ -23,7 +25,6 @@ from cin_assets.disclosure.audit import (
 )
 from cin_assets.disclosure.config import ROUNDED_LEVELS, DisclosureConfig
 from cin_assets.disclosure.schema import RULES, explain, naming_failures, naming_warnings, schema_for
-from cin_assets.publish.description import DataSet
 
 MAX_FAILURES_IN_METADATA = 20
 
@@ -148,9 +149,9 @@ def _names_outcome(code: str, ds: DataSet, config: DisclosureConfig) -> CheckOut
 def _geo_key() -> pl.Expr:
     """A published row's geography as the population files key it: E92000001, region code, old LA code."""
     return (
-        pl.when(pl.col("geographic_level") == "National")
-        .then(pl.lit(reference.ENGLAND[0]))
-        .when(pl.col("geographic_level") == "Regional")
+        pl.when(pl.col("geographic_level") == NATIONAL)
+        .then(pl.lit(ENGLAND_CODE))
+        .when(pl.col("geographic_level") == REGIONAL)
         .then(pl.col("region_code"))
         .otherwise(pl.col("old_la_code"))
     )

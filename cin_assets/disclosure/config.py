@@ -1,13 +1,12 @@
-"""Disclosure-control policy, the published symbols and the shared vocabulary of geography levels."""
+"""Disclosure-control policy and the published symbols."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-NATIONAL, REGIONAL, LOCAL = "National", "Regional", "Local authority"
+from cin_assets.census.geography import NATIONAL, REGIONAL
+
 ROUNDED_LEVELS = (NATIONAL, REGIONAL)
-ENGLAND_CODE = "E92000001"
-LONDON_CODE = "E12000007"
 
 
 @dataclass(frozen=True)

@@ -32,18 +32,21 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from cin_assets.disclosure.config import (
+from cin_assets.census.geography import (
     ENGLAND_CODE,
     LOCAL,
     LONDON_CODE,
     NATIONAL,
     REGIONAL,
+    in_london_sub_region,
+)
+from cin_assets.datasets.description import DataSet, Indicator
+from cin_assets.disclosure.config import (
     ROUNDED_LEVELS,
     DisclosureConfig,
     DisclosureError,
 )
 from cin_assets.disclosure.rounding import scaled_half_up, tenths_of_ratio
-from cin_assets.publish.description import DataSet, Indicator
 
 _SCALE = {"percent": 100, "rate": 10_000}
 _RANK = {LOCAL: 0, REGIONAL: 1, NATIONAL: 2}
@@ -166,7 +169,7 @@ def _parent_expr() -> pl.Expr:
     return (
         pl.when(lvl == LOCAL)
         .then(region)
-        .when((lvl == REGIONAL) & region.str.starts_with("E13"))
+        .when((lvl == REGIONAL) & in_london_sub_region(region))
         .then(pl.lit(LONDON_CODE))
         .when(lvl == REGIONAL)
         .then(pl.lit(ENGLAND_CODE))

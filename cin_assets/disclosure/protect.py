@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from cin_assets.datasets.description import DataSet
 from cin_assets.disclosure.config import ROUNDED_LEVELS, DisclosureConfig
 from cin_assets.disclosure.model import Model, build_model, indicator_applies
 from cin_assets.disclosure.rounding import format_scaled, round_count, scaled_half_up
 from cin_assets.disclosure.suppress import Pattern, suppress
-from cin_assets.publish.description import DataSet
 
 REPORT_SCHEMA = {
     "dataset": pl.String,

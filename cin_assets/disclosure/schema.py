@@ -31,8 +31,9 @@ import pandera.polars as pa
 import polars as pl
 
 from cin_assets import reference
-from cin_assets.disclosure.config import LOCAL, NATIONAL, REGIONAL, ROUNDED_LEVELS, DisclosureConfig
-from cin_assets.publish.description import DataSet
+from cin_assets.census.geography import ENGLAND_CODE, ENGLAND_NAME, LOCAL, NATIONAL, REGIONAL
+from cin_assets.datasets.description import DataSet
+from cin_assets.disclosure.config import ROUNDED_LEVELS, DisclosureConfig
 from cin_assets.publish.screener import SMUSHED_SUBSTRINGS
 
 FOUR_DIGIT_IDENTIFIERS = ("Calendar year", "Reporting year")
@@ -47,7 +48,7 @@ RULES: dict[str, str] = {
     "time_period": "time_period must be a 4-digit year (6 consecutive-year digits for academic/financial years)",
     "time_identifier": "time_identifier must be the data set's time identifier",
     "geographic_level": "geographic_level is not a level this data set publishes",
-    "country": "country_code/country_name must be E92000001/England",
+    "country": f"country_code/country_name must be {ENGLAND_CODE}/{ENGLAND_NAME}",
     "region_combination": "region_code/region_name is not a valid pair (or is missing on a regional or LA row)",
     "la_combination": "old_la_code/new_la_code/la_name/region do not match the local authority lookup",
     "overcompleted": "lower-level geography columns must be blank on higher-level rows",
@@ -124,8 +125,8 @@ def _geography_rules(ds: DataSet, ref: Path | None) -> list[Rule]:
         Rule("time_period", ("time_period",), lambda c: period_ok),
         Rule("time_identifier", ("time_identifier",), lambda c: pl.col(c) == ident),
         Rule("geographic_level", ("geographic_level",), lambda c: pl.col(c).is_in(levels)),
-        Rule("country", ("country_code",), lambda c: pl.col(c) == reference.ENGLAND[0]),
-        Rule("country", ("country_name",), lambda c: pl.col(c) == reference.ENGLAND[1]),
+        Rule("country", ("country_code",), lambda c: pl.col(c) == ENGLAND_CODE),
+        Rule("country", ("country_name",), lambda c: pl.col(c) == ENGLAND_NAME),
         Rule(
             "whitespace",
             tuple(geo),

@@ -1,6 +1,6 @@
 """Build any data set's unprotected frame for one reporting year from its description.
 
-There is no per-data-set code: the :class:`~cin_assets.publish.description.DataSet` says which unit table
+There is no per-data-set code: the :class:`~cin_assets.datasets.description.DataSet` says which unit table
 each count or statistic is taken over and with which filter (its :class:`Count`/:class:`Statistic` rule),
 which rows a data set with filters has (:class:`Row`), and which England figures a national summary
 republishes (:class:`Republished`). This module evaluates those rules per geography, then derives the
@@ -17,9 +17,10 @@ import polars as pl
 from polars._typing import PolarsDataType
 
 from cin_assets import reference
+from cin_assets.census.geography import ENGLAND_CODE, LOCAL, NATIONAL, REGIONAL
+from cin_assets.datasets.description import Count, DataSet, Indicator, Row, Statistic
 from cin_assets.measures.geography import GEO, ORDER, aggregate, ees_columns, geography_rows, la_memberships
 from cin_assets.measures.units import CHILD, UNITS, Context, Tables
-from cin_assets.publish.description import Count, DataSet, Indicator, Row, Statistic
 
 _ROW = "_row_number"
 _ALL = Row(values={}, where=pl.lit(True))
@@ -201,9 +202,7 @@ def withhold(
     partial = members.get_column(GEO).explode().unique().to_list()
     out = frame
     if "old_la_code" in frame.columns:
-        other = ~pl.col("old_la_code").is_in(sorted(counted)) & (
-            pl.col("geographic_level") == "Local authority"
-        )
+        other = ~pl.col("old_la_code").is_in(sorted(counted)) & (pl.col("geographic_level") == LOCAL)
         out = out.with_columns(pl.when(~other).then(pl.col(i.name)).alias(i.name) for i in ds.indicators)
     rates = [i.name for i in ds.indicators if i.unit == "rate"]
     if rates and partial:
@@ -215,9 +214,9 @@ def _population(year: int, ref: Path | None) -> pl.DataFrame:
     """ONS 0-17 population used for reporting ``year``'s rates, keyed like the geography rows."""
     pop = reference.populations(year, ref)
     key = (
-        pl.when(pl.col("geographic_level") == "National")
-        .then(pl.lit(reference.ENGLAND[0]))
-        .when(pl.col("geographic_level") == "Regional")
+        pl.when(pl.col("geographic_level") == NATIONAL)
+        .then(pl.lit(ENGLAND_CODE))
+        .when(pl.col("geographic_level") == REGIONAL)
         .then(pl.col("region_code"))
         .otherwise(pl.col("old_la_code"))
     )
@@ -234,7 +233,7 @@ def _summary(ds: DataSet, year: int, sources: Mapping[str, pl.DataFrame], ref: P
         src = sources.get(code)
         if column is None or src is None or src.is_empty() or column not in src.columns:
             return pl.lit(None, dtype=pl.Float64)
-        value = src.filter(pl.col("geographic_level") == "National").get_column(column)
+        value = src.filter(pl.col("geographic_level") == NATIONAL).get_column(column)
         return pl.lit(value.item() if value.len() == 1 else None, dtype=pl.Float64)
 
     parts = []

@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from cin_assets import reference
+from cin_assets.census.geography import LOCAL, NATIONAL
 
 # (data set, published column name) of each calibrated measure.
 CALIBRATED: tuple[tuple[str, str], ...] = (
@@ -57,10 +58,10 @@ def compare_las(
     wanted = None if las is None else list(las)
     parts = []
     for code, column in CALIBRATED:
-        ours = frames[code].filter(pl.col("geographic_level") == "Local authority")
+        ours = frames[code].filter(pl.col("geographic_level") == LOCAL)
         if wanted is not None:
             ours = ours.filter(pl.col("old_la_code").is_in(wanted))
-        published = _published(column, year, "Local authority", ref)
+        published = _published(column, year, LOCAL, ref)
         if wanted is not None:
             published = published.filter(pl.col("old_la_code").is_in(wanted))
         joined = published.join(
@@ -90,8 +91,8 @@ def compare_england(frames: Mapping[str, pl.DataFrame], year: int, ref: Path | N
     """One row per calibrated measure: England unrounded and rounded to 10, the published figure, match."""
     rows = []
     for code, column in CALIBRATED:
-        total = frames[code].filter(pl.col("geographic_level") == "National")[column].item()
-        published = _published(column, year, "National", ref)["published"].cast(pl.Int64).item()
+        total = frames[code].filter(pl.col("geographic_level") == NATIONAL)[column].item()
+        published = _published(column, year, NATIONAL, ref)["published"].cast(pl.Int64).item()
         rows.append(
             {
                 "measure": column,

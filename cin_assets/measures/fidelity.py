@@ -18,7 +18,8 @@ from pathlib import Path
 import polars as pl
 
 from cin_assets import reference
-from cin_assets.publish.description import DataSet
+from cin_assets.census.geography import LOCAL, NATIONAL
+from cin_assets.datasets.description import DataSet
 
 KEYS = ("dataset", "column", "geographic_level", "region_code", "old_la_code", "filters")
 _EES_SOURCES = {"E23B1": "B1", "E23C1": "C1", "E25C4": "C4", "E23D3": "D3", "E23D5": "D5"}
@@ -184,7 +185,7 @@ def _published_value(unit: pl.Expr, level: pl.Expr, value: pl.Expr) -> pl.Expr:
     """Our value as DfE would publish it (half up, as the release rounds)."""
     ten = ((value + 5) / 10).floor() * 10
     return (
-        pl.when((unit == "count") & (level != "Local authority"))
+        pl.when((unit == "count") & (level != LOCAL))
         .then(ten)
         .when(unit.is_in(["percent", "rate"]))
         .then((value * 10 + 0.5 + 1e-9).floor() / 10)
@@ -240,7 +241,7 @@ def summary(comparison: pl.DataFrame) -> pl.DataFrame:
             pl.format(
                 "{} {}{} real {} ours {} ({}%)",
                 "column",
-                pl.col("geographic_level").replace({"Local authority": "LA", "National": "England"}),
+                pl.col("geographic_level").replace({LOCAL: "LA", NATIONAL: "England"}),
                 pl.when(pl.col("old_la_code") != "")
                 .then(" " + pl.col("old_la_code"))
                 .when(pl.col("region_code") != "")
@@ -252,7 +253,7 @@ def summary(comparison: pl.DataFrame) -> pl.DataFrame:
             ).alias("worst"),
         )
     )
-    la_counts = done.filter((pl.col("geographic_level") == "Local authority") & (pl.col("unit") == "count"))
+    la_counts = done.filter((pl.col("geographic_level") == LOCAL) & (pl.col("unit") == "count"))
     median = la_counts.group_by("dataset").agg(
         (100 * pl.col("rel_error").abs().filter(pl.col("rel_error").is_finite()).median())
         .round(1)
@@ -272,7 +273,7 @@ def suppression(real: pl.DataFrame, published: Mapping[str, pl.DataFrame]) -> pl
     derived figures excluded): one row per data set and column with cells, ``both_c``, ``real_only``
     (DfE suppressed, we published), ``ours_only`` (we suppressed, DfE published) and ``agreement`` (%)."""
     la = real.filter(
-        (pl.col("geographic_level") == "Local authority")
+        (pl.col("geographic_level") == LOCAL)
         & ~pl.col("column").str.starts_with("LAIT:")
         & (pl.col("source_id") != "LAIT-derived")
         & ~pl.col("value").is_in(["x", ":", "z"])
@@ -287,7 +288,7 @@ def suppression(real: pl.DataFrame, published: Mapping[str, pl.DataFrame]) -> pl
         if not cols:
             continue
         parts.append(
-            _geo(frame.filter(pl.col("geographic_level") == "Local authority"))
+            _geo(frame.filter(pl.col("geographic_level") == LOCAL))
             .select("old_la_code", *cols)
             .unpivot(index="old_la_code", variable_name="column", value_name="ours_text")
             .with_columns(pl.lit(code).alias("dataset"))

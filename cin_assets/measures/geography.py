@@ -17,12 +17,12 @@ from pathlib import Path
 import polars as pl
 
 from cin_assets import reference
-from cin_assets.publish.description import LA_COLUMNS, NATIONAL_COLUMNS, Geography
+from cin_assets.census.geography import ENGLAND_CODE, ENGLAND_NAME, LOCAL, NATIONAL, REGIONAL
+from cin_assets.datasets.description import LA_COLUMNS, NATIONAL_COLUMNS, Geography
 
 GEO = "_geo"
 ORDER = "_order"
 _PRESENT = "_unit_rows"
-ENGLAND_CODE, ENGLAND_NAME = reference.ENGLAND
 
 
 def geography_rows(year: int, level: Geography, ref: Path | None = None) -> pl.DataFrame:
@@ -32,14 +32,14 @@ def geography_rows(year: int, level: Geography, ref: Path | None = None) -> pl.D
     ``geographic_level``, and for ``la`` the EES region and LA columns (null where not applicable).
     """
     england = pl.DataFrame(
-        {GEO: [ENGLAND_CODE], "geographic_level": ["National"]},
+        {GEO: [ENGLAND_CODE], "geographic_level": [NATIONAL]},
         schema={GEO: pl.String, "geographic_level": pl.String},
     )
     if level == "national":
         return england.with_row_index(ORDER)
     regions = reference.regions_table(ref).select(
         pl.col("region_code").alias(GEO),
-        pl.lit("Regional").alias("geographic_level"),
+        pl.lit(REGIONAL).alias("geographic_level"),
         "region_code",
         "region_name",
     )
@@ -48,7 +48,7 @@ def geography_rows(year: int, level: Geography, ref: Path | None = None) -> pl.D
         .sort("ons_region_code", "la_name")
         .select(
             pl.col("old_la_code").alias(GEO),
-            pl.lit("Local authority").alias("geographic_level"),
+            pl.lit(LOCAL).alias("geographic_level"),
             "region_code",
             "region_name",
             "old_la_code",

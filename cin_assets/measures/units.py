@@ -3,7 +3,7 @@
 Each unit table has one row per thing counted (an episode of need, an assessment, a section 47 enquiry,
 an initial conference, a child protection plan, an episode with assessment factors) and carries
 ``la_code`` and ``LAchildID``. Its columns are the counting concepts the data set descriptions filter on
-(``cin_assets.publish.catalogue``); this module is the one place each concept's expression is written.
+(``cin_assets.datasets.catalogue``); this module is the one place each concept's expression is written.
 Columns that need another staging table (child characteristics, disabilities, assessments, the previous
 year's referrals, plan reviews) come from optional :class:`Part` joins that are only made when a data set
 reads one of their columns, so each data set's staging inputs follow from its description.
@@ -22,7 +22,15 @@ import polars as pl
 
 from cin_assets.census import tables as census_tables
 from cin_assets.census.calendar import census_period, in_year, working_days
-from cin_assets.validation.codes import RC9_FROM
+from cin_assets.census.codes import (
+    DISABILITIES,
+    ETHNIC_GROUPS,
+    ETHNIC_MINOR,
+    ETHNICITY_NOT_KNOWN,
+    NO_FACTORS,
+    UNBORN,
+    code_lists,
+)
 
 Frame = pl.DataFrame | pl.LazyFrame
 Tables = Mapping[str, Frame]
@@ -154,40 +162,6 @@ def duration_band(start: pl.Expr, end: pl.Expr) -> pl.Expr:
     )
 
 
-ETHNIC_GROUPS: dict[str, tuple[str, ...]] = {
-    "White": ("WBRI", "WIRI", "WIRT", "WOTH", "WROM"),
-    "Mixed": ("MWBC", "MWBA", "MWAS", "MOTH"),
-    "Asian or Asian British": ("AIND", "APKN", "ABAN", "AOTH"),
-    "Black or Black British": ("BCRB", "BAFR", "BOTH"),
-    "Other ethnic group": ("CHNE", "OOTH"),
-}
-ETHNICITY_NOT_KNOWN = "Not known"
-ETHNIC_MINOR: dict[str, str] = {
-    "WBRI": "White British",
-    "WIRI": "White Irish",
-    "WIRT": "Traveller of Irish heritage",
-    "WOTH": "Any other White background",
-    "WROM": "Gypsy/Roma",
-    "MWBC": "White and Black Caribbean",
-    "MWBA": "White and Black African",
-    "MWAS": "White and Asian",
-    "MOTH": "Any other Mixed background",
-    "AIND": "Indian",
-    "APKN": "Pakistani",
-    "ABAN": "Bangladeshi",
-    "AOTH": "Any other Asian background",
-    "BCRB": "Black Caribbean",
-    "BAFR": "Black African",
-    "BOTH": "Any other Black background",
-    "CHNE": "Chinese",
-    "OOTH": "Any other ethnic group",
-    "REFU": "Refused",
-    "NOBT": "Information not yet obtained",
-}
-AGE_GROUPS = ("Under 1", "1 to 4", "5 to 9", "10 to 15", "16 and over")
-UNBORN = "Unborn"
-
-
 def _characteristics(frame: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """Child characteristics at 31 March: unborn, age group, gender group, ethnic group and minor group.
 
@@ -256,8 +230,6 @@ CHARACTERISTICS = Part(
     staging=("children",),
 )
 
-DISABILITY_CODES = ("AUT", "BEH", "COMM", "CON", "DDA", "HAND", "HEAR", "INC", "LD", "MOB", "PC", "VIS")
-
 
 def _disabilities(frame: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """Per child: ``disability_recorded`` (any code other than NONE) and ``disability_<CODE>`` flags."""
@@ -267,16 +239,16 @@ def _disabilities(frame: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .select(*CHILD, pl.col("Disability").str.strip_chars().str.to_uppercase().alias("_code"))
         .group_by(list(CHILD))
         .agg(
-            (code.is_in(DISABILITY_CODES)).any().alias("disability_recorded"),
-            *((code == c).any().alias(f"disability_{c}") for c in DISABILITY_CODES),
+            (code.is_in(DISABILITIES)).any().alias("disability_recorded"),
+            *((code == c).any().alias(f"disability_{c}") for c in DISABILITIES),
         )
     )
-    names = ["disability_recorded", *(f"disability_{c}" for c in DISABILITY_CODES)]
+    names = ["disability_recorded", *(f"disability_{c}" for c in DISABILITIES)]
     return frame.join(flags, on=list(CHILD), how="left").with_columns(pl.col(names).fill_null(False))
 
 
-DISABILITIES = Part(
-    provides=("disability_recorded", *(f"disability_{c}" for c in DISABILITY_CODES)),
+DISABILITY = Part(
+    provides=("disability_recorded", *(f"disability_{c}" for c in DISABILITIES)),
     add=_disabilities,
     staging=("disabilities",),
 )
@@ -308,7 +280,7 @@ def _episodes(ctx: Context) -> pl.LazyFrame:
     # RC9 (2022-23 on: closed after assessment, referred to early help) is also "assessed not in need";
     # before its year it is no valid code (validation rejects it) and counts as no reason
     reason = pl.col("ReasonForClosure").str.strip_chars().str.to_uppercase()
-    rc8 = reason.is_in(["RC8", "RC9"] if ctx.year >= RC9_FROM else ["RC8"]).fill_null(False)
+    rc8 = reason.is_in(list(code_lists(ctx.year).closed_after_assessment)).fill_null(False)
     not_in_need = rc8 & ~nfa
     of_need = ~nfa & ~not_in_need & (referral <= end).fill_null(False)
     return (
@@ -422,7 +394,7 @@ EPISODES = Unit(
     base=_episodes,
     parts=(
         CHARACTERISTICS,
-        DISABILITIES,
+        DISABILITY,
         Part(
             provides=("awaiting_assessment",),
             add=_awaiting_assessment,
@@ -510,7 +482,11 @@ def _factor_episodes(ctx: Context) -> pl.LazyFrame:
         .agg(pl.col("code").drop_nulls().unique().sort().alias("factors"))
     )
     return per_episode.with_columns(
-        pl.col("factors").list.eval(pl.element() != "21").list.any().fill_null(False).alias("any_factor")
+        pl.col("factors")
+        .list.eval(pl.element() != NO_FACTORS)
+        .list.any()
+        .fill_null(False)
+        .alias("any_factor")
     )
 
 

@@ -1,1 +1,1 @@
-"""Data set descriptions, the EES writer, metadata, data guidance and the release ZIP (no Dagster)."""
+"""The EES writer, metadata, data guidance and the release ZIP (no Dagster)."""

@@ -23,9 +23,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
+from cin_assets.census.geography import ENGLAND_NAME, NATIONAL, REGIONAL
+
 ImageFormat = Literal["png", "svg"]
 
-ENGLAND = "England"
 _REGION_PREFIX = "E12"  # the 9 English regions (EES also publishes Inner/Outer London as E13 rows)
 _MIME = {"png": "image/png", "svg": "image/svg+xml"}
 _DPI = 80
@@ -67,8 +68,8 @@ def headline_series(
         if headline.code not in codes or headline.code not in frames:
             continue
         frame = frames[headline.code]
-        england = pl.col("geographic_level") == "National"
-        region = (pl.col("geographic_level") == "Regional") & pl.col("region_code").str.starts_with(
+        england = pl.col("geographic_level") == NATIONAL
+        region = (pl.col("geographic_level") == REGIONAL) & pl.col("region_code").str.starts_with(
             _REGION_PREFIX
         )
         parts.append(
@@ -76,7 +77,7 @@ def headline_series(
                 code=pl.lit(headline.code),
                 title=pl.lit(headline.title),
                 year=pl.col("time_period").cast(pl.String).str.slice(0, 4).cast(pl.Int32),
-                geography=pl.when(england).then(pl.lit(ENGLAND)).otherwise(pl.col("region_name")),
+                geography=pl.when(england).then(pl.lit(ENGLAND_NAME)).otherwise(pl.col("region_name")),
                 value=pl.col(headline.indicator).cast(pl.String).cast(pl.Float64, strict=False),
             )
         )
@@ -94,7 +95,7 @@ def headline_chart(
     if series.is_empty():
         raise ValueError(f"no headline measure of {', '.join(codes)} in the frames given")
     panels = [h for h in HEADLINES if h.code in set(series["code"])]
-    regions = sorted(set(series["geography"]) - {ENGLAND})
+    regions = sorted(set(series["geography"]) - {ENGLAND_NAME})
     colours = dict(
         zip(regions, cast(list, cast(ListedColormap, mpl.colormaps["tab10"]).colors), strict=False)
     )
@@ -109,7 +110,7 @@ def headline_chart(
             panel = series.filter(pl.col("code") == headline.code)
             for name in regions:
                 _line(ax, panel, name, colour=colours[name], width=1.0, marker=None)
-            _line(ax, panel, ENGLAND, colour="black", width=2.4, marker="o")
+            _line(ax, panel, ENGLAND_NAME, colour="black", width=2.4, marker="o")
             ax.set_title(f"{headline.title} ({headline.code})", fontsize=10)
             ax.set_ylabel("per 10,000 children", fontsize=8)
             ax.set_xticks(years, [str(y) for y in years], fontsize=7, rotation=45)
@@ -118,7 +119,7 @@ def headline_chart(
         for ax in axes[len(panels) :]:
             ax.set_visible(False)
         handles, labels = axes[0].get_legend_handles_labels()
-        order = sorted(range(len(labels)), key=lambda i: (labels[i] != ENGLAND, labels[i]))
+        order = sorted(range(len(labels)), key=lambda i: (labels[i] != ENGLAND_NAME, labels[i]))
         figure.legend(
             [handles[i] for i in order],
             [labels[i] for i in order],

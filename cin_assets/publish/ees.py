@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from cin_assets.publish.description import DataSet
+from cin_assets.datasets.description import DataSet
 
 META_COLUMNS = (
     "col_name",

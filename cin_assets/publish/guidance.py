@@ -1,7 +1,7 @@
 """The release's data guidance (``data_guidance.md``), generated from the same descriptions as the files.
 
 Every file, column, unit, decimal places, definition, footnote and symbol in the guidance comes from the
-:class:`~cin_assets.publish.description.DataSet` descriptions and the disclosure policy, so the guidance
+:class:`~cin_assets.datasets.description.DataSet` descriptions and the disclosure policy, so the guidance
 cannot drift from what the files contain. The text is deterministic (no dates or timings).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from cin_assets.publish.description import DataSet, Indicator
+from cin_assets.datasets.description import DataSet, Indicator
 from cin_assets.publish.ees import data_file_name, meta_file_name
 
 _UNIT_NAMES = {
@@ -51,16 +51,34 @@ def _levels(ds: DataSet) -> str:
     return "National, Regional (9 regions plus Inner and Outer London), Local authority"
 
 
-def _definition(ind: Indicator, ds: DataSet) -> str:
+def _published_as(datasets: Mapping[str, DataSet]) -> dict[str, list[tuple[str, str]]]:
+    """Each count statistic -> the (data set, column) pairs that publish it: the same figure, published
+    identically, which a reader comparing files should know about. Summary files (one row per figure of
+    other files) say what each row republishes instead."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for ds in datasets.values():
+        for ind in () if ds.summary else ds.indicators:
+            if ind.unit == "count":
+                out.setdefault(ind.measure_id, []).append((ds.code, ind.name))
+    return out
+
+
+def _definition(ind: Indicator, ds: DataSet, published_as: Mapping[str, list[tuple[str, str]]]) -> str:
     text = ind.definition
-    if ind.unit == "count" and ind.measure_id != ind.name:
-        text += f" (Statistic `{ind.measure_id}`.)"
+    if ind.unit == "count" and not ds.summary:
+        others = [
+            f"{code} `{name}`" for code, name in published_as.get(ind.measure_id, []) if code != ds.code
+        ]
+        if others:
+            text += f" Published identically in {', '.join(others)} (where year, area and breakdown match)."
     if ind.first_year is not None:
         text += f" Available from {ind.first_year}."
     return text
 
 
-def _dataset_section(ds: DataSet, rows: int | None) -> list[str]:
+def _dataset_section(
+    ds: DataSet, rows: int | None, published_as: Mapping[str, list[tuple[str, str]]]
+) -> list[str]:
     lines = [
         f"### {ds.code}: {ds.title}",
         "",
@@ -84,7 +102,7 @@ def _dataset_section(ds: DataSet, rows: int | None) -> list[str]:
     for ind in ds.indicators:
         lines.append(
             f"| `{ind.name}` | {_cell(ind.label)} | {_UNIT_NAMES[ind.unit]} | {ind.decimal_places} "
-            f"| {_cell(_definition(ind, ds))} |"
+            f"| {_cell(_definition(ind, ds, published_as))} |"
         )
     sums = [f"`{s.total}` = {' + '.join(f'`{p}`' for p in s.parts)}" for s in ds.column_sums]
     sums += [
@@ -175,6 +193,7 @@ def data_guidance(
             f"{'National' if ds.geography == 'national' else 'National, Regional, LA'} |"
         )
     lines += ["", "## Files and columns", ""]
+    published_as = _published_as(datasets)
     for ds in datasets.values():
-        lines += _dataset_section(ds, rows.get(ds.code))
+        lines += _dataset_section(ds, rows.get(ds.code), published_as)
     return "\n".join(lines).rstrip() + "\n"

@@ -1,6 +1,6 @@
 """Output profiles: how the one set of data set descriptions is laid out in the published files.
 
-The descriptions (``cin_assets.publish.catalogue``) and every stage up to disclosure control use the
+The descriptions (``cin_assets.datasets.catalogue``) and every stage up to disclosure control use the
 2020 release's column names and filters. A profile maps them, at publication, to a file layout:
 
 - ``ees`` (the default): files that pass today's EES screener (``cin_assets.publish.screener``) with no
@@ -27,7 +27,7 @@ from types import MappingProxyType
 
 import polars as pl
 
-from cin_assets.publish.description import ColumnSum, DataSet, Filter, Indicator
+from cin_assets.datasets.description import ColumnSum, DataSet, Filter, Indicator
 from cin_assets.publish.screener import Result
 
 DEFAULT_PROFILE = "ees"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cin_assets.publish.description import DataSet
+from cin_assets.datasets.description import DataSet
 
 EVIDENCE = {
     "2020 release": "the 2020 release's own file (data catalogue page)",
@@ -25,7 +25,7 @@ def provenance_markdown(datasets: Mapping[str, DataSet]) -> str:
     lines = [
         "# Data set provenance (developer notes)",
         "",
-        "Generated from the descriptions in `cin_assets/publish/catalogue/` by `cin_assets.publish.provenance`;",
+        "Generated from the descriptions in `cin_assets/datasets/catalogue/` by `cin_assets.publish.provenance`;",
         "not part of the published release. Reference data ids (E23B1, E25C3, LAIT ...) are listed in",
         "`data/reference/sources.csv` and `data/reference/README.md`.",
         "",
@@ -50,7 +50,7 @@ def provenance_markdown(datasets: Mapping[str, DataSet]) -> str:
 
 
 def main() -> None:
-    from cin_assets.publish.catalogue import DATASETS
+    from cin_assets.datasets.catalogue import DATASETS
 
     print(provenance_markdown(DATASETS), end="")
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import polars as pl
 
+from cin_assets.datasets.description import DataSet
 from cin_assets.publish import ees, screener
-from cin_assets.publish.description import DataSet
 from cin_assets.publish.profile import Profile, get_profile, published, published_frame, with_years
 
 

@@ -11,7 +11,8 @@ Layout under the data root::
 A kill at any moment leaves ``published`` pointing at the previous release, which is never written to again;
 a failed write (a full disk) removes the staging folder and raises :class:`ReleaseError` naming the file and
 the cause. The release id is the UTC time of publication and the manifest's digest; publishing the same
-files as the current release changes nothing.
+files as the current release changes nothing. After a switch, releases beyond the ``keep`` newest are
+removed, oldest first; the current release is never one of them.
 """
 
 from __future__ import annotations
@@ -151,14 +152,32 @@ def _switch(published: Path, target: Path) -> None:
     _fsync_dir(published.parent)
 
 
+def prune(published: Path, releases_dir: Path, keep: int) -> list[Path]:
+    """Remove the oldest releases so that ``keep`` remain (at least the current one); returns what went.
+
+    Old releases are kept so a team can compare or restore one; without a bound the data root grows by a
+    whole release at every publish."""
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1 (the current release), not {keep}")
+    now = current(published)
+    # by when each was written: names sort by second, and a legacy folder's name sorts after the rest
+    older = sorted((p for p in releases(releases_dir) if p != now), key=lambda p: p.stat().st_mtime_ns)
+    gone = older[: max(0, len(older) - (keep - 1))]
+    for folder in gone:
+        shutil.rmtree(folder)
+    return gone
+
+
 def publish(
     published: Path,
     releases_dir: Path,
     files: Mapping[str, bytes],
+    keep: int | None = None,
 ) -> Release:
     """Stage ``files`` (name -> bytes) and a manifest in a new release folder, verify every file against
-    the manifest, then make it current. Until the last step the current release is untouched; on any
-    failure the staging folder is removed and :class:`ReleaseError` names the file and the cause."""
+    the manifest, then make it current, then keep only the ``keep`` newest releases (all when None). Until
+    the switch the current release is untouched; on any failure the staging folder is removed and
+    :class:`ReleaseError` names the file and the cause."""
     if MANIFEST in files:
         raise ValueError(f"{MANIFEST} is written by the release itself")
     manifest = manifest_bytes(files)
@@ -200,4 +219,6 @@ def publish(
     except OSError as exc:
         shutil.rmtree(final, ignore_errors=True)  # complete but never current: not a release
         raise ReleaseError(f"could not make {final} the current release: {exc.strerror or exc}") from exc
+    if keep is not None:
+        prune(published, releases_dir, keep)
     return Release(final, read_manifest(final), changed=True)

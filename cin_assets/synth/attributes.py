@@ -14,12 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from cin_assets.census.codes import ABUSE_CATEGORY, CHECK_LETTERS, DISABILITIES
 from cin_assets.synth import calibration
 from cin_assets.synth.simulate import CIN, NFA, NIN, History, day
 
-DISABILITY_CODES = ("MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH", "CON", "AUT", "DDA")
-ABUSE = ("NEG", "PHY", "SAB", "EMO", "MUL")
-UPN_CHECK = "ABCDEFGHJKLMNPQRTUVWXYZ"
 # UPNs of children in LAs created in April 2019 were allocated by the predecessor authority.
 _UPN_LA = {"838": ("835",), "839": ("836", "837")}
 _UN_OVER_6 = np.array(["UN2", "UN3", "UN5", "UN6"], dtype=object)
@@ -36,8 +34,9 @@ class Attributes:
     upn: np.ndarray  # "" when the child never had one
     upn_reason: np.ndarray  # reason used when a child of 6 or over has no UPN (UN2..UN6)
     gender: np.ndarray  # once born
-    ethnicity: np.ndarray
-    disability: np.ndarray  # bitmask over DISABILITY_CODES (0 = NONE)
+    ethnicity: np.ndarray  # once born
+    ethnicity_unborn: np.ndarray  # shown while unborn (often not yet obtained)
+    disability: np.ndarray  # bitmask over DISABILITIES (0 = NONE)
     expected_offset: np.ndarray  # expected birth date = DOB + offset (days), shown while unborn
     death: np.ndarray  # day number or -1
     source: np.ndarray
@@ -78,7 +77,7 @@ def check_letters(tails: np.ndarray) -> np.ndarray:
     """UPN check letters (rule 1510) for an array of 12-character tails (characters 2-13, all digits)."""
     digits = np.frombuffer("".join(tails).encode("ascii"), dtype=np.uint8).reshape(-1, 12) - ord("0")
     total = (digits.astype(np.int64) * np.arange(2, 14)).sum(axis=1) % 23
-    return np.array(list(UPN_CHECK), dtype=object)[total]
+    return np.array(list(CHECK_LETTERS), dtype=object)[total]
 
 
 def _upns(rng: np.random.Generator, la_code: str, dob: np.ndarray) -> np.ndarray:
@@ -97,12 +96,57 @@ def _upns(rng: np.random.Generator, la_code: str, dob: np.ndarray) -> np.ndarray
     return check_letters(tails) + tails
 
 
+def _codes_from(draws: np.ndarray, mix: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    codes, probs = mix
+    return codes[np.minimum(np.searchsorted(np.cumsum(probs), draws, side="right"), len(codes) - 1)]
+
+
+def _ethnicities(
+    rng: np.random.Generator, gender: np.ndarray, ref: Path | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each child's Ethnicity once born, from the mix of their gender, and while unborn, from the unborn mix
+    (England 2020 A4: ethnicity is not yet known for about half of unborn children, and UASC, mostly
+    boys, make "Other" twice as common among boys as among girls)."""
+    mixes = calibration.ethnicity_by_gender(ref)
+    draws = rng.random(len(gender))
+    born = np.empty(len(gender), dtype=object)
+    for who, genders in calibration.ETHNICITY_BY.items():
+        rows = np.flatnonzero(np.isin(gender, genders))
+        born[rows] = _codes_from(draws[rows], mixes[who])
+    return born, _codes_from(rng.random(len(gender)), mixes["Unborn"])
+
+
+def _categories(rng: np.random.Generator, year: np.ndarray, gender: np.ndarray, unborn: np.ndarray,
+                ref: Path | None) -> np.ndarray:  # fmt: skip
+    """InitialCategoryOfAbuse per plan: the year's national mix, weighted by the plan child's gender (or
+    unborn at the plan's start) as in England 2020 A5 (sexual abuse is more common for girls, neglect for
+    the unborn), with the base mix refitted (a few proportional steps) so that over the LA's plans of the
+    year the expected mix stays the year's national one."""
+    weights = calibration.category_weights(ref)
+    out = np.empty(len(year), dtype=object)
+    draws = rng.random(len(year))
+    for y in np.unique(year):
+        codes, probs = calibration.distribution(f"abuse_category@{y}", ref)
+        groups = [
+            (np.flatnonzero((year == y) & (unborn if who == "Unborn" else ~unborn & np.isin(gender, genders))),
+             np.array([weights[who][c] for c in codes]))
+            for who, genders in calibration.CATEGORY_BY.items()
+        ]  # fmt: skip
+        base = probs.copy()
+        for _ in range(5):
+            expected = sum(len(rows) * (base * w) / (base * w).sum() for rows, w in groups)
+            base = base * probs / np.maximum(expected / max(int((year == y).sum()), 1), 1e-12)
+        for rows, w in groups:
+            out[rows] = _codes_from(draws[rows], (codes, base * w / (base * w).sum()))
+    return out
+
+
 def _disabilities(rng: np.random.Generator, n: int, ref: Path | None) -> np.ndarray:
     prevalence = calibration.national_shares(ref)["disability_prevalence"]["any"]
     shares = calibration.national_shares(ref)["disability_code"]
-    p = np.array([shares[c] for c in DISABILITY_CODES])
+    p = np.array([shares[c] for c in DISABILITIES])
     has = rng.random(n) < prevalence
-    bits = rng.random((n, len(DISABILITY_CODES))) < p
+    bits = rng.random((n, len(DISABILITIES))) < p
     first = rng.choice(len(p), size=n, p=p / p.sum())  # a disabled child has at least one code
     none = ~bits.any(axis=1)
     bits[np.flatnonzero(none), first[none]] = True  # (only where the draws gave none: shares stay near p)
@@ -150,7 +194,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     upn = np.where(has_upn, _upns(rng, la_code, dob), "")
     upn_reason = _UN_OVER_6[rng.choice(len(_UN_OVER_6), size=n_ch, p=_UN_OVER_6_P)]
     gender = _choose(rng, "gender_born", n_ch, ref)
-    ethnicity = _choose(rng, "ethnicity", n_ch, ref)
+    ethnicity, ethnicity_unborn = _ethnicities(rng, gender, ref)
     disability = _disabilities(rng, n_ch, ref)
     expected_offset = rng.integers(-14, 15, size=n_ch)
 
@@ -195,12 +239,10 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     start_year = h.cpps["start"].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     month = h.cpps["start"].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
     report_year = np.clip(start_year + (month >= 3), 2016, 2020)
-    initial = np.empty(n_cpp, dtype=object)
-    for year in np.unique(report_year):
-        rows = np.flatnonzero(report_year == year)
-        initial[rows] = _choose(rng, f"abuse_category@{year}", len(rows), ref)
+    initial = _categories(rng, report_year, gender[ep["child"][h.cpps["episode"]]],
+                          h.cpps["start"] < dob[ep["child"][h.cpps["episode"]]], ref)  # fmt: skip
     latest = np.where(
-        rng.random(n_cpp) < 0.9, initial, np.array(ABUSE, dtype=object)[rng.integers(0, 5, n_cpp)]
+        rng.random(n_cpp) < 0.9, initial, np.array(ABUSE_CATEGORY, dtype=object)[rng.integers(0, 5, n_cpp)]
     )
     previous = _previous_plans(rng, h, cpp_subsequent, day(dt.date(2012, 4, 1)))
 
@@ -210,6 +252,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
         upn_reason=upn_reason,
         gender=gender,
         ethnicity=ethnicity,
+        ethnicity_unborn=ethnicity_unborn,
         disability=disability,
         expected_offset=expected_offset,
         death=death,
@@ -253,11 +296,11 @@ def fix_return_queries(h: History, attrs: Attributes, years: list[int], rng: np.
             continue
         disabled = born[masks > 0]
         host = disabled[rng.integers(len(disabled))] if len(disabled) else born[rng.integers(len(born))]
-        missing = [b for b in range(len(DISABILITY_CODES)) if not used >> b & 1]
+        missing = [b for b in range(len(DISABILITIES)) if not used >> b & 1]
         need = max(8 - (bin(int(used)).count("1")), 0)
         add = rng.choice(missing, size=min(need, len(missing)), replace=False) if need else []
         mask = int(attrs.disability[host]) | sum(1 << int(b) for b in add)
         if bin(mask).count("1") < 2:  # 2888Q: one more code for the host
-            spare = [b for b in range(len(DISABILITY_CODES)) if not mask >> b & 1]
+            spare = [b for b in range(len(DISABILITIES)) if not mask >> b & 1]
             mask |= 1 << int(rng.choice(spare))
         attrs.disability[host] = mask

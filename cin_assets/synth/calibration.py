@@ -33,6 +33,8 @@ import polars as pl
 
 from cin_assets import reference
 from cin_assets.census import calendar
+from cin_assets.census.codes import ETHNIC_GROUPS, FACTOR_FROM
+from cin_assets.census.geography import ENGLAND_CODE, LOCAL, NATIONAL, REGIONAL
 
 COUNTS = ("Referrals", "At31_episodes", "Section47", "ICPC", "CPP_start", "CPP_At31")
 # Each count is imputed from its ratio to the measure it most depends on (Referrals from CIN at 31 March).
@@ -64,7 +66,7 @@ def _wide(ref: Path | None) -> pl.DataFrame:
     Also ``<indicator>_c`` flags for counts suppressed as ``c`` (meaning 1 to 5).
     """
     pub = reference.published_indicators(ref).filter(
-        (pl.col("geographic_level") == "Local authority") & pl.col("indicator").is_in(COUNTS + _AUX)
+        (pl.col("geographic_level") == LOCAL) & pl.col("indicator").is_in(COUNTS + _AUX)
     )
     wide = pub.with_columns(v=pl.col("value").cast(pl.Int64, strict=False)).pivot(
         "indicator", index=["time_period", "old_la_code"], values="v"
@@ -116,10 +118,10 @@ def _impute(wide: pl.DataFrame) -> pl.DataFrame:
 def _published_totals(ref: Path | None) -> dict[tuple[str, int, str], int]:
     """{(indicator, year, region code or "E92000001"): published rounded total} for the six counts."""
     pub = reference.published_indicators(ref).filter(
-        pl.col("geographic_level").is_in(["National", "Regional"]) & pl.col("indicator").is_in(COUNTS)
+        pl.col("geographic_level").is_in([NATIONAL, REGIONAL]) & pl.col("indicator").is_in(COUNTS)
     )
     return {
-        (ind, int(year), code or reference.ENGLAND[0]): int(value)
+        (ind, int(year), code or ENGLAND_CODE): int(value)
         for ind, year, code, value in pub.select(
             "indicator", "time_period", "region_code", "value"
         ).iter_rows()
@@ -169,7 +171,7 @@ def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFram
                 if target is not None:
                     _nudge(values, flags, (low, high), members, target, None)
                     region_ok[region] = (target - 5, target + 4)
-            target = totals.get((name, year, reference.ENGLAND[0]))
+            target = totals.get((name, year, ENGLAND_CODE))
             if target is not None:
                 bounds = {i: region_ok.get(regions[keys[i]]) for i in rows}
                 _nudge(values, flags, (low, high), rows, target, (groups, regions, keys, bounds))
@@ -231,7 +233,7 @@ def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
     to the published England figure minus the published LAs (so England is right), shared in proportion
     to the LA's usual ratio to the denominator. Other missing cells (``x``) keep the ratio fallback."""
     pub = reference.published_indicators(ref).filter(
-        (pl.col("geographic_level") == "National") & pl.col("indicator").is_in(list(_ALLOCATED))
+        (pl.col("geographic_level") == NATIONAL) & pl.col("indicator").is_in(list(_ALLOCATED))
     )
     england = {
         (ind, int(y)): int(v) for ind, y, v in pub.select("indicator", "time_period", "value").iter_rows()
@@ -387,13 +389,7 @@ FACTOR_COLUMNS = {
 
 FACTOR_YEARS = tuple(range(2018, 2026))  # years with published C3 factors; earlier use 2018's, later 2025's
 # Factors first collected in 2020-21 (abuse split by who the abuser was) and 2021-22 (24A): never drawn before.
-_FACTOR_FROM = {
-    "Physical_Abuse_child_on_child": 2021,
-    "Physical_Abuse_adult_on_child": 2021,
-    "Sexual_Abuse_child_on_child": 2021,
-    "Sexual_Abuse_adult_on_child": 2021,
-    "Child_criminal_exploitation": 2022,
-}
+_FACTOR_FROM = {name: FACTOR_FROM[code] for name, code in FACTOR_COLUMNS.items() if code in FACTOR_FROM}
 
 
 @cache
@@ -411,10 +407,10 @@ def factor_rates(ref: Path | None = None) -> pl.DataFrame:
     )
     base = "Episodes_with_assessment_factor"
     c3 = c3.filter(pl.col("indicator").is_in([*FACTOR_COLUMNS, base]) & pl.col("year").is_in(FACTOR_YEARS))
-    la = c3.filter(pl.col("geographic_level") == "Local authority").select(
+    la = c3.filter(pl.col("geographic_level") == LOCAL).select(
         pl.col("old_la_code").alias("la_code"), "year", "indicator", "value"
     )
-    nat = c3.filter(pl.col("geographic_level") == "National").select(
+    nat = c3.filter(pl.col("geographic_level") == NATIONAL).select(
         pl.lit("*").alias("la_code"), "year", "indicator", "value"
     )
     long = pl.concat([la, nat])
@@ -503,7 +499,7 @@ def _lait(indicators: tuple[str, ...], ref: Path | None) -> pl.DataFrame:
     )
     wide = (
         lait.with_columns(
-            pl.when(pl.col("geographic_level") == "National")
+            pl.when(pl.col("geographic_level") == NATIONAL)
             .then(pl.lit("*"))
             .otherwise(pl.col("old_la_code"))
             .alias("la_code")
@@ -579,11 +575,151 @@ def _review_table(ref: Path | None) -> pl.DataFrame:
 
 def late_review_share(la_code: str, year: int, ref: Path | None = None) -> float:
     """The probability that one review of a plan is held late, so that the LA's share of plans open 3
-    months or more with every review on time is its LAIT RevCP that year (a plan is judged on about two
-    review intervals in a year)."""
+    months or more with every review on time is its LAIT RevCP that year (a plan is judged on about 1.4
+    review intervals in a year: 2 gave England 94.6% and 93.7% for a real 91.5% and 91.8% in 2020 and 2019)."""
     table = _review_table(ref)
     row = table.filter((pl.col("la_code") == la_code) & (pl.col("year") == year))
     if row.is_empty():
         row = table.filter((pl.col("la_code") == "*") & (pl.col("year") == year))
     on_time = min(max((row["RevCP"].item() or 100.0) / 100.0, 0.0), 1.0)
-    return 1.0 - on_time**0.5
+    return 1.0 - on_time**0.72
+
+
+@cache
+def national_figures(ref: Path | None = None) -> pl.DataFrame:
+    """``data/reference/national_figures.csv``: England figures of the files not shipped per LA (strings)."""
+    return pl.read_csv((ref or reference.reference_dir()) / "national_figures.csv", infer_schema=False)
+
+
+# A4's ethnic group columns -> the group's Ethnicity codes (the vocabulary's DfE major groups).
+_ETHNIC_COLUMNS = {
+    "Ethnicity_White": ETHNIC_GROUPS["White"],
+    "Ethnicity_Mixed": ETHNIC_GROUPS["Mixed"],
+    "Ethnicity_Asian_or_Asian_British": ETHNIC_GROUPS["Asian or Asian British"],
+    "Ethnicity_Black_or_Black_British": ETHNIC_GROUPS["Black or Black British"],
+    "Ethnicity_Other": ETHNIC_GROUPS["Other ethnic group"],
+}
+# A4's characteristic -> the gender codes it covers ("unborn" for children not yet born at 31 March).
+ETHNICITY_BY = {"Male": ("1",), "Female": ("2",), "Unknown or Indeterminate gender": ("0", "9"), "Unborn": ()}
+
+
+@cache
+def ethnicity_by_gender(ref: Path | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{A4 characteristic (see :data:`ETHNICITY_BY`): (Ethnicity codes, probabilities)}: the England 2020
+    A4 mix of ethnic groups (and ethnicity not known) among children in need at 31 March of that gender,
+    or unborn; within a group the codes keep their national proportions (``ethnicity`` shares)."""
+    codes, national = distribution("ethnicity", ref)
+    a4 = national_figures(ref).filter(
+        (pl.col("dataset") == "A4")
+        & (pl.col("time_period") == "2020")
+        & pl.col("value").str.contains(r"^\d+$")
+    )
+    out = {}
+    for who in ETHNICITY_BY:
+        rows = dict(
+            a4.filter(pl.col("filters").str.ends_with(f"characteristic={who}"))
+            .select("indicator", pl.col("value").cast(pl.Float64))
+            .iter_rows()
+        )
+        total = rows["CIN_At31"]
+        probs = np.zeros(len(codes))
+        known = np.zeros(len(codes), dtype=bool)
+        for column, members in _ETHNIC_COLUMNS.items():
+            group = np.isin(codes, members)
+            probs[group] = national[group] / national[group].sum() * rows[column] / total
+            known |= group
+        probs[~known] = national[~known] / national[~known].sum() * (total - rows["Ethnicity_Known"]) / total
+        out[who] = (codes, probs / probs.sum())
+    return out
+
+
+_A5_CATEGORIES = {
+    "NEG": "Neglect_Initial",
+    "PHY": "Physical_Abuse_Initial",
+    "SAB": "Sexual_Abuse_Initial",
+    "EMO": "Emotional_Abuse_Initial",
+    "MUL": "Multiple_Initial",
+}
+# A5's characteristic -> the gender codes it covers ("Unborn": plans starting before the birth).
+CATEGORY_BY = {"Male": ("1",), "Female": ("2",), "Unknown/Indeterminate gender": ("0", "9"), "Unborn": ()}
+
+
+@cache
+def category_weights(ref: Path | None = None) -> dict[str, dict[str, float]]:
+    """{A5 characteristic: {initial category code: weight}}: how much more (or less) common each initial
+    category of abuse is among the plans of children of that gender, or unborn, than among all plans
+    (England 2020 A5, plans at 31 March); 1.0 where DfE suppressed the cell."""
+    a5 = national_figures(ref).filter((pl.col("dataset") == "A5") & (pl.col("time_period") == "2020"))
+
+    def shares(who: str) -> dict[str, float]:
+        rows = dict(
+            a5.filter(pl.col("filters").str.ends_with(f"characteristic={who}"))
+            .select("indicator", pl.col("value").cast(pl.Float64, strict=False))
+            .iter_rows()
+        )
+        return {code: (rows.get(col) or np.nan) / rows["CPP_At31"] for code, col in _A5_CATEGORIES.items()}
+
+    total = shares("Total")
+    return {
+        who: {code: 1.0 if np.isnan(share) else share / total[code] for code, share in shares(who).items()}
+        for who in CATEGORY_BY
+    }
+
+
+@cache
+def _factor_bases(ref: Path | None) -> dict[tuple[str, int], int]:
+    path = (ref or reference.reference_dir()) / "published_assessment_factors.csv"
+    c3 = pl.read_csv(path, infer_schema=False).filter(
+        (pl.col("indicator") == "Episodes_with_assessment_factor")
+        & (pl.col("geographic_level") == LOCAL)
+        & pl.col("value").str.contains(r"^\d+$")
+    )
+    return {(la, int(y)): int(v) for la, y, v in c3.select("old_la_code", "time_period", "value").iter_rows()}
+
+
+def la_factor_base(la_code: str, year: int, scale: float, ref: Path | None = None) -> int | None:
+    """The LA's published number of episodes with a factor recorded at assessment that year (C3), scaled;
+    None where it is not published (before 2018, or suppressed)."""
+    value = _factor_bases(ref).get((la_code, year))
+    return None if value is None else scale_count(value, scale)
+
+
+# LAIT's shares of episodes of need ending by duration, by the lower bound (days) of the drawn band.
+CEASE_BANDS = {
+    1: "CINCease3months",
+    92: "CINCease3-6",
+    183: "CINCease6-1",
+    366: "CINCease1-2",
+    731: "CINCease2more",
+}
+
+
+@cache
+def _cease_table(ref: Path | None) -> pl.DataFrame:
+    return _lait(tuple(CEASE_BANDS.values()), ref)
+
+
+def la_cin_durations(la_code: str, lows: tuple[int, ...], ref: Path | None = None) -> dict[int, np.ndarray]:
+    """Per reporting year 2013-2020: the probabilities of the drawn episode duration bands (in the order of
+    their lower bounds ``lows``) for one LA: the national drawn shares, each band weighted by how much
+    more (or less) common it is among the LA's episodes ending that year than England's (LAIT CINCease;
+    the LA's median in years LAIT lacks, England's where it has none)."""
+    _, drawn = distribution("cin_end_duration_days", ref)
+    table = _cease_table(ref)
+    names = [CEASE_BANDS[lo] for lo in lows]
+    england = {
+        int(r["year"]): np.array([r[n] for n in names], dtype=np.float64)
+        for r in table.filter(pl.col("la_code") == "*").iter_rows(named=True)
+    }
+    own = table.filter(pl.col("la_code") == la_code)
+    if own.is_empty():
+        own = table.filter(pl.col("la_code") == "*")
+    out = {}
+    for r in own.iter_rows(named=True):
+        mine = np.array([r[n] for n in names], dtype=np.float64)
+        weight = np.where(
+            np.isfinite(mine) & (england[int(r["year"])] > 0), mine / england[int(r["year"])], 1.0
+        )
+        probs = drawn * np.clip(weight, 0.1, 10.0)
+        out[int(r["year"])] = probs / probs.sum()
+    return out

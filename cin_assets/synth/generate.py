@@ -80,7 +80,8 @@ def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, see
             raise RuntimeError(f"LA {la_code} {year}: the simulation left no child to return")
         rng = np.random.default_rng(np.random.SeedSequence([seed, int(la_code), year]))
         rates = calibration.la_factor_rates(la_code, year, ref)
-        text = render.render(history, attrs, la_code, year, rates, rng, _stamp(rng, year))
+        base = calibration.la_factor_base(la_code, year, scale, ref)
+        text = render.render(history, attrs, la_code, year, rates, rng, _stamp(rng, year), base)
         path = out / str(year) / f"{la_code}.xml"
         path.parent.mkdir(parents=True, exist_ok=True)
         data = text.encode("ascii")

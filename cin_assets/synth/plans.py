@@ -56,6 +56,11 @@ def la_years(la_code: str, ref: Path | None = None) -> list[int]:
     return [y for y in calendar.REPORTING_YEARS if la_code in calibration.la_codes(y, ref)]
 
 
+def _nearest(by_year: dict[int, np.ndarray], year: int) -> tuple[float, ...]:
+    """The value of the year nearest ``year`` (an LA created later has none for the warm-up years)."""
+    return tuple(float(x) for x in by_year[min(by_year, key=lambda y: (abs(y - year), y))])
+
+
 def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
     """Plans for every simulated year of one LA: warm-up years (copies of its first real year) then real ones.
 
@@ -71,6 +76,8 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
     first, published = min(real), max(real)
     last = max(published, *la_years(la_code))
     start = calendar.FIRST_YEAR - WARMUP_YEARS
+    lows = tuple(int(lo) for lo in _bands("cin_end_duration_days", None)[0])
+    durations = calibration.la_cin_durations(la_code, lows)
     plans = []
     for i, year in enumerate(range(start, last + 1)):
         r = real.get(year, real[first] if year < first else real[published])
@@ -91,6 +98,7 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                 awaiting=int(r["Awaiting_assessment"]),
                 ended=int(r["Ended_episodes"]) if year in real else -1,
                 late_review=calibration.late_review_share(la_code, min(max(year, 2013), 2020)),
+                cin_duration=_nearest(durations, year),
             )
         )
     return plans

@@ -21,27 +21,29 @@ from importlib import metadata
 import numpy as np
 import polars as pl
 
+from cin_assets.census.codes import DISABILITIES, FACTOR_FROM, FACTORS, NO_DISABILITY, NO_FACTORS, RC9_FROM
+from cin_assets.census.tables import CIN_PLANS_FROM, LAST_CONTENT_YEAR, SEX_FROM
 from cin_assets.synth import calibration
-from cin_assets.synth.attributes import DISABILITY_CODES, Attributes
+from cin_assets.synth.attributes import Attributes
 from cin_assets.synth.simulate import CIN, NIN, History, day
 
-# Assessment factor codes of every year, in the order they are written (18B-19C from 2020-21, 24A 2021-22).
-FACTOR_ORDER = (
-    "1A", "1B", "1C", "2A", "2B", "2C", "3A", "3B", "3C", "4A", "4B", "4C", "5A", "5B", "5C",
-    "6A", "6B", "6C", "7A", "8B", "8C", "8D", "8E", "8F", "9A", "10A", "11A", "12A", "13A",
-    "14A", "15A", "16A", "17A", "18A", "18B", "18C", "19A", "19B", "19C", "20", "21", "22A", "23A", "24A",
-)  # fmt: skip
-_FIDX = {c: i for i, c in enumerate(FACTOR_ORDER)}
+_FIDX = {c: i for i, c in enumerate(FACTORS)}  # factors are written in the schema's order
 _ABUSE_FACTOR = {"NEG": ["16A"], "PHY": ["18A"], "SAB": ["19A"], "EMO": ["17A"], "MUL": ["16A", "17A"]}
 # From 2020-21 a plan's physical or sexual abuse is recorded as adult-on-child abuse (18C, 19C).
 _ABUSE_FACTOR_SPLIT = {**_ABUSE_FACTOR, "PHY": ["18C"], "SAB": ["19C"]}
 # First reporting year of each format change the generator writes (see the module docstring).
-FORMAT = {"factor_split": 2021, "cin_plans": 2022, "early_help": 2023, "sex": 2025, "no_content": 2022}
+FORMAT = {
+    "factor_split": FACTOR_FROM["18B"],
+    "cin_plans": CIN_PLANS_FROM,
+    "early_help": RC9_FROM,
+    "sex": SEX_FROM,
+    "no_content": LAST_CONTENT_YEAR + 1,
+}
 # RC9 and 5D are not in any published table: an assumed share of RC8 closures (referred to early help) and of
 # other-internal LA referrals (5B) from early help, chosen per episode by a fixed hash so every return agrees.
 _RC9_SHARE, _5D_SHARE = 0.4, 0.5
 _SEX = {"1": "M", "2": "F", "0": "U", "9": "U"}
-_LEARNING = sum(1 << DISABILITY_CODES.index(c) for c in ("LD", "AUT", "COMM", "BEH"))
+_LEARNING = sum(1 << DISABILITIES.index(c) for c in ("LD", "AUT", "COMM", "BEH"))
 _IND = "  "
 try:
     RELEASE = metadata.version("cin_assets")
@@ -82,18 +84,31 @@ def _attach(parent: pl.DataFrame, child: pl.DataFrame, key: str, name: str) -> p
 
 
 def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float],
-             rng: np.random.Generator, year: int) -> pl.DataFrame:  # fmt: skip
+             rng: np.random.Generator, year: int, base: int | None = None) -> pl.DataFrame:  # fmt: skip
     """Factors for assessments authorised in the year (each assessment is shown authorised only once).
 
-    Rates are the LA's published C3 shares that year; the not-in-need episodes sometimes record "21" (no
-    factors, alone: rule 8869); plans bring their abuse category's factor; a disabled child's assessments
-    record 5A or 6A (rule 8899Q); a CIN assessment records at least one factor (8897Q). The forced factors
-    count towards their factor's rate: only the rest of it is drawn, among the other assessments.
+    Rates are the LA's published C3 shares that year, of the episodes with a factor (so the not-in-need
+    assessments that record "21", no factors, alone (rule 8869) are left out of the base); plans bring their
+    abuse category's factor (only as many as the factor's count allows); a disabled child's assessments
+    record 5A or 6A (query 8899Q), always, so 5A/6A run above DfE's counts (England 2020: 74,970, fewer
+    than the assessments of disabled children: real returns raise 8899Q, the generator avoids queries);
+    a CIN assessment records at least one factor (8897Q). The forced factors count towards their factor's
+    count (its rate times the episodes with a factor, rounded): only the rest is drawn, exactly, among the
+    other assessments. With ``base`` (the LA's published episodes with a factor), as many not-in-need
+    assessments of children without a disability record "21" alone as bring the episodes with a factor to
+    it (else 45% of them).
     """
     n = len(rows)
     episode = h.assessments["episode"][rows]
     child = h.episodes["child"][episode]
     mask = a.disability[child]
+    nin = h.episodes["kind"][episode] == NIN
+    eligible = nin & (mask == 0)
+    if base is None:
+        none_found = eligible & (rng.random(n) < 0.45)
+    else:
+        none_found = np.zeros(n, dtype=bool)
+        none_found[rng.permutation(np.flatnonzero(eligible))[: max(n - base, 0)]] = True
     disabled = np.flatnonzero(mask > 0)
     forced = [
         pl.DataFrame(
@@ -116,37 +131,56 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
         )
         .explode("code")
         .unique()
+        .sort("row", "code")
     )
-    forced_pairs = pl.concat(forced)
+    n_disabled = len(disabled)  # the first forced pairs (none of them is on a "21"-only assessment)
+    forced_pairs = pl.concat(forced).filter(~pl.col("row").is_in(np.flatnonzero(none_found)))
     names = list(calibration.FACTOR_COLUMNS)
     codes = np.array([calibration.FACTOR_COLUMNS[k] for k in names], dtype=object)
-    taken = np.zeros((n, len(names)), dtype=bool)
     column = {code: i for i, code in enumerate(codes)}
-    fr, fc = forced_pairs["row"].to_numpy(), forced_pairs["code"].to_numpy()
-    known = np.array([c in column for c in fc], dtype=bool)
-    taken[fr[known], [column[c] for c in fc[known]]] = True
-    target = np.array([rates[k] for k in names]) * n
-    free = n - taken.sum(axis=0)
-    p = np.clip((target - taken.sum(axis=0)) / np.maximum(free, 1), 0.0, 1.0)
-    hit = (rng.random((n, len(names))) < p) & ~taken
+    with_factor = n - int(none_found.sum()) if base is None else min(base, n)
+    target = np.array([rates[k] for k in names]) * with_factor
+    # keep a random subset of each factor's forced pairs, at most its target
+    fc = forced_pairs["code"].to_numpy()
+    col = np.array([column.get(c, -1) for c in fc], dtype=np.int64)
+    order = np.lexsort((rng.random(len(col)), col))
+    rank = np.empty(len(col), dtype=np.int64)
+    first = np.searchsorted(col[order], col[order])
+    rank[order] = np.arange(len(col)) - first
+    # (a disabled child's 5A/6A is always kept: without it the return raises query 8899Q)
+    keep = (col < 0) | (rank < np.rint(target[np.maximum(col, 0)])) | (np.arange(len(col)) < n_disabled)
+    forced_pairs = forced_pairs.filter(pl.Series(keep))
+    fr, col = forced_pairs["row"].to_numpy(), col[keep]
+    taken = np.zeros((n, len(names)), dtype=bool)
+    taken[fr[col >= 0], col[col >= 0]] = True
+    taken[none_found] = True  # (not drawn)
+    # exactly the rest of each factor's target, among the assessments that do not have it yet
+    wanted = np.rint(target).astype(np.int64) - (taken.sum(axis=0) - int(none_found.sum()))
+    keys = np.where(taken, 2.0, rng.random((n, len(names))))
+    rank = np.empty((n, len(names)), dtype=np.int64)
+    np.put_along_axis(rank, np.argsort(keys, axis=0), np.arange(n)[:, None], axis=0)
+    hit = (rank < wanted[None, :]) & ~taken
     r, c = np.nonzero(hit)
     code = codes[c]
     fostered = code == "8"
     code[fostered] = calibration.distribution("private_fostering_factor")[0][
         rng.choice(5, size=int(fostered.sum()), p=calibration.distribution("private_fostering_factor")[1])
     ]
-    nin = h.episodes["kind"][episode] == NIN
-    none_found = np.flatnonzero(nin & (mask == 0) & (rng.random(n) < 0.45))
-    pairs = pl.concat(
-        [pl.DataFrame({"row": r.astype(np.int64), "code": code.astype(str)}), forced_pairs]
-    ).filter(~pl.col("row").is_in(none_found))
-    has_any = np.zeros(n, dtype=bool)
-    has_any[pairs["row"].to_numpy()] = True
-    empty = np.flatnonzero(~has_any)
-    filler = np.where(nin[empty], "21", "20")
+    per_row = np.bincount(np.concatenate([r, fr]), minlength=n)
+    per_row[none_found] = 1
+    empty = np.flatnonzero(per_row == 0)
+    # an assessment with no factor drawn records "other" (20; with no base, no factors if not in need): as
+    # many drawn "other" factors are dropped from assessments that keep another factor
+    filler = np.where(nin[empty] & (base is None), NO_FACTORS, "20")
+    other = np.flatnonzero(c == column["20"])
+    surplus = len(other) + int((filler == "20").sum()) - round(float(target[column["20"]]))
+    drop = _pick_some(rng, other[per_row[r[other]] > 1], surplus)
+    r, code = np.delete(r, drop), np.delete(code, drop)
+    none_found = np.flatnonzero(none_found)
+    pairs = pl.concat([pl.DataFrame({"row": r.astype(np.int64), "code": code.astype(str)}), forced_pairs])
     pairs = pl.concat(
         [pairs, pl.DataFrame({"row": np.concatenate([none_found, empty]).astype(np.int64),
-                              "code": np.concatenate([np.full(len(none_found), "21"), filler]).astype(str)})]
+                              "code": np.concatenate([np.full(len(none_found), NO_FACTORS), filler]).astype(str)})]
     )  # fmt: skip
     order = pl.col("code").replace_strict(_FIDX, return_dtype=pl.Int32)
     return (
@@ -156,6 +190,11 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
         .pipe(_nest, "row")
         .rename({"xml": "factors"})
     )
+
+
+def _pick_some(rng: np.random.Generator, rows: np.ndarray, k: int) -> np.ndarray:
+    """``k`` of ``rows`` at random (all of them when fewer, none when ``k`` <= 0)."""
+    return rng.permutation(rows)[: max(k, 0)]
 
 
 def _hashed(rows: np.ndarray, share: float) -> np.ndarray:
@@ -244,8 +283,9 @@ def cut(h: History, year: int) -> dict[str, np.ndarray]:
 
 
 def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, float],
-           rng: np.random.Generator, stamp: str) -> str:  # fmt: skip
-    """The XML text of ``la_code``'s return for reporting ``year`` (``stamp``: Header DateTime)."""
+           rng: np.random.Generator, stamp: str, factor_base: int | None = None) -> str:  # fmt: skip
+    """The XML text of ``la_code``'s return for reporting ``year`` (``stamp``: Header DateTime;
+    ``factor_base``: the published number of episodes with a factor, see :func:`_factors`)."""
     start, end = day(dt.date(year - 1, 4, 1)), day(dt.date(year, 3, 31))
     rows = cut(h, year)
     ep = h.episodes
@@ -300,7 +340,7 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
     a_auth = h.assessments["auth"][a_rows]
     shown_auth = np.where(a_auth <= end, a_auth, -1)
     authorised = np.flatnonzero(shown_auth >= 0)
-    factors = _factors(h, a, a_rows[authorised], rates, rng, year)
+    factors = _factors(h, a, a_rows[authorised], rates, rng, year, factor_base)
     factors = factors.with_columns(
         assessment=pl.Series(a_rows[authorised][factors["row"].to_numpy()], dtype=pl.Int64)
     )
@@ -404,14 +444,14 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
         .agg(pl.col("nfa").all())
     )
     mask = a.disability[children]
-    bits = (mask[:, None] >> np.arange(len(DISABILITY_CODES))) & 1
+    bits = (mask[:, None] >> np.arange(len(DISABILITIES))) & 1
     dr, dc = np.nonzero(bits)
-    codes = np.array(DISABILITY_CODES)
+    codes = np.array(DISABILITIES)
     dis = pl.concat(
         [
             pl.DataFrame({"child": children[dr], "k": dc, "code": codes[dc]}),
             pl.DataFrame({"child": children[mask == 0], "k": np.full(int((mask == 0).sum()), -1),
-                          "code": np.full(int((mask == 0).sum()), "NONE")}),
+                          "code": np.full(int((mask == 0).sum()), NO_DISABILITY)}),
         ]
     ).filter(pl.col("child").is_in(children[born])).sort("child", "k")  # fmt: skip
     dis = _nest(dis.with_columns(xml=_el("Disability", pl.col("code"), 5)), "child").with_columns(
@@ -435,7 +475,7 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
                 "edob": np.where(born, -1, dob + a.expected_offset[children]),
                 "gender": np.where(born, a.gender[children], "0").astype(str),
                 "death": np.where((death >= start) & (death <= end), death, -1),
-                "ethnicity": a.ethnicity[children].astype(str),
+                "ethnicity": np.where(born, a.ethnicity[children], a.ethnicity_unborn[children]).astype(str),
             }
         )
         .with_columns(upn=_text(pl.col("upn")))

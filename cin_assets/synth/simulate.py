@@ -94,6 +94,7 @@ class YearPlan:
     awaiting: int = 0  # episodes open at 31 March, started in the year, with no assessment started yet
     late_review: float = 0.0  # probability that a review of a plan starting this year is held late
     ended: int = -1  # episodes of need ending in the year (-1: no target)
+    cin_duration: tuple[float, ...] = ()  # the LA's probabilities of Params.cin_duration's bands (): national
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,12 @@ class Params:
     cpp_duration: tuple[np.ndarray, np.ndarray, np.ndarray]
     assessment_wd: tuple[np.ndarray, np.ndarray, np.ndarray]
     age_bands: tuple[np.ndarray, np.ndarray, np.ndarray]  # lo, hi in days of age; lo < 0 = unborn
+    # odds of being unborn for a child whose first episode starts with a plan, against other new children:
+    # England 2020 A5 has 1,220 unborn children on a plan at 31 March (2.4%; A4: 1.8% of CIN); 1.0 gave 850
+    unborn_plan_odds: float = 1.6
+    repeat_s47_share: float = (
+        0.095  # enquiries that are a child's second in the year (C4 2020: 201,000 for 177,840 children)
+    )
     old_s47_share: float = 0.12  # S47s on episodes that started in an earlier year (assumed)
     episode_icpc_share: float = 0.01  # conferences recorded at episode level only (transfer-in; assumed)
     older_rereferral: float = (
@@ -158,6 +165,17 @@ def _sample_bands(
     lo, hi, p = bands
     pick = rng.choice(len(p), size=n, p=p)
     return rng.integers(lo[pick], hi[pick] + 1)
+
+
+_LONG = 730  # episodes longer than 2 years: the tail that the feedback on durations stretches
+
+
+def _stretch_tail(days: np.ndarray, k: float) -> np.ndarray:
+    """Durations with the part beyond 2 years scaled by ``k``. An LA's children in need at 31 March are
+    its episodes starting times their mean length, so the mean must follow the LA's figures; stretching
+    only the long tail keeps the share of short episodes ending (B5: almost half last 3 months or less)
+    while the long ones make up the third of open cases that have lasted 2 years or more (B4)."""
+    return np.where(days > _LONG, _LONG + np.rint((days - _LONG) * k), days).astype(np.int64)
 
 
 def _gumbel_top(rng: np.random.Generator, log_w: np.ndarray, k: int) -> np.ndarray:
@@ -224,7 +242,7 @@ class LaSimulation:
         self.s47 = _Store(episode=np.int64, start=np.int64, target=np.int64, icpc=np.int64, res=np.int64)
         self.cpp = _Store(episode=np.int64, start=np.int64, end=np.int64, reviews=(np.int64, (MAX_REVIEWS,)))
         self.spill: np.ndarray = np.zeros(0, dtype=np.int64)  # S47s whose conference falls next year
-        self.k_ep = 1.0  # feedback on episode durations (keeps the 31 March corrections small)
+        self.k_ep = 1.0  # feedback on long episode durations (keeps the 31 March corrections small)
         self.k_cpp = 1.0
         self.shortfalls: dict[str, int] = {}
         self._pool = np.zeros(0, dtype=np.int64)
@@ -346,8 +364,21 @@ class LaSimulation:
         new_e = cin_new[_pick(rng, len(cin_new), n_new)]
         lag = rng.choice(np.array([0, 1, 2, 3, 5, 8]), size=len(new_e), p=[0.42, 0.25, 0.13, 0.1, 0.06, 0.04])
         new_start = np.minimum(add_wd(self.ep["ref"][new_e], lag), end)
-        s_ep = np.concatenate([old_e, new_e])
-        s_start = np.concatenate([old_start, new_start])
+        # Some children have a second enquiry in the year (C4: 1.13 enquiries per child in England 2020):
+        # a second one, after the first has concluded, on some of the new episodes, in place of the
+        # first one of others; neither leads to a conference.
+        again = add_wd(new_start, rng.integers(15, 60, size=len(new_e)))
+        ok = np.flatnonzero(again <= end - 40)
+        n_rep = min(round(plan.s47 * p.repeat_s47_share), len(ok), len(new_e) // 2)
+        rep = ok[_pick(rng, len(ok), n_rep)]
+        rest = np.setdiff1d(np.arange(len(new_e)), rep)
+        keep = np.sort(np.concatenate([rep, np.setdiff1d(rest, rest[_pick(rng, len(rest), n_rep)])]))
+        new_e, new_start = new_e[keep], new_start[keep]
+        again_e, again_start = new_e[np.isin(keep, rep)], again[keep][np.isin(keep, rep)]
+        s_ep = np.concatenate([old_e, new_e, again_e])
+        s_start = np.concatenate([old_start, new_start, again_start])
+        no_conf = np.zeros(len(s_ep), dtype=bool)
+        no_conf[len(old_e) :] = np.isin(s_ep[len(old_e) :], again_e)
         # A re-assessment accompanies an enquiry on a carried-over episode (rule 2991Q expects one).
         self._assessments(old_e, old_start)
 
@@ -359,8 +390,8 @@ class LaSimulation:
         stale = (cand_icpc > end) & (wd_between(s_start, end) > 15 - _MARGIN)  # open S47 query 8675Q
         cand_icpc = np.where(stale, np.maximum(last_wd(end), s_start), cand_icpc)
         cand_icpc = np.where(cand_icpc < s_start, s_start, cand_icpc)
-        in_year = np.flatnonzero(cand_icpc <= end)
-        crossing = np.flatnonzero(cand_icpc > end)
+        in_year = np.flatnonzero((cand_icpc <= end) & ~no_conf)
+        crossing = np.flatnonzero((cand_icpc > end) & ~no_conf)
         spill_in = self.spill
         n_epi = min(round(plan.icpc * p.episode_icpc_share), max(plan.icpc - len(spill_in), 0))
         need = plan.icpc - len(spill_in) - n_epi
@@ -418,7 +449,10 @@ class LaSimulation:
 
         # Planned closures of the new episodes (NFA close on the day; NIN when assessed).
         e = e_new
-        dur = np.rint(_sample_bands(rng, p.cin_duration, len(e)) * self.k_ep).astype(np.int64)
+        bands = (
+            p.cin_duration if not plan.cin_duration else (*p.cin_duration[:2], np.array(plan.cin_duration))
+        )
+        dur = _stretch_tail(_sample_bands(rng, bands, len(e)), self.k_ep)
         after_plan = rng.choice(3, size=len(e), p=[0.3, 0.5, 0.2])
         gap = rng.integers(np.array([0, 30, 180])[after_plan], np.array([30, 180, 365])[after_plan] + 1)
         lc = self.ep["last_cpp"][e]
@@ -486,14 +520,25 @@ class LaSimulation:
             back, fresh = batch[slots[: len(returning)]], batch[slots[len(returning) :]]
             ep["child"][back] = returning
             ch["last_ep"][returning] = back
-            dob = self._new_dobs(ep["ref"][fresh])
+            dob = self._new_dobs(ep["ref"][fresh], ep["close"][fresh], ep["last_cpp"][fresh] >= 0)
             kids = ch.append(dob=dob, last_ep=fresh)
             ep["child"][fresh] = kids
             self._pool = np.concatenate([pool, kids])
 
-    def _new_dobs(self, ref: np.ndarray) -> np.ndarray:
+    def _new_dobs(self, ref: np.ndarray, close: np.ndarray, on_plan: np.ndarray) -> np.ndarray:
+        """Dates of birth of new children; an episode planned to last more than 2 years goes to a child
+        young enough to be under 18 at its end where a few draws allow (long episodes are young children's),
+        and a child protected from the start is more often unborn (:attr:`Params.unborn_plan_odds`)."""
         rng = self.rng
         age = _sample_bands(rng, self.p.age_bands, len(ref))
+        lo, hi, probs = self.p.age_bands
+        boosted = np.where(lo < 0, probs * self.p.unborn_plan_odds, probs)
+        age[on_plan] = _sample_bands(rng, (lo, hi, boosted / boosted.sum()), int(on_plan.sum()))
+        for _ in range(4):
+            old = (close - ref > _LONG) & (close - ref + age > _ADULT)
+            if not old.any():
+                break
+            age[old] = _sample_bands(rng, self.p.age_bands, int(old.sum()))
         return ref - age
 
     # ------------------------------------------------------------------ 31 March controls
@@ -660,4 +705,4 @@ class LaSimulation:
             self._miss("at31_extend", k - len(sel))
             close[sel] = end + 1 + _sample_bands(rng, self.p.cin_duration, len(sel)) // 2
         if natural > 0 and plan.at31 > 0:
-            self.k_ep = float(np.clip(self.k_ep * np.sqrt(plan.at31 / natural), 0.4, 3.0))
+            self.k_ep = float(np.clip(self.k_ep * (plan.at31 / natural) ** 0.75, 0.1, 8.0))

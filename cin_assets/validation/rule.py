@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from cin_assets.census import calendar, tables
-from cin_assets.validation.codes import CodeLists, code_lists
+from cin_assets.census.codes import NO_FACTORS, CodeLists, code_lists
 
 RuleType = Literal["error", "query"]
 
@@ -139,8 +139,8 @@ class Context:
             .group_by(list(ASSESSMENT_KEY))
             .agg(
                 n_factors=pl.len(),
-                has_21=(factors == "21").any(),
-                has_other_than_21=(factors != "21").fill_null(True).any(),
+                has_21=(factors == NO_FACTORS).any(),
+                has_other_than_21=(factors != NO_FACTORS).fill_null(True).any(),
                 has_valid=factors.is_in(valid).any(),
                 has_disability_factor=factors.is_in(["5A", "6A"]).any(),
             )

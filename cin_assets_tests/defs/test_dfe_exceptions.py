@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from cin_assets.census import exceptions
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.defs import census, inventory, measures, validation
 from cin_assets.defs.resources import default_resources
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets.synth import generate_census
 from cin_assets.synth.generate import declare_exceptions, omitted_years
 

@@ -11,9 +11,9 @@ import pytest
 
 import cin_assets.defs.publish as publish_defs
 from cin_assets.census import exceptions
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.defs import census, inventory, measures, validation
 from cin_assets.defs.resources import OutputProfile, default_resources
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets.synth import generate_census
 from cin_assets_tests.reference_subset import expect_only
 
@@ -107,7 +107,7 @@ def trial(tmp_path_factory: pytest.TempPathFactory):
     (root / "census" / "2018").mkdir()
     empty = _run(root, instance, YEAR, "2018")
     release = _run(root, instance, RELEASE)
-    return root, clean, blocked, declared, empty, release
+    return root, clean, blocked, declared, empty, release, instance
 
 
 def _check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
@@ -171,7 +171,7 @@ def _rounded(value: int) -> str:
 
 
 def test_declared_exceptions_publish_not_available_and_totals_from_counted_returns(trial) -> None:
-    root, _, _, declared, _, release = trial
+    root, _, _, declared, _, release, _ = trial
     assert declared.success and _check(declared).passed
     assert release.success
     published = _published(root).filter(pl.col("time_period") == "2020")
@@ -218,7 +218,7 @@ def _clean_measure(root: Path, la: str) -> pl.DataFrame:
 
 
 def test_guidance_and_metadata_state_the_policy_and_every_declaration(trial) -> None:
-    root, _, _, declared, _, _release = trial
+    root, _, _, declared, _, _release, _ = trial
     text = (root / "published" / publish_defs.GUIDANCE_FILE).read_text()
     assert "Validation policy `exclude_las` (2020)" in text
     assert "Validation policy `count` (2019)" in text
@@ -242,10 +242,27 @@ def test_guidance_and_metadata_state_the_policy_and_every_declaration(trial) -> 
 
 
 def test_a_year_with_no_returns_fails_and_is_never_published(trial) -> None:
-    root, _, _, _, empty, release = trial
+    root, _, _, _, empty, release, _ = trial
     assert not empty.success
     (failure,) = [e for e in empty.all_events if e.event_type_value == "STEP_FAILURE"]
     assert failure.step_key == "census_returns"
     assert "no census return in" in str(failure.event_specific_data.error)
     assert release.success
     assert sorted(_published(root)["time_period"].unique()) == ["2019", "2020"]
+
+
+def test_a_blocked_rerun_keeps_its_old_protected_files_out_of_the_next_release(trial) -> None:
+    """A corrected census for 2019 arrives with one return missing: the rerun is blocked, so 2019's
+    protected files are those of the earlier returns. A release must then refuse, not publish them as if
+    they were the returns in the folder now (runs last: it changes the module's census)."""
+    root, *_, instance = trial
+    before = {p.name: p.read_bytes() for p in (root / "published").iterdir()}
+    (root / "census" / "2019" / "845.xml").unlink()
+    blocked = _run(root, instance, YEAR, "2019")
+    assert not _check(blocked).passed and "protected_b1" not in _materialised(blocked)
+    release = _run(root, instance, RELEASE)
+    assert not release.success
+    (failure,) = [e for e in release.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = str(failure.event_specific_data.error)
+    assert "publication blocked: the protected files of 2019" in message and "rerun those years" in message
+    assert {p.name: p.read_bytes() for p in (root / "published").iterdir()} == before

@@ -17,11 +17,11 @@ import pytest
 
 import cin_assets.defs.publish as publish_defs
 from cin_assets import reference
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.defs import census, inventory, measures, validation
-from cin_assets.defs.resources import OutputProfile, default_resources
+from cin_assets.defs.resources import CinDataRoot, OutputProfile, default_resources
 from cin_assets.publish import guidance, release_store, screener
 from cin_assets.publish import profile as profiles
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets_tests.measures.census_builder import replicated_census
 from cin_assets_tests.reference_subset import expect_only
 
@@ -172,6 +172,12 @@ def test_one_data_set_rebuilds_alone_from_stored_upstream_frames(released) -> No
     assert result.success
     assert [e.asset_key for e in result.get_asset_materialization_events()] == [measures.measure_key("A1")]
     assert path.read_bytes() == before
+    # 2020's protected files are now older than one of their inputs: no release until they are protected again
+    blocked = _release(root, instance)
+    assert not blocked.success
+    (failure,) = [e for e in blocked.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "the protected files of 2020 are older than" in str(failure.event_specific_data.error)
+    assert _run_year(root, instance, 2020, selection=[publish_defs.protect_year_asset]).success
 
 
 def _stems(first: int = YEARS[0], last: int = YEARS[-1]) -> dict[str, str]:
@@ -295,9 +301,21 @@ def test_a_full_disk_mid_release_leaves_the_previous_release_byte_identical(rele
     assert current != previous and _manifest_holds(current) and _manifest_holds(previous)
     assert b"Revised." in (current / publish_defs.GUIDANCE_FILE).read_bytes()
     monkeypatch.setattr(guidance, "data_guidance", real_guidance)
-    assert _release(root, instance).success
-    assert _published(root) == before  # the original files again, in a third folder; both others listed
-    assert len(release_store.releases(root / "releases")) == 3
+    # the original files again, in a third folder, by a team that keeps two releases: the oldest goes
+    again = dg.materialize(
+        ALL_ASSETS,
+        selection=RELEASE_ASSETS,
+        instance=instance,
+        resources={
+            **_resources(root),
+            "data_root": CinDataRoot(root=str(root), keep_releases=2),
+            "output_profile": OutputProfile(name="release2020"),
+        },
+        raise_on_error=False,
+    )
+    assert again.success and _published(root) == before
+    assert release_store.releases(root / "releases") == sorted([current, (root / "published").resolve()])
+    assert not previous.exists()  # removed after the switch; the current release is never removed
 
 
 def test_a_corrupted_year_fails_its_check_and_blocks_publication(released, monkeypatch) -> None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import polars as pl
 import pytest
 
+from cin_assets.datasets.description import DataSet
 from cin_assets.disclosure import ProtectedYear, protect_year
-from cin_assets.publish.description import DataSet
 from cin_assets_tests.disclosure import release
 from cin_assets_tests.disclosure.factories import local_authorities
 

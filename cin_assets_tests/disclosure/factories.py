@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import polars as pl
 
 from cin_assets import reference
-from cin_assets.publish.description import LA_COLUMNS, NATIONAL_COLUMNS, DataSet
+from cin_assets.datasets.description import LA_COLUMNS, NATIONAL_COLUMNS, DataSet
 
 ENGLAND = ("E92000001", "England")
 LONDON = "E12000007"

@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from cin_assets import reference
-from cin_assets.publish.description import ColumnSum, DataSet, Filter, Indicator, Republished, RowSum
+from cin_assets.datasets.description import ColumnSum, DataSet, Filter, Indicator, Republished, RowSum
 from cin_assets_tests.disclosure.factories import la_frame, local_authorities, national_frame
 
 

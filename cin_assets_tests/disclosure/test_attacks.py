@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from cin_assets.datasets.description import ColumnSum, DataSet, Filter, Indicator, RowSum, at_most, identity
 from cin_assets.disclosure import check_year, protect_year
-from cin_assets.publish.description import ColumnSum, DataSet, Filter, Indicator, RowSum, at_most, identity
 from cin_assets_tests.disclosure.factories import la_frame, local_authorities, national_frame, publish_naively
 
 NE = ["805", "806", "807", "808", "840", "841"]  # North East LAs: the region is England here

@@ -7,8 +7,8 @@ import dataclasses
 import polars as pl
 import pytest
 
+from cin_assets.datasets.description import Filter, Indicator
 from cin_assets.disclosure import DisclosureConfig, check_year, schema_for
-from cin_assets.publish.description import Filter, Indicator
 
 
 def _outcome(outcomes, name: str, dataset: str | None = None):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from cin_assets.datasets.description import ColumnSum, DataSet, Indicator
 from cin_assets.disclosure import DisclosureConfig, check_year, protect_year
 from cin_assets.disclosure.audit import build_system
-from cin_assets.publish.description import ColumnSum, DataSet, Indicator
 from cin_assets_tests.disclosure.factories import la_frame, local_authorities, publish_naively
 
 NE = ["805", "806", "807", "808", "840", "841"]  # North East LAs
@@ -95,7 +95,7 @@ def test_classic_three_by_three_single_suppression_is_exact() -> None:
 
 
 def _grid_dataset() -> DataSet:
-    from cin_assets.publish.description import Filter, RowSum
+    from cin_assets.datasets.description import Filter, RowSum
 
     part = Filter("part", "Part", ("I", "II", "III", "Total"), total="Total")
     return DataSet(

@@ -8,10 +8,10 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cin_assets.datasets.description import ColumnSum, DataSet, Filter, Indicator, RowSum
 from cin_assets.disclosure import DisclosureConfig, check_year, protect_year
 from cin_assets.disclosure.model import build_model
 from cin_assets.disclosure.suppress import suppress
-from cin_assets.publish.description import ColumnSum, DataSet, Filter, Indicator, RowSum
 from cin_assets_tests.disclosure.factories import la_frame, local_authorities, national_frame
 
 NORTH_EAST = ("805", "806", "807", "808", "840", "841", "390", "391")

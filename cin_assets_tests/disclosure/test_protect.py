@@ -7,9 +7,9 @@ from dataclasses import replace
 import polars as pl
 import pytest
 
+from cin_assets.datasets.description import ColumnSum, DataSet, Indicator
 from cin_assets.disclosure import DisclosureConfig, DisclosureError, check_year, protect_year
 from cin_assets.disclosure.protect import REPORT_SCHEMA
-from cin_assets.publish.description import ColumnSum, DataSet, Indicator
 from cin_assets_tests.disclosure.factories import la_frame, local_authorities
 
 LAS = ["805", "806", "807"]

@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 
 from cin_assets import reference
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.measures import build, requirements
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets_tests.measures.census_builder import Census, D, value
 
 DARLINGTON, DURHAM, CAMDEN, GREENWICH = "841", "840", "202", "203"

@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 
 from cin_assets.census.reader import census_files, read_returns
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.measures import build
 from cin_assets.measures.calibration import CALIBRATED, compare_las, round_half_up
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets.synth import generate_census
 
 LAS = ["841", "202", "839", "420"]  # Darlington, Camden, BCP (new in 2020), Isles of Scilly (tiny)

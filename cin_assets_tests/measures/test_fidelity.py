@@ -12,9 +12,9 @@ import polars as pl
 import pytest
 
 from cin_assets.census.reader import census_files, read_returns
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.measures import build_all
 from cin_assets.measures.fidelity import compare, our_figures, real_figures, summary, suppression
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets.synth import generate_census
 
 LAS = ("201", "805", "845")  # City of London, Hartlepool, East Sussex
@@ -71,6 +71,9 @@ def test_la_figures_stay_within_the_recorded_error(comparison: pl.DataFrame) -> 
     assert median["C1"] <= 10
     assert median["C4"] <= 15
     assert median["D5"] <= 20
+    # C3 factors are drawn exactly to each LA's published count (off by one where an episode has two
+    # assessments in the year); they were 14% off at the LA median before
+    assert median["C3"] <= 1
     # children awaiting assessment were 91% short before they were calibrated per LA
     awaiting = comparison.filter(pl.col("column") == "Awaiting_assessment")
     assert (awaiting["rel_error"].abs() <= 0.02).all()

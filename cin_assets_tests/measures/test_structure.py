@@ -6,8 +6,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.measures import build, requirements, schema
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets_tests.measures.census_builder import random_census
 
 YEAR = 2020

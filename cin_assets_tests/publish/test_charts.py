@@ -6,7 +6,7 @@ import re
 import polars as pl
 import pytest
 
-from cin_assets.publish.catalogue import DATASETS
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.publish.charts import (
     HEADLINES,
     headline_chart,

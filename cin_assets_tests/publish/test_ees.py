@@ -10,10 +10,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.disclosure import DisclosureConfig
 from cin_assets.measures import build
 from cin_assets.publish import bundle, ees, guidance
-from cin_assets.publish.catalogue import DATASETS
 
 
 def _published(code: str, year: int) -> pl.DataFrame:
@@ -137,3 +137,8 @@ def test_guidance_documents_every_file_column_definition_and_symbol() -> None:
     assert "inferred" not in text and "Column list" not in text and "README" not in text
     assert "E23B1" not in text and "E25C3" not in text
     assert "`Referrals` = `Individual` + `Schools`" in text  # C5's additive structure
+    # a figure in several files says where else it is, by column name (never an internal statistic id)
+    b1 = text.split("### B1:")[1].split("\n### ")[0]
+    b1_at31 = next(line for line in b1.splitlines() if line.startswith("| `At31_episodes` |"))
+    assert "Published identically in A3 `At31_episodes`, A4 `CIN_At31`" in b1_at31 and "B1 `" not in b1_at31
+    assert "Statistic `" not in text

@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.publish import ees, profile, screener
-from cin_assets.publish.catalogue import DATASETS
 from cin_assets.publish.provenance import provenance_markdown
 
 FIXTURE = Path(__file__).with_name("fixtures") / "eesyscreener" / "files"

@@ -42,6 +42,20 @@ def test_publish_stages_verifies_and_switches(previous) -> None:
     assert release.verify(first.path) == [] and _snapshot(published) == _snapshot(second.path)
 
 
+def test_only_the_newest_releases_are_kept(previous) -> None:
+    published, releases_dir, first = previous
+    written = [first] + [release.publish(published, releases_dir, _files(f"v{i}")) for i in range(2, 6)]
+    assert len(release.releases(releases_dir)) == 5  # no bound: every release stays
+    newest = release.publish(published, releases_dir, _files("v6"), keep=3)
+    kept = set(release.releases(releases_dir))
+    assert kept == {written[3].path, written[4].path, newest.path}
+    assert release.current(published) == newest.path and release.verify(newest.path) == []
+    assert release.prune(published, releases_dir, keep=1) == sorted([written[3].path, written[4].path])
+    assert release.releases(releases_dir) == [newest.path]
+    with pytest.raises(ValueError, match="at least 1"):
+        release.prune(published, releases_dir, keep=0)
+
+
 def test_a_published_folder_from_before_releases_is_kept_as_a_release(tmp_path: Path) -> None:
     published = tmp_path / "published"
     published.mkdir()

@@ -39,7 +39,7 @@ def test_cli_refuses_an_unknown_la(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_upn_check_letters_match_the_rule_1510_algorithm() -> None:
-    from cin_assets.validation.codes import check_letter
+    from cin_assets.census.codes import check_letter
 
     tails = ["845123419001", "201000020999", "838765415123"]
     letters = attributes.check_letters(__import__("numpy").array(tails, dtype=object))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from cin_assets.validation.codes import check_letter
+from cin_assets.census.codes import check_letter
 
 
 def upn(tail: str) -> str:

@@ -117,7 +117,7 @@ def test_hostile_and_broken_returns_are_reported_not_fatal(tmp_path: Path) -> No
 
 
 def test_too_large_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reader, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setenv("CIN_MAX_RETURN_BYTES", "1000")
     (tmp_path / "845.xml").write_text(CLEAN_XML)
     report = cli.run([tmp_path / "845.xml"], year=2020, workers=1)
     assert report["rule"].to_list() == ["file_too_large"]

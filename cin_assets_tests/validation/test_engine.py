@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cin_assets.census import tables
+from cin_assets.census.codes import CHECK_LETTERS, check_letter
 from cin_assets.validation import REPORT_SCHEMA, validate
-from cin_assets.validation.codes import CHECK_LETTERS, check_letter
 from cin_assets.validation.rule import Census
 from cin_assets.validation.rules import BY_CODE
 

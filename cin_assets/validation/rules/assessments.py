@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from cin_assets.census.codes import NO_DISABILITY
 from cin_assets.validation.rule import (
     ASSESSMENT_KEY,
     CHILD_KEY,
@@ -51,7 +52,7 @@ def _8897(ctx: Context) -> pl.LazyFrame:
 def _8899(ctx: Context) -> pl.LazyFrame:
     disabled = (
         ctx.lazy("disabilities")
-        .filter(pl.col("Disability").is_in([c for c in ctx.census.codes.disability if c != "NONE"]))
+        .filter(pl.col("Disability").is_in([c for c in ctx.census.codes.disability if c != NO_DISABILITY]))
         .select(CHILD_KEY)
         .unique()
     )

@@ -8,7 +8,7 @@ from operator import add
 
 import polars as pl
 
-from cin_assets.validation.codes import CHECK_LETTERS, UPN_UNKNOWN_OVER_6
+from cin_assets.census.codes import CHECK_LETTERS, NO_DISABILITY, UPN_UNKNOWN_OVER_6
 from cin_assets.validation.rule import (
     CHILD_KEY,
     Census,
@@ -103,9 +103,9 @@ def _8540(ctx: Context) -> pl.LazyFrame:
 def _8790(ctx: Context) -> pl.LazyFrame:
     dis = pl.col("Disability")
     codes = ctx.lazy("disabilities")
-    with_none = codes.filter(dis == "NONE").select(CHILD_KEY)
+    with_none = codes.filter(dis == NO_DISABILITY).select(CHILD_KEY)
     mixed = (
-        codes.filter(dis != "NONE")
+        codes.filter(dis != NO_DISABILITY)
         .select(CHILD_KEY)
         .join(with_none, on=list(CHILD_KEY), how="semi", nulls_equal=True)
     )

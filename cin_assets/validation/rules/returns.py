@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from cin_assets.census.codes import NO_DISABILITY
 from cin_assets.validation.rule import LA_KEY, Context, Rule, rule, text
 
 
@@ -72,7 +73,7 @@ def _2886(ctx: Context) -> pl.LazyFrame:
 
 
 def _disability_codes(ctx: Context) -> pl.LazyFrame:
-    real = [c for c in ctx.census.codes.disability if c != "NONE"]
+    real = [c for c in ctx.census.codes.disability if c != NO_DISABILITY]
     return ctx.lazy("disabilities").filter(pl.col("Disability").is_in(real))
 
 

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from cin_assets import reference
-from cin_assets.publish.catalogue import DATASETS
-from cin_assets.publish.description import Count, DataSet, Statistic
+from cin_assets.datasets.catalogue import DATASETS
+from cin_assets.datasets.description import Count, DataSet, Statistic
 
 STEMS = {
     "A1": "a1_cin_referrals_assessments_2013_to_2020",

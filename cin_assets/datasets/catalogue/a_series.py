@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from cin_assets.measures.units import ETHNIC_GROUPS, ETHNIC_MINOR, ETHNICITY_NOT_KNOWN
-from cin_assets.publish.catalogue.common import (
+from cin_assets.census.codes import ETHNIC_GROUPS, ETHNIC_MINOR, ETHNICITY_NOT_KNOWN
+from cin_assets.datasets.catalogue.common import (
     AT31,
     CATEGORY_NOTE,
     CENSUS_GUIDE,
@@ -35,7 +35,7 @@ from cin_assets.publish.catalogue.common import (
     need_bands,
     same,
 )
-from cin_assets.publish.description import ColumnSum, DataSet, Filter, Indicator, Republished, Row, RowSum
+from cin_assets.datasets.description import ColumnSum, DataSet, Filter, Indicator, Republished, Row, RowSum
 
 
 def summary_columns(items: tuple[Republished, ...], rated: tuple[str, ...]) -> tuple[Indicator, ...]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cin_assets.measures.units import DISABILITY_CODES
-from cin_assets.publish.catalogue.common import (
+from cin_assets.census.codes import DISABILITIES
+from cin_assets.datasets.catalogue.common import (
     AT31,
     CENSUS_GUIDE,
     CIN,
@@ -24,8 +24,8 @@ from cin_assets.publish.catalogue.common import (
     percent,
     rate,
 )
-from cin_assets.publish.catalogue.relations import RELATIONS
-from cin_assets.publish.description import ColumnSum, DataSet
+from cin_assets.datasets.catalogue.relations import RELATIONS
+from cin_assets.datasets.description import ColumnSum, DataSet
 
 ANYPOINT_EPISODES = count(
     "Anypoint_episodes",
@@ -147,7 +147,7 @@ DISABLED = count(
     grouping="Disability",
 )
 _disability_types = []
-for _code in DISABILITY_CODES:
+for _code in sorted(DISABILITIES):  # published in the codes' alphabetical order
     _name, _label = _DISABILITY[_code]
     _ind = count(
         _name,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from cin_assets.publish.catalogue.common import (
+from cin_assets.census.codes import factors_first_year
+from cin_assets.datasets.catalogue.common import (
     CENSUS_GUIDE,
     CIN_DEFINITION,
     DATA_GUIDANCE,
@@ -26,8 +27,8 @@ from cin_assets.publish.catalogue.common import (
     percent,
     rate,
 )
-from cin_assets.publish.catalogue.relations import RELATIONS
-from cin_assets.publish.description import ColumnSum, DataSet
+from cin_assets.datasets.catalogue.relations import RELATIONS
+from cin_assets.datasets.description import ColumnSum, DataSet
 
 # --- C1 referrals and re-referrals -----------------------------------------------------------------
 
@@ -258,15 +259,6 @@ _FACTORS += [
     ("Child_criminal_exploitation", "Child criminal exploitation", ("24A",)),
     ("Other", "Other", ("20",)),
 ]
-# Factors collected from a later census (2020-21 split abuse by who the abuser was; 2021-22 added 24A):
-# not available before their year, as in the published C3 file.
-_FACTOR_FROM = {
-    "Physical_Abuse_child_on_child": 2021,
-    "Physical_Abuse_adult_on_child": 2021,
-    "Sexual_Abuse_child_on_child": 2021,
-    "Sexual_Abuse_adult_on_child": 2021,
-    "Child_criminal_exploitation": 2022,
-}
 WITH_FACTORS = count(
     "Episodes_with_assessment_factor",
     "Episodes with factors identified at the end of assessment",
@@ -286,7 +278,9 @@ _factor_columns = [
         "completed in the year.",
         measure=f"factor_{name}",
         grouping="Factors identified at the end of assessment",
-        first_year=_FACTOR_FROM.get(name),
+        first_year=factors_first_year(
+            codes
+        ),  # not available before its codes were collected, as in the published C3
     )
     for name, label, codes in _FACTORS
 ]

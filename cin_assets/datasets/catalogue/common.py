@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import polars as pl
 
 from cin_assets.census import calendar
-from cin_assets.measures.units import AGE_GROUPS, ETHNIC_GROUPS, ETHNICITY_NOT_KNOWN, UNBORN
-from cin_assets.publish.description import ColumnSum, Count, Filter, Indicator, Row, RowSum, Statistic
+from cin_assets.census.codes import AGE_GROUPS, ETHNIC_GROUPS, ETHNICITY_NOT_KNOWN, UNBORN
+from cin_assets.datasets.description import ColumnSum, Count, Filter, Indicator, Row, RowSum, Statistic
 
 FIRST, LAST = calendar.FIRST_YEAR, calendar.LAST_YEAR  # the series run to the last supported year
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from cin_assets.publish.catalogue.common import (
+from cin_assets.datasets.catalogue.common import (
     CIN_DEFINITION,
     CPP_DEFINITION,
     LAST,
@@ -13,7 +13,7 @@ from cin_assets.publish.catalogue.common import (
     RATE_NOTE,
     cite,
 )
-from cin_assets.publish.description import DataSet, Filter, Indicator, Republished
+from cin_assets.datasets.description import DataSet, Filter, Indicator, Republished
 
 _HEADLINES = (
     ("Children in need at 31 March", "B1", "At31_episodes", None),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cin_assets.publish.catalogue import a_series, b_series, c_series, d_series, supporting
-from cin_assets.publish.description import DataSet
+from cin_assets.datasets.catalogue import a_series, b_series, c_series, d_series, supporting
+from cin_assets.datasets.description import DataSet
 
 DATASETS: dict[str, DataSet] = {
     ds.code: ds

@@ -1,22 +1,63 @@
-"""Code lists and the UPN check letter, per reporting year, as the DfE census validation rules use them.
+"""The census vocabulary: the code lists of every reporting year, their published groupings and the UPN check.
 
-Sources are the census specification notes (``cin_census_2019_20.md`` §3): the 2019-20 lists come from the
-2017-2020 schema (identical files) and a contemporary 2019-20 data map. Earlier years reuse the 2019-20 lists
-except where a change is documented; the rules that depend on a doubtful list say so in their
-``uncertainty`` field.
+The one place a census code list is written: the validation rules, the generator, the measures and the
+data set descriptions take their codes from here (the years each element is in the message are
+``tables.ELEMENT_YEARS``). Sources are the census specification notes (``cin_census_2019_20.md`` §3): the
+2019-20 lists come from the 2017-2020 schema (identical files) and a contemporary 2019-20 data map. Earlier
+years reuse the 2019-20 lists except where a change is documented; the rules that depend on a doubtful list
+say so in their ``uncertainty`` field. :func:`code_lists` gives one year's lists, each later change from its
+year.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+
+from cin_assets.census.tables import SEX_FROM
 
 GENDER = ("0", "1", "2", "9")  # GenderCurrent, up to 2023-24
 SEX = ("M", "F", "U")  # Sex, from 2024-25
-ETHNICITY = (
-    "WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND",
-    "APKN", "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU", "NOBT",
-)  # fmt: skip
-DISABILITY = ("NONE", "MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH", "CON", "AUT", "DDA")
+# Ethnicity: each code with its published minor-group label, in the schema's order.
+ETHNIC_MINOR: dict[str, str] = {
+    "WBRI": "White British",
+    "WIRI": "White Irish",
+    "WIRT": "Traveller of Irish heritage",
+    "WOTH": "Any other White background",
+    "WROM": "Gypsy/Roma",
+    "MWBC": "White and Black Caribbean",
+    "MWBA": "White and Black African",
+    "MWAS": "White and Asian",
+    "MOTH": "Any other Mixed background",
+    "AIND": "Indian",
+    "APKN": "Pakistani",
+    "ABAN": "Bangladeshi",
+    "AOTH": "Any other Asian background",
+    "BCRB": "Black Caribbean",
+    "BAFR": "Black African",
+    "BOTH": "Any other Black background",
+    "CHNE": "Chinese",
+    "OOTH": "Any other ethnic group",
+    "REFU": "Refused",
+    "NOBT": "Information not yet obtained",
+}
+ETHNICITY = tuple(ETHNIC_MINOR)
+# The DfE major groups (Chinese in "Other ethnic group"); refused, not yet obtained or missing is "Not known".
+ETHNIC_GROUPS: dict[str, tuple[str, ...]] = {
+    "White": ("WBRI", "WIRI", "WIRT", "WOTH", "WROM"),
+    "Mixed": ("MWBC", "MWBA", "MWAS", "MOTH"),
+    "Asian or Asian British": ("AIND", "APKN", "ABAN", "AOTH"),
+    "Black or Black British": ("BCRB", "BAFR", "BOTH"),
+    "Other ethnic group": ("CHNE", "OOTH"),
+}
+ETHNICITY_NOT_KNOWN = "Not known"
+# The published age groups at 31 March; a child with only an expected date of birth is unborn.
+AGE_GROUPS = ("Under 1", "1 to 4", "5 to 9", "10 to 15", "16 and over")
+UNBORN = "Unborn"
+NO_DISABILITY = "NONE"
+# Disability codes in the schema's order (the generator's bitmask order; B1 publishes them alphabetically).
+DISABILITIES = ("MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH", "CON", "AUT", "DDA")  # fmt: skip
+DISABILITY = (NO_DISABILITY, *DISABILITIES)
 REFERRAL_SOURCE = (
     "1A", "1B", "1C", "1D", "2A", "2B", "3A", "3B", "3C", "3D", "3E", "3F",
     "4", "5A", "5B", "5C", "6", "7", "8", "9", "10",
@@ -31,15 +72,22 @@ ABUSE_CATEGORY = ("NEG", "PHY", "SAB", "EMO", "MUL")
 UPN_UNKNOWN = ("UN1", "UN2", "UN3", "UN4", "UN5", "UN6", "UN7")
 # 8770Q: reasons that excuse a missing UPN for a child aged 6 or over (UN1 "under 6" never does).
 UPN_UNKNOWN_OVER_6 = ("UN2", "UN3", "UN4", "UN5", "UN6", "UN7")
-FACTORS_2020 = (
+# Assessment factors of every year in the schema's order. 2020-21 split physical (18) and sexual (19) abuse
+# by who the abuser was; 18A/19A stay accepted (the published C3 counts them as "unknown" until 2024;
+# 2024-25 adds queries 8945Q/8950Q against them). 2021-22 added 24A, child criminal exploitation.
+FACTORS = (
     "1A", "1B", "1C", "2A", "2B", "2C", "3A", "3B", "3C", "4A", "4B", "4C", "5A", "5B", "5C",
     "6A", "6B", "6C", "7A", "8B", "8C", "8D", "8E", "8F", "9A", "10A", "11A", "12A", "13A",
-    "14A", "15A", "16A", "17A", "18A", "19A", "20", "21", "22A", "23A",
+    "14A", "15A", "16A", "17A", "18A", "18B", "18C", "19A", "19B", "19C", "20", "21", "22A", "23A", "24A",
 )  # fmt: skip
-# 2020-21 split physical (18) and sexual (19) abuse by who the abuser was; 18A/19A stay accepted (the
-# published C3 counts them as "unknown" until 2024; 2024-25 adds queries 8945Q/8950Q against them).
-FACTORS_SPLIT_FROM, FACTORS_SPLIT = 2021, ("18B", "18C", "19B", "19C")
-FACTOR_24A_FROM = 2022  # child criminal exploitation (2021-22)
+FACTOR_FROM = {"18B": 2021, "18C": 2021, "19B": 2021, "19C": 2021, "24A": 2022}  # first reporting year
+NO_FACTORS = "21"  # "no factors identified": cannot be recorded with any other factor
+
+
+def factors_first_year(factors: tuple[str, ...]) -> int | None:
+    """The first reporting year all of ``factors`` were collected (None: every year)."""
+    return max((FACTOR_FROM[c] for c in factors if c in FACTOR_FROM), default=None)
+
 
 # Rule 1530: characters 2-4 of a UPN must be one of these LA or pseudo-LA codes (2021-22 published list).
 _UPN_LA_RANGES = (
@@ -76,18 +124,16 @@ class CodeLists:
     upn_la: tuple[str, ...]
 
 
-SEX_FROM = 2025
-
-
+@cache
 def code_lists(year: int) -> CodeLists:
     """Code lists for reporting ``year``: the 2019-20 lists, with each later change from its year."""
     upn_la = tuple(f"{n:03d}" for lo, hi in _UPN_LA_RANGES for n in range(lo, hi + 1))
     upn_la = tuple(sorted((*upn_la, *(c for y, codes in _UPN_LA_FROM.items() if year >= y for c in codes))))
-    factors = FACTORS_2020
-    if year >= FACTORS_SPLIT_FROM:
-        factors = (*factors, *FACTORS_SPLIT)
-    if year >= FACTOR_24A_FROM:
-        factors = (*factors, "24A")
+    # the 2019-20 list, then each factor collected later from its first year
+    factors = (
+        *(c for c in FACTORS if c not in FACTOR_FROM),
+        *(c for c, first in FACTOR_FROM.items() if year >= first),
+    )
     sex = year >= SEX_FROM
     return CodeLists(
         gender=SEX if sex else GENDER,

@@ -7,11 +7,11 @@ import numpy as np
 import polars as pl
 import pytest
 
+from cin_assets.datasets.catalogue import DATASETS
+from cin_assets.datasets.description import Relation
 from cin_assets.disclosure.config import DisclosureConfig
 from cin_assets.disclosure.model import Model, build_model
 from cin_assets.measures import build, requirements
-from cin_assets.publish.catalogue import DATASETS
-from cin_assets.publish.description import Relation
 from cin_assets_tests.measures.census_builder import random_census
 
 YEAR = 2020

@@ -5,12 +5,12 @@ suppressed cell from the other two.
 
 Keyed by measure (``Indicator.measure_id``), never by published column name; each applies wherever all its
 terms are published for the same geography and filters, in whatever files. Each is tested to hold exactly
-on generated data (``cin_assets_tests/publish/catalogue/test_relations.py``).
+on generated data (``cin_assets_tests/datasets/catalogue/test_relations.py``).
 """
 
 from __future__ import annotations
 
-from cin_assets.publish.description import Relation, at_most, identity
+from cin_assets.datasets.description import Relation, at_most, identity
 
 _UNDER_A_YEAR = ("3m", "3_6m", "6_12m")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cin_assets.publish.catalogue.common import (
+from cin_assets.datasets.catalogue.common import (
     CATEGORY_NOTE,
     CENSUS_GUIDE,
     CPP_AT31,
@@ -25,8 +25,8 @@ from cin_assets.publish.catalogue.common import (
     percent,
     rate,
 )
-from cin_assets.publish.catalogue.relations import RELATIONS
-from cin_assets.publish.description import DataSet
+from cin_assets.datasets.catalogue.relations import RELATIONS
+from cin_assets.datasets.description import DataSet
 
 _CPP = "Child protection plans"
 
