@@ -124,7 +124,13 @@ class Attack(SuppressionState):
         )
         hidden = self.S[var_idx]
         small = self.primary[var_idx] & (p_hi < self.cfg.protection)
-        self.certified[var_idx[hidden & (small | (p_hi - p_lo < 1))]] = False
+        # a certificate outside the integer bounds was a fractional point integer reasoning rules out (the
+        # audit combines its LP's interval with those bounds): attack the cell again
+        value = self.cert_value[var_idx]
+        outside = (value < p_lo - _TOL) | (value > p_hi + _TOL)
+        self.certified[var_idx[hidden & (small | (p_hi - p_lo < 1) | outside)]] = False
+        # every point of the attack LP (and of the repairs) keeps within them, so its certificates hold
+        lo[var_idx], hi[var_idx] = np.maximum(lo[var_idx], p_lo), np.minimum(hi[var_idx], p_hi)
         wanted = np.unique(var_comp[self.S[var_idx] & ~self.certified[var_idx]])
         if wanted.size == 0:
             return None
@@ -229,7 +235,7 @@ class Attack(SuppressionState):
             ok = np.where(
                 primary[among], x[among] >= protection - _TOL, np.abs(x[among] - truth[among]) >= 1 - _TOL
             )
-            self.certified[cells[among[ok]]] = True
+            self._certify(cells[among[ok]], x[among[ok]])
             return among[~ok]
 
         def push(group: np.ndarray) -> np.ndarray:
@@ -283,7 +289,7 @@ class Attack(SuppressionState):
             for k in wave:
                 top = np.floor(x[k] + _TOL)
                 if top >= protection and (top >= truth[k] + 1 or primary[k]):
-                    self.certified[cells[k]] = True
+                    self._certify(cells[[k]], x[[k]])
                 elif top >= protection:
                     need_min.append(k)
                 else:
@@ -294,7 +300,7 @@ class Attack(SuppressionState):
             x = self._solve(c, system, lo, hi, np.unique(comp[wave]))
             for k in wave:
                 if np.ceil(x[k] - _TOL) <= truth[k] - 1:
-                    self.certified[cells[k]] = True
+                    self._certify(cells[[k]], x[[k]])
                 else:
                     failures.append(Failure(int(k), 1.0, float(truth[k] - 1)))
         return sorted(failures + pinned, key=lambda f: cells[f.column])

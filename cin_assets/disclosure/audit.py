@@ -651,20 +651,40 @@ def audit(system: PublishedSystem, exact: bool = False) -> AuditResult:
     _, labels = connected_components(sp.bmat([[None, inc], [inc.T, None]], format="csr"), directed=False)
     nc = inc.shape[0]
     comp = labels[nc:]
+    # integer interval reasoning: bounds every relation implies for whole numbers (outer bounds, where
+    # the LP's are values it reached); it can pin a cell the relaxation leaves a fraction of room, and the
+    # LP works within them (every whole-number solution does)
+    p_lo, p_hi = propagate(A_eq, b_eq, A_ub, b_ub, lo[var], hi[var])
+    sound = p_lo <= p_hi
     attacker = _Attacker(
-        A_eq, b_eq, A_ub, b_ub, lo[var], hi[var], comp, labels[: A_eq.shape[0]], labels[A_eq.shape[0] : nc]
+        A_eq,
+        b_eq,
+        A_ub,
+        b_ub,
+        np.where(sound, np.maximum(lo[var], p_lo), lo[var]),
+        np.where(sound, np.minimum(hi[var], p_hi), hi[var]),
+        comp,
+        labels[: A_eq.shape[0]],
+        labels[A_eq.shape[0] : nc],
     )
     targets = np.flatnonzero(suppressed)
     attacker.run(targets, cfg.protection, exact)
-    # integer interval reasoning: bounds every relation implies for whole numbers (outer bounds, where
-    # the LP's are values it reached); it can pin a cell the relaxation leaves a fraction of room
-    p_lo, p_hi = propagate(A_eq, b_eq, A_ub, b_ub, lo[var], hi[var])
     t = targets
-    up = np.where(attacker.up[t] >= _HUGE - 1, np.inf, attacker.up[t])
-    low = attacker.low[t]
-    up_int = np.minimum(np.floor(up + _TOL), p_hi[t])
-    lo_int = np.maximum(np.ceil(low - _TOL), p_lo[t])
-    feasible = attacker.feasible[t] & (p_lo[t] <= p_hi[t])
+
+    def judged() -> tuple[np.ndarray, ...]:
+        up = np.where(attacker.up[t] >= _HUGE - 1, np.inf, attacker.up[t])
+        low = attacker.low[t]
+        up_int = np.minimum(np.floor(up + _TOL), p_hi[t])
+        lo_int = np.maximum(np.ceil(low - _TOL), p_lo[t])
+        feasible = attacker.feasible[t] & (p_lo[t] <= p_hi[t])
+        return up, low, feasible, feasible & (up_int >= cfg.protection) & (up_int - lo_int >= 1)
+
+    up, low, feasible, safe = judged()
+    # a cell the values reached do not clear gets its exact min and max (those values only bound them)
+    unsure = t[~safe & ~attacker.solved[t] & feasible]
+    if unsure.size:
+        attacker.run(unsure, cfg.protection, exact=True)
+        up, low, feasible, safe = judged()
     intervals = pl.DataFrame(
         {
             "cell": var[t].astype(np.int64),
@@ -674,7 +694,7 @@ def audit(system: PublishedSystem, exact: bool = False) -> AuditResult:
             "proven_up": p_hi[t],
             "exact": attacker.solved[t],
             "feasible": feasible,
-            "safe": feasible & (up_int >= cfg.protection) & (up_int - lo_int >= 1),
+            "safe": safe,
         }
     )
     unsafe = intervals.filter(~pl.col("safe"))

@@ -42,6 +42,7 @@ class _Block:
     bounds: np.ndarray
     moving: int
     free: np.ndarray
+    at: int  # the failing cell's column among the moving ones
 
     @property
     def columns(self) -> int:
@@ -130,6 +131,7 @@ class _RepairContext:
             ),
             moving=m,
             free=free,
+            at=int(pos_moving[f.column]),
         )
 
 
@@ -162,14 +164,16 @@ class Repair(SuppressionState):
             if not todo:
                 continue
             fixed = set()
-            for f, moved, delta in self._local_repairs(system, todo, radius, step == len(_RADII) - 1):
+            for f, moved, delta, reached in self._local_repairs(
+                system, todo, radius, step == len(_RADII) - 1
+            ):
                 cell = int(cells[f.column])
                 tried_now.add(cell)
                 if moved is None:
                     self.tried[cell] = step + 1
                 else:
-                    assert delta is not None  # a repair that moved cells has their deviations
-                    added += self._apply(system, f, moved, delta)
+                    assert delta is not None and reached is not None  # a repair's point
+                    added += self._apply(system, f, moved, delta, reached)
                     fixed.add(cell)
             pending = [f for f in pending if int(cells[f.column]) not in fixed]
         for f in pending:
@@ -188,7 +192,7 @@ class Repair(SuppressionState):
         ``last_resort``, England totals at a higher weight) move through p - q at cost weight * (p + q)
         (a hidden count stays >= 1); the failing cell must reach its target, through a slack so costly
         that it is only used when no repair exists. Yields (failure, hidden columns or None, deviations
-        of those columns)."""
+        of those columns, the failing cell's deviation)."""
         ctx = _RepairContext(self, system, last_resort)
         for integral in (False, True):
             batch: list[tuple[Failure, _Block]] = []
@@ -199,7 +203,7 @@ class Repair(SuppressionState):
                     continue
                 near = self._near(system.cells[[f.column]], radius)[system.cells]
                 if radius > _RADII[0] and near.sum() > _MAX_NEAR:
-                    yield f, None, None  # too wide to solve often: the fallback takes it from here
+                    yield f, None, None, None  # too wide to solve often: the fallback takes it from here
                     continue
                 block = ctx.block(f, near)
                 batch.append((f, block))
@@ -246,7 +250,7 @@ class Repair(SuppressionState):
         )
         if integral and res.x is None:
             for f, _ in batch:
-                yield f, None, None
+                yield f, None, None, None
             return
         if res.status != 0 and not integral:  # a mixed-integer batch's incumbent is a valid point
             raise DisclosureError(f"repair LP failed ({res.message}); the model is inconsistent")
@@ -255,10 +259,10 @@ class Repair(SuppressionState):
             k = b.free.size
             p, q, slack = x[b.moving : b.moving + k], x[b.moving + k : -1], x[-1]
             if slack > _TOL:
-                yield f, None, None
+                yield f, None, None, None
             else:
                 moved = (p + q) > _TOL
-                yield f, b.free[moved], (p - q)[moved]
+                yield f, b.free[moved], (p - q)[moved], float(x[b.at])
 
     def _near(self, cells: np.ndarray, radius: int = 2) -> np.ndarray:
         """Cells within ``radius`` relations of ``cells`` (a rectangle's far corner is two away)."""
@@ -268,16 +272,20 @@ class Repair(SuppressionState):
             reach = (self.incidence_t @ (self.incidence @ reach) > 0).astype(float)
         return reach > 0
 
-    def _apply(self, system: System, f: Failure, moved: np.ndarray, delta: np.ndarray) -> list[int]:
+    def _apply(
+        self, system: System, f: Failure, moved: np.ndarray, delta: np.ndarray, reached: float
+    ) -> list[int]:
         """Hide the cells a repair moved; its point is feasible once they are hidden, so it certifies the
-        repaired cell and every new secondary it moves by a whole unit."""
+        repaired cell (at its deviation ``reached``) and every new secondary it moves by a whole unit."""
         cell = int(system.cells[f.column])
         hidden = [int(system.cells[j]) for j in moved if not self.S[system.cells[j]]]
         for c in hidden:
             self.add(c, cell, self.relation_between(cell, c))
             self.england_hidden[c] = self.last_resort[c]
-        self.certified[cell] = True
-        self.certified[system.cells[moved[np.abs(delta) >= 1 - _TOL]]] = True
+        truth = self.m.value.astype(float)
+        self._certify(np.array([cell]), np.array([truth[cell] + reached]))
+        whole = system.cells[moved[np.abs(delta) >= 1 - _TOL]]
+        self._certify(whole, truth[whole] + delta[np.abs(delta) >= 1 - _TOL])
         return hidden
 
     def _fallback_for(self, cell: int) -> list[int]:

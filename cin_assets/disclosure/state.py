@@ -40,6 +40,9 @@ class SuppressionState:
         self.nsupp = np.zeros(self.A.shape[0], dtype=np.int64)  # suppressed members per relation
         self.nslack = np.zeros(self.A.shape[0], dtype=np.int64)  # ... that are above the threshold
         self.certified = np.zeros(n, dtype=bool)
+        # the value of the feasible point that certified each cell: a certificate holds while that value is
+        # within the integer bounds the relations imply (an LP point may be fractional)
+        self.cert_value = np.full(n, np.nan)
         self.england_hidden = np.zeros(n, dtype=bool)
         self.failed_before: set[int] = set()
         self.tried: dict[int, int] = {}  # cell -> how many of ``_RADII`` a repair has failed in
@@ -71,6 +74,11 @@ class SuppressionState:
         self.nsupp[rels] += 1
         if self.m.value[cell] > self.cfg.threshold:
             self.nslack[rels] += 1
+
+    def _certify(self, cells: np.ndarray, values: np.ndarray) -> None:
+        """Mark ``cells`` safe, certified by a feasible point where they take ``values``."""
+        self.certified[cells] = True
+        self.cert_value[cells] = values
 
     def relations_of(self, cell: int) -> np.ndarray:
         return self.AT.indices[self.AT.indptr[cell] : self.AT.indptr[cell + 1]]
