@@ -20,11 +20,12 @@ What the attacker knows:
 - published England/regional percentages (1 dp, half up) bound numerator/denominator, and rates bound
   their count given the public ONS population (when populations are supplied).
 
-``audit`` solves, per independent component, linear programmes for every suppressed cell's feasible
-interval, tightens every unknown's integer bounds by propagating each relation in turn (integer interval
-reasoning, which can beat the LP relaxation), and fails a cell that is exactly determined (its integer
-interval holds one value) or provably below ``protection``; its report gives each suppressed cell's
-interval.
+``audit`` tightens every unknown's integer bounds by propagating each relation in turn (integer interval
+reasoning, which can beat the LP relaxation), solves, per independent component and within those bounds,
+linear programmes for every suppressed cell's feasible interval (exact min and max for any cell the values
+reached do not clear: a value reached is not a bound), and fails a cell that is exactly determined (its
+integer interval holds one value) or provably below ``protection``; its report gives each suppressed
+cell's interval.
 """
 
 from __future__ import annotations
