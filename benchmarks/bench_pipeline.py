@@ -230,7 +230,6 @@ def main() -> None:
         census = args.cache / f"scale_{scale}" / "census"
         generation = ensure_census(census, args.year, scale, args.seed)
         megabytes = sum(f.stat().st_size for f in census_files(census, args.year)) / 1e6
-        dagster_graph(census.parent, args.year - 1)  # the look-back partition the year's graph reads
         previous = read_returns(census_files(census, args.year - 1), year=args.year - 1, workers=args.workers)
         runs = [run_once(census, args.year, args.workers, previous) for _ in range(args.runs)]
         del previous

@@ -7,8 +7,10 @@ For the calibrated measures (Referrals, At31_episodes, Section47, ICPC, CPP_star
 unprotected value must equal its published value (published ``c``/``x`` cells are skipped and counted),
 and England, the sum of the LAs rounded to the nearest 10, must equal the published England figure
 (referrals 642,980; children in need at 31 March 389,260; section 47 enquiries 201,000; ICPCs 77,470;
-CPPs at 31 March 51,510; CPPs starting 66,380). Exit status 0 when all hold, 1 otherwise. Also prints
-the time taken by each stage.
+CPPs at 31 March 51,510; CPPs starting 66,380). Any year 2013-2025 with ``--year``; from 2021 England also
+holds, as DfE's totals do, the figures of the LAs DfE carried forward (Hackney 2021-2022, Hampshire 2024:
+no return in the census). Exit status 0 when all hold, 1 otherwise. Also prints the time taken by each
+stage.
 """
 
 from __future__ import annotations

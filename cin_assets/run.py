@@ -1,8 +1,9 @@
 """`make run`: generate the synthetic census if needed, then materialise every asset for every year.
 
 Runs go into the Dagster instance under ``$DAGSTER_HOME`` (SQLite by default), so the UI shows them
-afterwards. Each reporting year is one run of the ``reporting_year_job``, two years at a time (each waits
-for the previous year's look-back partition); the release-level assets (published files, data guidance,
+afterwards. Each reporting year is one run of the ``reporting_year_job``, two years at a time (a year's
+look-back reads the previous year's returns, not its run's output; only a year that carries an LA forward
+waits for the previous year's run); the release-level assets (published files, data guidance,
 ZIP) follow in one ``release_job`` run.
 
 Ctrl-C or SIGTERM stops everything within seconds: each year's worker runs in its own process group, so one
@@ -21,12 +22,12 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed, wait
-from multiprocessing.managers import SyncManager
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from types import FrameType
 
 import dagster as dg
+import polars as pl
 
 from cin_assets.census.reader import census_files
 from cin_assets.publish.profile import PROFILES, get_profile
@@ -61,19 +62,6 @@ def ensure_census(root: Path, years: list[int], scale: float, seed: int) -> None
 # Progress is printed by this script; Dagster's own console shows warnings and errors only (every event is
 # still in the instance, for the UI).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
-
-def _lookback_ready(instance: dg.DagsterInstance, year: int, since: float) -> bool:
-    """Whether this ``make run`` has materialised the look-back partition that ``year`` reads."""
-    from cin_assets.defs.measures import lookback_key
-
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(
-            lookback_key("episodes"), asset_partitions=[str(year - 1)], after_timestamp=since
-        ),
-        limit=1,
-    ).records
-    return bool(records)
 
 
 SESSION_TAG, PID_TAG, HOST_TAG = "cin_run/session", "cin_run/pid", "cin_run/host"
@@ -115,9 +103,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 _PARENT_GONE = threading.Event()  # set in a worker once cin-run has died
 
 
-def _watch_parent(group: bool) -> None:
-    """End this process (with its process group if it leads one) once cin-run is gone, even killed by
-    SIGKILL: SIGTERM first (a year worker then ends its run and exits), SIGKILL after the grace period."""
+def _watch_parent() -> None:
+    """End this worker and its process group once cin-run is gone, even killed by SIGKILL: SIGTERM first
+    (the worker then ends its run and exits), SIGKILL after the grace period."""
     parent = os.getppid()
 
     def watch() -> None:
@@ -125,17 +113,10 @@ def _watch_parent(group: bool) -> None:
             time.sleep(0.5)
         _PARENT_GONE.set()
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            if group:
-                os.killpg(os.getpgrp(), sig)
-            else:
-                os.kill(os.getpid(), sig)
+            os.killpg(os.getpgrp(), sig)
             time.sleep(GRACE_SECONDS)
 
     threading.Thread(target=watch, name="cin-run-parent-watch", daemon=True).start()
-
-
-def _manager_init() -> None:
-    _watch_parent(group=False)
 
 
 def _worker_init() -> None:
@@ -144,7 +125,7 @@ def _worker_init() -> None:
     os.setpgrp()
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
-    _watch_parent(group=True)
+    _watch_parent()
 
 
 def _end_runs(instance: dg.DagsterInstance, tags: Mapping[str, str], message: str, canceled: bool) -> int:
@@ -178,26 +159,12 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> int:
     return ended
 
 
-def run_year(
-    year: int,
-    wait_for_previous: bool,
-    since: float,
-    previous_done: Mapping[int, bool],
-    tags: Mapping[str, str],
-) -> tuple[bool, str, float, list[str]]:
-    """One reporting year's run (in a worker process). A year's look-back measures read the previous
-    year's ``lookback_episodes`` partition, so the run starts once this ``make run`` has materialised it
-    (or the previous year's run has ended without it)."""
+def run_year(year: int, tags: Mapping[str, str]) -> tuple[bool, str, float, list[str]]:
+    """One reporting year's run (in a worker process)."""
     from cin_assets.definitions import defs
 
     try:
         instance = dg.DagsterInstance.get()
-        while (
-            wait_for_previous
-            and not previous_done.get(year - 1)
-            and not _lookback_ready(instance, year, since)
-        ):
-            time.sleep(0.5)
         start = time.perf_counter()
         result = defs.resolve_job_def("reporting_year_job").execute_in_process(
             partition_key=str(year),
@@ -270,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         orphaned = fail_orphaned_runs(instance)
         if orphaned:
             print(f"marked {orphaned} run(s) of an earlier, killed cin-run as failed")
-        failed = _run_years(defs, years, args.parallel, tags)
+        failed = _run_years(defs, years, args.parallel, tags, carrying_years(root, years))
         print(
             f"release ({args.profile} profile): published files, data guidance, ZIP and manifest ...",
             flush=True,
@@ -305,10 +272,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _run_years(defs: dg.Definitions, years: list[int], parallel: int, tags: Mapping[str, str]) -> list[str]:
-    """Each year's run in a worker process, ``parallel`` at a time; prints each year's outcome and the
-    checks that failed; returns the years whose run failed."""
-    since = time.time()
+def carrying_years(root: Path, years: list[int]) -> set[int]:
+    """The years that carry an LA forward (``carry_forward`` in ``<root>/exceptions.csv``): their counting
+    basis and measures read the earlier years' inventory and staging, so they wait for the previous year's
+    run (a chain of carried years waits year by year)."""
+    from cin_assets.census import exceptions
+
+    declared = exceptions.read_file(root / exceptions.FILE_NAME)
+    carried = declared.filter(pl.col("action") == exceptions.CARRY_FORWARD)["reporting_year"].to_list()
+    return {y for y in years if y in carried and y - 1 in years}
+
+
+def _run_years(
+    defs: dg.Definitions, years: list[int], parallel: int, tags: Mapping[str, str], waiting: set[int]
+) -> list[str]:
+    """Each year's run in a worker process, ``parallel`` at a time (a year in ``waiting`` starts once the
+    previous year's run has ended); prints each year's outcome and the checks that failed; returns the years
+    whose run failed."""
     failed: list[str] = []
     print(
         f"materialising {len(years)} reporting years ({min(parallel, len(years))} at a time): "
@@ -316,32 +296,33 @@ def _run_years(defs: dg.Definitions, years: list[int], parallel: int, tags: Mapp
         flush=True,
     )
     context = multiprocessing.get_context("spawn")
-    manager = SyncManager(ctx=context)
-    manager.start(_manager_init)  # the look-back handshake; ends with cin-run, however it ends
-    with manager:
-        pool = ProcessPoolExecutor(max_workers=max(1, parallel), mp_context=context, initializer=_worker_init)
-        try:
-            previous_done = manager.dict()
-            futures = {
-                pool.submit(run_year, year, year - 1 in years, since, previous_done, tags): year
-                for year in years
-            }
-            for future in as_completed(futures):
-                year = futures[future]
-                previous_done[year] = True
+    pool = ProcessPoolExecutor(max_workers=max(1, parallel), mp_context=context, initializer=_worker_init)
+    ended: set[int] = set()
+    pending = list(years)
+    futures: dict[Future, int] = {}
+    try:
+        while pending or futures:
+            ready = [y for y in pending if y not in waiting or y - 1 in ended]
+            for year in ready[: max(1, parallel) - len(futures)]:
+                pending.remove(year)
+                futures[pool.submit(run_year, year, tags)] = year
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=futures.__getitem__):
+                year = futures.pop(future)
+                ended.add(year)
                 ok, run_id, seconds, checks = future.result()
                 print(f"  {year}: {_outcome(ok, checks)} in {seconds:.1f} s (run {run_id[:8]})", flush=True)
                 for check in checks:
                     print(f"      {check}", flush=True)
                 if not ok:
                     failed.append(str(year))
-        except KeyboardInterrupt:
-            # the workers were signalled: no queued year starts, the running ones get a moment to end
-            pool.shutdown(wait=False, cancel_futures=True)
-            wait(futures, timeout=GRACE_SECONDS)
-            raise
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+    except KeyboardInterrupt:
+        # the workers were signalled: no queued year starts, the running ones get a moment to end
+        pool.shutdown(wait=False, cancel_futures=True)
+        wait(futures, timeout=GRACE_SECONDS)
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return failed
 
 

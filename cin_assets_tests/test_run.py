@@ -1,4 +1,4 @@
-"""`make run` (``cin-run``) end to end on a small census: every year's run, the release, the look-back order."""
+"""`make run` (``cin-run``) end to end on a small census: every year's run, the release, the look-back."""
 
 import os
 import shutil
@@ -51,7 +51,8 @@ def test_make_run_materialises_each_year_two_at_a_time_then_the_release(tmp_path
         runs = instance.get_runs()
         assert sorted(r.tags.get("dagster/partition", "release") for r in runs) == ["2019", "2020", "release"]
         assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
-    # 2020 ran beside 2019 yet read 2019's look-back: its re-referrals are counted, 2019's are not available
+    # 2020 ran beside 2019 and read 2019's returns for its look-back: its re-referrals are counted; with no
+    # 2018 census, 2019's are not available
     c1 = tmp_path / "staging" / "measure_c1"
     england = pl.col("geographic_level") == "National"
     assert pl.read_parquet(c1 / "2019.parquet").filter(england)["Re_referrals"].is_null().all()
@@ -182,3 +183,15 @@ def test_the_instance_monitors_runs() -> None:
     for config in (root / "dagster.yaml", root / "deploy" / "dagster.postgres.yaml"):
         monitoring = yaml.safe_load(config.read_text())["run_monitoring"]
         assert monitoring["enabled"] is True and monitoring["max_runtime_seconds"] > 0
+
+
+def test_a_year_carrying_an_la_forward_waits_for_the_previous_year(tmp_path: Path) -> None:
+    (tmp_path / "exceptions.csv").write_text(
+        "reporting_year,la_code,action,note\n"
+        "2021,204,carry_forward,no return\n"
+        "2022,204,carry_forward,no return\n"
+        "2023,202,not_available,no return\n"
+    )
+    assert run.carrying_years(tmp_path, [2020, 2021, 2022, 2023]) == {2021, 2022}
+    assert run.carrying_years(tmp_path, [2021, 2023]) == set()  # 2020 is not in this make run
+    assert run.carrying_years(tmp_path / "none", [2020, 2021]) == set()  # no declarations

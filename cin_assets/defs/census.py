@@ -24,6 +24,24 @@ def staging_key(table: str) -> dg.AssetKey:
     return dg.AssetKey("census_read_issues" if table == "issues" else f"staging_{table}")
 
 
+# The returns as the LAs send them (census/<year>/<LA>.xml): an external asset, never materialised by a run.
+# census_returns inventories a year's files and the next year's look-back reads them; being external, it is
+# never part of a backfill, so the look-back edge does not make year Y+1 part of a backfill of year Y.
+census_files_spec = dg.AssetSpec(
+    "census_files",
+    partitions_def=reporting_year_partitions,
+    group_name="census",
+    kinds={"xml"},
+    owners=OWNERS,
+    tags={"layer": "raw", "domain": "cin"},
+    description=(
+        "The children in need census returns on disk, one XML file per local authority under "
+        "census/<year>/, as the LAs sent them (not materialised by Dagster: the data root holds them)."
+    ),
+)
+CENSUS_FILES = census_files_spec.key
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -36,6 +54,7 @@ def _sha256(path: Path) -> str:
     partitions_def=reporting_year_partitions,
     group_name="census",
     io_manager_key="parquet_io",
+    deps=[CENSUS_FILES],
     kinds={"xml", "polars"},
     owners=OWNERS,
     tags={"layer": "raw", "domain": "cin"},
@@ -120,4 +139,4 @@ def census_staging(context: dg.AssetExecutionContext, data_root: CinDataRoot):
         yield dg.Output(out[table], output_name=staging_key(table).path[-1])
 
 
-defs = dg.Definitions(assets=[census_returns, census_staging])
+defs = dg.Definitions(assets=[census_files_spec, census_returns, census_staging])

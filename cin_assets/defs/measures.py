@@ -2,7 +2,14 @@
 
 Each data set's inputs follow from its description (``cin_assets.measures.requirements``): the staging
 tables its counting rules read, the look-back of the previous reporting year's referrals (re-referrals),
-or the other data sets a national summary republishes; that is each asset's lineage. All 28 are computed
+or the other data sets a national summary republishes; that is each asset's lineage.
+
+The look-back of year Y (``lookback_episodes`` partition Y) reads year Y-1's returns as they are on disk
+(the external asset ``census_files``), not year Y-1's staging tables: no asset of year Y-1 is then an
+ancestor of year Y, so a backfill of some years (in the UI: an asset selection and partition names)
+targets those years only. Dagster targets every partition a partition mapping puts downstream of the
+requested ones, so a staging(Y-1) -> measures(Y) mapping made year Y+1 part of a backfill of year Y, and
+that run failed when year Y+1 had no census. The price is reading the previous year's returns twice. All 28 are computed
 by one subsettable multi-asset step per year, so the child-level tables are read once, not 28 times.
 Rerunning one year rebuilds just that year's frames. These frames hold unsuppressed counts, so their metadata is row counts and schemas only.
 
@@ -14,20 +21,22 @@ from typing import cast
 import dagster as dg
 import polars as pl
 
+from cin_assets.census import tables as census_tables
 from cin_assets.census.calendar import REPORTING_YEARS
 from cin_assets.census.exceptions import CARRY_FORWARD
+from cin_assets.census.reader import census_files, read_returns
 from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.datasets.description import DataSet
-from cin_assets.defs.census import OWNERS, staging_key
+from cin_assets.defs.census import CENSUS_FILES, OWNERS, staging_key
 from cin_assets.defs.inventory import BASIS_KEY, COUNTED
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
-from cin_assets.defs.resources import ParquetIOManager, column_schema
+from cin_assets.defs.resources import CinDataRoot, ParquetIOManager, column_schema
 from cin_assets.defs.validation import ValidationPolicy
 from cin_assets.measures import build_all, requirements
 from cin_assets.measures.units import LOOKBACK_COLUMNS, Context
 from cin_assets.validation.policy import Policy
 
-# Reporting year Y reads year Y-1 (the first year has no earlier census in the series).
+# Reporting year Y's look-back reads year Y-1's returns (the first year has no earlier census in the series).
 PREVIOUS_YEAR = dg.StaticPartitionMapping(
     {str(y - 1): str(y) for y in REPORTING_YEARS if y - 1 in REPORTING_YEARS}
 )
@@ -49,17 +58,24 @@ def _lookback_asset(table: str) -> dg.AssetsDefinition:
         partitions_def=reporting_year_partitions,
         group_name="measures",
         io_manager_key="parquet_io",
-        ins={"staging": dg.AssetIn(staging_key(table))},
+        deps=[dg.AssetDep(CENSUS_FILES, partition_mapping=PREVIOUS_YEAR)],
         kinds={"polars", "parquet"},
         owners=OWNERS,
         tags={"layer": "measures", "domain": "cin"},
         description=(
-            f"The columns of `staging_{table}` the next reporting year's look-back measures read "
-            f"({', '.join(columns)}): child-level, never shown beyond row counts."
+            f"The columns of the previous reporting year's `{table}` table that this year's look-back "
+            f"measures read ({', '.join(columns)}), read from that year's returns: child-level, never shown "
+            "beyond row counts. Empty when there is no previous year's census."
         ),
     )
-    def _asset(staging: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-        frame = staging.select(columns)
+    def _asset(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg.Output[pl.DataFrame]:
+        year = partition_year(context)
+        files = census_files(data_root.census_dir, year - 1)
+        if files:
+            frame = read_returns(files, year=year - 1)[table].select(columns)
+        else:
+            frame = census_tables.empty(table).select(columns)
+            context.log.warning(f"[{year}] no {year - 1} census returns: no look-back for {year}")
         return dg.Output(frame, metadata={"dagster/row_count": frame.height})
 
     return _asset
@@ -78,7 +94,7 @@ def _spec(ds: DataSet) -> dg.AssetSpec:
     deps = [
         BASIS_KEY,
         *(staging_key(t) for t in req.staging),
-        *(dg.AssetDep(lookback_key(t), partition_mapping=PREVIOUS_YEAR) for t in req.previous),
+        *(lookback_key(t) for t in req.previous),
         *(measure_key(s) for s in req.sources),
     ]
     return dg.AssetSpec(
@@ -115,8 +131,8 @@ def measures_asset(context: dg.AssetExecutionContext):
     basis = io.read(BASIS_KEY, str(year))
     tables = counted_tables(context, basis, {t: io.read(staging_key(t), str(year)) for t in names})
     previous_tables = sorted({t for r in reqs.values() for t in r.previous})
-    loaded = {t: io.read(lookback_key(t), str(year - 1), missing_ok=True) for t in previous_tables}
-    previous = {t: frame for t, frame in loaded.items() if frame is not None}
+    loaded = {t: cast(pl.DataFrame, io.read(lookback_key(t), str(year))) for t in previous_tables}
+    previous = {t: frame for t, frame in loaded.items() if not frame.is_empty()}
     if len(previous) < len(loaded):
         context.log.warning(
             f"[{year}] no {year - 1} census in the series: "
@@ -133,7 +149,7 @@ def measures_asset(context: dg.AssetExecutionContext):
         ref=context.resources.data_root.reference_dir,
         # a carried LA's row holds its carried figures until protect_year publishes it as not available
         counted=basis.filter(pl.col("basis").is_in([COUNTED, CARRY_FORWARD]))["la_code"].to_list(),
-        carried=_carried(io, basis, names, previous_tables),
+        carried=_carried(io, context.resources.data_root, basis, names, previous_tables),
     )
     for code, frame in frames.items():
         ds = DATASETS[code]
@@ -163,9 +179,10 @@ def counted_tables(
 
 
 def _carried(
-    io: ParquetIOManager, basis: pl.DataFrame, names: list[str], previous: list[str]
+    io: ParquetIOManager, data_root: CinDataRoot, basis: pl.DataFrame, names: list[str], previous: list[str]
 ) -> Context | None:
-    """The earlier year's tables of the LAs declared ``carry_forward`` (one source year per run)."""
+    """The earlier year's tables of the LAs declared ``carry_forward`` (one source year per run), with their
+    look-back read from the returns of the year before it (as a year's own look-back is)."""
     carried = basis.filter(pl.col("basis") == CARRY_FORWARD)
     if carried.is_empty():
         return None
@@ -176,9 +193,10 @@ def _carried(
     mine = pl.col("la_code").is_in(las)
     # without missing_ok a missing table raises, so each read is a frame
     tables = {t: cast(pl.DataFrame, io.read(staging_key(t), str(source))).filter(mine) for t in names}
-    earlier = {t: io.read(lookback_key(t), str(source - 1), missing_ok=True) for t in previous}
-    found = {t: f for t, f in earlier.items() if f is not None}
-    before = {t: f.filter(mine) for t, f in found.items()} if len(found) == len(earlier) else None
+    wanted = set(las.to_list())
+    files = [f for f in census_files(data_root.census_dir, source - 1) if f.stem in wanted]
+    earlier = read_returns(files, year=source - 1) if previous and files else None
+    before = None if earlier is None else {t: earlier[t].select(LOOKBACK_COLUMNS[t]) for t in previous}
     return Context(source, tables, before)
 
 

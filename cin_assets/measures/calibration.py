@@ -87,11 +87,29 @@ def compare_las(
     return pl.concat(parts).sort("measure", "old_la_code")
 
 
+def _carried_published(column: str, year: int, ref: Path | None) -> int:
+    """What DfE's England total of ``year`` holds for the LAs it carried forward (Hackney 2021-2022,
+    Hampshire 2024): each one's published value of its latest earlier year without an exception."""
+    declared = reference.dfe_exceptions(ref)
+    total = 0
+    for la in declared.filter((pl.col("reporting_year") == year) & (pl.col("action") == "carry_forward"))[
+        "la_code"
+    ]:
+        years = set(declared.filter(pl.col("la_code") == la)["reporting_year"].to_list())
+        source = max(y for y in range(2013, year) if y not in years)
+        value = _published(column, source, LOCAL, ref).filter(pl.col("old_la_code") == la)
+        total += int(value["published"].item())
+    return total
+
+
 def compare_england(frames: Mapping[str, pl.DataFrame], year: int, ref: Path | None = None) -> pl.DataFrame:
-    """One row per calibrated measure: England unrounded and rounded to 10, the published figure, match."""
+    """One row per calibrated measure: England unrounded and rounded to 10, the published figure, match.
+    England is the LAs' sum plus, as DfE did, the figures of the LAs it carried forward (``frames`` are built
+    from the year's returns only, so their published values of the source year stand for them)."""
     rows = []
     for code, column in CALIBRATED:
         total = frames[code].filter(pl.col("geographic_level") == NATIONAL)[column].item()
+        total += _carried_published(column, year, ref)
         published = _published(column, year, NATIONAL, ref)["published"].cast(pl.Int64).item()
         rows.append(
             {

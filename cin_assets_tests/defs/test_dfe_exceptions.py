@@ -11,23 +11,15 @@ import pytest
 
 from cin_assets.census import exceptions
 from cin_assets.datasets.catalogue import DATASETS
-from cin_assets.defs import census, inventory, measures, validation
+from cin_assets.defs import inventory, validation
 from cin_assets.defs.resources import default_resources
 from cin_assets.synth import generate_census
 from cin_assets.synth.generate import declare_exceptions, omitted_years
+from cin_assets_tests.defs.pipeline import MEASURED as ASSETS
 
 PROJECT = Path(__file__).resolve().parents[2]
 LAS = ["204", "210", "845"]  # Hackney and Southwark (Inner London), East Sussex (South East)
 YEARS = [2020, 2021, 2022]
-ASSETS = [
-    census.census_returns,
-    census.census_staging,
-    validation.census_validation,
-    inventory.census_inventory,
-    inventory.counting_basis,
-    *measures.LOOKBACK_ASSETS,
-    *measures.MEASURE_ASSETS,
-]
 COUNTS = [i.name for i in DATASETS["B1"].indicators if i.unit == "count"]
 
 

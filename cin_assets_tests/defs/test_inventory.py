@@ -12,9 +12,10 @@ import pytest
 import cin_assets.defs.publish as publish_defs
 from cin_assets.census import exceptions
 from cin_assets.datasets.catalogue import DATASETS
-from cin_assets.defs import census, inventory, measures, validation
+from cin_assets.defs import inventory, validation
 from cin_assets.defs.resources import OutputProfile, default_resources
 from cin_assets.synth import generate_census
+from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE, YEAR
 from cin_assets_tests.reference_subset import expect_only
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -23,19 +24,6 @@ LAS = ["204", "206", "208", "209", "210", "211", "212", "845"]
 CLEAN = ["210", "845"]  # counted in 2020
 WITHHELD = ["204", "206", "208", "209", "211", "212"]  # not available in 2020
 INNER_LONDON, SOUTH_EAST, ENGLAND = "E13000001", "E12000008", "E92000001"
-ALL_ASSETS = [
-    census.census_returns,
-    census.census_staging,
-    validation.census_validation,
-    inventory.census_inventory,
-    inventory.counting_basis,
-    *measures.LOOKBACK_ASSETS,
-    *measures.MEASURE_ASSETS,
-    publish_defs.protect_year_asset,
-    publish_defs.publish_release,
-]
-RELEASE = [publish_defs.publish_release]
-YEAR = [a for a in ALL_ASSETS if a not in RELEASE]
 B1 = DATASETS["B1"]
 COUNTS = [i.name for i in B1.indicators if i.unit == "count"]
 HOSTILE = '<?xml version="1.0"?>\n<!DOCTYPE m [<!ENTITY a "aaaa">]>\n<Message>&a;</Message>\n'

@@ -17,11 +17,14 @@ import pytest
 
 import cin_assets.defs.publish as publish_defs
 from cin_assets import reference
+from cin_assets.census import tables
 from cin_assets.datasets.catalogue import DATASETS
-from cin_assets.defs import census, inventory, measures, validation
+from cin_assets.defs import inventory, measures, validation
 from cin_assets.defs.resources import CinDataRoot, OutputProfile, default_resources
+from cin_assets.measures.units import LOOKBACK_COLUMNS
 from cin_assets.publish import guidance, release_store, screener
 from cin_assets.publish import profile as profiles
+from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE
 from cin_assets_tests.measures.census_builder import replicated_census
 from cin_assets_tests.reference_subset import expect_only
 
@@ -33,30 +36,24 @@ def _resources(root: Path) -> dict[str, object]:
     return {**default_resources(root), "validation_policy": validation.ValidationPolicy()}
 
 
-ALL_ASSETS = [
-    census.census_returns,
-    census.census_staging,
-    validation.census_validation,
-    inventory.census_inventory,
-    inventory.counting_basis,
-    *measures.LOOKBACK_ASSETS,
-    *measures.MEASURE_ASSETS,
-    publish_defs.protect_year_asset,
-    publish_defs.publish_release,
-]
-YEAR_ASSETS = [*measures.LOOKBACK_ASSETS, *measures.MEASURE_ASSETS, publish_defs.protect_year_asset]
-RELEASE_ASSETS = [publish_defs.publish_release]
+# the look-back reads the previous year's returns on disk; this staged census has none, so each year's
+# look-back partition is staged too (the previous year's episodes)
+YEAR_ASSETS = [*measures.MEASURE_ASSETS, publish_defs.protect_year_asset]
 
 
 def _stage(root: Path) -> None:
     # the reference expects only the four staged LAs, so England and its regions are fully counted and
     # their rates are published (an uncounted LA would make them not available)
     ref = expect_only(root, LAS)
+    columns = LOOKBACK_COLUMNS["episodes"]
+    lookback = tables.empty("episodes").select(columns)  # no 2018 census
     for year in YEARS:
         for table, frame in replicated_census(year, LAS).items():
             folder = root / "staging" / f"staging_{table}"
             folder.mkdir(parents=True, exist_ok=True)
             frame.write_parquet(folder / f"{year}.parquet")
+        lookback.write_parquet(_folder(root, "lookback_episodes") / f"{year}.parquet")
+        lookback = replicated_census(year, LAS)["episodes"].select(columns)
         _basis(year, ref).write_parquet(_folder(root, "counting_basis") / f"{year}.parquet")
 
 
@@ -102,7 +99,7 @@ def _release(
 ) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         ALL_ASSETS,
-        selection=RELEASE_ASSETS,
+        selection=RELEASE,
         instance=instance,
         resources={**_resources(root), "output_profile": OutputProfile(name=profile)},
         raise_on_error=False,
@@ -304,7 +301,7 @@ def test_a_full_disk_mid_release_leaves_the_previous_release_byte_identical(rele
     # the original files again, in a third folder, by a team that keeps two releases: the oldest goes
     again = dg.materialize(
         ALL_ASSETS,
-        selection=RELEASE_ASSETS,
+        selection=RELEASE,
         instance=instance,
         resources={
             **_resources(root),

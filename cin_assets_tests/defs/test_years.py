@@ -8,25 +8,14 @@ import dagster as dg
 import polars as pl
 import pytest
 
-import cin_assets.defs.publish as publish_defs
-from cin_assets.defs import census, inventory, measures, validation
+from cin_assets.defs import validation
 from cin_assets.defs.resources import default_resources
 from cin_assets.synth.generate import generate_census
+from cin_assets_tests.defs.pipeline import ALL_ASSETS as ASSETS
+from cin_assets_tests.defs.pipeline import RELEASE
 
 YEAR = 2025
 LAS = ["420", "942", "943"]  # Isles of Scilly; Cumberland and Westmorland and Furness (new in 2024)
-ASSETS = [
-    census.census_returns,
-    census.census_staging,
-    validation.census_validation,
-    inventory.census_inventory,
-    inventory.counting_basis,
-    *measures.LOOKBACK_ASSETS,
-    *measures.MEASURE_ASSETS,
-    publish_defs.protect_year_asset,
-    publish_defs.publish_release,
-]
-RELEASE = [publish_defs.publish_release]
 
 
 @pytest.fixture(scope="module")

@@ -203,21 +203,17 @@ class DagsterDev:
             cursor = data["cursor"]
 
     def launch_backfill(self, assets: list[str], partitions: list[str]) -> str:
+        """A backfill as the UI's Materialize dialog launches it: the selected assets and partition names
+        (Dagster targets those partitions of the root assets and every partition downstream of them)."""
         data = self.graphql(
             """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
                  __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
-            # exactly this run of consecutive partitions of each asset: with an asset selection and partition
-            # names, Dagster also targets the partitions a mapping puts downstream (the look-back makes Y+1 a
-            # child of Y), and a year with no census fails
             {
                 "params": {
-                    "partitionsByAssets": [
-                        {
-                            "assetKey": {"path": [a]},
-                            "partitions": {"range": {"start": partitions[0], "end": partitions[-1]}},
-                        }
-                        for a in assets
-                    ]
+                    "assetSelection": [{"path": [a]} for a in assets],
+                    "partitionNames": partitions,
+                    "fromFailure": False,
+                    "tags": [],
                 }
             },
         )["launchPartitionBackfill"]
@@ -225,10 +221,39 @@ class DagsterDev:
             raise RuntimeError(f"launchPartitionBackfill failed: {data}")
         return data["backfillId"]
 
+    def wait_backfill(self, backfill_id: str, timeout: float = 900) -> dict[str, Any]:
+        """The backfill once it has ended (any status but requested or canceling); on timeout, the error
+        shows its runs so far."""
+        last: dict[str, Any] = {}
+
+        def ended() -> dict[str, Any] | None:
+            nonlocal last
+            last = self.backfill(backfill_id)
+            return last if last["status"] not in ("REQUESTED", "CANCELING") else None
+
+        try:
+            return wait_for(f"backfill {backfill_id}", ended, timeout, 3)
+        except TimeoutError as exc:
+            runs = [
+                (r["status"], {t["key"]: t["value"] for t in r["tags"]}.get("dagster/partition"))
+                for r in last.get("runs", [])
+            ]
+            raise TimeoutError(f"{exc}; runs so far (status, partition): {runs}") from None
+
+    def materialisable_assets(self, partitioned: bool | None = None) -> list[str]:
+        """Every asset a run can materialise (what the UI's "Materialize all" selects), or only the
+        partitioned (``True``) or unpartitioned (``False``) ones."""
+        data = self.graphql("{ assetNodes { assetKey { path } isPartitioned isMaterializable } }")
+        return sorted(
+            n["assetKey"]["path"][-1]
+            for n in data["assetNodes"]
+            if n["isMaterializable"] and (partitioned is None or n["isPartitioned"] == partitioned)
+        )
+
     def backfill(self, backfill_id: str) -> dict[str, Any]:
         return self.graphql(
             """query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill {
-                 id status runs(limit: 50) { runId status tags { key value } } } } }""",
+                 id status runs(limit: 100) { runId status tags { key value } } } } }""",
             {"id": backfill_id},
         )["partitionBackfillOrError"]
 
