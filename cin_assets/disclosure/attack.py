@@ -48,6 +48,8 @@ class System:
     ub_fixed: np.ndarray  # b_ub with every candidate at its value moved to the right-hand side
     wanted: np.ndarray  # components holding suppressed cells not yet certified
     b_fixed: np.ndarray  # b_eq with every candidate at its value moved to the right-hand side
+    int_lo: np.ndarray  # lo and hi within the integer bounds the relations imply (the attack's bounds)
+    int_hi: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,11 @@ class Attack(SuppressionState):
         value = self.cert_value[var_idx]
         outside = (value < p_lo - _TOL) | (value > p_hi + _TOL)
         self.certified[var_idx[hidden & (small | (p_hi - p_lo < 1) | outside)]] = False
-        # every point of the attack LP (and of the repairs) keeps within them, so its certificates hold
-        lo[var_idx], hi[var_idx] = np.maximum(lo[var_idx], p_lo), np.minimum(hi[var_idx], p_hi)
+        # a repair on the published bounds certified with a point of a wider system: its cells are attacked
+        # again within the integer bounds, which every point of the attack LP keeps to
+        self.certified[self.provisional] = False
+        self.provisional[:] = False
+        int_lo, int_hi = np.maximum(lo[var_idx], p_lo), np.minimum(hi[var_idx], p_hi)
         wanted = np.unique(var_comp[self.S[var_idx] & ~self.certified[var_idx]])
         if wanted.size == 0:
             return None
@@ -174,6 +179,8 @@ class Attack(SuppressionState):
             ub_fixed=np.r_[b_ub, b_L - L_cand],
             wanted=wanted,
             b_fixed=b_all - self.A[rows][:, cand] @ cand_value,
+            int_lo=np.r_[int_lo, cand_value],
+            int_hi=np.r_[np.where(np.isinf(int_hi), _HUGE, int_hi), cand_value],
         )
 
     def _solve(self, c, system: System, lo, hi, comps: np.ndarray, extra=None, free=None) -> np.ndarray:
@@ -220,7 +227,7 @@ class Attack(SuppressionState):
 
     def attack(self, system: System) -> list[Failure]:
         """Certify what joint LPs can; own LPs for the rest; return the cells that are not safe."""
-        lo, hi, n, comp = system.lo, system.hi, system.lo.size, system.comp
+        lo, hi, n, comp = system.int_lo, system.int_hi, system.lo.size, system.comp
         cells = system.cells
         truth = self.m.value[cells].astype(float)
         primary = self.primary[cells] & ~system.candidate
@@ -314,8 +321,8 @@ class Attack(SuppressionState):
             system.b_fixed,
             system.A_ub[:, unknown],
             system.ub_fixed,
-            system.lo[unknown],
-            system.hi[unknown],
+            system.int_lo[unknown],
+            system.int_hi[unknown],
         )
         cells = system.cells[unknown]
         hidden = self.S[cells]

@@ -71,6 +71,8 @@ class _RepairContext:
         self.eq = _triplets(system.A_eq)
         self.ub = _triplets(system.A_ub)
         self.slack_ub = system.b_ub - system.A_ub @ self.truth
+        # deviations within the published bounds, not the integer bounds the relations imply today: those
+        # pin the very cells a repair must move, and freeing cells widens them
         self.lo = np.where(np.isinf(system.lo), -_HUGE, system.lo) - self.truth
         self.hi = np.minimum(system.hi, _HUGE) - self.truth
 
@@ -199,7 +201,7 @@ class Repair(SuppressionState):
             size = 0
             per_lp = _BLOCKS_PER_MILP if integral else _BLOCKS_PER_LP
             for f in failures:
-                if f.integral != integral:
+                if self.whole_number(f, system) != integral:
                     continue
                 near = self._near(system.cells[[f.column]], radius)[system.cells]
                 if radius > _RADII[0] and near.sum() > _MAX_NEAR:
@@ -213,6 +215,12 @@ class Repair(SuppressionState):
                     batch, size = [], 0
             if batch:
                 yield from self._solve_blocks(batch, integral)
+
+    def whole_number(self, f: Failure, system: System) -> bool:
+        """A cell integer reasoning pins, or one a fractional repair point did not protect, is repaired
+        with whole-number deviations: an integer point feasible once the moved cells are hidden is one
+        no attacker can rule out, so it certifies for good."""
+        return f.integral or int(system.cells[f.column]) in self.relaxed
 
     def _solve_blocks(self, batch: list[tuple[Failure, _Block]], integral: bool = False):
         """Solve a batch of blocks as one block-diagonal LP, assembled from their triplets.
@@ -276,8 +284,11 @@ class Repair(SuppressionState):
         self, system: System, f: Failure, moved: np.ndarray, delta: np.ndarray, reached: float
     ) -> list[int]:
         """Hide the cells a repair moved; its point is feasible once they are hidden, so it certifies the
-        repaired cell (at its deviation ``reached``) and every new secondary it moves by a whole unit."""
+        repaired cell (at its deviation ``reached``) and every new secondary it moves by a whole unit.
+        A fractional point certifies provisionally (``SuppressionState.provisional``): the attack, which
+        keeps within the integer bounds, checks its cells again."""
         cell = int(system.cells[f.column])
+        fractional = not self.whole_number(f, system)
         hidden = [int(system.cells[j]) for j in moved if not self.S[system.cells[j]]]
         for c in hidden:
             self.add(c, cell, self.relation_between(cell, c))
@@ -286,6 +297,9 @@ class Repair(SuppressionState):
         self._certify(np.array([cell]), np.array([truth[cell] + reached]))
         whole = system.cells[moved[np.abs(delta) >= 1 - _TOL]]
         self._certify(whole, truth[whole] + delta[np.abs(delta) >= 1 - _TOL])
+        if fractional:
+            self.relaxed.add(cell)
+            self.provisional[[cell, *whole]] = True
         return hidden
 
     def _fallback_for(self, cell: int) -> list[int]:

@@ -43,6 +43,10 @@ class SuppressionState:
         # the value of the feasible point that certified each cell: a certificate holds while that value is
         # within the integer bounds the relations imply (an LP point may be fractional)
         self.cert_value = np.full(n, np.nan)
+        # certified by a fractional repair point (which integer reasoning may rule out): attacked again
+        # next round; ``relaxed`` cells have had such a repair, so one failing again gets a whole-number one
+        self.provisional = np.zeros(n, dtype=bool)
+        self.relaxed: set[int] = set()
         self.england_hidden = np.zeros(n, dtype=bool)
         self.failed_before: set[int] = set()
         self.tried: dict[int, int] = {}  # cell -> how many of ``_RADII`` a repair has failed in

@@ -1,5 +1,6 @@
 """The suppressor's attacker keeps to the integer bounds the relations imply, as the audit does: a
-certificate from a fractional point outside them does not count, and every later point stays within them."""
+certificate from a fractional point outside them does not count, the attack's points stay within them, and a
+repair's certificate (found on the published bounds) is checked by the attack again."""
 
 from __future__ import annotations
 
@@ -44,9 +45,9 @@ def test_a_certificate_outside_the_integer_bounds_is_attacked_again() -> None:
         system.lo[unknown],
         system.hi[unknown],
     )
-    # the attack LP's bounds are the integer bounds, so its points (and repairs) keep within them
-    assert np.array_equal(system.lo[unknown], p_lo)
-    assert np.array_equal(np.minimum(system.hi[unknown], 1e9), np.minimum(p_hi, 1e9))
+    # the attack LP's bounds are the integer bounds, so its points keep within them
+    assert np.array_equal(system.int_lo[unknown], p_lo)
+    assert np.array_equal(system.int_hi[unknown], np.minimum(p_hi, 1e9))
     at = system.cells[unknown]
     hidden = at[worker.S[at]]
     lo_h, hi_h = p_lo[worker.S[at]], p_hi[worker.S[at]]
@@ -61,3 +62,7 @@ def test_a_certificate_outside_the_integer_bounds_is_attacked_again() -> None:
     worker.cert_value[hidden] = lo_h
     worker.system()
     assert worker.certified[hidden].all()
+    # ... unless a repair on the published bounds gave it: the attack checks it again
+    worker.provisional[hidden] = True
+    worker.system()
+    assert not worker.certified[hidden].any() and not worker.provisional.any()
