@@ -14,35 +14,56 @@ from cin_assets.datasets.description import Relation, at_most, identity
 
 _UNDER_A_YEAR = ("3m", "3_6m", "6_12m")
 
+
+def _spells(
+    spell: str, count: dict[str, str], child: dict[str, str], at31_under_a_year: list[str]
+) -> tuple[Relation, ...]:
+    """Relations between the spells (episodes of need, plans) open at any point, at 31 March, started and
+    ended in a year and the children having them: the same counting rules hold for both."""
+    return (
+        identity(
+            count["anypoint"],
+            [count["at31"], count["ended"]],
+            why=f"{spell} open at some point in the year is either still open at 31 March or ended in it",
+        ),
+        *(
+            at_most([child[what]], [count[what]], why=f"a child is counted once, {spell} each time")
+            for what in ("anypoint", "started", "ended")
+        ),
+        *(
+            at_most([m], [child["anypoint"]], why=f"these children all had {spell} open during the year")
+            for m in (count["at31"], child["started"], child["ended"])
+        ),
+        at_most(
+            [child["anypoint"]],
+            [count["at31"], child["ended"]],
+            why=f"a child with {spell} open during the year and none ending in it still has one at 31 March",
+        ),
+        at_most(
+            at31_under_a_year,
+            [count["started"]],
+            why=f"{spell} open at 31 March for less than a year started in the year",
+        ),
+    )
+
+
 B1 = (
-    identity(
-        "Anypoint_episodes",
-        ["At31_episodes", "Ended_episodes"],
-        why="an episode open at some point in the year is either still open at 31 March or closed in it",
-    ),
-    *(
-        at_most([f"{what}_child"], [f"{what}_episodes"], why="a child is counted once, an episode each time")
-        for what in ("Anypoint", "Started", "Ended")
-    ),
-    *(
-        at_most([m], ["Anypoint_child"], why="these children all had an episode open during the year")
-        for m in ("At31_episodes", "Started_child", "Ended_child")
-    ),
-    at_most(
-        ["Anypoint_child"],
-        ["At31_episodes", "Ended_child"],
-        why="a child in need during the year with no episode ending in it is still in need at 31 March",
+    *_spells(
+        "an episode",
+        {
+            "anypoint": "Anypoint_episodes",
+            "at31": "At31_episodes",
+            "started": "Started_episodes",
+            "ended": "Ended_episodes",
+        },
+        {"anypoint": "Anypoint_child", "started": "Started_child", "ended": "Ended_child"},
+        [f"At31_duration_{d}" for d in _UNDER_A_YEAR],
     ),
     *(
         at_most(
             ["Awaiting_assessment"], [m], why="awaiting assessment: open at 31 March, started in the year"
         )
         for m in ("At31_episodes", "Started_episodes")
-    ),
-    at_most(
-        [f"At31_duration_{d}" for d in _UNDER_A_YEAR],
-        ["Started_episodes"],
-        why="an episode open at 31 March for less than a year started in the year",
     ),
 )
 B2 = (
@@ -86,30 +107,11 @@ C4 = (
     at_most(["ICPC_child"], ["ICPC"], why="a child is counted once, a conference each time"),
     at_most(["ICPC_with_section47"], ["ICPC"], why="conferences with an enquiry are conferences"),
 )
-D1 = (
-    identity(
-        "CPP_anypoint",
-        ["CPP_At31", "CPP_end"],
-        why="a plan open at some point in the year is either still open at 31 March or ended in it",
-    ),
-    *(
-        at_most([f"CPP_child_{what}"], [f"CPP_{what}"], why="a child is counted once, a plan each time")
-        for what in ("start", "end", "anypoint")
-    ),
-    *(
-        at_most([m], ["CPP_child_anypoint"], why="these children all had a plan open during the year")
-        for m in ("CPP_At31", "CPP_child_start", "CPP_child_end")
-    ),
-    at_most(
-        ["CPP_child_anypoint"],
-        ["CPP_At31", "CPP_child_end"],
-        why="a child on a plan during the year with no plan ending in it is still on one at 31 March",
-    ),
-    at_most(
-        [f"CPP_At31_duration_{d}" for d in _UNDER_A_YEAR],
-        ["CPP_start"],
-        why="a plan open at 31 March for less than a year started in the year",
-    ),
+D1 = _spells(
+    "a plan",
+    {"anypoint": "CPP_anypoint", "at31": "CPP_At31", "started": "CPP_start", "ended": "CPP_end"},
+    {"anypoint": "CPP_child_anypoint", "started": "CPP_child_start", "ended": "CPP_child_end"},
+    [f"CPP_At31_duration_{d}" for d in _UNDER_A_YEAR],
 )
 D3 = (at_most(["CPP_subsequent"], ["CPP_start"], why="a second or subsequent plan is a plan starting"),)
 D6 = (
