@@ -7,6 +7,7 @@ import dagster as dg
 from cin_assets.defs import alerts as alert_defs
 from cin_assets.defs import census
 from cin_assets.defs import inventory as inventory_defs
+from cin_assets.defs import lookback as lookback_defs
 from cin_assets.defs import measures as measure_defs
 from cin_assets.defs import publish as publish_defs
 from cin_assets.defs import validation as validation_defs
@@ -22,6 +23,7 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 _DOMAINS = (
     census.defs,
     inventory_defs.defs,
+    lookback_defs.defs,
     measure_defs.defs,
     publish_defs.defs,
     validation_defs.defs,

@@ -5,8 +5,9 @@
   plus the launchpad's run config). Its blocking check ``every_la_has_one_usable_return`` fails while an
   expected LA lacks exactly one usable return without a declaration, so nothing of the year publishes.
 - ``counting_basis``: per LA, whether its return is counted, not available (declared, or excluded by the
-  validation policy) or carried forward from an earlier year. The measures read it; the data guidance
-  and its metadata state what was applied.
+  validation policy) or carried forward from an earlier year, and whether its look-back (its previous
+  year's return, ``lookback_inventory`` of ``cin_assets.defs.lookback``) is counted. The measures read
+  it; the data guidance and its metadata state what was applied.
 
 (No `from __future__ import annotations` in defs modules: Dagster reads the context annotations at run time.)
 """
@@ -20,6 +21,7 @@ from pydantic import Field
 from cin_assets import reference
 from cin_assets.census import exceptions
 from cin_assets.census import inventory as returns
+from cin_assets.census import lookback as lookbacks
 from cin_assets.defs.census import OWNERS, census_returns, staging_key
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import CinDataRoot, ParquetIOManager
@@ -27,6 +29,7 @@ from cin_assets.defs.validation import ValidationPolicy
 
 INVENTORY_KEY = dg.AssetKey("census_inventory")
 BASIS_KEY = dg.AssetKey("counting_basis")
+LOOKBACK_KEY = dg.AssetKey("lookback_inventory")
 COMPLETE_CHECK = "every_la_has_one_usable_return"
 _MAX_ROWS = 200
 
@@ -166,6 +169,7 @@ BASIS_SCHEMA = {
     "source_year": pl.Int32,
     "note": pl.String,
     "policy": pl.String,
+    "lookback": pl.String,
 }
 COUNTED, EXCLUDED = "counted", "excluded_by_policy"
 
@@ -199,16 +203,21 @@ def _source_year(io: ParquetIOManager, year: int, la_code: str) -> int:
     kinds={"polars"},
     owners=OWNERS,
     tags={"layer": "measures", "domain": "cin"},
-    ins={"inventory": dg.AssetIn(INVENTORY_KEY), "report": dg.AssetIn(dg.AssetKey("census_validation"))},
+    ins={
+        "inventory": dg.AssetIn(INVENTORY_KEY),
+        "report": dg.AssetIn(dg.AssetKey("census_validation")),
+        "lookback": dg.AssetIn(LOOKBACK_KEY),
+    },
     required_resource_keys={"parquet_io", "validation_policy"},
     description=(
         "What the measures count for each expected LA of the year: its return (counted), nothing "
         "(not available: declared, or excluded by the validation policy) or an earlier year's return "
-        "(carry_forward, England and regional totals only). States the validation policy used."
+        "(carry_forward, England and regional totals only), and whether its look-back (previous year's "
+        "return) is counted. States the validation policy used."
     ),
 )
 def counting_basis(
-    context: dg.AssetExecutionContext, inventory: pl.DataFrame, report: pl.DataFrame
+    context: dg.AssetExecutionContext, inventory: pl.DataFrame, report: pl.DataFrame, lookback: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
     year = partition_year(context)
     validation_policy: ValidationPolicy = context.resources.validation_policy
@@ -217,6 +226,12 @@ def counting_basis(
         raise dg.Failure(
             description=f"[{year}] {blocking.height} LAs without one usable return and no declaration: "
             f"{', '.join(blocking['la_code'].fill_null('?').to_list())}; see census_inventory"
+        )
+    short = lookbacks.unusable(lookback, inventory.filter(pl.col("declared").is_not_null()))
+    if short.height:
+        raise dg.Failure(
+            description=f"[{year}] {short.height} LAs without a usable look-back and no declaration: "
+            + "; ".join(lookbacks.problems(short))
         )
     excluded = set(validation_policy.excluded_las(report))
     expected = inventory.filter(pl.col("status") != returns.UNEXPECTED)
@@ -239,7 +254,7 @@ def counting_basis(
         pl.col("la_code").replace_strict(sources, default=None, return_dtype=pl.Int32).alias("source_year"),
         pl.lit(None, pl.String).alias("note"),
         pl.lit(validation_policy.policy).alias("policy"),
-    )
+    ).join(lookback.select("la_code", "lookback"), on="la_code", how="left")
     if not basis.filter(pl.col("basis") == COUNTED).height:
         raise dg.Failure(
             description=f"[{year}] no LA return is counted: a year with no returns never publishes"
@@ -260,6 +275,11 @@ def counting_basis(
             "applied": ", ".join(
                 f"{r['la_code']} {r['basis']}" + (f" from {r['source_year']}" if r["source_year"] else "")
                 for r in applied.iter_rows(named=True)
+            )
+            or "none",
+            "look-back not counted": ", ".join(
+                f"{r['la_code']} {r['lookback']}"
+                for r in basis.filter(pl.col("lookback") != lookbacks.COUNTED).iter_rows(named=True)
             )
             or "none",
         },

@@ -1,15 +1,9 @@
 """The 28 data sets' unprotected yearly frames as partitioned assets, generated from their descriptions.
 
 Each data set's inputs follow from its description (``cin_assets.measures.requirements``): the staging
-tables its counting rules read, the look-back of the previous reporting year's referrals (re-referrals),
-or the other data sets a national summary republishes; that is each asset's lineage.
-
-The look-back of year Y (``lookback_episodes`` partition Y) reads year Y-1's returns as they are on disk
-(the external asset ``census_files``), not year Y-1's staging tables: no asset of year Y-1 is then an
-ancestor of year Y, so a backfill of some years (in the UI: an asset selection and partition names)
-targets those years only. Dagster targets every partition a partition mapping puts downstream of the
-requested ones, so a staging(Y-1) -> measures(Y) mapping made year Y+1 part of a backfill of year Y, and
-that run failed when year Y+1 had no census. The price is reading the previous year's returns twice. All 28 are computed
+tables its counting rules read, the look-back of the previous reporting year's referrals (re-referrals,
+``cin_assets.defs.lookback``: only the LAs whose look-back the counting basis counts), or the other data
+sets a national summary republishes; that is each asset's lineage. All 28 are computed
 by one subsettable multi-asset step per year, so the child-level tables are read once, not 28 times.
 Rerunning one year rebuilds just that year's frames. These frames hold unsuppressed counts, so their metadata is row counts and schemas only.
 
@@ -21,14 +15,16 @@ from typing import cast
 import dagster as dg
 import polars as pl
 
+from cin_assets.census import lookback as lookbacks
 from cin_assets.census import tables as census_tables
 from cin_assets.census.calendar import REPORTING_YEARS
 from cin_assets.census.exceptions import CARRY_FORWARD
 from cin_assets.census.reader import census_files, read_returns
 from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.datasets.description import DataSet
-from cin_assets.defs.census import CENSUS_FILES, OWNERS, staging_key
+from cin_assets.defs.census import OWNERS, staging_key
 from cin_assets.defs.inventory import BASIS_KEY, COUNTED
+from cin_assets.defs.lookback import lookback_key, previous_inventory
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import CinDataRoot, ParquetIOManager, column_schema
 from cin_assets.defs.validation import ValidationPolicy
@@ -36,49 +32,9 @@ from cin_assets.measures import build_all, requirements
 from cin_assets.measures.units import LOOKBACK_COLUMNS, Context
 from cin_assets.validation.policy import Policy
 
-# Reporting year Y's look-back reads year Y-1's returns (the first year has no earlier census in the series).
-PREVIOUS_YEAR = dg.StaticPartitionMapping(
-    {str(y - 1): str(y) for y in REPORTING_YEARS if y - 1 in REPORTING_YEARS}
-)
-
 
 def measure_key(code: str) -> dg.AssetKey:
     return dg.AssetKey(f"measure_{code.lower()}")
-
-
-def lookback_key(table: str) -> dg.AssetKey:
-    return dg.AssetKey(f"lookback_{table}")
-
-
-def _lookback_asset(table: str) -> dg.AssetsDefinition:
-    columns = LOOKBACK_COLUMNS[table]
-
-    @dg.asset(
-        key=lookback_key(table),
-        partitions_def=reporting_year_partitions,
-        group_name="measures",
-        io_manager_key="parquet_io",
-        deps=[dg.AssetDep(CENSUS_FILES, partition_mapping=PREVIOUS_YEAR)],
-        kinds={"polars", "parquet"},
-        owners=OWNERS,
-        tags={"layer": "measures", "domain": "cin"},
-        description=(
-            f"The columns of the previous reporting year's `{table}` table that this year's look-back "
-            f"measures read ({', '.join(columns)}), read from that year's returns: child-level, never shown "
-            "beyond row counts. Empty when there is no previous year's census."
-        ),
-    )
-    def _asset(context: dg.AssetExecutionContext, data_root: CinDataRoot) -> dg.Output[pl.DataFrame]:
-        year = partition_year(context)
-        files = census_files(data_root.census_dir, year - 1)
-        if files:
-            frame = read_returns(files, year=year - 1)[table].select(columns)
-        else:
-            frame = census_tables.empty(table).select(columns)
-            context.log.warning(f"[{year}] no {year - 1} census returns: no look-back for {year}")
-        return dg.Output(frame, metadata={"dagster/row_count": frame.height})
-
-    return _asset
 
 
 def _description(ds: DataSet) -> str:
@@ -131,15 +87,27 @@ def measures_asset(context: dg.AssetExecutionContext):
     basis = io.read(BASIS_KEY, str(year))
     tables = counted_tables(context, basis, {t: io.read(staging_key(t), str(year)) for t in names})
     previous_tables = sorted({t for r in reqs.values() for t in r.previous})
-    loaded = {t: cast(pl.DataFrame, io.read(lookback_key(t), str(year))) for t in previous_tables}
+    if previous_tables and "lookback" not in basis.columns:
+        raise dg.Failure(
+            description=f"[{year}] counting_basis predates the look-back inventory: rerun {year}"
+        )
+    # the look-back of the LAs whose previous return is counted, and of no other (lookback_inventory)
+    looked_back = pl.col("la_code").is_in(
+        basis.filter(pl.col("lookback") == lookbacks.COUNTED)["la_code"].implode()
+    )
+    loaded = {
+        t: cast(pl.DataFrame, io.read(lookback_key(t), str(year))).filter(looked_back)
+        for t in previous_tables
+    }
     previous = {t: frame for t, frame in loaded.items() if not frame.is_empty()}
     if len(previous) < len(loaded):
         context.log.warning(
-            f"[{year}] no {year - 1} census in the series: "
+            f"[{year}] no LA's {year - 1} return is looked back on (lookback_inventory): "
             f"{', '.join(c for c in selected if reqs[c].previous)}'s look-back measures are published as "
             "not available"
         )
     wanted = {s for r in reqs.values() for s in r.sources} - set(selected)
+    carried, carried_short = _carried(io, context.resources.data_root, basis, names, previous_tables)
     frames = build_all(
         {code: DATASETS[code] for code in selected},
         year,
@@ -149,7 +117,8 @@ def measures_asset(context: dg.AssetExecutionContext):
         ref=context.resources.data_root.reference_dir,
         # a carried LA's row holds its carried figures until protect_year publishes it as not available
         counted=basis.filter(pl.col("basis").is_in([COUNTED, CARRY_FORWARD]))["la_code"].to_list(),
-        carried=_carried(io, context.resources.data_root, basis, names, previous_tables),
+        carried=carried,
+        short=[*_short(basis), *carried_short] if previous_tables else (),
     )
     for code, frame in frames.items():
         ds = DATASETS[code]
@@ -163,6 +132,13 @@ def measures_asset(context: dg.AssetExecutionContext):
                 "in this year": ds.first_year <= year <= ds.last_year,
             },
         )
+
+
+def _short(basis: pl.DataFrame) -> list[str]:
+    """The counted LAs with no look-back of their own (new LA, previous return declared): see
+    ``cin_assets.census.lookback``; with no previous census at all, nothing is available anywhere."""
+    no_lookback = ~pl.col("lookback").is_in([lookbacks.COUNTED, lookbacks.NO_CENSUS])
+    return basis.filter((pl.col("basis") == COUNTED) & no_lookback)["la_code"].to_list()
 
 
 def counted_tables(
@@ -180,12 +156,14 @@ def counted_tables(
 
 def _carried(
     io: ParquetIOManager, data_root: CinDataRoot, basis: pl.DataFrame, names: list[str], previous: list[str]
-) -> Context | None:
+) -> tuple[Context | None, list[str]]:
     """The earlier year's tables of the LAs declared ``carry_forward`` (one source year per run), with their
-    look-back read from the returns of the year before it (as a year's own look-back is)."""
+    look-back read from the returns of the year before it under a year's own look-back rules
+    (``cin_assets.census.lookback``: an unusable one with no declaration stops the year), and the carried
+    LAs whose look-back is not counted (their re-referral percentages are withheld, as for ``short``)."""
     carried = basis.filter(pl.col("basis") == CARRY_FORWARD)
     if carried.is_empty():
-        return None
+        return None, []
     years = carried["source_year"].unique().to_list()
     if len(years) != 1:
         raise dg.Failure(description=f"carry_forward from several years at once ({years}) is not supported")
@@ -193,14 +171,30 @@ def _carried(
     mine = pl.col("la_code").is_in(las)
     # without missing_ok a missing table raises, so each read is a frame
     tables = {t: cast(pl.DataFrame, io.read(staging_key(t), str(source))).filter(mine) for t in names}
+    if not previous:
+        return Context(source, tables, None), []
     wanted = set(las.to_list())
-    files = [f for f in census_files(data_root.census_dir, source - 1) if f.stem in wanted]
-    earlier = read_returns(files, year=source - 1) if previous and files else None
-    before = None if earlier is None else {t: earlier[t].select(LOOKBACK_COLUMNS[t]) for t in previous}
-    return Context(source, tables, before)
+    every = census_files(data_root.census_dir, source - 1) if source - 1 in REPORTING_YEARS else []
+    # the carried LAs' files, and any file not named by an LA code (its header says which LA it is for)
+    files = [f for f in every if f.stem in wanted or not f.stem.isdigit()]
+    tables_read = ("headers", "issues", *previous)
+    earlier = (
+        read_returns(files, year=source - 1) if files else {t: census_tables.empty(t) for t in tables_read}
+    )
+    status = lookbacks.build(
+        source,
+        carried.select("la_code", "la_name"),
+        previous_inventory(data_root, io, source - 1, earlier, every),
+    )
+    blocked = lookbacks.unusable(status)
+    if blocked.height:
+        raise dg.Failure(description="carry_forward: " + "; ".join(lookbacks.problems(blocked)))
+    looked = pl.col("la_code").is_in(lookbacks.counted_las(status))
+    before = {t: earlier[t].select(LOOKBACK_COLUMNS[t]).filter(looked) for t in previous}
+    short = status.filter(pl.col("lookback") != lookbacks.COUNTED)["la_code"].to_list()
+    return Context(source, tables, before if any(not f.is_empty() for f in before.values()) else None), short
 
 
-LOOKBACK_ASSETS = [_lookback_asset(t) for t in LOOKBACK_COLUMNS]
 MEASURE_ASSETS = [measures_asset]
 
-defs = dg.Definitions(assets=[*LOOKBACK_ASSETS, *MEASURE_ASSETS])
+defs = dg.Definitions(assets=MEASURE_ASSETS)

@@ -33,10 +33,11 @@ import dagster as dg
 import polars as pl
 
 from cin_assets.census import exceptions
+from cin_assets.census import lookback as lookbacks
 from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.datasets.description import DataSet
 from cin_assets.defs.census import OWNERS, census_returns
-from cin_assets.defs.inventory import BASIS_KEY, INVENTORY_KEY
+from cin_assets.defs.inventory import BASIS_KEY, INVENTORY_KEY, LOOKBACK_KEY
 from cin_assets.defs.measures import measure_key
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import column_schema
@@ -319,6 +320,7 @@ def _years_of(gathered: Mapping[str, Mapping[str, pl.DataFrame]]) -> list[int]:
 _UPSTREAM_OF_PROTECTED = (
     census_returns.key,
     INVENTORY_KEY,
+    LOOKBACK_KEY,
     BASIS_KEY,
     *(measure_key(code) for code in DATASETS),
 )
@@ -463,8 +465,13 @@ def _returns_counted(bases: Mapping[str, pl.DataFrame]) -> list[str]:
         for r in policies.iter_rows(named=True)
     ]
     notes = exceptions.notes(basis)
-    return lines + (
-        notes or ["Every local authority expected in these years made one usable return; all were counted."]
+    return (
+        lines
+        + (
+            notes
+            or ["Every local authority expected in these years made one usable return; all were counted."]
+        )
+        + lookbacks.notes(basis)
     )
 
 

@@ -1,7 +1,7 @@
 """The pipeline's assets as the defs tests materialise them in process (one list, not one per test module)."""
 
 import cin_assets.defs.publish as publish_defs
-from cin_assets.defs import census, inventory, measures, validation
+from cin_assets.defs import census, inventory, lookback, measures, validation
 
 # from the returns to the 28 measure frames of a year
 MEASURED = [
@@ -10,7 +10,7 @@ MEASURED = [
     validation.census_validation,
     inventory.census_inventory,
     inventory.counting_basis,
-    *measures.LOOKBACK_ASSETS,
+    *lookback.LOOKBACK_ASSETS,
     *measures.MEASURE_ASSETS,
 ]
 YEAR = [*MEASURED, publish_defs.protect_year_asset]  # one reporting year, protected

@@ -11,7 +11,7 @@ import pytest
 
 from cin_assets.census import exceptions
 from cin_assets.datasets.catalogue import DATASETS
-from cin_assets.defs import inventory, validation
+from cin_assets.defs import inventory, lookback, validation
 from cin_assets.defs.resources import default_resources
 from cin_assets.synth import generate_census
 from cin_assets.synth.generate import declare_exceptions, omitted_years
@@ -100,3 +100,26 @@ def test_hackney_is_carried_forward_from_2020_as_dfe_did(years) -> None:
             "carry_forward",
             2020,
         )
+
+
+def test_the_look_back_of_hackney_and_of_the_years_after_its_carried_ones(years) -> None:
+    """Hackney's carried 2020 figures have no 2019 census to look back on, and its carried 2021 return is no
+    2021 referrals of its own: England's and Inner London's re-referral counts hold the others only, so
+    their re-referral percentages are withheld; the South East's are published."""
+    root, results = years
+    for y in (2021, 2022):
+        (check,) = [
+            c for c in results[y].get_asset_check_evaluations() if c.check_name == lookback.LOOKBACK_CHECK
+        ]
+        assert check.passed
+        c1 = pl.read_parquet(root / "staging" / "measure_c1" / f"{y}.parquet")
+        for level, geo in (("National", None), ("Regional", "E13000001"), ("Regional", "E12000008")):
+            row = c1.filter((pl.col("geographic_level") == level) & (pl.col("region_code").eq_missing(geo)))
+            assert row["Re_referrals"].item() is not None, (y, geo)
+            assert (row["Re_referrals_percent"].item() is None) == (geo != "E12000008"), (y, geo)
+    basis = pl.read_parquet(root / "staging" / "counting_basis" / "2022.parquet")
+    assert dict(basis.select("la_code", "lookback").iter_rows()) == {
+        "204": "carry_forward",  # its 2021 return was declared carry_forward
+        "210": "counted",
+        "845": "counted",
+    }

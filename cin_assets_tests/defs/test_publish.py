@@ -19,7 +19,7 @@ import cin_assets.defs.publish as publish_defs
 from cin_assets import reference
 from cin_assets.census import tables
 from cin_assets.datasets.catalogue import DATASETS
-from cin_assets.defs import inventory, measures, validation
+from cin_assets.defs import inventory, lookback, measures, validation
 from cin_assets.defs.resources import CinDataRoot, OutputProfile, default_resources
 from cin_assets.measures.units import LOOKBACK_COLUMNS
 from cin_assets.publish import guidance, release_store, screener
@@ -76,6 +76,7 @@ def _basis(year: int, ref: Path) -> pl.DataFrame:
             "source_year": None,
             "note": None,
             "policy": "count",
+            "lookback": "no_census" if year == YEARS[0] else "counted",
         },
         schema=inventory.BASIS_SCHEMA,
     )
@@ -480,7 +481,7 @@ def test_lineage_runs_from_the_census_to_each_published_file() -> None:
         up = ancestors(publish_defs.published_key(code))
         assert measures.measure_key(code) in up
         assert dg.AssetKey("census_returns") in up
-    assert measures.lookback_key("episodes") in ancestors(measures.measure_key("C1"))
+    assert lookback.lookback_key("episodes") in ancestors(measures.measure_key("C1"))
     assert {measures.measure_key(c) for c in ("B1", "C1", "C2")} <= graph.get(
         measures.measure_key("A1")
     ).parent_keys

@@ -97,6 +97,40 @@ def test_re_referrals_look_back_twelve_months_into_the_previous_census() -> None
     assert requirements(DATASETS["C1"]).previous == ("episodes",)
 
 
+def test_an_la_with_no_look_back_withholds_the_re_referral_percentages_that_would_hold_it() -> None:
+    """``short``: Camden is counted but has no previous return to look back on (new, or declared): England's
+    and London's re-referral counts leave it out, so their percentages (over every referral) are withheld,
+    in C1 and where A1 republishes them; the North East's stay."""
+    from cin_assets.measures import build_all
+
+    previous = Census(2019)
+    previous.episode(DARLINGTON, "again", D(2018, 12, 1), D(2019, 1, 15))
+    current = Census(2020)
+    current.episode(DARLINGTON, "again", D(2019, 11, 30))
+    current.episode(DARLINGTON, "first", D(2019, 6, 1))
+    current.episode(CAMDEN, "camden", D(2019, 6, 1))
+    sets = {code: DATASETS[code] for code in ("C1", "A1")}
+    plain = build_all(sets, 2020, current.tables(), previous.tables())
+    short = build_all(sets, 2020, current.tables(), previous.tables(), short=[CAMDEN])
+    c1, a1 = short["C1"], short["A1"]
+    for geo in (ENGLAND, LONDON, INNER):
+        assert value(c1, "Re_referrals_percent", geo) is None, geo
+        assert value(c1, "Re_referrals_child_percent", geo) is None, geo
+    assert value(plain["C1"], "Re_referrals_percent", ENGLAND) == pytest.approx(100 / 3)  # 1 of 3: mixed
+    assert value(c1, "Re_referrals", ENGLAND) == 1 and value(c1, "Referrals", ENGLAND) == 3
+    assert value(c1, "Re_referrals_percent", NORTH_EAST) == pytest.approx(50)
+    assert value(c1, "Re_referrals_percent", DARLINGTON) == pytest.approx(50)
+    assert value(c1, "Referrals_rate", ENGLAND) is not None  # only the look-back's percentages
+    rows = a1.filter(pl.col("category_type").str.starts_with("Re-referrals"))
+    assert rows.height == 1
+    percent = next(i.name for i in DATASETS["A1"].indicators if i.unit == "percent")
+    assert rows[percent].item() is None
+    assert (
+        plain["A1"].filter(pl.col("category_type").str.starts_with("Re-referrals"))[percent].item()
+        is not None
+    )
+
+
 def test_unborn_children_are_a_row_of_their_own(episodes: Census) -> None:
     a4 = _build("A4", episodes)
     cin = {"characteristic": "Total"}

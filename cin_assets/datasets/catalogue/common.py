@@ -179,7 +179,9 @@ REREFERRAL_NOTE = (
     "reaches into the previous year's census. It is not available where the local authority has no "
     "census return for the previous year: for every authority in 2013 (no 2012 census in this series), "
     "for Bournemouth, Christchurch and Poole and for Dorset in 2020 (created in April 2019), for North and "
-    "West Northamptonshire in 2022 and for Cumberland and for Westmorland and Furness in 2024."
+    "West Northamptonshire in 2022 and for Cumberland and for Westmorland and Furness in 2024. England "
+    "and regional re-referral counts then include only the authorities whose previous return was looked "
+    "back on, and their re-referral percentages are not available (the data guidance names the authorities)."
 )
 RATE_NOTE = f"Rates are per 10,000 children aged under 18: the {POPULATION_NOTE}."
 S47_DEFINITION = (

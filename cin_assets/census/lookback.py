@@ -1,0 +1,146 @@
+"""Whether each LA's look-back (its previous year's return) can be used, by the rules of that year's inventory.
+
+Re-referrals of reporting year Y look back at the LA's referrals in its year Y-1 return. A look-back that is
+silently short (the Y-1 file deleted, refused, duplicated or mislabelled) undercounts the LA's
+re-referrals, and England's, while every figure looks fine. So each LA expected in year Y gets one of:
+
+- ``counted``: its Y-1 return is loaded (one usable file at its place, no declaration): the look-back
+  reads it.
+- ``no_census``: there is no Y-1 census in the series (the first year): nobody's re-referrals are
+  available, England's included.
+- ``new_la``: the LA is not expected in Y-1 (``reference/la_codes_by_year.csv``: created or given a new
+  code in Y): it has no earlier return of its own.
+- ``not_available`` / ``carry_forward``: the team declared its Y-1 return so
+  (:mod:`cin_assets.census.exceptions`): either way it has no Y-1 referrals of its own to look back on
+  (a carried-forward year holds an even earlier year's figures, not that year's referrals).
+- ``unusable``: its Y-1 return is missing, refused, duplicated or mislabelled and nobody declared
+  anything: year Y's look-back measures would be undercounted, so the year must not publish.
+
+In every case but ``counted`` the LA's look-back measures are not available (its rows are left out of the
+look-back); England and regional figures then count only the LAs whose look-back is counted, and the
+guidance says which LAs they leave out (:func:`notes`).
+
+Plain polars, no Dagster: the defs layer wires it (``cin_assets.defs.measures``).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from polars._typing import PolarsDataType
+
+from cin_assets.census import exceptions
+from cin_assets.census import inventory as returns
+
+COUNTED, NO_CENSUS, NEW_LA, UNUSABLE = "counted", "no_census", "new_la", "unusable"
+
+SCHEMA: dict[str, PolarsDataType] = {
+    "reporting_year": pl.Int32,
+    "la_code": pl.String,
+    "la_name": pl.String,
+    "lookback_year": pl.Int32,
+    "files": pl.String,
+    "status": pl.String,
+    "reason": pl.String,
+    "lookback": pl.String,
+}
+
+
+def build(year: int, expected: pl.DataFrame, previous: pl.DataFrame | None) -> pl.DataFrame:
+    """The look-back of each LA expected in reporting ``year`` (columns :data:`SCHEMA`).
+
+    ``expected``: ``la_code``, ``la_name`` of the LAs expected in ``year``; ``previous``: the inventory of
+    ``year - 1`` (:func:`cin_assets.census.inventory.build`, with that year's declarations) as its files
+    are now, or None when the series has no ``year - 1`` census. ``status`` and ``reason`` are the
+    ``year - 1`` inventory's.
+    """
+    base = expected.select("la_code", "la_name")
+    if previous is None:
+        frame = base.with_columns(
+            pl.lit(None, pl.String).alias("files"),
+            pl.lit(None, pl.String).alias("status"),
+            pl.lit(f"no {year - 1} census in the series").alias("reason"),
+            pl.lit(NO_CENSUS).alias("lookback"),
+        )
+    else:
+        before = previous.filter(pl.col("status") != returns.UNEXPECTED).select(
+            "la_code", "files", "status", "reason", "declared"
+        )
+        frame = base.join(before, on="la_code", how="left").with_columns(
+            pl.when(pl.col("status").is_null())
+            .then(pl.lit(NEW_LA))
+            .when(pl.col("declared").is_not_null())
+            .then(pl.col("declared"))
+            .when(pl.col("status") == returns.LOADED)
+            .then(pl.lit(COUNTED))
+            .otherwise(pl.lit(UNUSABLE))
+            .alias("lookback"),
+            pl.when(pl.col("status").is_null())
+            .then(pl.format("not expected in {} (reference la_codes_by_year.csv)", pl.lit(year - 1)))
+            .otherwise(pl.col("reason"))
+            .alias("reason"),
+        )
+    return frame.with_columns(
+        pl.lit(year, pl.Int32).alias("reporting_year"), pl.lit(year - 1, pl.Int32).alias("lookback_year")
+    ).select(pl.col(c).cast(t) for c, t in SCHEMA.items())
+
+
+def unusable(lookback: pl.DataFrame, declared: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Rows that stop the year: an LA whose previous return is not usable and not declared, unless the LA
+    is declared in the year itself (``declared``: ``la_code`` of the year's declarations), whose own
+    figures are then not counted, so its look-back is never read."""
+    rows = lookback.filter(pl.col("lookback") == UNUSABLE)
+    if declared is not None:
+        rows = rows.filter(~pl.col("la_code").is_in(declared["la_code"].implode()))
+    return rows
+
+
+def counted_las(lookback: pl.DataFrame) -> list[str]:
+    """The LAs whose previous return the look-back reads."""
+    return lookback.filter(pl.col("lookback") == COUNTED)["la_code"].sort().to_list()
+
+
+def problems(lookback: pl.DataFrame) -> list[str]:
+    """One line per blocking row: the year, the LA (code and name), the previous year's file and why."""
+    return [
+        f"[{r['reporting_year']}] LA {r['la_code']} {r['la_name']}: look-back to its {r['lookback_year']} "
+        f"return {_place(r['lookback_year'], r['files'] or r['la_code'] + '.xml')} is {r['status']} "
+        f"({r['reason']}); its {r['reporting_year']} re-referrals would be undercounted. Restore the file "
+        f"and rerun {r['lookback_year']} and {r['reporting_year']}, or declare its {r['lookback_year']} "
+        f"return not_available in exceptions.csv"
+        for r in lookback.sort("la_code").iter_rows(named=True)
+    ]
+
+
+def _place(year: int, files: str) -> str:
+    return f"census/{year}/{files}"
+
+
+_WHY = {
+    NEW_LA: "it is new in {y} or has a new code, so it has no {p} return of its own",
+    exceptions.NOT_AVAILABLE: "its {p} return was declared not available",
+    exceptions.CARRY_FORWARD: "its {p} return was declared carry forward, so it has no {p} referrals of its own",
+}
+
+
+def notes(basis: pl.DataFrame) -> list[str]:
+    """The guidance's notes on look-backs (``counting_basis`` rows of one or more years, with their
+    ``lookback`` column): the years with no previous census, then each counted LA whose re-referrals are
+    not available and what the England and regional figures then hold. LAs not counted in the year have
+    their own notes (:func:`cin_assets.census.exceptions.notes`)."""
+    if "lookback" not in basis.columns:
+        return []
+    out = [
+        f"{y}: re-referrals are not available for any local authority, region or England: there is no "
+        f"{y - 1} census in this series to look back on."
+        for y in basis.filter(pl.col("lookback") == NO_CENSUS)["reporting_year"].unique().sort().to_list()
+    ]
+    rows = basis.filter((pl.col("basis") == COUNTED) & pl.col("lookback").is_in(list(_WHY)))
+    for r in rows.sort("reporting_year", "la_code").iter_rows(named=True):
+        y = r["reporting_year"]
+        why = _WHY[r["lookback"]].format(y=y, p=y - 1)
+        out.append(
+            f"{y}: {r['la_name']} ({r['la_code']}): re-referrals are not available ({why}). England and "
+            f"regional re-referral counts include only the local authorities whose {y - 1} returns were "
+            "looked back on; their re-referral percentages are not available."
+        )
+    return out

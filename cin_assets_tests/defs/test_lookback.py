@@ -1,0 +1,152 @@
+"""The look-back as a statistics team meets it: year 2019 materialised, then one LA's 2019 return deleted
+and another's corrupted on disk, and 2020 rerun. The rerun is blocked by the look-back check, naming the
+year, the LAs, the files and why; with the team's declaration the LA's re-referrals are published not
+available, and England's re-referral percentage with them, the guidance saying so. Assertions are on the
+Dagster check results and run status and on the published files."""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from cin_assets.census import exceptions
+from cin_assets.defs import lookback, validation
+from cin_assets.defs.publish import GUIDANCE_FILE
+from cin_assets.defs.resources import OutputProfile, default_resources
+from cin_assets.synth import generate_census
+from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE, YEAR
+from cin_assets_tests.reference_subset import expect_only
+
+LAS = ["208", "845"]  # Lambeth (Inner London), East Sussex (South East)
+ENGLAND, INNER_LONDON, LONDON, SOUTH_EAST = "E92000001", "E13000001", "E12000007", "E12000008"
+HOSTILE = '<?xml version="1.0"?>\n<!DOCTYPE m [<!ENTITY a "aaaa">]>\n<Message>&a;</Message>\n'
+
+
+def _run(
+    root: Path, instance: dg.DagsterInstance, selection: list, partition: str | None = None, profile="ees"
+):
+    return dg.materialize(
+        ALL_ASSETS,
+        selection=selection,
+        partition_key=partition,
+        instance=instance,
+        resources={
+            **default_resources(root),
+            "validation_policy": validation.ValidationPolicy(),
+            "output_profile": OutputProfile(name=profile),
+        },
+        raise_on_error=False,
+    )
+
+
+def _c1(root: Path) -> pl.DataFrame:
+    (path,) = [p for p in (root / "published").glob("c1_*.csv") if not p.name.endswith(".meta.csv")]
+    return pl.read_csv(path, infer_schema=False).filter(pl.col("time_period") == "2020")
+
+
+def _row(frame: pl.DataFrame, geo: str) -> dict[str, str]:
+    code = pl.coalesce(pl.col("old_la_code"), pl.col("region_code"), pl.lit(ENGLAND))
+    (row,) = frame.filter(code == geo).iter_rows(named=True)
+    return row
+
+
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("lookback") / "data"
+    expect_only(root, LAS)
+    generate_census(root / "census", [2019, 2020], scale=0.02, seed=5, las=LAS, workers=1)
+    instance = dg.DagsterInstance.ephemeral()
+    first = _run(root, instance, YEAR, "2019")
+    # after 2019 was materialised: Lambeth's 2019 return is deleted, East Sussex's overwritten
+    folder = root / "census" / "2019"
+    kept = folder.parent / "845-2019.xml.bak"
+    shutil.move(folder / "845.xml", kept)
+    (folder / "845.xml").write_text(HOSTILE)
+    (folder / "208.xml").unlink()
+    blocked = _run(root, instance, YEAR, "2020")
+    shutil.move(kept, folder / "845.xml")  # East Sussex's file restored; Lambeth's is lost for good
+    still_blocked = _run(root, instance, YEAR, "2020")
+    # the team declares Lambeth's 2019 return not available: its 2020 re-referrals cannot be looked back on
+    (root / exceptions.FILE_NAME).write_text(
+        "reporting_year,la_code,action,note\n2019,208,not_available,2019 return lost after publication\n"
+    )
+    declared = _run(root, instance, YEAR, "2020")
+    release = _run(root, instance, RELEASE)
+    ees = _c1(root)
+    guidance = (root / "published" / GUIDANCE_FILE).read_text()
+    release2020 = _run(root, instance, RELEASE, profile="release2020")
+    return root, first, blocked, still_blocked, declared, release, ees, guidance, release2020
+
+
+def _check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+    (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == lookback.LOOKBACK_CHECK]
+    return check
+
+
+def _materialised(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def test_the_first_year_has_no_look_back_and_nothing_short(trial) -> None:
+    _, first, *_ = trial
+    assert first.success and _check(first).passed  # no 2018 census: nobody's look-back, nothing short
+    assert _check(first).metadata["counted look-backs"].value == 0
+
+
+def test_an_unusable_previous_return_blocks_the_year_naming_year_la_file_and_reason(trial) -> None:
+    _, _, blocked, still_blocked, *_ = trial
+    for result, las in ((blocked, "208, 845"), (still_blocked, "208")):
+        check = _check(result)
+        assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+        assert check.metadata["la_codes"].value == las
+        problems = check.metadata["problems"].value
+        assert (
+            "[2020] LA 208 Lambeth: look-back to its 2019 return census/2019/208.xml is missing "
+            "(no return: census/2019/208.xml does not exist)" in problems
+        )
+        # blocking: the year's counting basis, measures and protected files are not built
+        assert not result.success
+        done = _materialised(result)
+        assert "lookback_inventory" in done
+        assert not any(k.startswith(("counting_basis", "measure_", "protected_")) for k in done)
+    problems = _check(blocked).metadata["problems"].value
+    assert (
+        "[2020] LA 845 East Sussex: look-back to its 2019 return census/2019/845.xml is refused" in problems
+    )
+    assert "declares a DTD" in problems
+
+
+def test_a_declared_previous_return_publishes_not_available_with_guidance(trial) -> None:
+    root, _, _, _, declared, release, ees, guidance, release2020 = trial
+    assert declared.success and _check(declared).passed and release.success
+    assert _check(declared).metadata["counted look-backs"].value == 1
+    assert _check(declared).metadata["declared"].value == "208 not_available"
+    lambeth, east_sussex = _row(ees, "208"), _row(ees, "845")
+    # Lambeth's look-back-dependent cells are not available (x in the ees profile), its others are not
+    for column in ("rereferral_count", "rereferral_percent", "rereferral_child_count"):
+        assert lambeth[column] == "x", column
+    assert lambeth["referral_count"].isdigit()
+    assert east_sussex["rereferral_count"] not in ("x", "0")
+    # England and the regions holding Lambeth count East Sussex's re-referrals only (rounded to 10), and
+    # their re-referral percentages (re-referrals over every referral, Lambeth's included) are withheld
+    measured = pl.read_parquet(root / "staging" / "measure_c1" / "2020.parquet")
+    own = measured.filter(pl.col("old_la_code") == "845")["Re_referrals"].item()
+    assert own > 0
+    england = _row(ees, ENGLAND)
+    assert england["rereferral_count"] == str((own + 5) // 10 * 10)
+    assert england["rereferral_percent"] == "x" and england["rereferral_child_percent"] == "x"
+    assert england["referral_count"].isdigit()
+    for region in (INNER_LONDON, LONDON):
+        assert _row(ees, region)["rereferral_percent"] == "x"
+    assert _row(ees, SOUTH_EAST)["rereferral_percent"].replace(".", "").isdigit()
+    assert (
+        "2020: Lambeth (208): re-referrals are not available (its 2019 return was declared not available). "
+        "England and regional re-referral counts include only the local authorities whose 2019 returns "
+        "were looked back on; their re-referral percentages are not available." in guidance
+    )
+    # the 2020 release profile marks the same cells with its own symbol
+    assert release2020.success
+    old = _c1(root)
+    assert _row(old, "208")["Re_referrals"] == ":" and _row(old, ENGLAND)["Re_referrals_percent"] == ":"
