@@ -3,7 +3,7 @@
 A :class:`DataSet` says everything the pipeline needs to build, protect, check, write and document one
 EES file: its columns (geography, filters, indicators), each indicator's unit, definition and how it is
 derived, and the additive structure that disclosure control and its audit need (which columns and rows
-sum to which totals, and which cells are the same statistic in several files).
+sum to which totals, and which cells are the same statistic in several files, and which :class:`Relation` hold between statistics by definition).
 
 The frames that flow between the stages have one shape per data set and reporting year:
 
@@ -29,7 +29,7 @@ filter over a unit table of the measures stage, ``cin_assets.measures.units``), 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -171,6 +171,36 @@ class RowSum:
 
 
 @dataclass(frozen=True)
+class Relation:
+    """An exact relation between count statistics that holds by their definitions (not a sum of a
+    description's parts): ``sum(coef * measure) == 0`` (``kind="eq"``) or ``<= 0`` (``kind="le"``).
+
+    Terms are measures (``Indicator.measure_id``, the internal name, never a published column name). The
+    relation holds for every geography and filter combination where every term is a published,
+    available count cell, whichever files those cells are in (so one declaration covers B1, C1 and the
+    national summaries alike). ``why`` says which counting rules make it true."""
+
+    terms: tuple[tuple[str, int], ...]
+    kind: Literal["eq", "le"]
+    why: str
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return tuple(m for m, _ in self.terms)
+
+
+def identity(total: str, plus: Sequence[str], minus: Sequence[str] = (), *, why: str) -> Relation:
+    """``total = sum(plus) - sum(minus)`` for measures."""
+    terms = ((total, 1), *((m, -1) for m in plus), *((m, 1) for m in minus))
+    return Relation(terms=terms, kind="eq", why=why)
+
+
+def at_most(small: Sequence[str], large: Sequence[str], *, why: str) -> Relation:
+    """``sum(small) <= sum(large)`` for measures."""
+    return Relation(terms=(*((m, 1) for m in small), *((m, -1) for m in large)), kind="le", why=why)
+
+
+@dataclass(frozen=True)
 class Row:
     """One published row of a data set with filters: its filter values (filter column -> item) and the
     predicate selecting the unit rows it counts."""
@@ -225,6 +255,7 @@ class DataSet:
     period_offset: int = 0
     columns_evidence: Evidence = "inferred"
     legacy_names: tuple[str, ...] = ()
+    relations: tuple[Relation, ...] = ()
     source: str = ""
 
     @property

@@ -141,6 +141,18 @@ def _failures_markdown(outcome: CheckOutcome, limit: int = 20) -> str:
     return "\n".join(lines)
 
 
+def _intervals_markdown(report: pl.DataFrame, limit: int = 20) -> str:
+    """The suppressed cells an attacker can narrow most: the interval each is known to lie in."""
+    width = pl.min_horizontal("up", "proven_up") - pl.max_horizontal("lo", "proven_lo")
+    shown = report.with_columns(width.alias("width")).sort("width", "dataset", "row", "column").head(limit)
+    lines = ["| file | row | column | interval | safe |", "|---|---|---|---|---|"]
+    for r in shown.iter_rows(named=True):
+        stem = DATASETS[r["dataset"]].stem if r["dataset"] in DATASETS else r["dataset"]
+        lo, up = max(r["lo"], r["proven_lo"]), min(r["up"], r["proven_up"])
+        lines.append(f"| {stem} | {r['row']} | {r['column']} | [{lo:g}, {up:g}] | {r['safe']} |")
+    return "\n".join(lines)
+
+
 def _check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
     key = _check_key(outcome)
     metadata: dict[str, dg.MetadataValue | float | int | str] = {
@@ -148,6 +160,8 @@ def _check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
     }
     if not outcome.passed:
         metadata["failures_table"] = dg.MetadataValue.md(_failures_markdown(outcome))
+    if outcome.report is not None:
+        metadata["narrowest_intervals"] = dg.MetadataValue.md(_intervals_markdown(outcome.report))
     return dg.AssetCheckResult(
         asset_key=key.asset_key,
         check_name=key.name,

@@ -14,12 +14,18 @@ What the attacker knows:
 - the relations of the descriptions: ColumnSum within rows, RowSum across rows, LA -> region/Inner or
   Outer London -> London -> England, and linked cells (same measure, geography and non-total filters)
   being one number;
+- the relations the descriptions declare between statistics (``DataSet.relations``), instantiated here
+  from the published cells' keys (not from the suppressor's model): identities as equations,
+  inequalities (children <= episodes ...) as inequality rows;
 - published England/regional percentages (1 dp, half up) bound numerator/denominator, and rates bound
   their count given the public ONS population (when populations are supplied).
 
-``audit`` solves, per independent component, linear programmes for every suppressed cell's feasible
-interval and fails a cell that is exactly determined (its integer interval holds one value) or provably
-below ``protection``.
+``audit`` tightens every unknown's integer bounds by propagating each relation in turn (integer interval
+reasoning, which can beat the LP relaxation), solves, per independent component and within those bounds,
+linear programmes for every suppressed cell's feasible interval (exact min and max for any cell the values
+reached do not clear: a value reached is not a bound), and fails a cell that is exactly determined (its
+integer interval holds one value) or provably below ``protection``; its report gives each suppressed
+cell's interval.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from cin_assets.disclosure.config import (
     ROUNDED_LEVELS,
     DisclosureConfig,
 )
-from cin_assets.disclosure.lp import highs
+from cin_assets.disclosure.lp import colour_classes, highs, propagate, waves
 
 _TOL = 1e-6
 _HUGE = 1e9  # "no upper bound", finite so that no component of a batched LP is unbounded
@@ -92,10 +98,16 @@ def _row_keys(ds: DataSet, frame: pl.DataFrame, datasets: Mapping[str, DataSet])
         )
     else:
         code, parent = pl.col("country_code"), pl.lit(None, dtype=pl.String)
+    # a filter says nothing about a row where it is at its total, or where a filter grouped under it is
+    # (a characteristic type's "Total" row is the whole population)
     link_pairs = [
-        pl.when(pl.col(f.name) != (f.total if f.total is not None else "\x00never")).then(
-            pl.format("{}={}", pl.lit(f.name), pl.col(f.name))
-        )
+        pl.when(
+            ~pl.any_horizontal(
+                pl.lit(False),
+                *[pl.col(g.name) == g.total for g in ds.filters if g.total is not None and g.name == f.name],
+                *[pl.col(g.name) == g.total for g in ds.filters if g.total is not None and g.group == f.name],
+            )
+        ).then(pl.format("{}={}", pl.lit(f.name), pl.col(f.name)))
         for f in sorted(ds.filters, key=lambda f: f.name)
     ]
     link = pl.concat_list(link_pairs).list.drop_nulls().list.join(", ") if link_pairs else pl.lit("")
@@ -294,6 +306,7 @@ class PublishedSystem:
     cells: pl.DataFrame  # cell, key, status, number, rounded
     relations: pl.DataFrame  # rel, cell, coef (merged, deduplicated)
     ratios: pl.DataFrame  # num, den (cell or null), den_value, scale, tenths
+    inequalities: pl.DataFrame  # rel, cell, coef: sum(coef * x) <= 0 (declared by definition)
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per cell: lower, upper bound and whether it is unknown to the attacker (a variable)."""
@@ -341,6 +354,8 @@ def build_system(
     # a sum with a not-applicable member does not exist
     structural = cells.filter(pl.col("status") == "structural").select("cell")
     rel = rel.join(rel.join(structural, on="cell").select("rel").unique(), on="rel", how="anti")
+    identities, inequalities = _declared(datasets, cells)
+    rel = pl.concat([rel.select("rel", "cell", "coef"), identities])
     rel = rel.group_by("rel", "cell").agg(pl.col("coef").sum()).filter(pl.col("coef") != 0)
     signature = (
         rel.sort("rel", "cell")
@@ -350,7 +365,50 @@ def build_system(
     keep = signature.filter(pl.col("size") > 1).sort("rel").unique("sig", keep="first").select("rel")
     rel = rel.join(keep, on="rel", how="semi").sort("rel", "cell")
     ratios = _ratios(published, datasets, rows_by, long, config, populations)
-    return PublishedSystem(config=config, occurrences=long, cells=cells, relations=rel, ratios=ratios)
+    return PublishedSystem(
+        config=config,
+        occurrences=long,
+        cells=cells,
+        relations=rel,
+        ratios=ratios,
+        inequalities=inequalities,
+    )
+
+
+def _declared(datasets: Mapping[str, DataSet], cells: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The descriptions' relations between statistics, instantiated on the published cells: for each,
+    every geography and filter combination where all its measures are published (a number or ``c``)."""
+    parts = pl.col("key").str.splitn("#", 2)
+    published = cells.filter(pl.col("status").is_in(["number", "c"])).select(
+        "cell", parts.struct.field("field_0").alias("measure"), parts.struct.field("field_1").alias("where")
+    )
+    seen: list = []
+    for code in sorted(datasets):
+        seen += [r for r in datasets[code].relations if r not in seen]
+    frames: dict[str, list[pl.DataFrame]] = {"eq": [], "le": []}
+    for n, relation in enumerate(seen):
+        terms = pl.DataFrame(
+            {"measure": [m for m, _ in relation.terms], "coef": [c for _, c in relation.terms]},
+            schema={"measure": pl.String, "coef": pl.Int32},
+        )
+        hits = published.join(terms, on="measure")
+        complete = hits.group_by("where").agg(pl.col("measure").n_unique().alias("k"))
+        complete = complete.filter(pl.col("k") == terms.height).select("where")
+        frames[relation.kind].append(
+            hits.join(complete, on="where", how="semi").select(
+                pl.format("{}/declared {}/{}", pl.lit(relation.kind), pl.lit(n), "where").alias("rel"),
+                "cell",
+                "coef",
+            )
+        )
+    schema = pl.Schema({"rel": pl.String, "cell": pl.Int64, "coef": pl.Int32})
+    eq, le = (
+        pl.concat([f.cast(schema) for f in frames[k]]).sort("rel", "cell")
+        if frames[k]
+        else pl.DataFrame(schema=schema)
+        for k in ("eq", "le")
+    )
+    return eq, le
 
 
 def _number(text: pl.Expr) -> pl.Expr:
@@ -525,9 +583,15 @@ def additive_failures(system: PublishedSystem) -> pl.DataFrame:
 # ------------------------------------------------------------------------------------------- LP attack
 @dataclass(frozen=True)
 class AuditResult:
-    intervals: pl.DataFrame  # cell, lo, up, exact (both ends solved, not just bounded), safe
+    """``intervals``: per suppressed cell the values the LP reached (lo, up: the true interval is at least
+    this wide; exact when both ends were solved) and the integer bounds the relations imply (proven_lo,
+    proven_up: it is at most this wide), and whether it is safe. ``report``: the same per published
+    occurrence (file, row, column)."""
+
+    intervals: pl.DataFrame
     failures: pl.DataFrame
     metadata: dict[str, float | int | str]
+    report: pl.DataFrame
 
 
 def _constraints(system: PublishedSystem, lo: np.ndarray, hi: np.ndarray, unknown: np.ndarray):
@@ -555,6 +619,12 @@ def _constraints(system: PublishedSystem, lo: np.ndarray, hi: np.ndarray, unknow
         cols += [num, den, num, den]
         vals += [s, -(tenths + 0.5), -s, tenths - 0.5]
         n_ub += 2
+    le = system.inequalities
+    le_ids = le.get_column("rel").rank("dense").cast(pl.Int64).to_numpy() - 1
+    rows += (le_ids + n_ub).tolist()
+    cols += le.get_column("cell").to_list()
+    vals += le.get_column("coef").cast(pl.Float64).to_list()
+    n_ub += int(le_ids.max()) + 1 if le_ids.size else 0
     A_ub = sp.csr_matrix((vals, (rows, cols)), shape=(n_ub, n))
     return A_eq, names, A_ub
 
@@ -582,24 +652,50 @@ def audit(system: PublishedSystem, exact: bool = False) -> AuditResult:
     _, labels = connected_components(sp.bmat([[None, inc], [inc.T, None]], format="csr"), directed=False)
     nc = inc.shape[0]
     comp = labels[nc:]
+    # integer interval reasoning: bounds every relation implies for whole numbers (outer bounds, where
+    # the LP's are values it reached); it can pin a cell the relaxation leaves a fraction of room, and the
+    # LP works within them (every whole-number solution does)
+    p_lo, p_hi = propagate(A_eq, b_eq, A_ub, b_ub, lo[var], hi[var])
+    sound = p_lo <= p_hi
     attacker = _Attacker(
-        A_eq, b_eq, A_ub, b_ub, lo[var], hi[var], comp, labels[: A_eq.shape[0]], labels[A_eq.shape[0] : nc]
+        A_eq,
+        b_eq,
+        A_ub,
+        b_ub,
+        np.where(sound, np.maximum(lo[var], p_lo), lo[var]),
+        np.where(sound, np.minimum(hi[var], p_hi), hi[var]),
+        comp,
+        labels[: A_eq.shape[0]],
+        labels[A_eq.shape[0] : nc],
     )
     targets = np.flatnonzero(suppressed)
     attacker.run(targets, cfg.protection, exact)
     t = targets
-    up = np.where(attacker.up[t] >= _HUGE - 1, np.inf, attacker.up[t])
-    low = attacker.low[t]
-    up_int, lo_int = np.floor(up + _TOL), np.ceil(low - _TOL)
-    feasible = attacker.feasible[t]
+
+    def judged() -> tuple[np.ndarray, ...]:
+        up = np.where(attacker.up[t] >= _HUGE - 1, np.inf, attacker.up[t])
+        low = attacker.low[t]
+        up_int = np.minimum(np.floor(up + _TOL), p_hi[t])
+        lo_int = np.maximum(np.ceil(low - _TOL), p_lo[t])
+        feasible = attacker.feasible[t] & (p_lo[t] <= p_hi[t])
+        return up, low, feasible, feasible & (up_int >= cfg.protection) & (up_int - lo_int >= 1)
+
+    up, low, feasible, safe = judged()
+    # a cell the values reached do not clear gets its exact min and max (those values only bound them)
+    unsure = t[~safe & ~attacker.solved[t] & feasible]
+    if unsure.size:
+        attacker.run(unsure, cfg.protection, exact=True)
+        up, low, feasible, safe = judged()
     intervals = pl.DataFrame(
         {
             "cell": var[t].astype(np.int64),
             "lo": low,
             "up": up,
+            "proven_lo": p_lo[t],
+            "proven_up": p_hi[t],
             "exact": attacker.solved[t],
             "feasible": feasible,
-            "safe": feasible & (up_int >= cfg.protection) & (up_int - lo_int >= 1),
+            "safe": safe,
         }
     )
     unsafe = intervals.filter(~pl.col("safe"))
@@ -618,7 +714,15 @@ def audit(system: PublishedSystem, exact: bool = False) -> AuditResult:
         "broken_relations": int(broken.size),
         "seconds": round(time.perf_counter() - started, 3),
     }
-    return AuditResult(intervals=intervals, failures=failures_frame(records), metadata=metadata)
+    report = (
+        system.occurrences.select("dataset", "row", "column", "cell")
+        .join(intervals, on="cell")
+        .select("dataset", "row", "column", "lo", "up", "proven_lo", "proven_up", "safe")
+        .sort("dataset", "row", "column")
+    )
+    return AuditResult(
+        intervals=intervals, failures=failures_frame(records), metadata=metadata, report=report
+    )
 
 
 def _broken_relations(system: PublishedSystem, names: list[str]) -> list[dict]:
@@ -645,7 +749,7 @@ def _failure(row: dict, cfg: DisclosureConfig) -> dict:
             "rule": "lp_inconsistent",
             "message": "the published figures around this cell contradict the descriptions' sums",
         }
-    lo, up = row["lo"], row["up"]
+    lo, up = max(row["lo"], row["proven_lo"]), min(row["up"], row["proven_up"])
     span = f"[{lo:.1f}, {'inf' if np.isinf(up) else f'{up:.1f}'}]"
     if np.floor(up + _TOL) - np.ceil(lo - _TOL) < 1:
         return where | {"rule": "exact_disclosure", "message": f"an attacker can work it out exactly: {span}"}
@@ -750,7 +854,7 @@ class _Attacker:
                 pending = left
                 if done < _WORTHWHILE * (pending.size + done):
                     break
-            for group in _classes(pending, self.A_eq):
+            for group in colour_classes(pending, self.A_eq):
                 if group.size > 1:
                     left = self._push(group, protection)
                     pending = np.setdiff1d(pending, np.setdiff1d(group, left))
@@ -759,7 +863,7 @@ class _Attacker:
                     self._local(pending, protection, reference, radius)
                     pending = pending[~self._certified(pending, protection)]
         for sense in (-1.0, 1.0):  # maximise, then minimise
-            for wave in _one_per_component(pending, self.comp):
+            for wave in waves(pending, self.comp):
                 c = np.zeros(self.lo.size)
                 c[wave] = sense
                 self._lp(c, np.unique(self.comp[wave]))
@@ -814,28 +918,3 @@ class _Attacker:
             at += local.size
             self.up[local] = np.fmax(self.up[local], x)
             self.low[local] = np.fmin(self.low[local], x)
-
-
-def _classes(cells: np.ndarray, A: sp.csr_matrix) -> list[np.ndarray]:
-    """Split ``cells`` into groups no two of which share a relation (greedy colouring)."""
-    if cells.size == 0:
-        return []
-    touching = (A[:, cells] != 0).astype(np.int32).tocsc()
-    neighbours = (touching.T @ touching).tolil().rows
-    group = np.full(cells.size, -1)
-    for i in range(cells.size):
-        used = {int(group[j]) for j in neighbours[i]}
-        g = 0
-        while g in used:
-            g += 1
-        group[i] = g
-    return [cells[group == g] for g in range(group.max() + 1)]
-
-
-def _one_per_component(cells: np.ndarray, comp: np.ndarray):
-    """Batches of ``cells`` with at most one cell of each component."""
-    remaining = cells
-    while remaining.size:
-        _, first = np.unique(comp[remaining], return_index=True)
-        yield remaining[first]
-        remaining = np.delete(remaining, first)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandera.polars as pa
@@ -39,6 +39,7 @@ class CheckOutcome:
     passed: bool
     failures: pl.DataFrame
     metadata: dict[str, float | int | str] = field(default_factory=dict)
+    report: pl.DataFrame | None = None  # lp_audit: every suppressed cell's interval (AuditResult.report)
 
 
 def _outcome(name: str, dataset: str | None, failures: pl.DataFrame, **metadata) -> CheckOutcome:
@@ -285,19 +286,18 @@ def check_year(
         )
     )
     result = audit(system)
-    outcomes.append(
-        _outcome(
-            "lp_audit",
-            None,
-            pl.concat(
-                [
-                    result.failures.cast(pl.Schema(FAILURE_SCHEMA)),
-                    population_failures(published, datasets, pops, config),
-                ]
-            ),
-            **result.metadata,
-            populations_known=len(pops),
-            build_seconds=built,
-        )
+    lp_audit = _outcome(
+        "lp_audit",
+        None,
+        pl.concat(
+            [
+                result.failures.cast(pl.Schema(FAILURE_SCHEMA)),
+                population_failures(published, datasets, pops, config),
+            ]
+        ),
+        **result.metadata,
+        populations_known=len(pops),
+        build_seconds=built,
     )
+    outcomes.append(replace(lp_audit, report=result.report))
     return outcomes

@@ -12,8 +12,15 @@ Relations (each ``total - sum(parts) = 0`` on true values):
 - ``ColumnSum`` within every row, ``RowSum`` across rows for every combination of the other filters;
 - geography for LA-level data sets: each region or Inner/Outer London is the sum of the LAs whose
   ``region_code`` it is, London is Inner plus Outer London, England is the sum of the nine regions;
+- identities declared by definition (``DataSet.relations``, e.g. episodes at any point = at 31 March +
+  ending), over cells of any files with the same geography and filters; they join the equations but are
+  not sums (an England cell in one is still an England total);
+- inequalities declared by definition (children <= episodes ...) as ``inequalities @ x <= 0``;
 - ratio constraints: a percentage or rate published at England/regional level (where counts are rounded)
   bounds its numerator given its denominator or population.
+
+A filter at its total, or grouping a filter at its total (A5's ``Gender`` / ``Total`` row), says nothing
+about the cell: the national files' total rows are the England cells of the LA files.
 """
 
 from __future__ import annotations
@@ -78,6 +85,9 @@ class Model:
     relations: sp.csr_matrix  # relation x cell, +1 total / -1 part
     relation_labels: list[str]
     ratios: Ratios
+    sums: np.ndarray  # per relation: a description's sum (not a declared identity)
+    inequalities: sp.csr_matrix  # inequality x cell: row @ x <= 0
+    inequality_labels: list[str]
 
     @property
     def n(self) -> int:
@@ -103,7 +113,7 @@ class Model:
     def england_total(self) -> np.ndarray:
         """National cells that are no relation's part: the top of every hierarchy."""
         is_part = np.zeros(self.n, dtype=bool)
-        coo = self.relations.tocoo()
+        coo = self.relations[np.flatnonzero(self.sums)].tocoo()
         is_part[coo.col[coo.data < 0]] = True
         return (self.level == 2) & ~is_part
 
@@ -166,13 +176,24 @@ def _parent_expr() -> pl.Expr:
     )
 
 
+def _at_total(ds: DataSet, name: str) -> pl.Expr | None:
+    """Where filter ``name`` says nothing about the row: it is at its total, or it only groups a filter
+    that is at its total (A5's ``Gender`` / ``Total`` row is the England total of every file)."""
+    conditions = [pl.col(f.name) == f.total for f in ds.filters if f.total is not None and f.group == name]
+    own = next((f for f in ds.filters if f.name == name), None)
+    if own is not None and own.total is not None:
+        conditions.append(pl.col(name) == own.total)
+    return pl.any_horizontal(conditions) if conditions else None
+
+
 def _filters_expr(ds: DataSet, *, skip_totals: bool) -> pl.Expr:
     """``name=value`` pairs of the row's filters, sorted by name; totals left out when ``skip_totals``."""
     parts = []
     for f in sorted(ds.filters, key=lambda f: f.name):
         pair = pl.concat_str(pl.lit(f"{f.name}="), pl.col(f.name).fill_null(""))
-        if skip_totals and f.total is not None:
-            pair = pl.when(pl.col(f.name) == f.total).then(pl.lit(None, dtype=pl.String)).otherwise(pair)
+        at_total = _at_total(ds, f.name)
+        if skip_totals and at_total is not None:
+            pair = pl.when(at_total).then(pl.lit(None, dtype=pl.String)).otherwise(pair)
         parts.append(pair)
     if not parts:
         return pl.lit("")
@@ -182,9 +203,11 @@ def _filters_expr(ds: DataSet, *, skip_totals: bool) -> pl.Expr:
 def indicator_applies(ind: Indicator, frame: pl.DataFrame) -> pl.Series:
     """Rows where the indicator applies (``Indicator.applies``; everywhere when unset)."""
     if ind.applies is None:
-        return pl.Series(ind.name, [True] * frame.height)
-    out = frame.select(ind.applies.fill_null(False).alias("a")).to_series()
-    return out if out.len() == frame.height else pl.Series("a", [bool(out[0])] * frame.height)
+        return pl.Series(ind.name, [True] * frame.height, dtype=pl.Boolean)
+    out = frame.select(ind.applies.fill_null(False).cast(pl.Boolean).alias("a")).to_series()
+    if out.len() == frame.height:
+        return out
+    return pl.Series("a", [bool(out[0])] * frame.height if out.len() else [], dtype=pl.Boolean)
 
 
 def _summary_measures(ds: DataSet, datasets: Mapping[str, DataSet]) -> pl.DataFrame | None:
@@ -375,7 +398,7 @@ def _occurrences(ds: DataSet, frame: pl.DataFrame, keyed: pl.DataFrame) -> pl.Da
                 {
                     "dataset": keyed.get_column("dataset"),
                     "row": keyed.get_column("row"),
-                    "column": [ind.name] * frame.height,
+                    "column": pl.Series([ind.name] * frame.height, dtype=pl.String),
                     "value": pl.select(pl.when(available).then(value).otherwise(0)).to_series(),
                     "available": available,
                     "applies": applies,
@@ -632,9 +655,11 @@ def build_model(
     rows = pl.concat([p.rows for p in parts]) if parts else _empty_rows()
     cells = _cells(occ, rows)
     cell_of = occ.select("key", "cell").unique()
-    relations, relation_labels = _link_relations(
-        pl.concat([p.triplets for p in parts]) if parts else _empty_triplets(), cell_of, cells
-    )
+    sums = pl.concat([p.triplets for p in parts]) if parts else _empty_triplets()
+    identities, inequalities = _declared(datasets, cells)
+    relations, relation_labels = _link_relations(pl.concat([sums, identities]), cell_of, cells)
+    is_sum = np.array([not label.startswith(_DECLARED) for label in relation_labels], dtype=bool)
+    ineq, ineq_labels = _link_inequalities(inequalities, cell_of, cells)
     derived = _link_derived(pl.concat([p.derived for p in parts]) if parts else _empty_derived(), cell_of)
     ratios = _link_ratios(pl.concat([p.ratios for p in parts]) if parts else _empty_ratios(), cell_of)
     return Model(
@@ -652,7 +677,75 @@ def build_model(
         relations=relations,
         relation_labels=relation_labels,
         ratios=ratios,
+        sums=is_sum,
+        inequalities=ineq,
+        inequality_labels=ineq_labels,
     )
+
+
+_DECLARED = "by definition: "
+
+
+def _declared(datasets: Mapping[str, DataSet], cells: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The descriptions' :class:`Relation` as triplets (identities, inequalities): one relation per
+    geography and filter combination where every term is an available, applicable cell."""
+    present = cells.filter(pl.col("available") & pl.col("applies")).select(
+        "key",
+        "label",
+        pl.col("key").str.splitn("\x1f", 2).struct.field("field_0").alias("measure"),
+        pl.col("key").str.splitn("\x1f", 2).struct.field("field_1").alias("context"),
+    )
+    declared = {r: None for code in sorted(datasets) for r in datasets[code].relations}
+    out: dict[str, list[pl.DataFrame]] = {"eq": [], "le": []}
+    for i, rel in enumerate(declared):
+        contexts = None
+        for measure, _ in rel.terms:
+            have = present.filter(pl.col("measure") == measure).select("context")
+            contexts = have if contexts is None else contexts.join(have, on="context", how="semi")
+        assert contexts is not None
+        if contexts.is_empty():
+            continue
+        terms = pl.DataFrame(
+            {"measure": [m for m, _ in rel.terms], "coef": [c for _, c in rel.terms]},
+            schema={"measure": pl.String, "coef": pl.Int64},
+        )
+        text = " ".join(f"{'+' if c > 0 else '-'} {m}" for m, c in rel.terms).removeprefix("+ ")
+        text = f"{_DECLARED}{text} {'= 0' if rel.kind == 'eq' else '<= 0'} ({rel.why})"
+        members = present.join(contexts, on="context", how="semi").join(terms, on="measure")
+        first = rel.terms[0][0]
+        labels = members.filter(pl.col("measure") == first).select("context", pl.col("label").alias("_at"))
+        out[rel.kind].append(
+            members.join(labels, on="context", maintain_order="left").select(
+                pl.concat_str(pl.lit(f"def|{i}|"), pl.col("context")).alias("rel"),
+                "key",
+                "coef",
+                pl.concat_str(pl.lit(text + " at "), pl.col("_at")).alias("label"),
+            )
+        )
+    return tuple(  # type: ignore[return-value]
+        pl.concat(out[k]).sort("rel", "key") if out[k] else _empty_triplets() for k in ("eq", "le")
+    )
+
+
+def _link_inequalities(
+    triplets: pl.DataFrame, cell_of: pl.DataFrame, cells: pl.DataFrame
+) -> tuple[sp.csr_matrix, list[str]]:
+    """Declared inequalities as a sparse (inequality x cell) matrix; each must hold on the counts."""
+    linked = triplets.join(cell_of, on="key", how="inner", maintain_order="left")
+    per = linked.group_by("rel", maintain_order=True).agg("cell", "coef", pl.col("label").first())
+    row_idx = np.repeat(np.arange(per.height), per.get_column("cell").list.len().to_numpy())
+    col_idx = per.get_column("cell").explode().to_numpy().astype(np.int64)
+    data = per.get_column("coef").explode().to_numpy().astype(np.int64)
+    matrix = sp.csr_matrix((data, (row_idx, col_idx)), shape=(per.height, cells.height))
+    values = cells.get_column("value").to_numpy().astype(np.int64)
+    broken = np.flatnonzero(matrix @ values > 0)
+    if broken.size:
+        labels = per.get_column("label")
+        raise DisclosureError(
+            f"{broken.size} relations declared by definition do not hold on the counts: "
+            + "; ".join(labels[int(i)] for i in broken[:5])
+        )
+    return matrix, per.get_column("label").to_list()
 
 
 def _cells(occ: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:

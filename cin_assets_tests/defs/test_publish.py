@@ -131,6 +131,8 @@ def test_each_year_is_measured_protected_and_checked(released) -> None:
         assert len(checks) == len(DATASETS) * 2 + 3
         assert all(c.passed for c in checks)
         assert {c.partition for c in checks} == {result.dagster_run.tags["dagster/partition"]}
+        audit = next(c for c in checks if c.check_name == "disclosure_lp_audit")
+        assert "| file | row | column | interval | safe |" in audit.metadata["narrowest_intervals"].value
     b1 = pl.read_parquet(root / "staging" / "measure_b1" / "2020.parquet")
     assert b1.filter(pl.col("old_la_code") == "841")["At31_episodes"].item() == 12
     c1_2019 = pl.read_parquet(root / "staging" / "measure_c1" / "2019.parquet")
@@ -346,6 +348,49 @@ def test_a_corrupted_year_fails_its_check_and_blocks_publication(released, monke
     assert _run_year(root, instance, 2020, [publish_defs.protect_year_asset]).success
     assert _release(root, instance).success
     assert _published(root) == before
+
+
+def test_a_cell_recoverable_through_a_declared_identity_fails_the_audit_and_blocks_publication(
+    released, monkeypatch
+) -> None:
+    """A suppressor that hides Darlington's children in need at 31 March in every file (with the
+    percentages computed from it) but leaves the episodes open at any point and those ending published:
+    B1's identity (any point = at 31 March + ended) gives it back exactly, so the blocking audit fails,
+    says which cell and why, and the release is not written."""
+    root, instance, _, _ = released
+    before = _published(root)
+    real = publish_defs.protect_year
+    at31 = "At31_episodes"
+
+    def hidden_at31(frames, datasets, config):
+        protected = real(frames, datasets, config)
+        darlington = (pl.col("geographic_level") == "Local authority") & (pl.col("old_la_code") == "841")
+        for code, frame in protected.published.items():
+            hidden = {i.name for i in datasets[code].counts() if i.measure_id == at31}
+            hidden |= {i.name for i in datasets[code].indicators if set(i.depends_on) & hidden}
+            if hidden and "old_la_code" in frame.columns:
+                protected.published[code] = frame.with_columns(
+                    pl.when(darlington).then(pl.lit("c")).otherwise(pl.col(c)).alias(c) for c in hidden
+                )
+        b1 = protected.published["B1"].filter(darlington)
+        assert b1[at31].item() == "c"
+        assert b1["Anypoint_episodes"].item() != "c" and b1["Ended_episodes"].item() != "c"
+        return protected
+
+    monkeypatch.setattr(publish_defs, "protect_year", hidden_at31)
+    result = _run_year(root, instance, 2020, [publish_defs.protect_year_asset])
+    assert not result.success
+    failed = {c.check_name: c for c in result.get_asset_check_evaluations() if not c.passed}
+    assert "disclosure_lp_audit" in failed
+    assert set(failed) <= {"disclosure_lp_audit", "disclosure_additive_groups"}  # the files are well formed
+    table = failed["disclosure_lp_audit"].metadata["failures_table"].value
+    assert "At31_episodes" in table and "exact_disclosure" in table and "[12.0, 12.0]" in table
+
+    assert not _release(root, instance).success
+    assert _published(root) == before  # the published files are untouched
+
+    monkeypatch.setattr(publish_defs, "protect_year", real)
+    assert _run_year(root, instance, 2020, [publish_defs.protect_year_asset]).success
 
 
 @pytest.fixture(scope="module")

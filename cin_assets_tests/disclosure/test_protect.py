@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import pytest
 
 from cin_assets.datasets.description import ColumnSum, DataSet, Indicator
-from cin_assets.disclosure import DisclosureConfig, DisclosureError, protect_year
+from cin_assets.disclosure import DisclosureConfig, DisclosureError, check_year, protect_year
 from cin_assets.disclosure.protect import REPORT_SCHEMA
 from cin_assets_tests.disclosure.factories import la_frame, local_authorities
 
@@ -64,6 +66,24 @@ def test_percentages_round_half_up_from_exact_counts() -> None:
     out = protect_year({"T": frame}, {"T": ds}).published["T"]
     assert _col(out, "p")[2:] == ["12.5", "1.8", "12.5"]
     assert all(v.count(".") == 1 and len(v.split(".")[1]) == 1 for v in _col(out, "p"))
+
+
+def test_a_data_set_with_no_rows_is_published_empty_beside_the_others() -> None:
+    """A year where one file has no rows (no LA returned that statistic) protects the rest as usual."""
+    inds = [
+        Indicator("d", "d", "count", "t"),
+        Indicator("n", "n", "count", "t"),
+        Indicator("p", "p", "percent", "t", numerator="n", denominator="d"),
+    ]
+    ds = _ds(inds)
+    empty_ds = replace(ds, code="E", stem="e")
+    frame = _frame(ds, {"805": {"d": 120, "n": 3}, "806": {"d": 1200, "n": 21}, "807": {"d": 800, "n": 100}})
+    protected = protect_year({"T": frame, "E": frame.clear()}, {"T": ds, "E": empty_ds})
+    assert protected.published["E"].is_empty()
+    assert protected.published["E"].columns == protected.published["T"].columns
+    assert _col(protected.published["T"], "n")[2] == "c"
+    outcomes = check_year(protected.published, {"T": ds, "E": empty_ds})
+    assert all(o.passed for o in outcomes), [o.name for o in outcomes if not o.passed]
 
 
 def test_rates_days_and_populations() -> None:

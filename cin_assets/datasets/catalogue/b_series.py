@@ -24,6 +24,7 @@ from cin_assets.datasets.catalogue.common import (
     percent,
     rate,
 )
+from cin_assets.datasets.catalogue.relations import RELATIONS
 from cin_assets.datasets.description import ColumnSum, DataSet
 
 ANYPOINT_EPISODES = count(
@@ -91,6 +92,7 @@ AWAITING = count(
 _RATE_LABELS = {"Awaiting_assessment": "Awaiting assessment or not required at 31 March (rate per 10,000)"}
 B1 = DataSet(
     code="B1",
+    relations=RELATIONS["B1"],
     source=SOURCE_EPISODES,
     stem="b1_children_in_need_2013_to_2020",
     title="Children in need and episodes of need by local authority, 2013 to 2020",
@@ -163,6 +165,7 @@ for _code in sorted(DISABILITIES):  # published in the codes' alphabetical order
 
 B2 = DataSet(
     code="B2",
+    relations=RELATIONS["B2"],
     source=cite(
         SOURCE_EPISODES,
         CENSUS_GUIDE + " (Disability codes)",

@@ -27,6 +27,7 @@ from cin_assets.datasets.catalogue.common import (
     percent,
     rate,
 )
+from cin_assets.datasets.catalogue.relations import RELATIONS
 from cin_assets.datasets.description import ColumnSum, DataSet
 
 # --- C1 referrals and re-referrals -----------------------------------------------------------------
@@ -89,6 +90,7 @@ RE_REFERRALS_CHILD = count(
 
 C1 = DataSet(
     code="C1",
+    relations=RELATIONS["C1"],
     source=cite(
         METHODOLOGY_2019
         + ": 'Number of referrals', 'Calculating referrals within 12 months of a previous referral', 'Calculating referrals resulting in no further action', 'Calculating children assessed not to be in need at assessment'"
@@ -284,6 +286,7 @@ _factor_columns = [
 ]
 C3 = DataSet(
     code="C3",
+    relations=RELATIONS["C3"],
     source=cite(
         METHODOLOGY_2019 + ": 'Factors identified at the end of assessment'",
         CENSUS_GUIDE + " (assessment factor codes)",
@@ -376,6 +379,7 @@ _ICPC_DAYS = (
 )
 C4 = DataSet(
     code="C4",
+    relations=RELATIONS["C4"],
     source=SOURCE_S47,
     stem="c4_section47_and_icpc_2013_to_2020",
     title="Section 47 enquiries and initial child protection conferences by local authority, 2013 to 2020",

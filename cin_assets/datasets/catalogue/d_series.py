@@ -25,6 +25,7 @@ from cin_assets.datasets.catalogue.common import (
     percent,
     rate,
 )
+from cin_assets.datasets.catalogue.relations import RELATIONS
 from cin_assets.datasets.description import DataSet
 
 _CPP = "Child protection plans"
@@ -68,6 +69,7 @@ CPP_CHILD_ANYPOINT = count(
 
 D1 = DataSet(
     code="D1",
+    relations=RELATIONS["D1"],
     source=SOURCE_CPP,
     stem="d1_cpp_2013_to_2020",
     title="Child protection plans by local authority, 2013 to 2020",
@@ -131,6 +133,7 @@ CPP_SUBSEQUENT = count(
 )
 D3 = DataSet(
     code="D3",
+    relations=RELATIONS["D3"],
     source=cite(SOURCE_CPP, CENSUS_GUIDE + " (NumberOfPreviousCPP)"),
     stem="d3_cpp_subsequent_plan_2013_to_2020",
     title="Child protection plans starting in the year which were a second or subsequent plan, 2013 to 2020",
@@ -223,6 +226,7 @@ REVIEWED = count(
 )
 D6 = DataSet(
     code="D6",
+    relations=RELATIONS["D6"],
     source=cite(METHODOLOGY_2019 + ": 'Child protection plan reviews'", CENSUS_GUIDE + " (CPPreviewDate)"),
     stem="d6_cpp_reviewed_within_timescales_2013_to_2020",
     title="Child protection plans reviewed within required timescales, 2013 to 2020",
@@ -300,6 +304,7 @@ _after, _after_sum = banded(
 )
 D8 = DataSet(
     code="D8",
+    relations=RELATIONS["D8"],
     source=cite(SOURCE_CPP, SOURCE_EPISODES, DATA_GUIDANCE),
     stem="d8_cpp_ended_by_time_remaining_in_need_2013_to_2020",
     title="Child protection plans ending in the first six months of the year by how long the child remained in need",
