@@ -189,6 +189,19 @@ def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
     )
 
 
+def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Why each failed step failed, as the UI shows it: e.g. the release refusing a year that carries an LA
+    forward from a year rerun since (the console would otherwise only say FAILED)."""
+    reasons = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            error = (data.error.cause or data.error) if data.error else None
+            described = data.user_failure_data.description if data.user_failure_data else None
+            reasons.append(f"{event.step_key}: {described or (error.message.strip() if error else 'failed')}")
+    return sorted(reasons)
+
+
 def _outcome(ok: bool, checks: list[str]) -> str:
     if not ok:
         return "FAILED"
@@ -254,8 +267,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  {_outcome(release.success, release_checks)} in {time.perf_counter() - start:.1f} s",
             flush=True,
         )
-        for check in release_checks:
-            print(f"      {check}", flush=True)
+        for line in [*release_checks, *step_failures(release)]:
+            print(f"      {line}", flush=True)
     except KeyboardInterrupt:
         return _stop(instance, tags)
     if _SIGNALS:  # interrupted while Dagster ran the release here (it ends the run itself)

@@ -92,6 +92,24 @@ def test_failed_checks_are_printed_with_their_severity() -> None:
     assert run._outcome(True, []) == "ok" and run._outcome(False, []) == "FAILED"
 
 
+def test_why_a_step_failed_is_printed() -> None:
+    """cin-run prints why the release failed (e.g. a carrying year older than its source year's rerun)."""
+
+    @dg.asset
+    def release():
+        raise dg.Failure(description="publication blocked: 2021 carries Hackney (204) from 2020, ...")
+
+    @dg.asset
+    def other():
+        raise ValueError("disk full")
+
+    result = dg.materialize([release, other], raise_on_error=False)
+    assert run.step_failures(result) == [
+        "other: ValueError: disk full",
+        "release: publication blocked: 2021 carries Hackney (204) from 2020, ...",
+    ]
+
+
 def _alive(processes: list) -> list:
     """The processes still running (a zombie has ended: only its exit status is left to collect)."""
     import psutil

@@ -36,7 +36,7 @@ from cin_assets.census import exceptions
 from cin_assets.census import lookback as lookbacks
 from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.datasets.description import DataSet
-from cin_assets.defs.census import OWNERS, census_returns
+from cin_assets.defs.census import OWNERS, STAGING_TABLES, census_returns, staging_key
 from cin_assets.defs.inventory import BASIS_KEY, INVENTORY_KEY, LOOKBACK_KEY
 from cin_assets.defs.measures import measure_key
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
@@ -351,6 +351,48 @@ def _stale_years(instance: dg.DagsterInstance, years: list[int]) -> dict[int, li
     return stale
 
 
+# what a year that carries an LA forward reads of its source year without a Dagster dependency (counting_basis'
+# source_year, cin_assets.defs.measures._carried): the source year's returns, staging tables and inventory,
+# and the inventory of every year between (read to skip the years the LA was carried in)
+_READ_FROM_SOURCE = (
+    census_returns.key,
+    INVENTORY_KEY,
+    *(staging_key(t) for t in (*STAGING_TABLES, "issues")),
+)
+
+
+def _stale_carried(
+    instance: dg.DagsterInstance, years: list[int], bases: Mapping[str, pl.DataFrame]
+) -> dict[str, list[str]]:
+    """Years whose carried LAs' figures were read from an earlier year materialised again after the year was
+    protected (e.g. a corrected return of the source year): the protected totals still hold the old figures.
+    Keyed by a sentence naming the year, the LA and the source year; the values are what changed."""
+    stale: dict[str, list[str]] = {}
+    for year in years:
+        basis = bases.get(str(year))
+        if basis is None:
+            continue
+        protected_at = _latest_storage_id(instance, REPORT_KEY, year)
+        carried = basis.filter(pl.col("basis") == exceptions.CARRY_FORWARD).sort("la_code")
+        for row in carried.iter_rows(named=True):
+            source = row["source_year"]
+            reads = [(source, key) for key in _READ_FROM_SOURCE] + [
+                (between, INVENTORY_KEY) for between in range(source + 1, year)
+            ]
+            newer = [
+                f"{key.to_user_string()} {at_year}"
+                for at_year, key in reads
+                if (at := _latest_storage_id(instance, key, at_year)) is not None
+                and (protected_at is None or at > protected_at)
+            ]
+            if newer:
+                stale[
+                    f"{year} carries {row['la_name']} ({row['la_code']}) from {source}, which was materialised "
+                    f"again after {year} was protected; rerun {year} through protect_year"
+                ] = newer
+    return stale
+
+
 def _verify(
     years: list[int],
     gathered: Mapping[str, Mapping[str, pl.DataFrame]],
@@ -548,15 +590,25 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
     gathered = {code: protected[f"protected_{code.lower()}"] for code in DATASETS}
     years = _years_of(gathered)
     stale = _stale_years(context.instance, years)
-    if stale:
+    carried = _stale_carried(context.instance, years, protected["counting_basis"])
+    if stale or carried:
+        reasons = (
+            [
+                f"the protected files of {', '.join(map(str, stale))} are older than what they are built from (a "
+                "later run changed the returns or measures without protecting them again, e.g. blocked by a failed "
+                "check); rerun those years through protect_year"
+            ]
+            if stale
+            else []
+        )
         raise dg.Failure(
-            description=(
-                f"publication blocked: the protected files of {', '.join(map(str, stale))} are older than what "
-                "they are built from (a later run changed the returns or measures without protecting them "
-                "again, e.g. blocked by a failed check); rerun those years through protect_year. The previously "
-                "published files are unchanged"
-            ),
-            metadata={str(year): ", ".join(keys) for year, keys in stale.items()},
+            description="publication blocked: "
+            + "; ".join([*reasons, *carried])
+            + ". The previously published files are unchanged",
+            metadata={
+                **{str(year): ", ".join(keys) for year, keys in stale.items()},
+                **{reason: ", ".join(keys) for reason, keys in carried.items()},
+            },
         )
     _verify(years, gathered, data_root.reference_dir, protected["counting_basis"])
     releases: dict[str, pl.DataFrame] = {}

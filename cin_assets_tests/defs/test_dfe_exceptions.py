@@ -9,12 +9,14 @@ import dagster as dg
 import polars as pl
 import pytest
 
+import cin_assets.defs.publish as publish_defs
 from cin_assets.census import exceptions
 from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.defs import inventory, lookback, validation
 from cin_assets.defs.resources import default_resources
 from cin_assets.synth import generate_census
 from cin_assets.synth.generate import declare_exceptions, omitted_years
+from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE
 from cin_assets_tests.defs.pipeline import MEASURED as ASSETS
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -123,3 +125,37 @@ def test_the_look_back_of_hackney_and_of_the_years_after_its_carried_ones(years)
         "210": "counted",
         "845": "counted",
     }
+
+
+def test_a_rerun_of_the_source_year_blocks_the_release_of_the_years_carrying_from_it(years, tmp_path) -> None:
+    """2021 is protected carrying Hackney's 2020 figures; then a corrected Hackney 2020 return arrives and
+    2020 is rerun. 2021's protected totals still hold the old figures, with no Dagster dependency to say so:
+    the release must refuse, naming 2021, Hackney and 2020, and leave the published release as it was."""
+    root = tmp_path / "data"
+    shutil.copytree(years[0], root)
+    instance = dg.DagsterInstance.ephemeral()
+
+    def run(selection: list, partition: str | None = None) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            ALL_ASSETS,
+            selection=selection,
+            partition_key=partition,
+            instance=instance,
+            resources={**default_resources(root), "validation_policy": validation.ValidationPolicy()},
+            raise_on_error=False,
+        )
+
+    assert run([publish_defs.protect_year_asset], "2021").success
+    assert run(RELEASE).success
+    before = {p.name: p.read_bytes() for p in (root / "published").iterdir()}
+    corrected = tmp_path / "corrected"
+    generate_census(corrected, [2020], scale=0.02, seed=5, las=["204"], workers=1)
+    shutil.copy(corrected / "2020" / "204.xml", root / "census" / "2020" / "204.xml")
+    assert run(ASSETS, "2020").success
+    release = run(RELEASE)
+    assert not release.success
+    (failure,) = [e for e in release.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = str(failure.event_specific_data.error)
+    assert "publication blocked: 2021 carries Hackney (204) from 2020" in message
+    assert "rerun 2021 through protect_year" in message and "2022" not in message
+    assert {p.name: p.read_bytes() for p in (root / "published").iterdir()} == before
