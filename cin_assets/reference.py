@@ -113,3 +113,31 @@ def dfe_exceptions(ref: Path | None = None) -> pl.DataFrame:
     return _csv((ref or reference_dir()) / "dfe_exceptions.csv").select(
         pl.col("reporting_year").cast(pl.Int32), "la_code", "action", "note"
     )
+
+
+def published_values(indicator: str, year: int, level: str, ref: Path | None) -> pl.DataFrame:
+    """Published values of ``indicator`` in ``year`` at ``level`` (``old_la_code`` empty above LAs)."""
+    return (
+        published_indicators(ref)
+        .filter(
+            (pl.col("indicator") == indicator)
+            & (pl.col("time_period") == str(year))
+            & (pl.col("geographic_level") == level)
+        )
+        .select(pl.col("old_la_code").fill_null(""), pl.col("value").alias("published"))
+    )
+
+
+def carried_values(column: str, year: int, ref: Path | None = None) -> dict[str, int]:
+    """{LA code: value} that DfE's totals of ``year`` hold for the LAs it carried forward (Hackney 2021-2022,
+    Hampshire 2024): each one's published value of its latest earlier year without an exception."""
+    declared = dfe_exceptions(ref)
+    out = {}
+    for la in declared.filter((pl.col("reporting_year") == year) & (pl.col("action") == "carry_forward"))[
+        "la_code"
+    ]:
+        years = set(declared.filter(pl.col("la_code") == la)["reporting_year"].to_list())
+        source = max(y for y in range(2013, year) if y not in years)
+        value = published_values(column, source, LOCAL, ref).filter(pl.col("old_la_code") == la)
+        out[la] = int(value["published"].item())
+    return out

@@ -37,18 +37,6 @@ def round_half_up(value: int, base: int = 10) -> int:
     return ((value + base // 2) // base) * base
 
 
-def _published(indicator: str, year: int, level: str, ref: Path | None) -> pl.DataFrame:
-    return (
-        reference.published_indicators(ref)
-        .filter(
-            (pl.col("indicator") == indicator)
-            & (pl.col("time_period") == str(year))
-            & (pl.col("geographic_level") == level)
-        )
-        .select(pl.col("old_la_code").fill_null(""), pl.col("value").alias("published"))
-    )
-
-
 def inconsistent_icpc(year: int, ref: Path | None = None) -> dict[str, int]:
     """{LA code: published CPP starts} of the LAs whose published ICPC count for ``year`` is below their
     published CPP starts (Lancashire 2014: 118 ICPCs for 1,291 plans; Doncaster 2022: 307 for 437; 8 LA-years
@@ -57,8 +45,8 @@ def inconsistent_icpc(year: int, ref: Path | None = None) -> dict[str, int]:
     rule 2883 ("more child protection plans starting than initial conferences taking place", S47 and
     episode-level conferences counted) is an error. The synthetic census holds as many ICPCs as CPP starts
     there (``cin_assets.synth.calibration``: ``ICPC_adjusted``)."""
-    icpc = _published("ICPC", year, LOCAL, ref).rename({"published": "icpc"})
-    starts = _published("CPP_start", year, LOCAL, ref).rename({"published": "starts"})
+    icpc = reference.published_values("ICPC", year, LOCAL, ref).rename({"published": "icpc"})
+    starts = reference.published_values("CPP_start", year, LOCAL, ref).rename({"published": "starts"})
     number = pl.col("icpc").cast(pl.Int64, strict=False), pl.col("starts").cast(pl.Int64, strict=False)
     return dict(
         icpc.join(starts, on="old_la_code")
@@ -83,7 +71,7 @@ def compare_las(
         ours = frames[code].filter(pl.col("geographic_level") == LOCAL)
         if wanted is not None:
             ours = ours.filter(pl.col("old_la_code").is_in(wanted))
-        published = _published(column, year, LOCAL, ref)
+        published = reference.published_values(column, year, LOCAL, ref)
         if wanted is not None:
             published = published.filter(pl.col("old_la_code").is_in(wanted))
         joined = published.join(
@@ -114,24 +102,9 @@ def compare_las(
     return pl.concat(parts).sort("measure", "old_la_code")
 
 
-def carried_values(column: str, year: int, ref: Path | None = None) -> dict[str, int]:
-    """{LA code: value} that DfE's totals of ``year`` hold for the LAs it carried forward (Hackney 2021-2022,
-    Hampshire 2024): each one's published value of its latest earlier year without an exception."""
-    declared = reference.dfe_exceptions(ref)
-    out = {}
-    for la in declared.filter((pl.col("reporting_year") == year) & (pl.col("action") == "carry_forward"))[
-        "la_code"
-    ]:
-        years = set(declared.filter(pl.col("la_code") == la)["reporting_year"].to_list())
-        source = max(y for y in range(2013, year) if y not in years)
-        value = _published(column, source, LOCAL, ref).filter(pl.col("old_la_code") == la)
-        out[la] = int(value["published"].item())
-    return out
-
-
 def _carried_published(column: str, year: int, ref: Path | None) -> int:
     """What DfE's England total of ``year`` holds for the LAs it carried forward."""
-    return sum(carried_values(column, year, ref).values())
+    return sum(reference.carried_values(column, year, ref).values())
 
 
 def compare_england(frames: Mapping[str, pl.DataFrame], year: int, ref: Path | None = None) -> pl.DataFrame:
@@ -142,12 +115,14 @@ def compare_england(frames: Mapping[str, pl.DataFrame], year: int, ref: Path | N
     published; ``explained``: England less that rounds to the published figure."""
     rows = []
     floor = inconsistent_icpc(year, ref)
-    icpc = _published("ICPC", year, LOCAL, ref).filter(pl.col("old_la_code").is_in(list(floor)))
+    icpc = reference.published_values("ICPC", year, LOCAL, ref).filter(
+        pl.col("old_la_code").is_in(list(floor))
+    )
     excess = sum(floor.values()) - int(icpc["published"].cast(pl.Int64).sum())
     for code, column in CALIBRATED:
         total = frames[code].filter(pl.col("geographic_level") == NATIONAL)[column].item()
         total += _carried_published(column, year, ref)
-        published = _published(column, year, NATIONAL, ref)["published"].cast(pl.Int64).item()
+        published = reference.published_values(column, year, NATIONAL, ref)["published"].cast(pl.Int64).item()
         extra = excess if column == "ICPC" else 0
         rows.append(
             {

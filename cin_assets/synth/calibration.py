@@ -41,7 +41,6 @@ from cin_assets import reference
 from cin_assets.census import calendar
 from cin_assets.census.codes import ETHNIC_GROUPS, FACTOR_FROM
 from cin_assets.census.geography import ENGLAND_CODE, LOCAL, NATIONAL, REGIONAL
-from cin_assets.measures.calibration import carried_values
 
 COUNTS = ("Referrals", "At31_episodes", "Section47", "ICPC", "CPP_start", "CPP_At31")
 # Each count is imputed from its ratio to the measure it most depends on (Referrals from CIN at 31 March).
@@ -154,7 +153,7 @@ def _fill_from_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
     minus its other LAs (the nearest value to that gap, then moved within the region's rounding until England
     rounds to its published total too). DfE's totals hold those LAs' real figures (Norfolk 2013, Cornwall 2014,
     South Tyneside 2015, Herefordshire 2024 referrals: the ratio guess put England 2024 1,130 over), except
-    the LAs it carried forward, whose earlier figures are in the totals instead (:func:`carried_values`)."""
+    the LAs it carried forward, whose earlier figures are in the totals instead (:func:`cin_assets.reference.carried_values`)."""
     totals = _published_totals(ref)
     regions = _regions(ref)
     out = wide
@@ -164,7 +163,7 @@ def _fill_from_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
         las, years = out["old_la_code"].to_list(), out["year"].to_list()
         for year in published_years(ref):
             rows = [i for i, y in enumerate(years) if y == year]
-            carried = carried_values(name, year, ref)
+            carried = reference.carried_values(name, year, ref)
             # a carried LA's own row is not in the totals
             counted = [i for i in rows if las[i] not in carried]
             groups: dict[str, list[int]] = {}
@@ -226,7 +225,7 @@ def _match_published_totals(wide: pl.DataFrame, ref: Path | None) -> pl.DataFram
         years = out["year"].to_list()
         for year in published_years(ref):
             # the totals hold a carried-forward LA's earlier figures, not its own row
-            carried = carried_values(name, year, ref)
+            carried = reference.carried_values(name, year, ref)
             rows = [i for i, y in enumerate(years) if y == year and keys[i].split("@")[0] not in carried]
             groups: dict[str, list[int]] = {}
             for i in rows:
@@ -303,7 +302,7 @@ def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
     to the LA's usual ratio to the denominator. A missing (``x``/``u``) cell that is the only one of its region
     is first the region's total less its other LAs (its ``c`` cells taken as 3, within 1..5), as DfE's totals
     hold its real figure (Herefordshire and Barnet 2024 NFA: about 0); other missing cells keep the ratio
-    fallback. The totals hold a carried-forward LA's earlier figures (:func:`carried_values`)."""
+    fallback. The totals hold a carried-forward LA's earlier figures (:func:`cin_assets.reference.carried_values`)."""
     totals = _published_totals(ref, tuple(_ALLOCATED))
     regions = _regions(ref)
     out = wide
@@ -321,7 +320,7 @@ def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
         flags = out[f"{name}_c"].fill_null(False).to_list()
         las, years = out["old_la_code"].to_list(), out["year"].to_list()
         for year in published_years(ref):
-            carried = carried_values(name, year, ref)
+            carried = reference.carried_values(name, year, ref)
             rows = [i for i, y in enumerate(years) if y == year and las[i] not in carried]
             groups: dict[str, list[int]] = {}
             for i in rows:
