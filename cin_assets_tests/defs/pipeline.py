@@ -1,5 +1,7 @@
 """The pipeline's assets as the defs tests materialise them in process (one list, not one per test module)."""
 
+import dagster as dg
+
 import cin_assets.defs.publish as publish_defs
 from cin_assets.defs import census, inventory, lookback, measures, validation
 
@@ -16,3 +18,14 @@ MEASURED = [
 YEAR = [*MEASURED, publish_defs.protect_year_asset]  # one reporting year, protected
 RELEASE = [publish_defs.publish_release]
 ALL_ASSETS = [*YEAR, *RELEASE]
+
+
+def check_evaluation(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckEvaluation:
+    """The run's one evaluation of the check ``name``."""
+    (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == name]
+    return check
+
+
+def materialised(result: dg.ExecuteInProcessResult) -> set[str]:
+    """The keys of the assets the run materialised."""
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}

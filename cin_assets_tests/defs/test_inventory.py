@@ -15,7 +15,7 @@ from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.defs import inventory, validation
 from cin_assets.defs.resources import OutputProfile, default_resources
 from cin_assets.synth import generate_census
-from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE, YEAR
+from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE, YEAR, check_evaluation, materialised
 from cin_assets_tests.reference_subset import expect_only
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -99,12 +99,7 @@ def trial(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
-    (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == inventory.COMPLETE_CHECK]
-    return check
-
-
-def _materialised(result: dg.ExecuteInProcessResult) -> set[str]:
-    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    return check_evaluation(result, inventory.COMPLETE_CHECK)
 
 
 def test_a_clean_year_passes_the_inventory_check(trial) -> None:
@@ -131,7 +126,7 @@ def test_each_undeclared_fault_blocks_the_year_naming_the_files(trial) -> None:
     assert "209 header_mismatch: 209.xml: the header says LEA 210" in problems
     assert "211 header_mismatch: 211.xml: the header says Year 2019" in problems
     # blocking: nothing downstream of the inventory ran, so nothing of 2020 can be published
-    done = _materialised(blocked)
+    done = materialised(blocked)
     assert "census_inventory" in done
     assert not any(k.startswith(("counting_basis", "measure_", "protected_")) for k in done)
 
@@ -247,7 +242,7 @@ def test_a_blocked_rerun_keeps_its_old_protected_files_out_of_the_next_release(t
     before = {p.name: p.read_bytes() for p in (root / "published").iterdir()}
     (root / "census" / "2019" / "845.xml").unlink()
     blocked = _run(root, instance, YEAR, "2019")
-    assert not _check(blocked).passed and "protected_b1" not in _materialised(blocked)
+    assert not _check(blocked).passed and "protected_b1" not in materialised(blocked)
     release = _run(root, instance, RELEASE)
     assert not release.success
     (failure,) = [e for e in release.all_events if e.event_type_value == "STEP_FAILURE"]

@@ -16,7 +16,7 @@ from cin_assets.defs import lookback, validation
 from cin_assets.defs.publish import GUIDANCE_FILE
 from cin_assets.defs.resources import OutputProfile, default_resources
 from cin_assets.synth import generate_census
-from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE, YEAR
+from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE, YEAR, check_evaluation, materialised
 from cin_assets_tests.reference_subset import expect_only
 
 LAS = ["208", "845"]  # Lambeth (Inner London), East Sussex (South East)
@@ -81,12 +81,7 @@ def trial(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
-    (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == lookback.LOOKBACK_CHECK]
-    return check
-
-
-def _materialised(result: dg.ExecuteInProcessResult) -> set[str]:
-    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    return check_evaluation(result, lookback.LOOKBACK_CHECK)
 
 
 def test_the_first_year_has_no_look_back_and_nothing_short(trial) -> None:
@@ -108,7 +103,7 @@ def test_an_unusable_previous_return_blocks_the_year_naming_year_la_file_and_rea
         )
         # blocking: the year's counting basis, measures and protected files are not built
         assert not result.success
-        done = _materialised(result)
+        done = materialised(result)
         assert "lookback_inventory" in done
         assert not any(k.startswith(("counting_basis", "measure_", "protected_")) for k in done)
     problems = _check(blocked).metadata["problems"].value
