@@ -14,12 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
+from cin_assets.census import calendar
 from cin_assets.census.codes import ABUSE_CATEGORY, CHECK_LETTERS, DISABILITIES
 from cin_assets.synth import calibration
 from cin_assets.synth.simulate import CIN, NFA, NIN, History, day
 
 # UPNs of children in LAs created in April 2019 were allocated by the predecessor authority.
 _UPN_LA = {"838": ("835",), "839": ("836", "837")}
+_YEAR_ENDS = np.array([day(dt.date(y, 3, 31)) for y in calendar.REPORTING_YEARS])
 _UN_OVER_6 = np.array(["UN2", "UN3", "UN5", "UN6"], dtype=object)
 _UN_OVER_6_P = np.array([0.3, 0.2, 0.05, 0.45])
 _ID_SPACE = 9_000_000  # LAchildIDs are 7-digit numbers 1000000..9999999
@@ -118,7 +120,7 @@ def _ethnicities(
 
 def _categories(rng: np.random.Generator, year: np.ndarray, gender: np.ndarray, unborn: np.ndarray,
                 ref: Path | None) -> np.ndarray:  # fmt: skip
-    """InitialCategoryOfAbuse per plan: the year's national mix, weighted by the plan child's gender (or
+    """InitialCategoryOfAbuse per plan: the national mix of plans starting that year, weighted by the plan child's gender (or
     unborn at the plan's start) as in England 2020 A5 (sexual abuse is more common for girls, neglect for
     the unborn), with the base mix refitted (a few proportional steps) so that over the LA's plans of the
     year the expected mix stays the year's national one."""
@@ -126,7 +128,7 @@ def _categories(rng: np.random.Generator, year: np.ndarray, gender: np.ndarray, 
     out = np.empty(len(year), dtype=object)
     draws = rng.random(len(year))
     for y in np.unique(year):
-        codes, probs = calibration.distribution(f"abuse_category@{y}", ref)
+        codes, probs = calibration.abuse_category_starts(ref)[int(y)]
         groups = [
             (np.flatnonzero((year == y) & (unborn if who == "Unborn" else ~unborn & np.isin(gender, genders))),
              np.array([weights[who][c] for c in codes]))
@@ -139,6 +141,26 @@ def _categories(rng: np.random.Generator, year: np.ndarray, gender: np.ndarray, 
         for rows, w in groups:
             out[rows] = _codes_from(draws[rows], (codes, base * w / (base * w).sum()))
     return out
+
+
+def _genders(rng: np.random.Generator, h: History, ref: Path | None) -> np.ndarray:
+    """GenderCurrent once born: children ever on a plan from A5's mix of children on a plan
+    (:func:`calibration.plan_gender`), the others from the mix that keeps ``gender_born`` (A4) over the
+    LA's children in need at 31 March (each child weighted by the year ends their episodes span)."""
+    codes, probs = calibration.distribution("gender_born", ref)
+    plan_codes, plan_probs = calibration.plan_gender(ref)
+    plan_probs = plan_probs[[list(plan_codes).index(c) for c in codes]]
+    ep, n_ch = h.episodes, len(h.children["dob"])
+    ends = np.searchsorted(_YEAR_ENDS, ep["close"]) - np.searchsorted(_YEAR_ENDS, ep["ref"])
+    weight = np.bincount(ep["child"], weights=np.maximum(ends, 0), minlength=n_ch)
+    on_plan = np.zeros(n_ch, dtype=bool)
+    on_plan[ep["child"][h.cpps["episode"]]] = True
+    f = weight[on_plan].sum() / max(weight.sum(), 1.0)
+    other = np.clip(probs - f * plan_probs, 0.0, None) / max(1.0 - f, 1e-9)
+    draws = rng.random(n_ch)
+    return np.where(
+        on_plan, _codes_from(draws, (codes, plan_probs)), _codes_from(draws, (codes, other / other.sum()))
+    ).astype(object)
 
 
 def _disabilities(rng: np.random.Generator, n: int, ref: Path | None) -> np.ndarray:
@@ -193,7 +215,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     has_upn = rng.random(n_ch) < 0.9
     upn = np.where(has_upn, _upns(rng, la_code, dob), "")
     upn_reason = _UN_OVER_6[rng.choice(len(_UN_OVER_6), size=n_ch, p=_UN_OVER_6_P)]
-    gender = _choose(rng, "gender_born", n_ch, ref)
+    gender = _genders(rng, h, ref)
     ethnicity, ethnicity_unborn = _ethnicities(rng, gender, ref)
     disability = _disabilities(rng, n_ch, ref)
     expected_offset = rng.integers(-14, 15, size=n_ch)

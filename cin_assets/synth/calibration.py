@@ -755,6 +755,71 @@ def category_weights(ref: Path | None = None) -> dict[str, dict[str, float]]:
 
 
 @cache
+def plan_gender(ref: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(GenderCurrent codes, probabilities) of born children on a plan: England 2020 A5's children on a plan
+    at 31 March by gender (51% boys, against 55% of all children in need in A4), the unknown or
+    indeterminate share split evenly between codes 0 and 9 as in ``gender_born``."""
+    a5 = national_figures(ref).filter(
+        (pl.col("dataset") == "A5") & (pl.col("time_period") == "2020") & (pl.col("indicator") == "CPP_At31")
+    )
+    count = {
+        who: float(a5.filter(pl.col("filters").str.ends_with(f"characteristic={who}"))["value"].item())
+        for who in ("Male", "Female", "Unknown/Indeterminate gender")
+    }
+    codes, _ = distribution("gender_born", ref)
+    split = {"1": count["Male"], "2": count["Female"]}
+    probs = np.array([split.get(c, count["Unknown/Indeterminate gender"] / 2) for c in codes])
+    return codes, probs / probs.sum()
+
+
+_D5_UNDER_1_YEAR = ("3_months_or_less", "more_than_3_months_6_months", "more_than_6_months_less_than_1_year")
+
+
+@cache
+def abuse_category_starts(ref: Path | None = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """{reporting year: (codes, probabilities)}: the initial category mix of plans *starting* in the year.
+
+    A6 counts plans open at 31 March, which started that year, the year before or earlier, in the shares
+    D5 gives England's plans open at 31 March (under 1 year, 1 to 2 years, 2 years or more). So each year's
+    starting mix is A6's mix less what the plans carried from the two earlier years' starting mixes bring
+    (the first A6 year taken as steady); drawing A6's own mix for starts kept 2020's multiple category at
+    2.8%, where A6 has 2.6%."""
+    shares = national_shares(ref)
+    years = sorted(int(k.split("@")[1]) for k in shares if k.startswith("abuse_category@"))
+    table = national_d5(ref)
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for year in years:
+        codes, stock = distribution(f"abuse_category@{year}", ref)
+        row = table.get(year)
+        if not out or row is None:
+            out[year] = (codes, stock)
+            continue
+        total = row["CPP_At31"]
+        w0 = sum(row[c] for c in _D5_UNDER_1_YEAR) / total
+        w1, w2 = row["1_year_less_than_2_years"] / total, row["2_years_or_more"] / total
+        before = out.get(year - 1, out[min(out)])[1]
+        earlier = out.get(year - 2, before)[1]
+        starts = np.clip((stock - w1 * before - w2 * earlier) / w0, 0.0, None)
+        out[year] = (codes, starts / starts.sum())
+    return out
+
+
+@cache
+def national_d5(ref: Path | None = None) -> dict[int, dict[str, float]]:
+    """{year: {indicator: value}}: England's published D5 figures (counts) per year."""
+    path = (ref or reference.reference_dir()) / "published_la_indicators.csv"
+    table = pl.read_csv(path, infer_schema=False).filter(
+        (pl.col("geographic_level") == NATIONAL)
+        & (pl.col("source_id").str.ends_with("D5"))
+        & pl.col("value").str.contains(r"^\d+$")
+    )
+    out: dict[int, dict[str, float]] = {}
+    for year, name, value in table.select("time_period", "indicator", "value").iter_rows():
+        out.setdefault(int(year), {})[name] = float(value)
+    return out
+
+
+@cache
 def _factor_bases(ref: Path | None) -> dict[tuple[str, int], int]:
     path = (ref or reference.reference_dir()) / "published_assessment_factors.csv"
     c3 = pl.read_csv(path, infer_schema=False).filter(

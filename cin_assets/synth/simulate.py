@@ -206,6 +206,30 @@ def _recent_if_open(start: np.ndarray, auth: np.ndarray) -> np.ndarray:
     return np.where(late, np.maximum(last_wd(boundary), start), auth)
 
 
+def _even_months(rng: np.random.Generator, days: np.ndarray, k: int) -> np.ndarray:
+    """``k`` positions of ``days`` (sorted) spread as evenly over the calendar months as the months allow:
+    each month gives the same number, or all it has (water-filling), the rest at random within months.
+
+    Plans start on the year's conferences; taken at random they follow where conferences bunch (fewer
+    after August and late December referrals, more on 31 March for enquiries that would otherwise stay open
+    too long), which left 8 to 10% too few plans open 3 to 6 months at 31 March against D5 (England has
+    about 78 of them for 100 open up to 3 months, with 81 of 100 plans lasting beyond 3 months in D7: plans
+    start evenly over the year)."""
+    n = len(days)
+    if k >= n:
+        return np.arange(n)
+    month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    _, inverse, counts = np.unique(month, return_inverse=True, return_counts=True)
+    filled = np.array([np.minimum(counts, q).sum() for q in range(int(counts.max()) + 1)])
+    q = int(np.searchsorted(filled, k, side="right")) - 1
+    quota = np.minimum(counts, q)
+    room = np.flatnonzero(counts > q)
+    quota[rng.choice(room, size=k - int(quota.sum()), replace=False)] += 1
+    order = np.lexsort((rng.random(n), inverse))
+    rank = np.arange(n) - np.searchsorted(inverse[order], inverse[order])
+    return np.sort(order[rank < quota[inverse[order]]])
+
+
 def _pick(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
     """``k`` distinct positions out of ``n`` (sorted)."""
     k = min(k, n)
@@ -439,7 +463,7 @@ class LaSimulation:
         # 4. plans on this year's conferences ----------------------------------------------------------
         conf_ep = np.concatenate([self.s47["episode"][spill_in], s_ep[chosen], epi])
         conf_date = np.concatenate([self.s47["icpc"][spill_in], icpc[chosen], epi_date])
-        take = _pick(rng, len(conf_ep), plan.cpp_start)
+        take = _even_months(rng, conf_date, plan.cpp_start)
         self._miss("cpp_start", plan.cpp_start - len(take))
         c_ep, c_start = conf_ep[take], conf_date[take]
         reviews = self._reviews(c_start, plan.late_review)

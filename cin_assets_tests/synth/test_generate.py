@@ -10,6 +10,7 @@ import pytest
 
 from cin_assets import reference
 from cin_assets.census import calendar
+from cin_assets.measures import units
 from cin_assets.synth import calibration, generate_census
 
 from .conftest import LAS, SEED, YEARS
@@ -205,3 +206,60 @@ def test_unknown_la_or_year_is_refused(tmp_path: Path) -> None:
         generate_census(tmp_path, [2020], las=["999"])
     with pytest.raises(ValueError, match="outside"):
         generate_census(tmp_path, [2027])
+
+
+_BANDS = ("3m", "3_6m", "6_12m", "1_2y", "2y")
+_D5 = (
+    "3_months_or_less",
+    "more_than_3_months_6_months",
+    "more_than_6_months_less_than_1_year",
+    "1_year_less_than_2_years",
+    "2_years_or_more",
+)
+
+
+def _band_shares(frame: pl.DataFrame, end: pl.Expr) -> dict[str, float]:
+    bands = frame.select(units.duration_band(pl.col("CPPstartDate"), end).alias("band"))["band"].to_list()
+    return {b: bands.count(b) / len(bands) for b in _BANDS}
+
+
+def test_plan_lengths_follow_the_published_bands(tables: dict) -> None:
+    """Plans open at 31 March by length (D5) as in these LAs' published figures, and plans ending by length
+    (D7) as in England 2020 (the drawn lengths, the even start over the months and the 31 March controls
+    together; a uniform or review-blind draw is off by 10 points or more)."""
+    ref = pl.read_csv(reference.reference_dir() / "published_la_indicators.csv", infer_schema=False)
+    open_rows, real = [], dict.fromkeys(_BANDS, 0.0)
+    for year in YEARS:
+        start, end = calendar.census_period(year)
+        cpp = tables[year]["cpps"]
+        for la in cpp["la_code"].unique().to_list():
+            values = dict(
+                ref.filter((pl.col("old_la_code") == la) & (pl.col("time_period") == str(year)))
+                .select("indicator", "value")
+                .iter_rows()
+            )
+            if not all(str(values.get(c, "")).isdigit() for c in _D5):
+                continue  # DfE suppressed a band
+            for band, column in zip(_BANDS, _D5, strict=True):
+                real[band] += float(values[column])
+            open_rows.append(
+                cpp.filter(
+                    (pl.col("la_code") == la)
+                    & (pl.col("CPPstartDate") <= end)
+                    & (pl.col("CPPendDate").is_null() | (pl.col("CPPendDate") > end))
+                ).with_columns(pl.lit(end).alias("_end"))
+            )
+    ours = _band_shares(pl.concat(open_rows), pl.col("_end"))
+    total = sum(real.values())
+    for band in _BANDS:
+        assert ours[band] == pytest.approx(real[band] / total, abs=0.05), band
+    start, end = calendar.census_period(2020)
+    ended = tables[2020]["cpps"].filter(pl.col("CPPendDate").is_between(start, end))
+    d7 = calibration.national_figures().filter(
+        (pl.col("dataset") == "D7") & (pl.col("geographic_level") == "National")
+    )
+    england = dict(d7.select("indicator", pl.col("value").cast(pl.Float64)).iter_rows())
+    columns = ("3_months_or_less", "3_6_months", "6_months_1_year", "1_2_years", "2_years+")
+    ours = _band_shares(ended, pl.col("CPPendDate"))
+    for band, column in zip(_BANDS, columns, strict=True):
+        assert ours[band] == pytest.approx(england[column] / england["CPP_end"], abs=0.06), band

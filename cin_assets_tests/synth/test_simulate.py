@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cin_assets.synth import calibration, plans
-from cin_assets.synth.simulate import CIN, NFA, LaSimulation, day
+from cin_assets.synth.simulate import CIN, NFA, LaSimulation, _even_months, day
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +67,19 @@ def test_a_child_has_at_most_one_open_plan_at_each_year_end(history) -> None:
         end = day(dt.date(year, 3, 31))
         open_ = (c["start"] <= end) & (c["end"] > end)
         assert len(np.unique(child[open_])) == open_.sum()
+
+
+def test_plans_start_evenly_over_the_months_the_conferences_allow() -> None:
+    rng = np.random.default_rng(3)
+    # conferences bunched on 31 March and thin in one month (as after late-December referrals)
+    days = np.sort(np.concatenate([rng.integers(day(dt.date(2019, 4, 1)), day(dt.date(2020, 4, 1)), 1200),
+                                   np.full(300, day(dt.date(2020, 3, 31)))]))  # fmt: skip
+    take = _even_months(rng, days, 1000)
+    assert len(np.unique(take)) == 1000
+    month = days[take].astype("datetime64[D]").astype("datetime64[M]")
+    counts = np.unique(month, return_counts=True)[1]
+    available = np.unique(days.astype("datetime64[D]").astype("datetime64[M]"), return_counts=True)[1]
+    # each month gives the same number, or all it has when it has fewer
+    level = counts[counts < available]
+    assert level.max() - level.min() <= 1
+    assert (counts[counts == available] <= level.max()).all()
