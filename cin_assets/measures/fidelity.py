@@ -19,6 +19,7 @@ import polars as pl
 
 from cin_assets import reference
 from cin_assets.census.geography import LOCAL, NATIONAL
+from cin_assets.datasets.catalogue.common import UNKNOWN_GENDER
 from cin_assets.datasets.description import DataSet
 
 KEYS = ("dataset", "column", "geographic_level", "region_code", "old_la_code", "filters")
@@ -126,7 +127,12 @@ def real_figures(year: int, datasets: Mapping[str, DataSet], ref: Path | None = 
     pairs = {f"pair{n + 1}": name for n, name in enumerate(b6)}
     pairs |= {f"{k}_percent": f"{v}_percent" for k, v in pairs.items()}
     national = national.with_columns(
-        pl.col("indicator").replace(pairs).alias("column"), pl.col("filters").fill_null("")
+        pl.col("indicator").replace(pairs).alias("column"),
+        # DfE's 2020 files spell the unknown-gender item two ways (A4 "Unknown or Indeterminate gender",
+        # A5 "Unknown/Indeterminate gender"); the published files use one label (catalogue.common)
+        pl.col("filters")
+        .fill_null("")
+        .str.replace(r"(?i)=unknown(/| or )indeterminate gender", f"={UNKNOWN_GENDER}"),
     ).with_columns(pl.lit(None, dtype=pl.String).alias("old_la_code"))
     frames = [_geo(f).select(cols) for f in (ees, factors, lait, ending, national)]
     real = pl.concat(frames).filter(pl.col("dataset").is_in(list(datasets)))

@@ -226,7 +226,7 @@ def _band_shares(frame: pl.DataFrame, end: pl.Expr) -> dict[str, float]:
 def test_plan_lengths_follow_the_published_bands(tables: dict) -> None:
     """Plans open at 31 March by length (D5) as in these LAs' published figures, and plans ending by length
     (D7) as in England 2020 (the drawn lengths, the even start over the months and the 31 March controls
-    together; a uniform or review-blind draw is off by 10 points or more)."""
+    together; these five LAs are within 3.5 points, a uniform draw of lengths is off by 10 or more)."""
     ref = pl.read_csv(reference.reference_dir() / "published_la_indicators.csv", infer_schema=False)
     open_rows, real = [], dict.fromkeys(_BANDS, 0.0)
     for year in YEARS:
@@ -262,4 +262,4 @@ def test_plan_lengths_follow_the_published_bands(tables: dict) -> None:
     columns = ("3_months_or_less", "3_6_months", "6_months_1_year", "1_2_years", "2_years+")
     ours = _band_shares(ended, pl.col("CPPendDate"))
     for band, column in zip(_BANDS, columns, strict=True):
-        assert ours[band] == pytest.approx(england[column] / england["CPP_end"], abs=0.06), band
+        assert ours[band] == pytest.approx(england[column] / england["CPP_end"], abs=0.05), band
