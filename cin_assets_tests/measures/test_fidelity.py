@@ -13,6 +13,7 @@ import pytest
 
 from cin_assets.census.reader import census_files, read_returns
 from cin_assets.datasets.catalogue import DATASETS
+from cin_assets.datasets.catalogue.common import UNKNOWN_GENDER
 from cin_assets.measures import build_all
 from cin_assets.measures.fidelity import compare, our_figures, real_figures, summary, suppression
 from cin_assets.synth import generate_census
@@ -131,3 +132,12 @@ def test_report_script_runs(tmp_path: Path) -> None:
     assert "real figures compared" in out.stdout
     assert (tmp_path / "report" / f"summary_{YEAR}.csv").exists()
     assert "Suppression at LA level" in out.stdout
+
+
+def test_dfes_spellings_of_the_unknown_gender_item_meet_the_published_label() -> None:
+    """DfE's 2020 A4 and A5 spell the item two ways; both are compared with the one label we publish, so
+    England's 70 children of unknown gender on a plan are compared, not reported missing."""
+    real = real_figures(YEAR, DATASETS).filter(pl.col("dataset").is_in(["A4", "A5"]))
+    unknown = real.filter(pl.col("filters").str.contains("(?i)unknown"))
+    assert unknown.height == 13  # A4: 7 columns, A5: 6
+    assert unknown["filters"].str.ends_with(f"characteristic={UNKNOWN_GENDER}").all()
