@@ -28,7 +28,8 @@ def episodes() -> Census:
     c.episode(DARLINGTON, "closes_after", D(2018, 6, 1), D(2020, 4, 1))  # closure after 31 March: open
     c.episode(DARLINGTON, "closed_before", D(2018, 1, 1), D(2019, 3, 31))  # closed the day before the year
     c.episode(DARLINGTON, "nfa", D(2019, 10, 1), D(2019, 10, 1), reason="RC8", nfa=True)
-    c.episode(DARLINGTON, "not_in_need", D(2019, 11, 1), D(2019, 12, 1), reason="RC8")
+    nin = c.episode(DARLINGTON, "not_in_need", D(2019, 11, 1), D(2019, 12, 1), reason="RC8")
+    c.assessment(DARLINGTON, "not_in_need", nin, D(2019, 11, 4), D(2019, 12, 1), factors=["21"])
     c.episode(CAMDEN, "twice", D(2019, 5, 1), D(2019, 6, 1), reason="RC7")  # two referrals in the year
     c.episode(CAMDEN, "twice", D(2019, 8, 1))
     c.child(CAMDEN, "unborn", dob=None, expected=D(2020, 6, 1), gender="0", ethnicity="NOBT")
@@ -315,6 +316,27 @@ def test_sources_reasons_needs_and_disability_columns(episodes: Census) -> None:
     assert value(b2, "Autism_percent", DURHAM) == 100
     assert value(b2, "Mobility_percent", DURHAM) == 0
     assert value(b2, "Autism_percent", DARLINGTON) is None  # no disabled children: percentage not applicable
+
+
+def test_an_rc8_closure_with_no_assessment_in_the_return_is_an_episode_of_need_ending() -> None:
+    """Only a case closed RC8 after an assessment in the year's return was assessed not in need (C1);
+    one assessed in an earlier year (query 8825Q) stays an episode of need and counts under RC8 in B6."""
+    c = Census(2020)
+    assessed = c.episode(DARLINGTON, "assessed", D(2019, 6, 1), D(2019, 7, 1), reason="RC8")
+    c.assessment(DARLINGTON, "assessed", assessed, D(2019, 6, 3), D(2019, 7, 1), factors=["21"])
+    carried = c.episode(DARLINGTON, "carried", D(2019, 3, 20), D(2019, 4, 20), reason="RC8")
+    c.assessment(DARLINGTON, "carried", carried, D(2019, 3, 21), D(2019, 4, 20), factors=["21"])
+    c.episode(DARLINGTON, "earlier", D(2018, 5, 1), D(2019, 9, 1), reason="RC8")  # assessed in 2018-19
+    c.episode(DARLINGTON, "ceased", D(2018, 5, 1), D(2019, 9, 1), reason="RC7")
+    b6 = _build("B6", c)
+    assert value(b6, "Ended_episodes", DARLINGTON) == 2
+    assert value(b6, "RC8_Case_closed_after_assessment", DARLINGTON) == 1
+    assert value(b6, "RC8_Case_closed_after_assessment_percent", DARLINGTON) == 50
+    assert value(b6, "RC7_Services_ceased", DARLINGTON) == 1
+    b1 = _build("B1", c)
+    assert value(b1, "Ended_episodes", DARLINGTON) == value(b1, "Anypoint_episodes", DARLINGTON) == 2
+    c1 = _build("C1", c)
+    assert value(c1, "Not_in_Need", DARLINGTON) == 1  # the carried one was referred last year
 
 
 def test_national_summaries_republish_england_figures(episodes: Census) -> None:

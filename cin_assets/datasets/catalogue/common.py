@@ -167,7 +167,8 @@ CIN_DEFINITION = (
 EPISODE_NOTE = (
     "A child can have more than one episode of need in a year, but episodes should not overlap. Referrals "
     "that resulted in no further action, and referrals where the child was assessed as not in need (case "
-    "closed after assessment, RC8, and from 2023 RC9, referred to early help), are not episodes of need."
+    "closed after assessment, RC8, and from 2023 RC9, referred to early help, after an assessment in the "
+    "year) are not episodes of need."
 )
 REFERRAL_DEFINITION = (
     "A referral is a request for services to be provided by children's social care, for a child whose "
