@@ -520,7 +520,7 @@ def factor_rates(ref: Path | None = None) -> pl.DataFrame:
     # a suppressed LA count (c: 1 to 5) gets its share, by the LA's episodes with a factor, of England
     # minus the published LAs, kept within 1 to 5, so the LAs add up to England's figure
     local = rated.filter(pl.col("la_code") != "*")
-    hidden = pl.col("value").is_null() & pl.col("den").is_not_null()
+    hidden = pl.col("value").is_null() & (pl.col("den") > 0)
     residual = (
         local.group_by("year", "factor")
         .agg(
@@ -816,7 +816,10 @@ def la_cin_durations(la_code: str, lows: tuple[int, ...], ref: Path | None = Non
     the LA's median in years LAIT lacks, England's where it has none)."""
     _, drawn = distribution("cin_end_duration_days", ref)
     table = _cease_table(ref)
-    names = [CEASE_BANDS[lo] for lo in lows]
+    bounds = sorted(
+        CEASE_BANDS
+    )  # a drawn band within a LAIT band (1-45 days: 3 months or less) takes its weight
+    names = [CEASE_BANDS[max(b for b in bounds if b <= lo)] for lo in lows]
     england = {
         int(r["year"]): np.array([r[n] for n in names], dtype=np.float64)
         for r in table.filter(pl.col("la_code") == "*").iter_rows(named=True)

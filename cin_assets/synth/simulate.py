@@ -392,6 +392,9 @@ class LaSimulation:
         mid = np.flatnonzero(band == 1)
         lag[mid] = 11 + rng.choice(5, size=len(mid), p=_MID_BAND)
         cand_icpc = add_wd(s_start, lag)
+        # an enquiry started on a non-working day counts one more working day than drawn: draw one less
+        extra = wd_between(s_start, cand_icpc) - lag
+        cand_icpc = np.where(extra > 0, add_wd(s_start, np.maximum(lag - extra, 0)), cand_icpc)
         stale = (cand_icpc > end) & (wd_between(s_start, end) > 15 - _MARGIN)  # open S47 query 8675Q
         cand_icpc = np.where(stale, np.maximum(last_wd(end), s_start), cand_icpc)
         cand_icpc = np.where(cand_icpc < s_start, s_start, cand_icpc)
