@@ -82,3 +82,50 @@ def test_notes_state_what_the_figures_hold() -> None:
     assert "it is new in 2020 or has a new code, so it has no 2019 return of its own" in notes[3]
     # an LA not counted in the year has its own note (exceptions.notes), not a look-back one
     assert lookback.notes(frame.with_columns(basis=pl.lit("not_available"))) == []
+
+
+SUCCESSORS = pl.DataFrame(
+    {
+        "la_code": ["940", "941", "839", "839"],
+        "predecessor_la_code": ["928", "928", "836", "837"],
+        "linked": [True, True, False, False],
+    }
+)
+SPLIT = pl.DataFrame({"la_code": ["201", "940", "941", "839"], "la_name": ["A", "NN", "WN", "BCP"]})
+
+
+def test_a_linked_successor_looks_back_on_its_predecessors_return() -> None:
+    previous = _previous([("201", returns.LOADED, None), ("928", returns.LOADED, None)])
+    frame = lookback.build(2020, SPLIT, previous, SUCCESSORS)
+    got = {r["la_code"]: (r["lookback"], r["looks_back_on"], r["files"]) for r in frame.iter_rows(named=True)}
+    assert got == {
+        "201": (lookback.COUNTED, "201", "201.xml"),
+        "940": (lookback.COUNTED, "928", "928.xml"),
+        "941": (lookback.COUNTED, "928", "928.xml"),
+        "839": (lookback.NEW_LA, None, None),  # not linked, as DfE published x
+    }
+    assert "its predecessors' (836, 837) 2019 returns are not looked back on" in frame["reason"][3]
+    # the predecessor's rows are looked back on under each successor's code; a stray LA's never
+    rows = pl.DataFrame({"la_code": ["928", "201", "999"], "LAchildID": ["a", "b", "c"]})
+    mapped = lookback.looked_back_rows(rows, frame)
+    assert sorted(mapped.iter_rows()) == [("201", "b"), ("940", "a"), ("941", "a")]
+    notes = lookback.notes(frame.with_columns(basis=pl.lit("counted")))
+    assert notes[0].startswith(
+        "2020: NN (940): its re-referrals look back on the 2019 return of the authority"
+    )
+    assert "2020: BCP (839): re-referrals are not available" in notes[2]
+    assert "so their re-referral percentages understate, as in DfE's releases" in notes[2]
+
+
+def test_a_linked_successors_unusable_predecessor_return_blocks_naming_its_file() -> None:
+    previous = _previous([("201", returns.LOADED, None), ("928", returns.MISSING, None)])
+    frame = lookback.build(2020, SPLIT, previous, SUCCESSORS)
+    assert lookback.unusable(frame)["la_code"].to_list() == ["940", "941"]
+    lines = lookback.problems(lookback.unusable(frame))
+    assert lines[0].startswith(
+        "[2020] LA 940 NN: look-back to its 2019 return census/2019/928.xml is missing (predecessor 928: reason"
+    )
+    declared = _previous([("201", returns.LOADED, None), ("928", returns.MISSING, "not_available")])
+    frame = lookback.build(2020, SPLIT, declared, SUCCESSORS)
+    assert frame.filter(pl.col("la_code") == "940")["lookback"].item() == "not_available"
+    assert lookback.looked_back_rows(pl.DataFrame({"la_code": ["928"], "x": [1]}), frame).is_empty()
