@@ -1,7 +1,9 @@
 """Each LA's look-back from the previous year's inventory: counted, declared, new, first year or unusable."""
 
 import polars as pl
+import pytest
 
+from cin_assets import reference
 from cin_assets.census import inventory as returns
 from cin_assets.census import lookback
 
@@ -129,3 +131,38 @@ def test_a_linked_successors_unusable_predecessor_return_blocks_naming_its_file(
     frame = lookback.build(2020, SPLIT, declared, SUCCESSORS)
     assert frame.filter(pl.col("la_code") == "940")["lookback"].item() == "not_available"
     assert lookback.looked_back_rows(pl.DataFrame({"la_code": ["928"], "x": [1]}), frame).is_empty()
+
+
+def _las(year: int) -> pl.DataFrame:
+    return reference.local_authorities(year).select(pl.col("old_la_code").alias("la_code"), "la_name")
+
+
+@pytest.mark.parametrize(
+    ("year", "linked", "new"),
+    [
+        (2020, {}, {"838", "839"}),
+        (2022, {"940": "928", "941": "928"}, set()),
+        (2024, {"942": "909", "943": "909"}, set()),
+    ],
+)
+def test_the_shipped_successors_table_links_as_dfe_published(year: int, linked: dict, new: set) -> None:
+    """With every LA's previous return loaded: NN/WN 2022 and Cumberland/W&F 2024 look back on their
+    predecessor, Dorset and BCP 2020 have none (DfE published x), North Yorkshire and Somerset keep their
+    3-digit codes in 2024 and look back on their own returns; nobody blocks."""
+    before = _las(year - 1).with_columns(
+        reporting_year=pl.lit(year - 1, pl.Int32),
+        files=pl.col("la_code") + ".xml",
+        status=pl.lit(returns.LOADED),
+        reason=pl.lit("loaded"),
+        declared=pl.lit(None, pl.String),
+    )
+    frame = lookback.build(year, _las(year), before, reference.successors(year))
+    assert lookback.unusable(frame).is_empty()
+    assert set(frame.filter(pl.col("lookback") == lookback.NEW_LA)["la_code"]) == new
+    other = frame.filter(pl.col("looks_back_on") != pl.col("la_code"))
+    assert dict(other.select("la_code", "looks_back_on").iter_rows()) == linked
+    own = frame.filter(pl.col("la_code").is_in(["815", "933"]))
+    assert own["lookback"].to_list() == [lookback.COUNTED] * 2 and own["looks_back_on"].to_list() == [
+        "815",
+        "933",
+    ]

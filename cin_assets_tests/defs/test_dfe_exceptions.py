@@ -106,8 +106,9 @@ def test_hackney_is_carried_forward_from_2020_as_dfe_did(years) -> None:
 
 def test_the_look_back_of_hackney_and_of_the_years_after_its_carried_ones(years) -> None:
     """Hackney's carried 2020 figures have no 2019 census to look back on, and its carried 2021 return is no
-    2021 referrals of its own: England's and Inner London's re-referral counts hold the others only, so
-    their re-referral percentages are withheld; the South East's are published."""
+    2021 referrals of its own: England's and Inner London's re-referral counts hold the others only, and
+    their re-referral percentages divide those by every referral, Hackney's carried ones included, as
+    DfE's releases do."""
     root, results = years
     for y in (2021, 2022):
         (check,) = [
@@ -118,7 +119,13 @@ def test_the_look_back_of_hackney_and_of_the_years_after_its_carried_ones(years)
         for level, geo in (("National", None), ("Regional", "E13000001"), ("Regional", "E12000008")):
             row = c1.filter((pl.col("geographic_level") == level) & (pl.col("region_code").eq_missing(geo)))
             assert row["Re_referrals"].item() is not None, (y, geo)
-            assert (row["Re_referrals_percent"].item() is None) == (geo != "E12000008"), (y, geo)
+            percent = 100 * row["Re_referrals"].item() / row["Referrals"].item()
+            assert row["Re_referrals_percent"].item() == pytest.approx(percent), (y, geo)
+        # Hackney's carried referrals are in England's, its re-referrals are not
+        la = c1.filter(pl.col("old_la_code").is_in(["210", "845"]))
+        england = c1.filter(pl.col("geographic_level") == "National")
+        assert england["Referrals"].item() > la["Referrals"].sum()
+        assert england["Re_referrals"].item() == la["Re_referrals"].sum()
     basis = pl.read_parquet(root / "staging" / "counting_basis" / "2022.parquet")
     assert dict(basis.select("la_code", "lookback").iter_rows()) == {
         "204": "carry_forward",  # its 2021 return was declared carry_forward

@@ -77,6 +77,7 @@ def _basis(year: int, ref: Path) -> pl.DataFrame:
             "note": None,
             "policy": "count",
             "lookback": "no_census" if year == YEARS[0] else "counted",
+            "looks_back_on": None if year == YEARS[0] else las,
         },
         schema=inventory.BASIS_SCHEMA,
     )
