@@ -28,7 +28,7 @@ from cin_assets.census import lookback as lookbacks
 from cin_assets.census import tables as census_tables
 from cin_assets.census.calendar import REPORTING_YEARS
 from cin_assets.census.reader import census_files, read_returns
-from cin_assets.defs.census import CENSUS_FILES, OWNERS
+from cin_assets.defs.census import CENSUS_FILES, OWNERS, RETURNS_SHA256, returns_sha256
 from cin_assets.defs.inventory import INVENTORY_KEY, LOOKBACK_KEY, declarations
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import CinDataRoot, ParquetIOManager
@@ -160,6 +160,9 @@ def lookback_asset(context: dg.AssetExecutionContext):
     now = declarations(data_root).filter(pl.col("reporting_year") == year)
     blocking = lookbacks.unusable(frame, now)
     counted = pl.Series("la_code", lookbacks.counted_las(frame))
+    counted_rows = pl.col("lookback") == lookbacks.COUNTED
+    # a linked successor's are its predecessors' ("; "-separated: cin_assets.census.lookback)
+    looked_back_files = set(frame.filter(counted_rows)["files"].str.split("; ").explode().drop_nulls())
     statuses = dict(frame.group_by("lookback").len().sort("lookback").iter_rows())
     if previous is None:
         context.log.warning(f"[{year}] no {year - 1} census in the series: no look-back for {year}")
@@ -175,6 +178,10 @@ def lookback_asset(context: dg.AssetExecutionContext):
         metadata={
             "lookback": _inventory_table(frame),
             **{f"{status} LAs": n for status, n in statuses.items()},
+            # the returns of year - 1 counted: a release compares them with that year's census_returns
+            RETURNS_SHA256: dg.MetadataValue.json(
+                returns_sha256([f for f in files if f.name in looked_back_files])
+            ),
         },
     )
     for table, columns in LOOKBACK_COLUMNS.items():

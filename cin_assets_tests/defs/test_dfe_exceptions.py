@@ -16,8 +16,8 @@ from cin_assets.defs import inventory, lookback, validation
 from cin_assets.defs.resources import default_resources
 from cin_assets.synth import generate_census
 from cin_assets.synth.generate import declare_exceptions, omitted_years
-from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE
 from cin_assets_tests.defs.pipeline import MEASURED as ASSETS
+from cin_assets_tests.defs.pipeline import RELEASE, run
 
 PROJECT = Path(__file__).resolve().parents[2]
 LAS = ["204", "210", "845"]  # Hackney and Southwark (Inner London), East Sussex (South East)
@@ -142,24 +142,14 @@ def test_a_rerun_of_the_source_year_blocks_the_release_of_the_years_carrying_fro
     shutil.copytree(years[0], root)
     instance = dg.DagsterInstance.ephemeral()
 
-    def run(selection: list, partition: str | None = None) -> dg.ExecuteInProcessResult:
-        return dg.materialize(
-            ALL_ASSETS,
-            selection=selection,
-            partition_key=partition,
-            instance=instance,
-            resources={**default_resources(root), "validation_policy": validation.ValidationPolicy()},
-            raise_on_error=False,
-        )
-
-    assert run([publish_defs.protect_year_asset], "2021").success
-    assert run(RELEASE).success
+    assert run(root, instance, [publish_defs.protect_year_asset], "2021").success
+    assert run(root, instance, RELEASE).success
     before = {p.name: p.read_bytes() for p in (root / "published").iterdir()}
     corrected = tmp_path / "corrected"
     generate_census(corrected, [2020], scale=0.02, seed=5, las=["204"], workers=1)
     shutil.copy(corrected / "2020" / "204.xml", root / "census" / "2020" / "204.xml")
-    assert run(ASSETS, "2020").success
-    release = run(RELEASE)
+    assert run(root, instance, ASSETS, "2020").success
+    release = run(root, instance, RELEASE)
     assert not release.success
     (failure,) = [e for e in release.all_events if e.event_type_value == "STEP_FAILURE"]
     message = str(failure.event_specific_data.error)

@@ -14,33 +14,15 @@ import polars as pl
 import pytest
 
 from cin_assets.census import exceptions
-from cin_assets.defs import lookback, validation
+from cin_assets.defs import lookback
 from cin_assets.defs.publish import GUIDANCE_FILE
-from cin_assets.defs.resources import OutputProfile, default_resources
 from cin_assets.synth import generate_census
-from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE, YEAR, check_evaluation, materialised
+from cin_assets_tests.defs.pipeline import RELEASE, YEAR, check_evaluation, materialised, run
 from cin_assets_tests.reference_subset import expect_only
 
 LAS = ["208", "845"]  # Lambeth (Inner London), East Sussex (South East)
 ENGLAND, INNER_LONDON, LONDON, SOUTH_EAST = "E92000001", "E13000001", "E12000007", "E12000008"
 HOSTILE = '<?xml version="1.0"?>\n<!DOCTYPE m [<!ENTITY a "aaaa">]>\n<Message>&a;</Message>\n'
-
-
-def _run(
-    root: Path, instance: dg.DagsterInstance, selection: list, partition: str | None = None, profile="ees"
-):
-    return dg.materialize(
-        ALL_ASSETS,
-        selection=selection,
-        partition_key=partition,
-        instance=instance,
-        resources={
-            **default_resources(root),
-            "validation_policy": validation.ValidationPolicy(),
-            "output_profile": OutputProfile(name=profile),
-        },
-        raise_on_error=False,
-    )
 
 
 def _c1(root: Path) -> pl.DataFrame:
@@ -60,25 +42,25 @@ def trial(tmp_path_factory: pytest.TempPathFactory):
     expect_only(root, LAS)
     generate_census(root / "census", [2019, 2020], scale=0.02, seed=5, las=LAS, workers=1)
     instance = dg.DagsterInstance.ephemeral()
-    first = _run(root, instance, YEAR, "2019")
+    first = run(root, instance, YEAR, "2019")
     # after 2019 was materialised: Lambeth's 2019 return is deleted, East Sussex's overwritten
     folder = root / "census" / "2019"
     kept = folder.parent / "845-2019.xml.bak"
     shutil.move(folder / "845.xml", kept)
     (folder / "845.xml").write_text(HOSTILE)
     (folder / "208.xml").unlink()
-    blocked = _run(root, instance, YEAR, "2020")
+    blocked = run(root, instance, YEAR, "2020")
     shutil.move(kept, folder / "845.xml")  # East Sussex's file restored; Lambeth's is lost for good
-    still_blocked = _run(root, instance, YEAR, "2020")
+    still_blocked = run(root, instance, YEAR, "2020")
     # the team declares Lambeth's 2019 return not available: its 2020 re-referrals cannot be looked back on
     (root / exceptions.FILE_NAME).write_text(
         "reporting_year,la_code,action,note\n2019,208,not_available,2019 return lost after publication\n"
     )
-    declared = _run(root, instance, YEAR, "2020")
-    release = _run(root, instance, RELEASE)
+    declared = run(root, instance, YEAR, "2020")
+    release = run(root, instance, RELEASE)
     ees = _c1(root)
     guidance = (root / "published" / GUIDANCE_FILE).read_text()
-    release2020 = _run(root, instance, RELEASE, profile="release2020")
+    release2020 = run(root, instance, RELEASE, profile="release2020")
     return root, first, blocked, still_blocked, declared, release, ees, guidance, release2020
 
 
@@ -172,12 +154,12 @@ def split(tmp_path_factory: pytest.TempPathFactory):
     expect_only(root, SPLIT)
     generate_census(root / "census", [2023, 2024], scale=0.2, seed=5, las=SPLIT, workers=1)
     instance = dg.DagsterInstance.ephemeral()
-    years = [_run(root, instance, YEAR, str(y)) for y in (2023, 2024)]
-    release = _run(root, instance, RELEASE)
+    years = [run(root, instance, YEAR, str(y)) for y in (2023, 2024)]
+    release = run(root, instance, RELEASE)
     c1, guidance = _c1_of(root, 2024), (root / "published" / GUIDANCE_FILE).read_text()
     looked = pl.read_parquet(root / "staging" / "lookback_episodes" / "2024.parquet")
     (root / "census" / "2023" / "909.xml").unlink()  # Cumbria's 2023 return lost after publication
-    broken = _run(root, instance, YEAR, "2024")
+    broken = run(root, instance, YEAR, "2024")
     return root, years, release, c1, guidance, looked, broken
 
 
@@ -246,8 +228,8 @@ def merger(tmp_path_factory: pytest.TempPathFactory):
     expect_only(root, MERGER)
     generate_census(root / "census", [2019, 2020], scale=0.05, seed=5, las=MERGER, workers=1)
     instance = dg.DagsterInstance.ephemeral()
-    years = [_run(root, instance, YEAR, str(y)) for y in (2019, 2020)]
-    release = _run(root, instance, RELEASE)
+    years = [run(root, instance, YEAR, str(y)) for y in (2019, 2020)]
+    release = run(root, instance, RELEASE)
     return root, years, release, _c1_of(root, 2020), (root / "published" / GUIDANCE_FILE).read_text()
 
 
@@ -273,3 +255,33 @@ def test_unlinked_successors_are_not_available_and_the_region_divides_by_every_r
     )
     assert "for Bournemouth, Christchurch and Poole and for Dorset in 2020" in guidance
     assert check_evaluation(year, "disclosure_lp_audit").passed
+
+
+def test_a_release_refuses_re_referrals_that_looked_back_on_returns_since_replaced(tmp_path: Path) -> None:
+    """2020 looks back on East Sussex's 2019 return. Run in either order (as a backfill may), the release
+    passes; once a corrected 2019 return comes in and 2019 is rerun, 2020's protected re-referrals still
+    count the old one, and the release refuses, naming both years, until 2020 is rerun."""
+    root = tmp_path / "data"
+    expect_only(root, ["845"])
+    generate_census(root / "census", [2019, 2020], scale=0.02, seed=5, las=["845"], workers=1)
+    instance = dg.DagsterInstance.ephemeral()
+    assert run(root, instance, YEAR, "2020").success and run(root, instance, YEAR, "2019").success
+    assert run(root, instance, RELEASE).success
+    before = {p.name: p.read_bytes() for p in (root / "published").iterdir()}
+
+    corrected = tmp_path / "corrected"
+    generate_census(corrected, [2019], scale=0.02, seed=6, las=["845"], workers=1)
+    shutil.copy(corrected / "2019" / "845.xml", root / "census" / "2019" / "845.xml")
+    assert run(root, instance, YEAR, "2019").success
+    refused = run(root, instance, RELEASE)
+    assert not refused.success
+    (failure,) = [e for e in refused.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = str(failure.event_specific_data.error)
+    assert (
+        "2020's re-referrals looked back on 2019 returns (845.xml) other than the 2019 returns now" in message
+    )
+    assert "then 2020 through protect_year" in message
+    assert {p.name: p.read_bytes() for p in (root / "published").iterdir()} == before
+
+    assert run(root, instance, YEAR, "2020").success
+    assert run(root, instance, RELEASE).success
