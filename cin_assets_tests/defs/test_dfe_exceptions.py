@@ -17,7 +17,7 @@ from cin_assets.defs.resources import default_resources
 from cin_assets.synth import generate_census
 from cin_assets.synth.generate import declare_exceptions, omitted_years
 from cin_assets_tests.defs.pipeline import MEASURED as ASSETS
-from cin_assets_tests.defs.pipeline import RELEASE, run
+from cin_assets_tests.defs.pipeline import RELEASE, correct_return, published_files, run, step_failure
 
 PROJECT = Path(__file__).resolve().parents[2]
 LAS = ["204", "210", "845"]  # Hackney and Southwark (Inner London), East Sussex (South East)
@@ -144,15 +144,12 @@ def test_a_rerun_of_the_source_year_blocks_the_release_of_the_years_carrying_fro
 
     assert run(root, instance, [publish_defs.protect_year_asset], "2021").success
     assert run(root, instance, RELEASE).success
-    before = {p.name: p.read_bytes() for p in (root / "published").iterdir()}
-    corrected = tmp_path / "corrected"
-    generate_census(corrected, [2020], scale=0.02, seed=5, las=["204"], workers=1)
-    shutil.copy(corrected / "2020" / "204.xml", root / "census" / "2020" / "204.xml")
+    before = published_files(root)
+    correct_return(root, tmp_path / "corrected", 2020, "204", seed=5)
     assert run(root, instance, ASSETS, "2020").success
     release = run(root, instance, RELEASE)
     assert not release.success
-    (failure,) = [e for e in release.all_events if e.event_type_value == "STEP_FAILURE"]
-    message = str(failure.event_specific_data.error)
+    message = step_failure(release)
     assert "publication blocked: 2021 carries Hackney (204) from 2020" in message
     assert "rerun 2021 through protect_year" in message and "2022" not in message
-    assert {p.name: p.read_bytes() for p in (root / "published").iterdir()} == before
+    assert published_files(root) == before

@@ -15,7 +15,15 @@ from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.defs import inventory
 from cin_assets.defs.resources import OutputProfile
 from cin_assets.synth import generate_census
-from cin_assets_tests.defs.pipeline import RELEASE, YEAR, check_evaluation, materialised, run
+from cin_assets_tests.defs.pipeline import (
+    RELEASE,
+    YEAR,
+    check_evaluation,
+    materialised,
+    published_files,
+    run,
+    step_failure,
+)
 from cin_assets_tests.reference_subset import expect_only
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -223,13 +231,12 @@ def test_a_blocked_rerun_keeps_its_old_protected_files_out_of_the_next_release(t
     protected files are those of the earlier returns. A release must then refuse, not publish them as if
     they were the returns in the folder now (runs last: it changes the module's census)."""
     root, *_, instance = trial
-    before = {p.name: p.read_bytes() for p in (root / "published").iterdir()}
+    before = published_files(root)
     (root / "census" / "2019" / "845.xml").unlink()
     blocked = run(root, instance, YEAR, "2019")
     assert not _check(blocked).passed and "protected_b1" not in materialised(blocked)
     release = run(root, instance, RELEASE)
     assert not release.success
-    (failure,) = [e for e in release.all_events if e.event_type_value == "STEP_FAILURE"]
-    message = str(failure.event_specific_data.error)
+    message = step_failure(release)
     assert "publication blocked: the protected files of 2019" in message and "rerun those years" in message
-    assert {p.name: p.read_bytes() for p in (root / "published").iterdir()} == before
+    assert published_files(root) == before

@@ -17,7 +17,16 @@ from cin_assets.census import exceptions
 from cin_assets.defs import lookback
 from cin_assets.defs.publish import GUIDANCE_FILE
 from cin_assets.synth import generate_census
-from cin_assets_tests.defs.pipeline import RELEASE, YEAR, check_evaluation, materialised, run
+from cin_assets_tests.defs.pipeline import (
+    RELEASE,
+    YEAR,
+    check_evaluation,
+    correct_return,
+    materialised,
+    published_files,
+    run,
+    step_failure,
+)
 from cin_assets_tests.reference_subset import expect_only
 
 LAS = ["208", "845"]  # Lambeth (Inner London), East Sussex (South East)
@@ -267,21 +276,18 @@ def test_a_release_refuses_re_referrals_that_looked_back_on_returns_since_replac
     instance = dg.DagsterInstance.ephemeral()
     assert run(root, instance, YEAR, "2020").success and run(root, instance, YEAR, "2019").success
     assert run(root, instance, RELEASE).success
-    before = {p.name: p.read_bytes() for p in (root / "published").iterdir()}
+    before = published_files(root)
 
-    corrected = tmp_path / "corrected"
-    generate_census(corrected, [2019], scale=0.02, seed=6, las=["845"], workers=1)
-    shutil.copy(corrected / "2019" / "845.xml", root / "census" / "2019" / "845.xml")
+    correct_return(root, tmp_path / "corrected", 2019, "845", seed=6)
     assert run(root, instance, YEAR, "2019").success
     refused = run(root, instance, RELEASE)
     assert not refused.success
-    (failure,) = [e for e in refused.all_events if e.event_type_value == "STEP_FAILURE"]
-    message = str(failure.event_specific_data.error)
+    message = step_failure(refused)
     assert (
         "2020's re-referrals looked back on 2019 returns (845.xml) other than the 2019 returns now" in message
     )
     assert "then 2020 through protect_year" in message
-    assert {p.name: p.read_bytes() for p in (root / "published").iterdir()} == before
+    assert published_files(root) == before
 
     assert run(root, instance, YEAR, "2020").success
     assert run(root, instance, RELEASE).success
