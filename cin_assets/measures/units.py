@@ -51,9 +51,6 @@ class Context:
     # the LAs whose own rows are published (None: all); an earlier year's context whose units also count
     counted: frozenset[str] | None = None
     carried: Context | None = None
-    # counted LAs whose look-back is not available (new LA, previous return declared): England and
-    # regional counts of look-back measures leave them out, so their percentages are withheld
-    short: frozenset[str] = frozenset()
 
     @property
     def start(self) -> dt.date:
