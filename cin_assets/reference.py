@@ -115,6 +115,17 @@ def dfe_exceptions(ref: Path | None = None) -> pl.DataFrame:
     )
 
 
+def successors(year: int, ref: Path | None = None) -> pl.DataFrame:
+    """The LAs of reporting ``year`` created from earlier ones, one row per predecessor: la_code,
+    predecessor_la_code, linked (Boolean: DfE looked back on the predecessor's ``year - 1`` return for the
+    successor's re-referrals; ``la_successors.csv``, see the reference README)."""
+    return (
+        _csv((ref or reference_dir()) / "la_successors.csv")
+        .filter(pl.col("reporting_year") == str(year))
+        .select("la_code", "predecessor_la_code", (pl.col("linked") == "true").alias("linked"))
+    )
+
+
 def published_values(indicator: str, year: int, level: str, ref: Path | None) -> pl.DataFrame:
     """Published values of ``indicator`` in ``year`` at ``level`` (``old_la_code`` empty above LAs)."""
     return (

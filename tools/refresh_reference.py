@@ -95,7 +95,11 @@ def main(shared: Path, out: Path) -> None:
     ).unique(maintain_order=True).write_csv(out / "population_0_17_revised_vintage.csv")
     sources = _read(shared / "sources.csv")
     later_sources = _read(later / "sources.csv").join(sources.select("source_id"), on="source_id", how="anti")
-    pl.concat([sources, later_sources]).write_csv(out / "sources.csv")
+    # the project's own rows (e.g. LASUCC for la_successors.csv, which is not copied from the shared folder)
+    own = _read(out / "sources.csv").join(
+        pl.concat([sources, later_sources]).select("source_id"), on="source_id", how="anti"
+    )
+    pl.concat([sources, later_sources, own]).write_csv(out / "sources.csv")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 """
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -50,6 +51,16 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# metadata key of the SHA-256 of each return file: on census_returns (every file of the year) and on the
+# next year's look-back (the files it counted), so a release can tell when the two no longer match
+RETURNS_SHA256 = "returns sha256"
+
+
+def returns_sha256(files: Sequence[Path]) -> dict[str, str]:
+    """File name -> SHA-256 of each of ``files`` as they are on disk."""
+    return {f.name: _sha256(f) for f in files}
+
+
 @dg.asset(
     partitions_def=reporting_year_partitions,
     group_name="census",
@@ -73,12 +84,13 @@ def census_returns(context: dg.AssetExecutionContext, data_root: CinDataRoot) ->
             description=f"[{year}] no census return in {data_root.census_dir / str(year)}: nothing to count; "
             "a year with no returns is never published"
         )
+    digests = returns_sha256(files)
     inventory = pl.DataFrame(
         {
             "source_file": [f.name for f in files],
             "path": [str(f) for f in files],
             "bytes": [f.stat().st_size for f in files],
-            "sha256": [_sha256(f) for f in files],
+            "sha256": list(digests.values()),
         },
         schema={"source_file": pl.String, "path": pl.String, "bytes": pl.Int64, "sha256": pl.String},
     )
@@ -96,6 +108,7 @@ def census_returns(context: dg.AssetExecutionContext, data_root: CinDataRoot) ->
             "megabytes": round(float(inventory["bytes"].sum()) / 1e6, 2),
             "expected_las": len(expected),
             "missing_las": ", ".join(missing) or "none",
+            RETURNS_SHA256: dg.MetadataValue.json(digests),
         },
     )
 

@@ -170,6 +170,7 @@ BASIS_SCHEMA = {
     "note": pl.String,
     "policy": pl.String,
     "lookback": pl.String,
+    "looks_back_on": pl.String,
 }
 COUNTED, EXCLUDED = "counted", "excluded_by_policy"
 
@@ -254,7 +255,7 @@ def counting_basis(
         pl.col("la_code").replace_strict(sources, default=None, return_dtype=pl.Int32).alias("source_year"),
         pl.lit(None, pl.String).alias("note"),
         pl.lit(validation_policy.policy).alias("policy"),
-    ).join(lookback.select("la_code", "lookback"), on="la_code", how="left")
+    ).join(lookback.select("la_code", "lookback", "looks_back_on"), on="la_code", how="left")
     if not basis.filter(pl.col("basis") == COUNTED).height:
         raise dg.Failure(
             description=f"[{year}] no LA return is counted: a year with no returns never publishes"

@@ -12,7 +12,8 @@ Because the files are read again, they are inventoried again, by the rules of ye
 (``cin_assets.census.lookback``): ``lookback_inventory`` says per LA of year Y whether its Y-1 return is
 usable, and its blocking check ``every_la_has_a_usable_lookback`` stops year Y while one is missing,
 refused, duplicated or mislabelled with no declaration, instead of publishing undercounted re-referrals.
-``lookback_<table>`` holds the previous year's rows of the LAs whose look-back is counted only.
+``lookback_<table>`` holds the previous year's rows of the LAs whose look-back is counted only, a linked
+successor's predecessor's rows under the successor's code (``reference/la_successors.csv``).
 
 (No `from __future__ import annotations` in defs modules: Dagster reads the context annotations at run time.)
 """
@@ -27,7 +28,7 @@ from cin_assets.census import lookback as lookbacks
 from cin_assets.census import tables as census_tables
 from cin_assets.census.calendar import REPORTING_YEARS
 from cin_assets.census.reader import census_files, read_returns
-from cin_assets.defs.census import CENSUS_FILES, OWNERS
+from cin_assets.defs.census import CENSUS_FILES, OWNERS, RETURNS_SHA256, returns_sha256
 from cin_assets.defs.inventory import INVENTORY_KEY, LOOKBACK_KEY, declarations
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
 from cin_assets.defs.resources import CinDataRoot, ParquetIOManager
@@ -75,7 +76,8 @@ _INVENTORY_SPEC = dg.AssetSpec(
         "For every LA expected this year, whether its look-back (its previous year's return, read from disk "
         "now) is usable, by the previous year's inventory rules: counted, no previous census, a new LA, "
         "declared not available or carried forward, or unusable (missing, refused, duplicate, header "
-        "mismatch). Counts only, never child rows."
+        "mismatch). A successor DfE linked to its predecessor (reference la_successors.csv) looks back on "
+        "the predecessor's return (looks_back_on). Counts only, never child rows."
     ),
 ).with_io_manager_key("parquet_io")
 
@@ -115,7 +117,7 @@ def previous_inventory(
 
 
 def _inventory_table(frame: pl.DataFrame) -> dg.TableMetadataValue:
-    columns = ["la_code", "la_name", "lookback", "files", "status", "reason"]
+    columns = ["la_code", "la_name", "lookback", "looks_back_on", "files", "status", "reason"]
     rows = frame.select(columns).with_columns(pl.col(pl.String).fill_null(""))
     return dg.MetadataValue.table(
         records=[dg.TableRecord(r) for r in rows.iter_rows(named=True)],
@@ -153,10 +155,14 @@ def lookback_asset(context: dg.AssetExecutionContext):
     expected = reference.local_authorities(year, data_root.reference_dir).select(
         pl.col("old_la_code").alias("la_code"), "la_name"
     )
-    frame = lookbacks.build(year, expected, previous)
+    successors = reference.successors(year, data_root.reference_dir)
+    frame = lookbacks.build(year, expected, previous, successors)
     now = declarations(data_root).filter(pl.col("reporting_year") == year)
     blocking = lookbacks.unusable(frame, now)
     counted = pl.Series("la_code", lookbacks.counted_las(frame))
+    counted_rows = pl.col("lookback") == lookbacks.COUNTED
+    # a linked successor's are its predecessors' ("; "-separated: cin_assets.census.lookback)
+    looked_back_files = set(frame.filter(counted_rows)["files"].str.split("; ").explode().drop_nulls())
     statuses = dict(frame.group_by("lookback").len().sort("lookback").iter_rows())
     if previous is None:
         context.log.warning(f"[{year}] no {year - 1} census in the series: no look-back for {year}")
@@ -172,10 +178,14 @@ def lookback_asset(context: dg.AssetExecutionContext):
         metadata={
             "lookback": _inventory_table(frame),
             **{f"{status} LAs": n for status, n in statuses.items()},
+            # the returns of year - 1 counted: a release compares them with that year's census_returns
+            RETURNS_SHA256: dg.MetadataValue.json(
+                returns_sha256([f for f in files if f.name in looked_back_files])
+            ),
         },
     )
     for table, columns in LOOKBACK_COLUMNS.items():
-        rows = read[table].select(columns).filter(pl.col("la_code").is_in(counted.implode()))
+        rows = lookbacks.looked_back_rows(read[table].select(columns), frame)
         yield dg.Output(
             rows,
             output_name=lookback_key(table).to_python_identifier(),

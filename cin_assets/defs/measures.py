@@ -15,6 +15,7 @@ from typing import cast
 import dagster as dg
 import polars as pl
 
+from cin_assets import reference
 from cin_assets.census import lookback as lookbacks
 from cin_assets.census import tables as census_tables
 from cin_assets.census.calendar import REPORTING_YEARS
@@ -107,7 +108,7 @@ def measures_asset(context: dg.AssetExecutionContext):
             "not available"
         )
     wanted = {s for r in reqs.values() for s in r.sources} - set(selected)
-    carried, carried_short = _carried(io, context.resources.data_root, basis, names, previous_tables)
+    carried = _carried(io, context.resources.data_root, basis, names, previous_tables)
     frames = build_all(
         {code: DATASETS[code] for code in selected},
         year,
@@ -118,7 +119,6 @@ def measures_asset(context: dg.AssetExecutionContext):
         # a carried LA's row holds its carried figures until protect_year publishes it as not available
         counted=basis.filter(pl.col("basis").is_in([COUNTED, CARRY_FORWARD]))["la_code"].to_list(),
         carried=carried,
-        short=[*_short(basis), *carried_short] if previous_tables else (),
     )
     for code, frame in frames.items():
         ds = DATASETS[code]
@@ -132,13 +132,6 @@ def measures_asset(context: dg.AssetExecutionContext):
                 "in this year": ds.first_year <= year <= ds.last_year,
             },
         )
-
-
-def _short(basis: pl.DataFrame) -> list[str]:
-    """The counted LAs with no look-back of their own (new LA, previous return declared): see
-    ``cin_assets.census.lookback``; with no previous census at all, nothing is available anywhere."""
-    no_lookback = ~pl.col("lookback").is_in([lookbacks.COUNTED, lookbacks.NO_CENSUS])
-    return basis.filter((pl.col("basis") == COUNTED) & no_lookback)["la_code"].to_list()
 
 
 def counted_tables(
@@ -156,14 +149,14 @@ def counted_tables(
 
 def _carried(
     io: ParquetIOManager, data_root: CinDataRoot, basis: pl.DataFrame, names: list[str], previous: list[str]
-) -> tuple[Context | None, list[str]]:
+) -> Context | None:
     """The earlier year's tables of the LAs declared ``carry_forward`` (one source year per run), with their
     look-back read from the returns of the year before it under a year's own look-back rules
-    (``cin_assets.census.lookback``: an unusable one with no declaration stops the year), and the carried
-    LAs whose look-back is not counted (their re-referral percentages are withheld, as for ``short``)."""
+    (``cin_assets.census.lookback``: an unusable one with no declaration stops the year; a carried LA
+    whose look-back is not counted adds referrals but no re-referrals, as for any such LA)."""
     carried = basis.filter(pl.col("basis") == CARRY_FORWARD)
     if carried.is_empty():
-        return None, []
+        return None
     years = carried["source_year"].unique().to_list()
     if len(years) != 1:
         raise dg.Failure(description=f"carry_forward from several years at once ({years}) is not supported")
@@ -172,8 +165,11 @@ def _carried(
     # without missing_ok a missing table raises, so each read is a frame
     tables = {t: cast(pl.DataFrame, io.read(staging_key(t), str(source))).filter(mine) for t in names}
     if not previous:
-        return Context(source, tables, None), []
-    wanted = set(las.to_list())
+        return Context(source, tables, None)
+    successors = reference.successors(source, data_root.reference_dir)
+    # the carried LAs' returns of the year before, or their linked predecessors' (la_successors.csv)
+    linked = successors.filter(pl.col("linked") & pl.col("la_code").is_in(las.implode()))
+    wanted = set(las.to_list()) | set(linked["predecessor_la_code"].to_list())
     every = census_files(data_root.census_dir, source - 1) if source - 1 in REPORTING_YEARS else []
     # the carried LAs' files, and any file not named by an LA code (its header says which LA it is for)
     files = [f for f in every if f.stem in wanted or not f.stem.isdigit()]
@@ -185,14 +181,13 @@ def _carried(
         source,
         carried.select("la_code", "la_name"),
         previous_inventory(data_root, io, source - 1, earlier, every),
+        successors,
     )
     blocked = lookbacks.unusable(status)
     if blocked.height:
         raise dg.Failure(description="carry_forward: " + "; ".join(lookbacks.problems(blocked)))
-    looked = pl.col("la_code").is_in(lookbacks.counted_las(status))
-    before = {t: earlier[t].select(LOOKBACK_COLUMNS[t]).filter(looked) for t in previous}
-    short = status.filter(pl.col("lookback") != lookbacks.COUNTED)["la_code"].to_list()
-    return Context(source, tables, before if any(not f.is_empty() for f in before.values()) else None), short
+    before = {t: lookbacks.looked_back_rows(earlier[t].select(LOOKBACK_COLUMNS[t]), status) for t in previous}
+    return Context(source, tables, before if any(not f.is_empty() for f in before.values()) else None)
 
 
 MEASURE_ASSETS = [measures_asset]

@@ -36,7 +36,7 @@ from cin_assets.census import exceptions
 from cin_assets.census import lookback as lookbacks
 from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.datasets.description import DataSet
-from cin_assets.defs.census import OWNERS, STAGING_TABLES, census_returns, staging_key
+from cin_assets.defs.census import OWNERS, RETURNS_SHA256, STAGING_TABLES, census_returns, staging_key
 from cin_assets.defs.inventory import BASIS_KEY, INVENTORY_KEY, LOOKBACK_KEY
 from cin_assets.defs.measures import measure_key
 from cin_assets.defs.partitions import partition_year, reporting_year_partitions
@@ -326,11 +326,46 @@ _UPSTREAM_OF_PROTECTED = (
 )
 
 
-def _latest_storage_id(instance: dg.DagsterInstance, key: dg.AssetKey, year: int) -> int | None:
+def _latest(instance: dg.DagsterInstance, key: dg.AssetKey, year: int) -> dg.EventLogRecord | None:
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=key, asset_partitions=[str(year)]), limit=1
     ).records
-    return records[0].storage_id if records else None
+    return records[0] if records else None
+
+
+def _latest_storage_id(instance: dg.DagsterInstance, key: dg.AssetKey, year: int) -> int | None:
+    record = _latest(instance, key, year)
+    return record.storage_id if record else None
+
+
+def _returns_sha256(record: dg.EventLogRecord | None) -> dict[str, str] | None:
+    materialization = record.asset_materialization if record else None
+    value = materialization.metadata.get(RETURNS_SHA256) if materialization else None
+    if not isinstance(value, dg.JsonMetadataValue) or not isinstance(value.value, dict):
+        return None  # not recorded (a run before the look-back recorded its files)
+    return {str(name): str(digest) for name, digest in value.value.items()}
+
+
+def _stale_lookbacks(instance: dg.DagsterInstance, years: list[int]) -> list[str]:
+    """Years whose re-referrals counted returns of the year before other than those now materialised for
+    it (a corrected return came in and that year was rerun, or the files changed and only this year was
+    rerun): the year's published re-referrals no longer match the returns counted. Compared file by file
+    (SHA-256) over the returns the look-back counted, so neither the order a backfill ran the years in nor
+    a previous return the team declared unavailable since blocks a release."""
+    stale = []
+    for year in years:
+        read = _returns_sha256(_latest(instance, LOOKBACK_KEY, year))
+        now = _returns_sha256(_latest(instance, census_returns.key, year - 1))
+        if read is None or now is None:
+            continue
+        changed = sorted(name for name, digest in read.items() if now.get(name) != digest)
+        if changed:
+            stale.append(
+                f"{year}'s re-referrals looked back on {year - 1} returns ({', '.join(changed)}) other than "
+                f"the {year - 1} returns now materialised; rerun {year - 1} if its files changed since its "
+                f"last run, then {year} through protect_year"
+            )
+    return stale
 
 
 def _stale_years(instance: dg.DagsterInstance, years: list[int]) -> dict[int, list[str]]:
@@ -591,7 +626,8 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
     years = _years_of(gathered)
     stale = _stale_years(context.instance, years)
     carried = _stale_carried(context.instance, years, protected["counting_basis"])
-    if stale or carried:
+    lookbacks_read = _stale_lookbacks(context.instance, years)
+    if stale or carried or lookbacks_read:
         reasons = (
             [
                 f"the protected files of {', '.join(map(str, stale))} are older than what they are built from (a "
@@ -603,7 +639,7 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
         )
         raise dg.Failure(
             description="publication blocked: "
-            + "; ".join([*reasons, *carried])
+            + "; ".join([*reasons, *carried, *lookbacks_read])
             + ". The previously published files are unchanged",
             metadata={
                 **{str(year): ", ".join(keys) for year, keys in stale.items()},
@@ -631,7 +667,8 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
     described = {code: pair.description for code, pair in pairs.items()}
     symbols = dataclasses.replace(CONFIG, not_available=profile.not_available)
     rows = {code: pair.frame.height for code, pair in pairs.items()}
-    returns = _returns_counted(protected["counting_basis"])
+    # the years published only: counting_basis may hold years run since but not protected
+    returns = _returns_counted({y: b for y, b in protected["counting_basis"].items() if int(y) in years})
     text = guidance.data_guidance(described, symbols, rows, returns).encode()
     zip_name = zip_file_name(max(ds.last_year for ds in described.values()))
     archive = bundle.zip_bytes(bundle.release_members(data_files, text, GUIDANCE_FILE))

@@ -116,7 +116,7 @@ class Attack(SuppressionState):
         var_comp, con_comp = labels[nc:], labels[:nc]
         # a repair certifies with a point of the LP relaxation: cells integer reasoning still pins are
         # attacked again (the audit reasons on integers too)
-        p_lo, p_hi = propagate(
+        p_lo, p_hi, moving = propagate(
             A_var,
             b_eq[eq_rows],
             sp.vstack([A_ub, L_var]),
@@ -130,7 +130,8 @@ class Attack(SuppressionState):
         # audit combines its LP's interval with those bounds): attack the cell again
         value = self.cert_value[var_idx]
         outside = (value < p_lo - _TOL) | (value > p_hi + _TOL)
-        self.certified[var_idx[hidden & (small | (p_hi - p_lo < 1) | outside)]] = False
+        # (and a cell whose integer bounds had not settled is not shown protected: the audit fails it)
+        self.certified[var_idx[hidden & (small | (p_hi - p_lo < 1) | outside | moving)]] = False
         # a repair on the published bounds certified with a point of a wider system: its cells are attacked
         # again within the integer bounds, which every point of the attack LP keeps to
         self.certified[self.provisional] = False
@@ -316,7 +317,7 @@ class Attack(SuppressionState):
         """Suppressed cells integer interval reasoning proves small or exact (the audit reasons so too):
         an LP point certifying them was fractional, so they fail again whatever was certified."""
         unknown = np.flatnonzero(~system.candidate)
-        p_lo, p_hi = propagate(
+        p_lo, p_hi, _ = propagate(
             system.A_eq[:, unknown],
             system.b_fixed,
             system.A_ub[:, unknown],

@@ -655,7 +655,7 @@ def audit(system: PublishedSystem, exact: bool = False) -> AuditResult:
     # integer interval reasoning: bounds every relation implies for whole numbers (outer bounds, where
     # the LP's are values it reached); it can pin a cell the relaxation leaves a fraction of room, and the
     # LP works within them (every whole-number solution does)
-    p_lo, p_hi = propagate(A_eq, b_eq, A_ub, b_ub, lo[var], hi[var])
+    p_lo, p_hi, moving = propagate(A_eq, b_eq, A_ub, b_ub, lo[var], hi[var])
     sound = p_lo <= p_hi
     attacker = _Attacker(
         A_eq,
@@ -678,7 +678,9 @@ def audit(system: PublishedSystem, exact: bool = False) -> AuditResult:
         up_int = np.minimum(np.floor(up + _TOL), p_hi[t])
         lo_int = np.maximum(np.ceil(low - _TOL), p_lo[t])
         feasible = attacker.feasible[t] & (p_lo[t] <= p_hi[t])
-        return up, low, feasible, feasible & (up_int >= cfg.protection) & (up_int - lo_int >= 1)
+        # a cell whose integer bounds were still tightening when propagation stopped is not shown safe
+        clear = (up_int >= cfg.protection) & (up_int - lo_int >= 1) & ~moving[t]
+        return up, low, feasible, feasible & clear
 
     up, low, feasible, safe = judged()
     # a cell the values reached do not clear gets its exact min and max (those values only bound them)
@@ -695,6 +697,7 @@ def audit(system: PublishedSystem, exact: bool = False) -> AuditResult:
             "proven_up": p_hi[t],
             "exact": attacker.solved[t],
             "feasible": feasible,
+            "settled": ~moving[t],
             "safe": safe,
         }
     )
@@ -750,6 +753,12 @@ def _failure(row: dict, cfg: DisclosureConfig) -> dict:
             "message": "the published figures around this cell contradict the descriptions' sums",
         }
     lo, up = max(row["lo"], row["proven_lo"]), min(row["up"], row["proven_up"])
+    if not row["settled"]:
+        return where | {
+            "rule": "propagation_unsettled",
+            "message": f"integer reasoning had not settled its bounds ({lo:.1f} to {up:.1f} so far): "
+            "not shown protected",
+        }
     span = f"[{lo:.1f}, {'inf' if np.isinf(up) else f'{up:.1f}'}]"
     if np.floor(up + _TOL) - np.ceil(lo - _TOL) < 1:
         return where | {"rule": "exact_disclosure", "message": f"an attacker can work it out exactly: {span}"}

@@ -91,16 +91,20 @@ def propagate(
     b_ub: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
-    rounds: int = 50,
+    rounds: int = 1_000,
     tol: float = 1e-6,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Integer interval reasoning: tighten ``lo <= x <= hi`` for integer ``x`` by each constraint in turn
     (``x_j`` can be no more than what the rest of its row leaves, rounded down), until nothing changes.
 
     Every bound it returns is implied (an outer bound), so it can prove a cell small or exact where the
-    linear programme's relaxation leaves a fractional gap; infeasible systems may return lo > hi."""
+    linear programme's relaxation leaves a fractional gap; infeasible systems may return lo > hi (it stops
+    there). The third array marks the cells whose bounds were still tightening after ``rounds`` rounds
+    (none when it settled): their bounds may be wider than integer reasoning proves, so a caller judging
+    protection must not count them safe."""
     row, col, a, b = _as_upper_rows(A_eq, b_eq, A_ub, b_ub)
     lo, hi = np.ceil(lo - tol), np.floor(hi + tol)
+    moving = np.ones(lo.size, dtype=bool)  # nothing is settled until a round changes nothing
     nrow = b.size
     for _ in range(rounds):
         least = np.where(a > 0, a * lo[col], a * hi[col])  # each entry's smallest contribution
@@ -116,7 +120,8 @@ def propagate(
         np.minimum.at(new_hi, col[up], np.floor(bound[up] + tol))
         down = ok & (a < 0)
         np.maximum.at(new_lo, col[down], np.ceil(bound[down] - tol))
-        if np.array_equal(new_hi, hi) and np.array_equal(new_lo, lo):
-            break
+        moving = (new_hi != hi) | (new_lo != lo)
         lo, hi = new_lo, new_hi
-    return lo, hi
+        if not moving.any() or (lo > hi).any():
+            return lo, hi, np.zeros(lo.size, dtype=bool)
+    return lo, hi, moving

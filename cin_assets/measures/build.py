@@ -18,8 +18,7 @@ from polars._typing import PolarsDataType
 
 from cin_assets import reference
 from cin_assets.census.geography import ENGLAND_CODE, LOCAL, NATIONAL, REGIONAL
-from cin_assets.datasets.catalogue import DATASETS
-from cin_assets.datasets.description import Count, DataSet, Indicator, Republished, Row, Statistic
+from cin_assets.datasets.description import Count, DataSet, Indicator, Row, Statistic
 from cin_assets.measures.geography import GEO, ORDER, aggregate, ees_columns, geography_rows, la_memberships
 from cin_assets.measures.units import CHILD, UNITS, Context, Tables
 
@@ -107,7 +106,7 @@ def _build(ds: DataSet, ctx: Context, sources: Mapping[str, pl.DataFrame], ref: 
     if not ds.first_year <= year <= ds.last_year:
         return empty(ds)
     frame = _summary(ds, year, sources, ref) if ds.summary else _aggregate(ds, ctx, ref)
-    frame = withhold(ds, _derive(ds, year, frame, ref), ctx.counted, year, ref, short=ctx.short)
+    frame = withhold(ds, _derive(ds, year, frame, ref), ctx.counted, year, ref)
     frame = ees_columns(frame, year + ds.period_offset, ds.geography, ds.time_identifier)
     if ds.category:
         frame = frame.with_columns(pl.lit(ds.category).alias("category"))
@@ -124,7 +123,6 @@ def build_all(
     ref: Path | None = None,
     counted: Collection[str] | None = None,
     carried: Context | None = None,
-    short: Collection[str] = (),
 ) -> dict[str, pl.DataFrame]:
     """:func:`build` for several data sets of one year, sharing each unit table between them.
 
@@ -134,14 +132,14 @@ def build_all(
     are counted (default: every LA); every other LA's own rows are not available, never 0 (no usable
     return, a declared exception or the validation policy). ``carried``: an
     earlier year's tables of LAs declared ``carry_forward``, whose units enter the England and regional
-    figures (counted under that year's definitions, as DfE did for Hackney). ``short``: counted LAs with
-    no look-back (``cin_assets.census.lookback``): England and regional counts of look-back measures
-    leave them out, so the percentages of those counts are not available there.
+    figures (counted under that year's definitions, as DfE did for Hackney). Counted LAs with no
+    look-back (``cin_assets.census.lookback``) add referrals but no re-referrals to England and the
+    regions, so those re-referral percentages understate, as in DfE's releases.
     """
     if carried is not None:
         carried = replace(carried, units={})
     counted = None if counted is None else frozenset(counted)
-    ctx = Context(year, tables, previous, units={}, counted=counted, carried=carried, short=frozenset(short))
+    ctx = Context(year, tables, previous, units={}, counted=counted, carried=carried)
     frames: dict[str, pl.DataFrame] = {}
     for code in sorted(datasets, key=lambda c: bool(datasets[c].summary)):
         frames[code] = _build(datasets[code], ctx, {**(sources or {}), **frames}, ref)
@@ -194,42 +192,16 @@ def _aggregate(ds: DataSet, ctx: Context, ref: Path | None) -> pl.DataFrame:
     return pl.concat(parts, how="vertical")
 
 
-def _holding(year: int, las: Collection[str], ref: Path | None) -> list[str]:
-    """The geographies (England, regions) whose figures would include any of ``las``."""
-    members = la_memberships(year, ref).filter(pl.col("la_code").is_in(sorted(las)))
-    return members.get_column(GEO).explode().unique().to_list()
-
-
-def _looks_back(ds: DataSet) -> list[str]:
-    """Percentages whose numerator is a count some LAs cannot report (``Count.available``: re-referrals)."""
-    rules = {i.name: i.rule for i in ds.indicators}
-    return [
-        i.name
-        for i in ds.indicators
-        if i.unit == "percent"
-        and isinstance(rule := rules.get(i.numerator or ""), Count)
-        and rule.available is not None
-    ]
-
-
 def withhold(
     ds: DataSet,
     frame: pl.DataFrame,
     counted: Collection[str] | None,
     year: int,
     ref: Path | None = None,
-    short: Collection[str] = (),
 ) -> pl.DataFrame:
     """``frame`` with every figure of an LA not ``counted`` null (published as not available, never 0),
     and the rates of England and the regions holding such an LA null too: their population includes
-    children the counts do not cover. Likewise the look-back percentages of England and the regions holding
-    a ``short`` LA: their referrals include referrals nobody could look back on."""
-    looked = _looks_back(ds)
-    if short and looked:
-        holding = _holding(year, short, ref)
-        frame = frame.with_columns(
-            pl.when(~pl.col(GEO).is_in(holding)).then(pl.col(c)).alias(c) for c in looked
-        )
+    children the counts do not cover."""
     if counted is None:
         return frame
     members = la_memberships(year, ref).filter(~pl.col("la_code").is_in(sorted(counted)))
@@ -270,25 +242,12 @@ def _summary(ds: DataSet, year: int, sources: Mapping[str, pl.DataFrame], ref: P
         value = src.filter(pl.col("geographic_level") == NATIONAL).get_column(column)
         return pl.lit(value.item() if value.len() == 1 else None, dtype=pl.Float64)
 
-    def withheld(item: Republished) -> pl.Expr:
-        """Whether the source withholds its own England percentage of the same pair (``withhold``)."""
-        src, source = sources.get(item.source), DATASETS.get(item.source)
-        names = [
-            i.name
-            for i in (source.indicators if source else ())
-            if i.unit == "percent" and (i.numerator, i.denominator) == (item.column, item.percent_of)
-        ]
-        if src is None or src.is_empty() or not names or names[0] not in src.columns:
-            return pl.lit(False)
-        return england(item.source, names[0]).is_null() & england(item.source, item.column).is_not_null()
-
     parts = []
     for r, item in enumerate(ds.summary):
         number, total = england(item.source, item.column), england(item.source, item.percent_of)
         columns = [number.cast(pl.Int64).alias(count.name)]
         if percent is not None:
-            shown = (total > 0) & ~withheld(item)
-            columns.append(pl.when(shown).then(100 * number / total).alias(percent.name))
+            columns.append(pl.when(total > 0).then(100 * number / total).alias(percent.name))
         parts.append(
             geography_rows(year, "national", ref).with_columns(
                 *columns, *(pl.lit(v).alias(k) for k, v in item.values.items()), pl.lit(r).alias(_ROW)

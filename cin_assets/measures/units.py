@@ -51,9 +51,6 @@ class Context:
     # the LAs whose own rows are published (None: all); an earlier year's context whose units also count
     counted: frozenset[str] | None = None
     carried: Context | None = None
-    # counted LAs whose look-back is not available (new LA, previous return declared): England and
-    # regional counts of look-back measures leave them out, so their percentages are withheld
-    short: frozenset[str] = frozenset()
 
     @property
     def start(self) -> dt.date:
@@ -266,7 +263,11 @@ def _episodes(ctx: Context) -> pl.LazyFrame:
     - ``referral_in_year``: CINreferralDate in the reporting year (every referral counts, NFA included).
     - ``nfa``: the referral resulted in no further action (ReferralNFA true).
     - ``assessed_not_in_need``: not NFA, and the case closed after assessment with no further action (RC8, or
-      from 2022-23 RC9, closed after assessment and referred to early help).
+      from 2022-23 RC9, closed after assessment and referred to early help), with an assessment in the
+      return. DfE counts children "assessed not to be in need at assessment"; an RC8 closure with no
+      assessment in the year's return (query 8825Q: the assessment, if any, was in an earlier year) was
+      not assessed not in need this year, so it stays an episode of need and counts in B6 under RC8 (the
+      texts are silent on this case; England 2020 B6 publishes 2,490 such closures, 0.7%).
     - ``episode_of_need``: a referral that was neither NFA nor assessed as not in need, referred on or
       before 31 March (DfE: such referrals are not in the children in need population).
     - ``open_at_31_march``: an episode of need with no closure date or one after 31 March.
@@ -284,11 +285,15 @@ def _episodes(ctx: Context) -> pl.LazyFrame:
     # before its year it is no valid code (validation rejects it) and counts as no reason
     reason = pl.col("ReasonForClosure").str.strip_chars().str.to_uppercase()
     rc8 = reason.is_in(list(code_lists(ctx.year).closed_after_assessment)).fill_null(False)
-    not_in_need = rc8 & ~nfa
+    not_in_need = rc8 & ~nfa & pl.col("_assessed").fill_null(False)
     of_need = ~nfa & ~not_in_need & (referral <= end).fill_null(False)
+    assessed = (
+        ctx.table("assessments").select(*EPISODE).unique().with_columns(pl.lit(True).alias("_assessed"))
+    )
     return (
         ctx.table("episodes")
         .with_row_index("_row")
+        .join(assessed, on=list(EPISODE), how="left", maintain_order="left")
         .with_columns(
             in_year(referral, ctx.year).alias("referral_in_year"),
             nfa.alias("nfa"),
@@ -304,6 +309,7 @@ def _episodes(ctx: Context) -> pl.LazyFrame:
             pl.col("ReasonForClosure").str.strip_chars().str.to_uppercase().alias("closure_reason"),
             pl.col("ReferralSource").str.strip_chars().str.to_uppercase().alias("referral_source"),
         )
+        .drop("_assessed")
     )
 
 
@@ -393,7 +399,7 @@ def _re_referrals(frame: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 EPISODES = Unit(
     name="episodes",
     description="one row per referral (CINdetails) in the census return",
-    staging=("episodes",),
+    staging=("episodes", "assessments"),
     base=_episodes,
     parts=(
         CHARACTERISTICS,

@@ -221,7 +221,11 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     expected_offset = rng.integers(-14, 15, size=n_ch)
 
     # Closure reasons: NIN episodes RC8, NFA referrals RC7 (no assessment, so not RC8: query 8825Q);
-    # CIN episodes RC1-RC6 only when it is the child's last episode (the child moves on), else RC7.
+    # CIN episodes RC1-RC6 only when it is the child's last episode (the child moves on), else RC7, and RC8
+    # for a few episodes closed with no assessment in the closure year's return (assessed in an earlier
+    # year, no enquiry, conference or plan: rule 2990; they raise query 8825Q as real ones do), which
+    # DfE counts as episodes of need ending (B6). Each reason's share is of the CIN episodes closing in
+    # each reporting year, so no year gets more than its share.
     reason = np.where(ep["kind"] == NIN, "RC8", "RC7").astype(object)
     last = np.zeros(n_ep, dtype=bool)
     last_of_child = np.full(n_ch, -1, dtype=np.int64)
@@ -229,6 +233,16 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     last[last_of_child[last_of_child >= 0]] = True
     closed_cin = (ep["kind"] == CIN) & (ep["close"] <= horizon_end)
     age_at_close = (ep["close"] - dob[ep["child"]]) / 365.25
+    close_year = _reporting_year(ep["close"])
+    last_auth = np.full(n_ep, -1, dtype=np.int64)
+    np.maximum.at(last_auth, h.assessments["episode"], h.assessments["auth"])
+    protected = np.zeros(n_ep, dtype=bool)
+    protected[h.s47["episode"]] = True
+    protected[h.cpps["episode"]] = True
+    # 1 April opening the reporting year of closure
+    year_start = (
+        ((close_year - 1971).astype("datetime64[Y]").astype("datetime64[M]") + 3).astype("datetime64[D]")
+    ).astype(np.int64)
     eligible = {
         "RC1": last & closed_cin & (age_at_close >= 0) & (age_at_close < 12),
         "RC2": last & closed_cin & (age_at_close > 0),
@@ -236,14 +250,18 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
         "RC4": last & closed_cin & (age_at_close >= 0),
         "RC5": last & closed_cin,
         "RC6": last & closed_cin & (age_at_close >= 17),
+        "RC8": closed_cin & ~protected & (ep["icpc"] < 0) & (last_auth >= 0) & (last_auth < year_start),
     }
     free = np.ones(n_ep, dtype=bool)
+    years, counts = np.unique(close_year[closed_cin], return_counts=True)
+    closing = {int(y): int(n) for y, n in zip(years, counts, strict=True)}
     for code, ok in eligible.items():
-        pool = np.flatnonzero(ok & free)
-        k = min(round(shares["closure_reason_cin"][code] * closed_cin.sum()), len(pool))
-        chosen = rng.choice(pool, size=k, replace=False) if k else pool[:0]
-        reason[chosen] = code
-        free[chosen] = False
+        for y, n in closing.items():
+            pool = np.flatnonzero(ok & free & (close_year == y))
+            k = min(round(shares["closure_reason_cin"][code] * n), len(pool))
+            chosen = rng.choice(pool, size=k, replace=False) if k else pool[:0]
+            reason[chosen] = code
+            free[chosen] = False
     death_child = ep["child"][reason == "RC2"]
     death = np.full(n_ch, -1, dtype=np.int64)
     death[death_child] = ep["close"][reason == "RC2"]

@@ -485,8 +485,9 @@ def factor_rates(ref: Path | None = None) -> pl.DataFrame:
     """Per LA and year: probability that an assessed episode has each factor (C3 count / episodes with
     factors), from the LA's own published value that year (not pooled over years).
 
-    Where the LA's value that year is missing, suppressed or its base is under 50 episodes, its 2018-2020
-    pooled rate is used, else the national rate that year. Columns: la_code ("*" = national), year,
+    A suppressed value (c) gets the LA's share of England minus the published LAs that year (by its
+    episodes with a factor, within 1 to 5). Where the LA's value is missing or its base is under 50
+    episodes, its pooled rate within the era is used, else the national rate that year. Columns: la_code ("*" = national), year,
     factor (C3 indicator name), rate.
     """
     path = (ref or reference.reference_dir()) / "published_assessment_factors.csv"
@@ -514,8 +515,23 @@ def factor_rates(ref: Path | None = None) -> pl.DataFrame:
         .agg((pl.col("value").sum() / pl.col("den").sum()).alias("pooled"))
     )
     national = rated.filter(pl.col("la_code") == "*").select(
-        "year", "factor", (pl.col("value") / pl.col("den")).alias("national")
+        "year", "factor", (pl.col("value") / pl.col("den")).alias("national"), pl.col("value").alias("_nat")
     )
+    # a suppressed LA count (c: 1 to 5) gets its share, by the LA's episodes with a factor, of England
+    # minus the published LAs, kept within 1 to 5, so the LAs add up to England's figure
+    local = rated.filter(pl.col("la_code") != "*")
+    hidden = pl.col("value").is_null() & (pl.col("den") > 0)
+    residual = (
+        local.group_by("year", "factor")
+        .agg(
+            pl.col("value").sum().alias("_published"), pl.col("den").filter(hidden).sum().alias("_hidden_den")
+        )
+        .join(national.select("year", "factor", "_nat"), on=["year", "factor"], how="left")
+        .select(
+            "year", "factor", ((pl.col("_nat") - pl.col("_published")) / pl.col("_hidden_den")).alias("_per")
+        )
+    )
+    imputed = (pl.col("_per") * pl.col("den")).clip(1.0, 5.0) / pl.col("den")
     grid = (
         rated.select("la_code").unique()
         .join(pl.DataFrame({"year": FACTOR_YEARS}, schema={"year": pl.Int32}), how="cross")
@@ -525,7 +541,8 @@ def factor_rates(ref: Path | None = None) -> pl.DataFrame:
         grid.join(rated, on=["la_code", "year", "factor"], how="left")
         .with_columns(era)
         .join(pooled, on=["la_code", "factor", "era"], how="left")
-        .join(national, on=["year", "factor"], how="left")
+        .join(national.drop("_nat"), on=["year", "factor"], how="left")
+        .join(residual, on=["year", "factor"], how="left")
         .select(
             "la_code",
             "year",
@@ -533,7 +550,12 @@ def factor_rates(ref: Path | None = None) -> pl.DataFrame:
             pl.when(pl.col("year") < pl.col("factor").replace_strict(_FACTOR_FROM, default=0))
             .then(0.0)
             .otherwise(
-                pl.coalesce(pl.when(usable).then(pl.col("value") / pl.col("den")), "pooled", "national")
+                pl.coalesce(
+                    pl.when(usable).then(pl.col("value") / pl.col("den")),
+                    pl.when(hidden & (pl.col("la_code") != "*")).then(imputed),
+                    "pooled",
+                    "national",
+                )
             )
             .fill_null(0.0)
             .clip(0.0, 0.9)
@@ -860,7 +882,10 @@ def la_cin_durations(la_code: str, lows: tuple[int, ...], ref: Path | None = Non
     the LA's median in years LAIT lacks, England's where it has none)."""
     _, drawn = distribution("cin_end_duration_days", ref)
     table = _cease_table(ref)
-    names = [CEASE_BANDS[lo] for lo in lows]
+    bounds = sorted(
+        CEASE_BANDS
+    )  # a drawn band within a LAIT band (1-45 days: 3 months or less) takes its weight
+    names = [CEASE_BANDS[max(b for b in bounds if b <= lo)] for lo in lows]
     england = {
         int(r["year"]): np.array([r[n] for n in names], dtype=np.float64)
         for r in table.filter(pl.col("la_code") == "*").iter_rows(named=True)

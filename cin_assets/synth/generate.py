@@ -21,8 +21,8 @@ import polars as pl
 
 from cin_assets import reference
 from cin_assets.census import calendar, exceptions
-from cin_assets.synth import attributes, calibration, plans, render
-from cin_assets.synth.simulate import LaSimulation, day
+from cin_assets.synth import attributes, calibration, plans, render, successors
+from cin_assets.synth.simulate import History, LaSimulation, day
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,9 @@ def _stamp(rng: np.random.Generator, year: int) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, seed: int,
-                ref: Path | None = None) -> LaResult:  # fmt: skip
-    """Simulate one LA and write its returns for ``years`` (those it exists in) to ``out/<year>/<la>.xml``."""
-    targets = calibration.scaled_targets(scale, ref)
+def _history(la_code: str, targets: pl.DataFrame, seed: int, ref: Path | None
+             ) -> tuple[History, attributes.Attributes, list[int]]:  # fmt: skip
+    """One LA's simulated history and attributes, from its own random streams, and the years it exists in."""
     year_plans = plans.year_plans(la_code, targets)
     root = np.random.SeedSequence([seed, int(la_code)])
     sim_seq, attr_seq, fix_seq = root.spawn(3)
@@ -72,6 +71,31 @@ def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, see
         ref,
     )
     attributes.fix_return_queries(history, attrs, own_years, np.random.default_rng(fix_seq))
+    return history, attrs, own_years
+
+
+def _link_predecessors(la_code: str, history: History, attrs: attributes.Attributes, first: int,
+                       targets: pl.DataFrame, seed: int, ref: Path | None) -> None:  # fmt: skip
+    """A successor DfE linked to its predecessor (``la_successors.csv``): its children returning from the
+    predecessor's last year take that return's child IDs (:mod:`cin_assets.synth.successors`)."""
+    links = reference.successors(first, ref).filter(pl.col("linked"))
+    for predecessor in links.filter(pl.col("la_code") == la_code)["predecessor_la_code"].to_list():
+        heirs = sorted(links.filter(pl.col("predecessor_la_code") == predecessor)["la_code"].to_list())
+        referrals = targets.filter(pl.col("year") == first)
+        weights = [float(referrals.filter(pl.col("la_code") == h)["Referrals"].item()) for h in heirs]
+        before, before_attrs, _ = _history(predecessor, targets, seed, ref)
+        every, ids, latest = successors.candidates(before, before_attrs, first - 1)
+        mine = successors.share(ids, heirs.index(la_code), weights, seed, predecessor, first)
+        rng = np.random.default_rng(np.random.SeedSequence([seed, int(la_code), int(predecessor)]))
+        successors.link(history, attrs, first, every, ids[mine], latest[mine], rng)
+
+
+def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, seed: int,
+                ref: Path | None = None) -> LaResult:  # fmt: skip
+    """Simulate one LA and write its returns for ``years`` (those it exists in) to ``out/<year>/<la>.xml``."""
+    targets = calibration.scaled_targets(scale, ref)
+    history, attrs, own_years = _history(la_code, targets, seed, ref)
+    _link_predecessors(la_code, history, attrs, min(own_years), targets, seed, ref)
     written = []
     for year in sorted(set(years) & set(own_years) - omitted_years(la_code, ref)):
         rows = render.cut(history, year)

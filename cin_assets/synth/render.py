@@ -90,8 +90,8 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
     Rates are the LA's published C3 shares that year, of the episodes with a factor (so the not-in-need
     assessments that record "21", no factors, alone (rule 8869) are left out of the base); plans bring their
     abuse category's factor (only as many as the factor's count allows); a disabled child's assessments
-    record 5A or 6A (query 8899Q), always, so 5A/6A run above DfE's counts (England 2020: 74,970, fewer
-    than the assessments of disabled children: real returns raise 8899Q, the generator avoids queries);
+    record 5A or 6A (query 8899Q) as far as the factor's count allows (England 2020: 74,970, fewer than
+    the assessments of disabled children, so real returns raise 8899Q and so do the generated ones);
     a CIN assessment records at least one factor (8897Q). The forced factors count towards their factor's
     count (its rate times the episodes with a factor, rounded): only the rest is drawn, exactly, among the
     other assessments. With ``base`` (the LA's published episodes with a factor), as many not-in-need
@@ -133,7 +133,6 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
         .unique()
         .sort("row", "code")
     )
-    n_disabled = len(disabled)  # the first forced pairs (none of them is on a "21"-only assessment)
     forced_pairs = pl.concat(forced).filter(~pl.col("row").is_in(np.flatnonzero(none_found)))
     names = list(calibration.FACTOR_COLUMNS)
     codes = np.array([calibration.FACTOR_COLUMNS[k] for k in names], dtype=object)
@@ -147,8 +146,9 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
     rank = np.empty(len(col), dtype=np.int64)
     first = np.searchsorted(col[order], col[order])
     rank[order] = np.arange(len(col)) - first
-    # (a disabled child's 5A/6A is always kept: without it the return raises query 8899Q)
-    keep = (col < 0) | (rank < np.rint(target[np.maximum(col, 0)])) | (np.arange(len(col)) < n_disabled)
+    # (a disabled child's 5A/6A is kept only up to the factor's count: real LAs do not always record it,
+    # so, as in real returns, some assessments of disabled children raise query 8899Q)
+    keep = (col < 0) | (rank < np.rint(target[np.maximum(col, 0)]))
     forced_pairs = forced_pairs.filter(pl.Series(keep))
     fr, col = forced_pairs["row"].to_numpy(), col[keep]
     taken = np.zeros((n, len(names)), dtype=bool)
@@ -156,7 +156,9 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
     taken[none_found] = True  # (not drawn)
     # exactly the rest of each factor's target, among the assessments that do not have it yet
     wanted = np.rint(target).astype(np.int64) - (taken.sum(axis=0) - int(none_found.sum()))
-    keys = np.where(taken, 2.0, rng.random((n, len(names))))
+    # (assessments with no factor yet come somewhat first, so fewer are left to the "other" filler below)
+    bare = ~taken.any(axis=1)
+    keys = np.where(taken, 2.0, rng.random((n, len(names))) * np.where(bare, 0.8, 1.0)[:, None])
     rank = np.empty((n, len(names)), dtype=np.int64)
     np.put_along_axis(rank, np.argsort(keys, axis=0), np.arange(n)[:, None], axis=0)
     hit = (rank < wanted[None, :]) & ~taken
@@ -238,7 +240,13 @@ def _cin_plans(h: History, a: Attributes, e_rows: np.ndarray, shown_close: np.nd
         .agg(pl.col("auth").min())
     )
     plans = (
-        pl.DataFrame({"episode": e_rows, "close": shown_close, "ok": (kind == CIN) & ~on_cpp & ~died})
+        pl.DataFrame(
+            {
+                "episode": e_rows,
+                "close": shown_close,
+                "ok": (kind == CIN) & ~on_cpp & ~died & (a.reason[e_rows] != "RC8"),
+            }
+        )
         .join(first_auth, on="episode", how="inner", maintain_order="left")
         .filter(
             pl.col("ok")

@@ -1,7 +1,9 @@
 """Each LA's look-back from the previous year's inventory: counted, declared, new, first year or unusable."""
 
 import polars as pl
+import pytest
 
+from cin_assets import reference
 from cin_assets.census import inventory as returns
 from cin_assets.census import lookback
 
@@ -82,3 +84,85 @@ def test_notes_state_what_the_figures_hold() -> None:
     assert "it is new in 2020 or has a new code, so it has no 2019 return of its own" in notes[3]
     # an LA not counted in the year has its own note (exceptions.notes), not a look-back one
     assert lookback.notes(frame.with_columns(basis=pl.lit("not_available"))) == []
+
+
+SUCCESSORS = pl.DataFrame(
+    {
+        "la_code": ["940", "941", "839", "839"],
+        "predecessor_la_code": ["928", "928", "836", "837"],
+        "linked": [True, True, False, False],
+    }
+)
+SPLIT = pl.DataFrame({"la_code": ["201", "940", "941", "839"], "la_name": ["A", "NN", "WN", "BCP"]})
+
+
+def test_a_linked_successor_looks_back_on_its_predecessors_return() -> None:
+    previous = _previous([("201", returns.LOADED, None), ("928", returns.LOADED, None)])
+    frame = lookback.build(2020, SPLIT, previous, SUCCESSORS)
+    got = {r["la_code"]: (r["lookback"], r["looks_back_on"], r["files"]) for r in frame.iter_rows(named=True)}
+    assert got == {
+        "201": (lookback.COUNTED, "201", "201.xml"),
+        "940": (lookback.COUNTED, "928", "928.xml"),
+        "941": (lookback.COUNTED, "928", "928.xml"),
+        "839": (lookback.NEW_LA, None, None),  # not linked, as DfE published x
+    }
+    assert "its predecessors' (836, 837) 2019 returns are not looked back on" in frame["reason"][3]
+    # the predecessor's rows are looked back on under each successor's code; a stray LA's never
+    rows = pl.DataFrame({"la_code": ["928", "201", "999"], "LAchildID": ["a", "b", "c"]})
+    mapped = lookback.looked_back_rows(rows, frame)
+    assert sorted(mapped.iter_rows()) == [("201", "b"), ("940", "a"), ("941", "a")]
+    notes = lookback.notes(frame.with_columns(basis=pl.lit("counted")))
+    assert notes[0].startswith(
+        "2020: NN (940): its re-referrals look back on the 2019 return of the authority"
+    )
+    assert "2020: BCP (839): re-referrals are not available" in notes[2]
+    assert "so their re-referral percentages understate, as in DfE's releases" in notes[2]
+
+
+def test_a_linked_successors_unusable_predecessor_return_blocks_naming_its_file() -> None:
+    previous = _previous([("201", returns.LOADED, None), ("928", returns.MISSING, None)])
+    frame = lookback.build(2020, SPLIT, previous, SUCCESSORS)
+    assert lookback.unusable(frame)["la_code"].to_list() == ["940", "941"]
+    lines = lookback.problems(lookback.unusable(frame))
+    assert lines[0].startswith(
+        "[2020] LA 940 NN: look-back to its 2019 return census/2019/928.xml is missing (predecessor 928: reason"
+    )
+    declared = _previous([("201", returns.LOADED, None), ("928", returns.MISSING, "not_available")])
+    frame = lookback.build(2020, SPLIT, declared, SUCCESSORS)
+    assert frame.filter(pl.col("la_code") == "940")["lookback"].item() == "not_available"
+    assert lookback.looked_back_rows(pl.DataFrame({"la_code": ["928"], "x": [1]}), frame).is_empty()
+
+
+def _las(year: int) -> pl.DataFrame:
+    return reference.local_authorities(year).select(pl.col("old_la_code").alias("la_code"), "la_name")
+
+
+@pytest.mark.parametrize(
+    ("year", "linked", "new"),
+    [
+        (2020, {}, {"838", "839"}),
+        (2022, {"940": "928", "941": "928"}, set()),
+        (2024, {"942": "909", "943": "909"}, set()),
+    ],
+)
+def test_the_shipped_successors_table_links_as_dfe_published(year: int, linked: dict, new: set) -> None:
+    """With every LA's previous return loaded: NN/WN 2022 and Cumberland/W&F 2024 look back on their
+    predecessor, Dorset and BCP 2020 have none (DfE published x), North Yorkshire and Somerset keep their
+    3-digit codes in 2024 and look back on their own returns; nobody blocks."""
+    before = _las(year - 1).with_columns(
+        reporting_year=pl.lit(year - 1, pl.Int32),
+        files=pl.col("la_code") + ".xml",
+        status=pl.lit(returns.LOADED),
+        reason=pl.lit("loaded"),
+        declared=pl.lit(None, pl.String),
+    )
+    frame = lookback.build(year, _las(year), before, reference.successors(year))
+    assert lookback.unusable(frame).is_empty()
+    assert set(frame.filter(pl.col("lookback") == lookback.NEW_LA)["la_code"]) == new
+    other = frame.filter(pl.col("looks_back_on") != pl.col("la_code"))
+    assert dict(other.select("la_code", "looks_back_on").iter_rows()) == linked
+    own = frame.filter(pl.col("la_code").is_in(["815", "933"]))
+    assert own["lookback"].to_list() == [lookback.COUNTED] * 2 and own["looks_back_on"].to_list() == [
+        "815",
+        "933",
+    ]

@@ -1,9 +1,14 @@
 """The pipeline's assets as the defs tests materialise them in process (one list, not one per test module)."""
 
+import shutil
+from pathlib import Path
+
 import dagster as dg
 
 import cin_assets.defs.publish as publish_defs
 from cin_assets.defs import census, inventory, lookback, measures, validation
+from cin_assets.defs.resources import OutputProfile, default_resources
+from cin_assets.synth import generate_census
 
 # from the returns to the 28 measure frames of a year
 MEASURED = [
@@ -29,3 +34,47 @@ def check_evaluation(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCh
 def materialised(result: dg.ExecuteInProcessResult) -> set[str]:
     """The keys of the assets the run materialised."""
     return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def run(
+    root: Path,
+    instance: dg.DagsterInstance,
+    selection: list,
+    partition: str | None = None,
+    *,
+    policy: str = "count",
+    profile: str = "ees",
+    **kwargs,
+) -> dg.ExecuteInProcessResult:
+    """Materialise ``selection`` (of :data:`ALL_ASSETS`) on the data root ``root``, as a user would from
+    the UI: default resources with a validation ``policy`` and output ``profile``; a failure is returned."""
+    return dg.materialize(
+        ALL_ASSETS,
+        selection=selection,
+        partition_key=partition,
+        instance=instance,
+        resources={
+            **default_resources(root),
+            "validation_policy": validation.ValidationPolicy(policy=policy),
+            "output_profile": OutputProfile(name=profile),
+        },
+        raise_on_error=False,
+        **kwargs,
+    )
+
+
+def step_failure(result: dg.ExecuteInProcessResult) -> str:
+    """The message of the run's one failed step."""
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    return str(failure.step_failure_data.error)
+
+
+def published_files(root: Path) -> dict[str, bytes]:
+    """Every file of the current release under ``root``, by name."""
+    return {p.name: p.read_bytes() for p in (root / "published").iterdir()}
+
+
+def correct_return(root: Path, scratch: Path, year: int, la: str, seed: int) -> None:
+    """A corrected return of ``la`` for ``year`` comes in: a freshly generated one replaces the file."""
+    generate_census(scratch, [year], scale=0.02, seed=seed, las=[la], workers=1)
+    shutil.copy(scratch / str(year) / f"{la}.xml", root / "census" / str(year) / f"{la}.xml")

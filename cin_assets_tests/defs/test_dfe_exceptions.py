@@ -16,8 +16,8 @@ from cin_assets.defs import inventory, lookback, validation
 from cin_assets.defs.resources import default_resources
 from cin_assets.synth import generate_census
 from cin_assets.synth.generate import declare_exceptions, omitted_years
-from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE
 from cin_assets_tests.defs.pipeline import MEASURED as ASSETS
+from cin_assets_tests.defs.pipeline import RELEASE, correct_return, published_files, run, step_failure
 
 PROJECT = Path(__file__).resolve().parents[2]
 LAS = ["204", "210", "845"]  # Hackney and Southwark (Inner London), East Sussex (South East)
@@ -106,8 +106,9 @@ def test_hackney_is_carried_forward_from_2020_as_dfe_did(years) -> None:
 
 def test_the_look_back_of_hackney_and_of_the_years_after_its_carried_ones(years) -> None:
     """Hackney's carried 2020 figures have no 2019 census to look back on, and its carried 2021 return is no
-    2021 referrals of its own: England's and Inner London's re-referral counts hold the others only, so
-    their re-referral percentages are withheld; the South East's are published."""
+    2021 referrals of its own: England's and Inner London's re-referral counts hold the others only, and
+    their re-referral percentages divide those by every referral, Hackney's carried ones included, as
+    DfE's releases do."""
     root, results = years
     for y in (2021, 2022):
         (check,) = [
@@ -118,7 +119,13 @@ def test_the_look_back_of_hackney_and_of_the_years_after_its_carried_ones(years)
         for level, geo in (("National", None), ("Regional", "E13000001"), ("Regional", "E12000008")):
             row = c1.filter((pl.col("geographic_level") == level) & (pl.col("region_code").eq_missing(geo)))
             assert row["Re_referrals"].item() is not None, (y, geo)
-            assert (row["Re_referrals_percent"].item() is None) == (geo != "E12000008"), (y, geo)
+            percent = 100 * row["Re_referrals"].item() / row["Referrals"].item()
+            assert row["Re_referrals_percent"].item() == pytest.approx(percent), (y, geo)
+        # Hackney's carried referrals are in England's, its re-referrals are not
+        la = c1.filter(pl.col("old_la_code").is_in(["210", "845"]))
+        england = c1.filter(pl.col("geographic_level") == "National")
+        assert england["Referrals"].item() > la["Referrals"].sum()
+        assert england["Re_referrals"].item() == la["Re_referrals"].sum()
     basis = pl.read_parquet(root / "staging" / "counting_basis" / "2022.parquet")
     assert dict(basis.select("la_code", "lookback").iter_rows()) == {
         "204": "carry_forward",  # its 2021 return was declared carry_forward
@@ -135,27 +142,14 @@ def test_a_rerun_of_the_source_year_blocks_the_release_of_the_years_carrying_fro
     shutil.copytree(years[0], root)
     instance = dg.DagsterInstance.ephemeral()
 
-    def run(selection: list, partition: str | None = None) -> dg.ExecuteInProcessResult:
-        return dg.materialize(
-            ALL_ASSETS,
-            selection=selection,
-            partition_key=partition,
-            instance=instance,
-            resources={**default_resources(root), "validation_policy": validation.ValidationPolicy()},
-            raise_on_error=False,
-        )
-
-    assert run([publish_defs.protect_year_asset], "2021").success
-    assert run(RELEASE).success
-    before = {p.name: p.read_bytes() for p in (root / "published").iterdir()}
-    corrected = tmp_path / "corrected"
-    generate_census(corrected, [2020], scale=0.02, seed=5, las=["204"], workers=1)
-    shutil.copy(corrected / "2020" / "204.xml", root / "census" / "2020" / "204.xml")
-    assert run(ASSETS, "2020").success
-    release = run(RELEASE)
+    assert run(root, instance, [publish_defs.protect_year_asset], "2021").success
+    assert run(root, instance, RELEASE).success
+    before = published_files(root)
+    correct_return(root, tmp_path / "corrected", 2020, "204", seed=5)
+    assert run(root, instance, ASSETS, "2020").success
+    release = run(root, instance, RELEASE)
     assert not release.success
-    (failure,) = [e for e in release.all_events if e.event_type_value == "STEP_FAILURE"]
-    message = str(failure.event_specific_data.error)
+    message = step_failure(release)
     assert "publication blocked: 2021 carries Hackney (204) from 2020" in message
     assert "rerun 2021 through protect_year" in message and "2022" not in message
-    assert {p.name: p.read_bytes() for p in (root / "published").iterdir()} == before
+    assert published_files(root) == before

@@ -12,10 +12,18 @@ import pytest
 import cin_assets.defs.publish as publish_defs
 from cin_assets.census import exceptions
 from cin_assets.datasets.catalogue import DATASETS
-from cin_assets.defs import inventory, validation
-from cin_assets.defs.resources import OutputProfile, default_resources
+from cin_assets.defs import inventory
+from cin_assets.defs.resources import OutputProfile
 from cin_assets.synth import generate_census
-from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE, YEAR, check_evaluation, materialised
+from cin_assets_tests.defs.pipeline import (
+    RELEASE,
+    YEAR,
+    check_evaluation,
+    materialised,
+    published_files,
+    run,
+    step_failure,
+)
 from cin_assets_tests.reference_subset import expect_only
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -55,36 +63,20 @@ def _inject_faults(folder: Path) -> None:
     )
 
 
-def _run(root: Path, instance: dg.DagsterInstance, selection: list, partition: str | None = None, **kwargs):
-    policy = kwargs.pop("policy", "count")
-    return dg.materialize(
-        ALL_ASSETS,
-        selection=selection,
-        partition_key=partition,
-        instance=instance,
-        resources={
-            **default_resources(root),
-            "validation_policy": validation.ValidationPolicy(policy=policy),
-        },
-        raise_on_error=False,
-        **kwargs,
-    )
-
-
 @pytest.fixture(scope="module")
 def trial(tmp_path_factory: pytest.TempPathFactory):
     root = _root(tmp_path_factory.mktemp("inventory"))
     instance = dg.DagsterInstance.ephemeral()
-    clean = _run(root, instance, YEAR, "2019")
+    clean = run(root, instance, YEAR, "2019")
     _inject_faults(root / "census" / "2020")
-    blocked = _run(root, instance, YEAR, "2020")
+    blocked = run(root, instance, YEAR, "2020")
     # the team declares what to publish: four LAs in the versioned file, Hackney in the launchpad config
     (root / exceptions.FILE_NAME).write_text(
         "reporting_year,la_code,action,note\n"
         + "".join(f"2020,{la},not_available,test\n" for la in ("206", "208", "209", "211"))
     )
     config = {"reporting_year": 2020, "la_code": "204", "action": "carry_forward", "note": "cyber attack"}
-    declared = _run(
+    declared = run(
         root,
         instance,
         YEAR,
@@ -93,8 +85,8 @@ def trial(tmp_path_factory: pytest.TempPathFactory):
         run_config={"ops": {"census_inventory": {"config": {"declarations": [config]}}}},
     )
     (root / "census" / "2018").mkdir()
-    empty = _run(root, instance, YEAR, "2018")
-    release = _run(root, instance, RELEASE)
+    empty = run(root, instance, YEAR, "2018")
+    release = run(root, instance, RELEASE)
     return root, clean, blocked, declared, empty, release, instance
 
 
@@ -239,13 +231,12 @@ def test_a_blocked_rerun_keeps_its_old_protected_files_out_of_the_next_release(t
     protected files are those of the earlier returns. A release must then refuse, not publish them as if
     they were the returns in the folder now (runs last: it changes the module's census)."""
     root, *_, instance = trial
-    before = {p.name: p.read_bytes() for p in (root / "published").iterdir()}
+    before = published_files(root)
     (root / "census" / "2019" / "845.xml").unlink()
-    blocked = _run(root, instance, YEAR, "2019")
+    blocked = run(root, instance, YEAR, "2019")
     assert not _check(blocked).passed and "protected_b1" not in materialised(blocked)
-    release = _run(root, instance, RELEASE)
+    release = run(root, instance, RELEASE)
     assert not release.success
-    (failure,) = [e for e in release.all_events if e.event_type_value == "STEP_FAILURE"]
-    message = str(failure.event_specific_data.error)
+    message = step_failure(release)
     assert "publication blocked: the protected files of 2019" in message and "rerun those years" in message
-    assert {p.name: p.read_bytes() for p in (root / "published").iterdir()} == before
+    assert published_files(root) == before

@@ -1,8 +1,10 @@
 """The look-back as a statistics team meets it: year 2019 materialised, then one LA's 2019 return deleted
 and another's corrupted on disk, and 2020 rerun. The rerun is blocked by the look-back check, naming the
 year, the LAs, the files and why; with the team's declaration the LA's re-referrals are published not
-available, and England's re-referral percentage with them, the guidance saying so. Assertions are on the
-Dagster check results and run status and on the published files."""
+available and England's re-referral percentage divides the others' by every referral, as DfE's releases
+do, the guidance saying so. Successor LAs: Cumberland and Westmorland and Furness (2024) look back on
+Cumbria's 2023 return, as DfE did; Dorset and BCP (2020) are not available, as DfE published them.
+Assertions are on the Dagster check results and run status and on the published files."""
 
 import shutil
 from pathlib import Path
@@ -12,33 +14,24 @@ import polars as pl
 import pytest
 
 from cin_assets.census import exceptions
-from cin_assets.defs import lookback, validation
+from cin_assets.defs import lookback
 from cin_assets.defs.publish import GUIDANCE_FILE
-from cin_assets.defs.resources import OutputProfile, default_resources
 from cin_assets.synth import generate_census
-from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE, YEAR, check_evaluation, materialised
+from cin_assets_tests.defs.pipeline import (
+    RELEASE,
+    YEAR,
+    check_evaluation,
+    correct_return,
+    materialised,
+    published_files,
+    run,
+    step_failure,
+)
 from cin_assets_tests.reference_subset import expect_only
 
 LAS = ["208", "845"]  # Lambeth (Inner London), East Sussex (South East)
 ENGLAND, INNER_LONDON, LONDON, SOUTH_EAST = "E92000001", "E13000001", "E12000007", "E12000008"
 HOSTILE = '<?xml version="1.0"?>\n<!DOCTYPE m [<!ENTITY a "aaaa">]>\n<Message>&a;</Message>\n'
-
-
-def _run(
-    root: Path, instance: dg.DagsterInstance, selection: list, partition: str | None = None, profile="ees"
-):
-    return dg.materialize(
-        ALL_ASSETS,
-        selection=selection,
-        partition_key=partition,
-        instance=instance,
-        resources={
-            **default_resources(root),
-            "validation_policy": validation.ValidationPolicy(),
-            "output_profile": OutputProfile(name=profile),
-        },
-        raise_on_error=False,
-    )
 
 
 def _c1(root: Path) -> pl.DataFrame:
@@ -58,25 +51,25 @@ def trial(tmp_path_factory: pytest.TempPathFactory):
     expect_only(root, LAS)
     generate_census(root / "census", [2019, 2020], scale=0.02, seed=5, las=LAS, workers=1)
     instance = dg.DagsterInstance.ephemeral()
-    first = _run(root, instance, YEAR, "2019")
+    first = run(root, instance, YEAR, "2019")
     # after 2019 was materialised: Lambeth's 2019 return is deleted, East Sussex's overwritten
     folder = root / "census" / "2019"
     kept = folder.parent / "845-2019.xml.bak"
     shutil.move(folder / "845.xml", kept)
     (folder / "845.xml").write_text(HOSTILE)
     (folder / "208.xml").unlink()
-    blocked = _run(root, instance, YEAR, "2020")
+    blocked = run(root, instance, YEAR, "2020")
     shutil.move(kept, folder / "845.xml")  # East Sussex's file restored; Lambeth's is lost for good
-    still_blocked = _run(root, instance, YEAR, "2020")
+    still_blocked = run(root, instance, YEAR, "2020")
     # the team declares Lambeth's 2019 return not available: its 2020 re-referrals cannot be looked back on
     (root / exceptions.FILE_NAME).write_text(
         "reporting_year,la_code,action,note\n2019,208,not_available,2019 return lost after publication\n"
     )
-    declared = _run(root, instance, YEAR, "2020")
-    release = _run(root, instance, RELEASE)
+    declared = run(root, instance, YEAR, "2020")
+    release = run(root, instance, RELEASE)
     ees = _c1(root)
     guidance = (root / "published" / GUIDANCE_FILE).read_text()
-    release2020 = _run(root, instance, RELEASE, profile="release2020")
+    release2020 = run(root, instance, RELEASE, profile="release2020")
     return root, first, blocked, still_blocked, declared, release, ees, guidance, release2020
 
 
@@ -124,24 +117,177 @@ def test_a_declared_previous_return_publishes_not_available_with_guidance(trial)
         assert lambeth[column] == "x", column
     assert lambeth["referral_count"].isdigit()
     assert east_sussex["rereferral_count"] not in ("x", "0")
-    # England and the regions holding Lambeth count East Sussex's re-referrals only (rounded to 10), and
-    # their re-referral percentages (re-referrals over every referral, Lambeth's included) are withheld
+    # England counts East Sussex's re-referrals only (rounded to 10) and its percentages divide them by every
+    # referral, Lambeth's included, as DfE's releases do (understated); London holds no LA looked back on
     measured = pl.read_parquet(root / "staging" / "measure_c1" / "2020.parquet")
-    own = measured.filter(pl.col("old_la_code") == "845")["Re_referrals"].item()
-    assert own > 0
+    own = measured.filter(pl.col("old_la_code") == "845")
+    assert own["Re_referrals"].item() > 0
     england = _row(ees, ENGLAND)
-    assert england["rereferral_count"] == str((own + 5) // 10 * 10)
-    assert england["rereferral_percent"] == "x" and england["rereferral_child_percent"] == "x"
-    assert england["referral_count"].isdigit()
+    assert england["rereferral_count"] == str((own["Re_referrals"].item() + 5) // 10 * 10)
+    national = measured.filter(pl.col("geographic_level") == "National")
+    assert national["Referrals"].item() > own["Referrals"].item()  # Lambeth's referrals are in England's
+    for column, count, total in (
+        ("rereferral_percent", "Re_referrals", "Referrals"),
+        ("rereferral_child_percent", "Re_referrals_child", "Referrals_child"),
+    ):
+        expected = 100 * own[count].item() / national[total].item()
+        assert float(england[column]) == pytest.approx(expected, abs=0.051), column
     for region in (INNER_LONDON, LONDON):
-        assert _row(ees, region)["rereferral_percent"] == "x"
+        assert _row(ees, region)["rereferral_count"] == "x" and _row(ees, region)["rereferral_percent"] == "x"
     assert _row(ees, SOUTH_EAST)["rereferral_percent"].replace(".", "").isdigit()
     assert (
         "2020: Lambeth (208): re-referrals are not available (its 2019 return was declared not available). "
         "England and regional re-referral counts include only the local authorities whose 2019 returns "
-        "were looked back on; their re-referral percentages are not available." in guidance
+        "were looked back on, while their referrals include every local authority, so their re-referral "
+        "percentages understate, as in DfE's releases." in guidance
     )
     # the 2020 release profile marks the same cells with its own symbol
     assert release2020.success
     old = _c1(root)
-    assert _row(old, "208")["Re_referrals"] == ":" and _row(old, ENGLAND)["Re_referrals_percent"] == ":"
+    assert _row(old, "208")["Re_referrals"] == ":" and _row(old, INNER_LONDON)["Re_referrals_percent"] == ":"
+    assert float(_row(old, ENGLAND)["Re_referrals_percent"]) == float(england["rereferral_percent"])
+
+
+def _c1_of(root: Path, year: int) -> pl.DataFrame:
+    (path,) = [p for p in (root / "published").glob("c1_*.csv") if not p.name.endswith(".meta.csv")]
+    return pl.read_csv(path, infer_schema=False).filter(pl.col("time_period") == str(year))
+
+
+SPLIT = ["909", "942", "943"]  # Cumbria (to 2023), Cumberland and Westmorland and Furness (from 2024)
+NORTH_WEST = "E12000002"
+
+
+@pytest.fixture(scope="module")
+def split(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("split") / "data"
+    expect_only(root, SPLIT)
+    generate_census(root / "census", [2023, 2024], scale=0.2, seed=5, las=SPLIT, workers=1)
+    instance = dg.DagsterInstance.ephemeral()
+    years = [run(root, instance, YEAR, str(y)) for y in (2023, 2024)]
+    release = run(root, instance, RELEASE)
+    c1, guidance = _c1_of(root, 2024), (root / "published" / GUIDANCE_FILE).read_text()
+    looked = pl.read_parquet(root / "staging" / "lookback_episodes" / "2024.parquet")
+    (root / "census" / "2023" / "909.xml").unlink()  # Cumbria's 2023 return lost after publication
+    broken = run(root, instance, YEAR, "2024")
+    return root, years, release, c1, guidance, looked, broken
+
+
+def test_a_linked_successor_publishes_re_referrals_looked_back_on_its_predecessor(split) -> None:
+    root, (_, year), release, c1, guidance, looked, _ = split
+    assert year.success and release.success
+    check = _check(year)
+    assert check.passed and check.metadata["counted look-backs"].value == 2
+    table = next(
+        e.materialization.metadata["lookback"].value
+        for e in year.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "lookback_inventory"
+    )
+    assert {(r.data["la_code"], r.data["lookback"], r.data["looks_back_on"]) for r in table.records} == {
+        ("942", "counted", "909"),
+        ("943", "counted", "909"),
+    }
+    # the previous year's rows are Cumbria's, under the successors' codes
+    assert set(looked["la_code"]) == {"942", "943"}
+    measured = pl.read_parquet(root / "staging" / "measure_c1" / "2024.parquet")
+    for la in ("942", "943"):
+        published = _row(c1, la)
+        assert published["rereferral_count"].isdigit() and int(published["rereferral_count"]) > 0, la
+        assert float(published["rereferral_percent"]) > 0
+    england = measured.filter(pl.col("geographic_level") == "National")
+    assert (
+        england["Re_referrals"].item()
+        == measured.filter(pl.col("old_la_code").is_in(["942", "943"]))["Re_referrals"].sum()
+    )
+    assert float(_row(c1, NORTH_WEST)["rereferral_percent"]) == pytest.approx(
+        100 * england["Re_referrals"].item() / england["Referrals"].item(), abs=0.051
+    )
+    assert (
+        "2024: Cumberland (942): its re-referrals look back on the 2023 return of the authority it succeeds "
+        "(909), as DfE did" in guidance
+    )
+    # the disclosure audit over the year's files still passes with the successors' cells published
+    assert check_evaluation(year, "disclosure_lp_audit").passed
+
+
+def test_a_linked_successors_lost_predecessor_return_blocks_naming_the_file(split) -> None:
+    *_, broken = split
+    check = _check(broken)
+    assert not check.passed and not broken.success
+    assert check.metadata["la_codes"].value == "942, 943"
+    assert (
+        "[2024] LA 942 Cumberland: look-back to its 2023 return census/2023/909.xml is missing"
+        in check.metadata["problems"].value
+    )
+
+
+MERGER = [
+    "835",
+    "836",
+    "837",
+    "838",
+    "839",
+    "866",
+]  # Dorset, Poole, Bournemouth to 2019; Dorset, BCP; Swindon
+SOUTH_WEST = "E12000009"
+
+
+@pytest.fixture(scope="module")
+def merger(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("merger") / "data"
+    expect_only(root, MERGER)
+    generate_census(root / "census", [2019, 2020], scale=0.05, seed=5, las=MERGER, workers=1)
+    instance = dg.DagsterInstance.ephemeral()
+    years = [run(root, instance, YEAR, str(y)) for y in (2019, 2020)]
+    release = run(root, instance, RELEASE)
+    return root, years, release, _c1_of(root, 2020), (root / "published" / GUIDANCE_FILE).read_text()
+
+
+def test_unlinked_successors_are_not_available_and_the_region_divides_by_every_referral(merger) -> None:
+    root, (_, year), release, c1, guidance = merger
+    assert year.success and release.success and _check(year).passed
+    for la in ("838", "839"):
+        assert _row(c1, la)["rereferral_count"] == "x" and _row(c1, la)["rereferral_percent"] == "x", la
+        assert _row(c1, la)["referral_count"].isdigit()
+    measured = pl.read_parquet(root / "staging" / "measure_c1" / "2020.parquet")
+    swindon = measured.filter(pl.col("old_la_code") == "866")
+    region = measured.filter(pl.col("region_code") == SOUTH_WEST, pl.col("geographic_level") == "Regional")
+    assert region["Re_referrals"].item() == swindon["Re_referrals"].item()  # only Swindon is looked back on
+    assert region["Referrals"].item() > swindon["Referrals"].item()  # BCP's and Dorset's referrals are in
+    published = float(_row(c1, SOUTH_WEST)["rereferral_percent"])
+    assert published == pytest.approx(
+        100 * region["Re_referrals"].item() / region["Referrals"].item(), abs=0.051
+    )
+    assert published < float(_row(c1, "866")["rereferral_percent"])  # understated, as DfE's
+    assert (
+        "2020: Dorset (838): re-referrals are not available (it is new in 2020 or has a new code, so it has no "
+        "2019 return of its own, and DfE did not look back on its predecessors' 2019 returns)" in guidance
+    )
+    assert "for Bournemouth, Christchurch and Poole and for Dorset in 2020" in guidance
+    assert check_evaluation(year, "disclosure_lp_audit").passed
+
+
+def test_a_release_refuses_re_referrals_that_looked_back_on_returns_since_replaced(tmp_path: Path) -> None:
+    """2020 looks back on East Sussex's 2019 return. Run in either order (as a backfill may), the release
+    passes; once a corrected 2019 return comes in and 2019 is rerun, 2020's protected re-referrals still
+    count the old one, and the release refuses, naming both years, until 2020 is rerun."""
+    root = tmp_path / "data"
+    expect_only(root, ["845"])
+    generate_census(root / "census", [2019, 2020], scale=0.02, seed=5, las=["845"], workers=1)
+    instance = dg.DagsterInstance.ephemeral()
+    assert run(root, instance, YEAR, "2020").success and run(root, instance, YEAR, "2019").success
+    assert run(root, instance, RELEASE).success
+    before = published_files(root)
+
+    correct_return(root, tmp_path / "corrected", 2019, "845", seed=6)
+    assert run(root, instance, YEAR, "2019").success
+    refused = run(root, instance, RELEASE)
+    assert not refused.success
+    message = step_failure(refused)
+    assert (
+        "2020's re-referrals looked back on 2019 returns (845.xml) other than the 2019 returns now" in message
+    )
+    assert "then 2020 through protect_year" in message
+    assert published_files(root) == before
+
+    assert run(root, instance, YEAR, "2020").success
+    assert run(root, instance, RELEASE).success

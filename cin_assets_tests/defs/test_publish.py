@@ -24,7 +24,7 @@ from cin_assets.defs.resources import CinDataRoot, OutputProfile, default_resour
 from cin_assets.measures.units import LOOKBACK_COLUMNS
 from cin_assets.publish import guidance, release_store, screener
 from cin_assets.publish import profile as profiles
-from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE
+from cin_assets_tests.defs.pipeline import ALL_ASSETS, RELEASE, step_failure
 from cin_assets_tests.measures.census_builder import replicated_census
 from cin_assets_tests.reference_subset import expect_only
 
@@ -77,6 +77,7 @@ def _basis(year: int, ref: Path) -> pl.DataFrame:
             "note": None,
             "policy": "count",
             "lookback": "no_census" if year == YEARS[0] else "counted",
+            "looks_back_on": None if year == YEARS[0] else las,
         },
         schema=inventory.BASIS_SCHEMA,
     )
@@ -173,8 +174,7 @@ def test_one_data_set_rebuilds_alone_from_stored_upstream_frames(released) -> No
     # 2020's protected files are now older than one of their inputs: no release until they are protected again
     blocked = _release(root, instance)
     assert not blocked.success
-    (failure,) = [e for e in blocked.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert "the protected files of 2020 are older than" in str(failure.event_specific_data.error)
+    assert "the protected files of 2020 are older than" in step_failure(blocked)
     assert _run_year(root, instance, 2020, selection=[publish_defs.protect_year_asset]).success
 
 

@@ -37,7 +37,7 @@ def test_a_certificate_outside_the_integer_bounds_is_attacked_again() -> None:
     system = worker.system()
     assert system is not None
     unknown = ~system.candidate
-    p_lo, p_hi = propagate(
+    p_lo, p_hi, _ = propagate(
         system.A_eq[:, unknown],
         system.b_fixed,
         system.A_ub[:, unknown],

@@ -171,6 +171,22 @@ def test_lone_primary_in_a_row_gets_partners_and_passes_the_audit() -> None:
     assert_all_pass(check_year(result.published, {"R": ds}))
 
 
+def test_the_audit_never_passes_a_cell_whose_integer_bounds_had_not_settled(monkeypatch) -> None:
+    """Integer reasoning stopped early leaves bounds wider than it could prove: the audit fails those
+    cells (rule propagation_unsettled) rather than pass them on bounds it did not finish."""
+    from functools import partial
+
+    from cin_assets.disclosure import audit, lp
+
+    ds = dataset("R", ["total", "a", "b", "c"], sums=SUMS)
+    published = protect_year({"R": frame_of(ds, _ne_rows(_row(3, 40, 57)))}, {"R": ds}).published
+    assert_all_pass(check_year(published, {"R": ds}))
+    monkeypatch.setattr(audit, "propagate", partial(lp.propagate, rounds=1))
+    stopped = failures(check_year(published, {"R": ds}), "lp_audit")
+    assert stopped.height and set(stopped.get_column("rule")) == {"propagation_unsettled"}
+    assert "not shown protected" in stopped.get_column("message")[0]
+
+
 def test_two_primaries_summing_to_five_need_a_third_cell() -> None:
     ds = dataset("R", ["total", "a", "b", "c"], sums=SUMS)
     frame = frame_of(ds, _ne_rows(_row(2, 3, 25)))

@@ -28,7 +28,8 @@ def episodes() -> Census:
     c.episode(DARLINGTON, "closes_after", D(2018, 6, 1), D(2020, 4, 1))  # closure after 31 March: open
     c.episode(DARLINGTON, "closed_before", D(2018, 1, 1), D(2019, 3, 31))  # closed the day before the year
     c.episode(DARLINGTON, "nfa", D(2019, 10, 1), D(2019, 10, 1), reason="RC8", nfa=True)
-    c.episode(DARLINGTON, "not_in_need", D(2019, 11, 1), D(2019, 12, 1), reason="RC8")
+    nin = c.episode(DARLINGTON, "not_in_need", D(2019, 11, 1), D(2019, 12, 1), reason="RC8")
+    c.assessment(DARLINGTON, "not_in_need", nin, D(2019, 11, 4), D(2019, 12, 1), factors=["21"])
     c.episode(CAMDEN, "twice", D(2019, 5, 1), D(2019, 6, 1), reason="RC7")  # two referrals in the year
     c.episode(CAMDEN, "twice", D(2019, 8, 1))
     c.child(CAMDEN, "unborn", dob=None, expected=D(2020, 6, 1), gender="0", ethnicity="NOBT")
@@ -97,10 +98,11 @@ def test_re_referrals_look_back_twelve_months_into_the_previous_census() -> None
     assert requirements(DATASETS["C1"]).previous == ("episodes",)
 
 
-def test_an_la_with_no_look_back_withholds_the_re_referral_percentages_that_would_hold_it() -> None:
-    """``short``: Camden is counted but has no previous return to look back on (new, or declared): England's
-    and London's re-referral counts leave it out, so their percentages (over every referral) are withheld,
-    in C1 and where A1 republishes them; the North East's stay."""
+def test_england_re_referral_percentages_divide_the_looked_back_count_by_every_referral() -> None:
+    """DfE's rule (every release 2013-2025): Camden is counted but has no previous return to look back on
+    (new, or declared), so England's re-referral count leaves it out while England's referrals hold
+    Camden's, and the percentage is that count over those referrals (understated, as DfE's), in C1 and
+    where A1 republishes it. London holds no LA looked back on: nothing to count there."""
     from cin_assets.measures import build_all
 
     previous = Census(2019)
@@ -110,25 +112,20 @@ def test_an_la_with_no_look_back_withholds_the_re_referral_percentages_that_woul
     current.episode(DARLINGTON, "first", D(2019, 6, 1))
     current.episode(CAMDEN, "camden", D(2019, 6, 1))
     sets = {code: DATASETS[code] for code in ("C1", "A1")}
-    plain = build_all(sets, 2020, current.tables(), previous.tables())
-    short = build_all(sets, 2020, current.tables(), previous.tables(), short=[CAMDEN])
-    c1, a1 = short["C1"], short["A1"]
-    for geo in (ENGLAND, LONDON, INNER):
-        assert value(c1, "Re_referrals_percent", geo) is None, geo
-        assert value(c1, "Re_referrals_child_percent", geo) is None, geo
-    assert value(plain["C1"], "Re_referrals_percent", ENGLAND) == pytest.approx(100 / 3)  # 1 of 3: mixed
+    built = build_all(sets, 2020, current.tables(), previous.tables())
+    c1, a1 = built["C1"], built["A1"]
     assert value(c1, "Re_referrals", ENGLAND) == 1 and value(c1, "Referrals", ENGLAND) == 3
+    assert value(c1, "Re_referrals_percent", ENGLAND) == pytest.approx(100 / 3)
+    assert value(c1, "Re_referrals_child_percent", ENGLAND) == pytest.approx(100 / 3)
+    for geo in (LONDON, INNER):
+        assert value(c1, "Re_referrals", geo) is None and value(c1, "Re_referrals_percent", geo) is None, geo
     assert value(c1, "Re_referrals_percent", NORTH_EAST) == pytest.approx(50)
     assert value(c1, "Re_referrals_percent", DARLINGTON) == pytest.approx(50)
-    assert value(c1, "Referrals_rate", ENGLAND) is not None  # only the look-back's percentages
+    assert value(c1, "Re_referrals_percent", CAMDEN) is None
     rows = a1.filter(pl.col("category_type").str.starts_with("Re-referrals"))
     assert rows.height == 1
     percent = next(i.name for i in DATASETS["A1"].indicators if i.unit == "percent")
-    assert rows[percent].item() is None
-    assert (
-        plain["A1"].filter(pl.col("category_type").str.starts_with("Re-referrals"))[percent].item()
-        is not None
-    )
+    assert rows[percent].item() == pytest.approx(100 / 3)
 
 
 def test_unborn_children_are_a_row_of_their_own(episodes: Census) -> None:
@@ -317,6 +314,27 @@ def test_sources_reasons_needs_and_disability_columns(episodes: Census) -> None:
     assert value(b2, "Autism_percent", DARLINGTON) is None  # no disabled children: percentage not applicable
 
 
+def test_an_rc8_closure_with_no_assessment_in_the_return_is_an_episode_of_need_ending() -> None:
+    """Only a case closed RC8 after an assessment in the year's return was assessed not in need (C1);
+    one assessed in an earlier year (query 8825Q) stays an episode of need and counts under RC8 in B6."""
+    c = Census(2020)
+    assessed = c.episode(DARLINGTON, "assessed", D(2019, 6, 1), D(2019, 7, 1), reason="RC8")
+    c.assessment(DARLINGTON, "assessed", assessed, D(2019, 6, 3), D(2019, 7, 1), factors=["21"])
+    carried = c.episode(DARLINGTON, "carried", D(2019, 3, 20), D(2019, 4, 20), reason="RC8")
+    c.assessment(DARLINGTON, "carried", carried, D(2019, 3, 21), D(2019, 4, 20), factors=["21"])
+    c.episode(DARLINGTON, "earlier", D(2018, 5, 1), D(2019, 9, 1), reason="RC8")  # assessed in 2018-19
+    c.episode(DARLINGTON, "ceased", D(2018, 5, 1), D(2019, 9, 1), reason="RC7")
+    b6 = _build("B6", c)
+    assert value(b6, "Ended_episodes", DARLINGTON) == 2
+    assert value(b6, "RC8_Case_closed_after_assessment", DARLINGTON) == 1
+    assert value(b6, "RC8_Case_closed_after_assessment_percent", DARLINGTON) == 50
+    assert value(b6, "RC7_Services_ceased", DARLINGTON) == 1
+    b1 = _build("B1", c)
+    assert value(b1, "Ended_episodes", DARLINGTON) == value(b1, "Anypoint_episodes", DARLINGTON) == 2
+    c1 = _build("C1", c)
+    assert value(c1, "Not_in_Need", DARLINGTON) == 1  # the carried one was referred last year
+
+
 def test_national_summaries_republish_england_figures(episodes: Census) -> None:
     frames = {code: _build(code, episodes) for code in ("B1", "C1", "C2")}
     a1 = build(DATASETS["A1"], 2020, sources=frames)
@@ -412,3 +430,34 @@ def test_building_all_data_sets_together_equals_building_each_alone(tmp_path) ->
         assert frame.height > 0, code
         assert together[code].equals(frame), code
     assert together["C1"].filter(pl.col("geographic_level") == "National")["Re_referrals"].item() > 0
+
+
+def test_a_successor_counts_re_referrals_of_its_predecessors_children() -> None:
+    """Cumberland (942) looks back on Cumbria's (909) 2023 return (la_successors.csv, linked): the previous
+    rows are joined under the successor's code (``looked_back_rows``), so a Cumbria child referred again in
+    Cumberland within 12 months counts, matched by the child key; one referred more than 12 months
+    before, or a Cumbria child with another LAchildID, does not."""
+    from cin_assets.census import lookback
+    from cin_assets.measures import build_all
+
+    previous = Census(2023)
+    previous.episode("909", "back", D(2022, 9, 1), D(2022, 10, 1))
+    previous.episode("909", "long_ago", D(2022, 4, 1), D(2022, 5, 1))
+    previous.episode("909", "stranger", D(2023, 1, 1), D(2023, 2, 1))
+    current = Census(2024)
+    current.episode("942", "back", D(2023, 6, 1))
+    current.episode("942", "long_ago", D(2023, 6, 1))
+    current.episode("942", "new", D(2023, 7, 1))
+    expected = reference.local_authorities(2024).select(pl.col("old_la_code").alias("la_code"), "la_name")
+    inventory = pl.DataFrame(
+        {"la_code": ["909"], "la_name": ["Cumbria"], "files": ["909.xml"], "status": ["loaded"]}
+    ).with_columns(reason=pl.lit(None, pl.String), declared=pl.lit(None, pl.String))
+    looked = lookback.build(
+        2024, expected.filter(pl.col("la_code") == "942"), inventory, reference.successors(2024)
+    )
+    assert looked["lookback"].to_list() == [lookback.COUNTED]
+    rows = lookback.looked_back_rows(previous.tables()["episodes"], looked)
+    assert set(rows["la_code"]) == {"942"}
+    c1 = build_all({"C1": DATASETS["C1"]}, 2024, current.tables(), {"episodes": rows})["C1"]
+    assert value(c1, "Re_referrals", "942") == 1 and value(c1, "Referrals", "942") == 3
+    assert value(c1, "Re_referrals_percent", "942") == pytest.approx(100 / 3)

@@ -76,8 +76,37 @@ def test_validation_finds_no_errors(tables: dict) -> None:
         report = validate(tables[year], year)
         assert report.filter(pl.col("type") == "error").is_empty(), report.filter(pl.col("type") == "error")
         assert report.filter(pl.col("rule").is_in(["2886Q", "2887Q", "2888Q"])).is_empty()
-        # Child-level queries are allowed in real returns, but the generator avoids them.
-        assert report.height <= 0.001 * tables[year]["children"].height
+        # Child-level queries are allowed in real returns. The generator raises two as real returns do:
+        # 8899Q (DfE's published 5A/6A counts are below the assessments of disabled children) and 8825Q
+        # (episodes of need closed RC8 with no assessment in the year: B6's RC8); it avoids the others.
+        expected = ["8899Q", "8825Q"]
+        assert (
+            report.filter(~pl.col("rule").is_in(expected)).height <= 0.001 * tables[year]["children"].height
+        )
+        assert report.filter(pl.col("rule") == "8899Q").height > 0
+
+
+def test_b6_rc8_counts_the_episodes_of_need_closed_rc8_that_raise_8825q(tables: dict) -> None:
+    """England 2020 B6: 2,490 of 371,070 episodes ending (0.7%) closed RC8 with no assessment in the
+    return; referrals closed RC8 after an assessment are assessed not in need and not in B6."""
+    from cin_assets.datasets.catalogue import DATASETS
+    from cin_assets.measures import build
+    from cin_assets.validation import validate
+    from cin_assets_tests.measures.census_builder import value
+
+    b6 = build(DATASETS["B6"], 2020, tables[2020], tables[2019])
+    rc8 = value(b6, "RC8_Case_closed_after_assessment")
+    ended = value(b6, "Ended_episodes")
+    assert isinstance(rc8, int) and isinstance(ended, int)
+    # each LA's share is allocated per reporting year: only rounding separates it from 0.67%
+    assert rc8 == pytest.approx(0.00671 * ended, abs=len(LAS))
+    assert (
+        sum(value(b6, f"RC{i}_" + n) for i, n in [(2, "Died"), (6, "Transferred_to_adult_social_care")]) > 0
+    )
+    queries = validate(tables[2020], 2020).filter(pl.col("rule") == "8825Q")
+    assert queries.height == rc8
+    c1 = build(DATASETS["C1"], 2020, tables[2020], tables[2019])
+    assert value(c1, "Not_in_Need") > 10 * rc8  # RC8 after an assessment: not in need, not in B6
 
 
 def test_children_keep_their_identity_across_years(tables: dict) -> None:

@@ -279,9 +279,10 @@ B5 = DataSet(
 )
 
 # The 2020 file has eight reason pairs; its last pair holds 93.4% of ended episodes. That can only be RC7
-# (services ceased): RC8 closures of referrals assessed as not in need are not episodes of need (B1's
-# episodes at any point are exactly those at 31 March plus those ending), so B6 counts RC8 only where an
-# episode of need was closed with it. Pairs in the 2020 file's order: RC1..RC6, RC8, RC7.
+# (services ceased): referrals closed RC8 after an assessment in the year are assessed not in need, not
+# episodes of need (B1's episodes at any point are exactly those at 31 March plus those ending). The 0.7%
+# pair before it is RC8 closures with no assessment in the year's return (query 8825Q), which stay episodes
+# of need. Pairs in the 2020 file's order: RC1..RC6, RC8, RC7.
 _REASONS = (
     ("RC1_Adopted", "Adopted", "RC1"),
     ("RC2_Died", "Died", "RC2"),
@@ -297,7 +298,9 @@ _REASON_SOURCE = cite(
     DATA_GUIDANCE + " (B6: eight reasons, number and percentage; RC1_Adopted, RC2_Died)",
     note="DfE's texts do not name the pairs after RC2; the order RC1..RC6, RC8, RC7 is chosen because it "
     "reproduces the 2020 figures (the last pair holds 93.4% of ended episodes, which only services ceased "
-    "can, since RC8 not-in-need closures are not episodes of need).",
+    "can, since RC8 not-in-need closures are not episodes of need). The texts do not say which RC8 "
+    "closures are episodes of need; chosen: those with no assessment in the year's return (query 8825Q), "
+    "not assessed not in need in the year (England 2020: 2,490, 0.7%)",
 )
 _reasons = []
 for _name, _label, _code in _REASONS:
@@ -328,8 +331,9 @@ B6 = DataSet(
         CIN_DEFINITION,
         EPISODE_NOTE,
         "The reason for closure is why the local authority stopped providing services. Referrals closed "
-        "after assessment with no further action because the child was not in need are not episodes of "
-        "need and so are not in this table; RC8 counts episodes of need closed with that reason.",
+        "after an assessment in the year with no further action because the child was not in need are not "
+        "episodes of need and so are not in this table; RC8 counts episodes of need closed with that reason "
+        "with no assessment in the year.",
     ),
     provenance=(
         "2020 catalogue page: Ended_episodes plus 8 reasons as number and percentage (RC1_Adopted, RC2_Died "

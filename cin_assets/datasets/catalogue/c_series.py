@@ -61,11 +61,15 @@ NOT_IN_NEED = count(
     "episodes",
     col("referral_in_year") & col("assessed_not_in_need"),
     "Referrals in the year where the child was assessed and the case closed with no further action "
-    "(reason for closure RC8).",
+    "(reason for closure RC8, with an assessment in the year's return).",
     grouping="Referrals",
     source=cite(
         METHODOLOGY_2019 + ": 'Calculating children assessed not to be in need at assessment'",
-        CENSUS_GUIDE + " (RC8: case closed after assessment, no further action)",
+        CENSUS_GUIDE + " (RC8: case closed after assessment, no further action; query 8825Q: RC8 with no "
+        "assessment)",
+        note="DfE's texts count children assessed not to be in need at assessment and do not say what an RC8 "
+        "closure with no assessment in the year counts as; chosen: it was not assessed not in need in the "
+        "year, so it stays an episode of need (B6 RC8, England 2020: 2,490)",
     ),
 )
 REFERRALS_CHILD = count(

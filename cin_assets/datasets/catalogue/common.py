@@ -167,7 +167,8 @@ CIN_DEFINITION = (
 EPISODE_NOTE = (
     "A child can have more than one episode of need in a year, but episodes should not overlap. Referrals "
     "that resulted in no further action, and referrals where the child was assessed as not in need (case "
-    "closed after assessment, RC8, and from 2023 RC9, referred to early help), are not episodes of need."
+    "closed after assessment, RC8, and from 2023 RC9, referred to early help, after an assessment in the "
+    "year) are not episodes of need."
 )
 REFERRAL_DEFINITION = (
     "A referral is a request for services to be provided by children's social care, for a child whose "
@@ -176,12 +177,15 @@ REFERRAL_DEFINITION = (
 )
 REREFERRAL_NOTE = (
     "A re-referral is a referral within 12 months of the same child's previous referral; the look-back "
-    "reaches into the previous year's census. It is not available where the local authority has no "
-    "census return for the previous year: for every authority in 2013 (no 2012 census in this series), "
-    "for Bournemouth, Christchurch and Poole and for Dorset in 2020 (created in April 2019), for North and "
-    "West Northamptonshire in 2022 and for Cumberland and for Westmorland and Furness in 2024. England "
-    "and regional re-referral counts then include only the authorities whose previous return was looked "
-    "back on, and their re-referral percentages are not available (the data guidance names the authorities)."
+    "reaches into the previous year's census. North and West Northamptonshire in 2022 and Cumberland and "
+    "Westmorland and Furness in 2024 look back on the previous year's return of the authority they replaced "
+    "(Northamptonshire, Cumbria), as DfE did. Re-referrals are not available where the local authority has "
+    "no census return for the previous year: for every authority in 2013 (no 2012 census in this series) "
+    "and for Bournemouth, Christchurch and Poole and for Dorset in 2020 (created in April 2019; DfE did not "
+    "look back on their predecessors' returns). England and regional re-referral counts then include only "
+    "the authorities whose previous return was looked back on, while their referrals include every "
+    "authority, so their re-referral percentages understate, as in DfE's releases (the data guidance names "
+    "the authorities)."
 )
 RATE_NOTE = f"Rates are per 10,000 children aged under 18: the {POPULATION_NOTE}."
 S47_DEFINITION = (
