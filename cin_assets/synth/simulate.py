@@ -374,6 +374,9 @@ class LaSimulation:
             n_old += extra
             self._miss("section47", short - extra)
             n_new = min(plan.s47 - n_old, n_cin)
+        # leave enough new cases without an enquiry to await assessment at 31 March (_control_awaiting)
+        shift = max(min(plan.awaiting - (n_cin - n_new), len(cand) - n_old, n_new), 0)
+        n_old, n_new = n_old + shift, n_new - shift
         kinds = np.concatenate([np.full(n_nfa, NFA), np.full(n_nin, NIN), np.full(n_cin, CIN)]).astype(
             np.int8
         )
