@@ -405,7 +405,7 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
             ]
         ).alias("icpc_bands")
     )
-    return wide.select(
+    out = wide.select(
         pl.col("old_la_code").alias("la_code"),
         "year",
         *COUNTS,
@@ -415,6 +415,147 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
         *_SHARES,
         "icpc_bands",
     ).sort("la_code", "year")
+    return _with_plan_targets(out, ref)
+
+
+# D5: plans open at 31 March by time on the plan (the bands of cin_assets.measures.units.duration_band).
+D5_BANDS = (
+    "3_months_or_less",
+    "more_than_3_months_6_months",
+    "more_than_6_months_less_than_1_year",
+    "1_year_less_than_2_years",
+    "2_years_or_more",
+)
+# LAIT counts the generator meets per LA and year where published: plans open at 31 March that started 3
+# months or more before, those of them with every review on time, and plans ending after 2 years or more.
+PLAN_LAIT = {
+    "cpp_lasted": "CPP_31March_3MnthorMore",
+    "cpp_on_time": "CPP_Reviewed_InReqTimeScl",
+    "cpp_long_end": "CPRDuration",
+}
+
+
+def _largest_remainder(total: int, weights: list[float]) -> list[int]:
+    """``total`` (>= 0) split in proportion to ``weights`` (non-negative), rounding by largest remainder
+    (ties to the first cell): the parts always sum to ``total``."""
+    wsum = sum(weights)
+    if total <= 0 or not weights:
+        return [0] * len(weights)
+    if wsum <= 0:
+        weights, wsum = [1.0] * len(weights), float(len(weights))
+    exact = [total * w / wsum for w in weights]
+    parts = [int(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def _d5_bands(targets: pl.DataFrame, ref: Path | None) -> list[list[int]]:
+    """Per row of ``targets``: the LA's plans open at 31 March in each of :data:`D5_BANDS`, summing to its
+    ``CPP_At31`` target. Published cells are kept; the suppressed ones (``c``, and the secondary cells
+    beside them, which may exceed 5) share the rest of the LA's plans, fitted (iterative proportional
+    fitting) so that each band's suppressed cells add up to England's band less the published LAs."""
+    pub = reference.published_indicators(ref).filter(
+        pl.col("indicator").is_in(D5_BANDS) & pl.col("time_period").str.contains(r"^\d+$")
+    )
+    cells = {
+        (la, int(y), ind): int(v) if v.isdigit() else None
+        for la, y, ind, v in pub.filter(pl.col("geographic_level") == LOCAL)
+        .select("old_la_code", "time_period", "indicator", "value")
+        .iter_rows()
+    }
+    england = {
+        (int(y), ind): int(v)
+        for y, ind, v in pub.filter(pl.col("geographic_level") == NATIONAL)
+        .select("time_period", "indicator", "value")
+        .iter_rows()
+        if v.isdigit()
+    }
+    las, years, at31 = targets["la_code"].to_list(), targets["year"].to_list(), targets["CPP_At31"].to_list()
+    out: list[list[int]] = [[0] * len(D5_BANDS) for _ in las]
+    by_year: dict[int, list[int]] = {}
+    for i, y in enumerate(years):
+        by_year.setdefault(y, []).append(i)
+    for year, rows in by_year.items():
+        shares = [float(england.get((year, b), 1)) for b in D5_BANDS]
+        gaps: dict[int, tuple[list[int], int]] = {}  # row -> (suppressed bands, plans left for them)
+        for i in rows:
+            values = [cells.get((las[i], year, b)) for b in D5_BANDS]
+            known = [v for v in values if v is not None]
+            missing = [k for k, v in enumerate(values) if v is None]
+            left = int(at31[i]) - sum(known)
+            if missing and left >= 0:
+                out[i] = [v or 0 for v in values]
+                gaps[i] = (missing, left)
+            else:  # nothing suppressed, or an imputed total below the published cells: keep the shape
+                weights = [float(v) if v is not None else shares[k] for k, v in enumerate(values)]
+                out[i] = _largest_remainder(int(at31[i]), weights)
+        if not gaps:
+            continue
+        col_left = [
+            max(
+                england.get((year, b), 0)
+                - sum(out[i][k] for i in rows if i not in gaps or k not in gaps[i][0]),
+                0,
+            )
+            for k, b in enumerate(D5_BANDS)
+        ]
+        fit = {i: {k: shares[k] for k in missing} for i, (missing, _) in gaps.items()}
+        for _ in range(30):
+            for i, (_, left) in gaps.items():
+                s = sum(fit[i].values()) or 1.0
+                fit[i] = {k: v * left / s for k, v in fit[i].items()}
+            for k in range(len(D5_BANDS)):
+                s = sum(f[k] for f in fit.values() if k in f)
+                if s > 0:
+                    for f in fit.values():
+                        if k in f:
+                            f[k] *= (col_left[k] or 0.01) / s
+        for i, (missing, left) in gaps.items():
+            for k, v in zip(missing, _largest_remainder(left, [fit[i][k] for k in missing]), strict=True):
+                out[i][k] = v
+    return out
+
+
+@cache
+def _lait_counts(ref: Path | None) -> dict[tuple[str, int, str], int]:
+    """{(LA code, year, LAIT indicator): value} for the published (numeric) :data:`PLAN_LAIT` counts."""
+    path = (ref or reference.reference_dir()) / "lait_indicators.csv"
+    lait = pl.read_csv(path, infer_schema=False).filter(
+        (pl.col("geographic_level") == LOCAL)
+        & pl.col("indicator").is_in(list(PLAN_LAIT.values()))
+        & pl.col("value").str.contains(r"^\d+$")
+    )
+    return {
+        (la, int(y), ind): int(v)
+        for la, y, ind, v in lait.select("old_la_code", "time_period", "indicator", "value").iter_rows()
+    }
+
+
+def _with_plan_targets(targets: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
+    """Add the plan targets met per LA: ``cpp_bands`` (:func:`_d5_bands`) and the :data:`PLAN_LAIT` counts
+    (-1 where LAIT publishes none: the generator then leaves that figure to chance). ``cpp_lasted`` is kept
+    between the plans open 3 months or more by D5 and those plus the 3-month band (a plan started on 31
+    December is in both: LAIT's count exceeds D5's by up to 5 plans in 17 LA-years of 2019-2020)."""
+    bands = _d5_bands(targets, ref)
+    lait = _lait_counts(ref)
+    keys = list(zip(targets["la_code"].to_list(), targets["year"].to_list(), strict=True))
+    cols: dict[str, list[int]] = {}
+    for name, indicator in PLAN_LAIT.items():
+        cols[name] = [lait.get((la, y, indicator), -1) for la, y in keys]
+    cols["cpp_lasted"] = [
+        -1 if v < 0 else min(max(v, sum(b[1:])), sum(b))
+        for v, b in zip(cols["cpp_lasted"], bands, strict=True)
+    ]
+    cols["cpp_on_time"] = [
+        -1 if v < 0 else min(v, lasted if lasted >= 0 else sum(b[1:]))
+        for v, lasted, b in zip(cols["cpp_on_time"], cols["cpp_lasted"], bands, strict=True)
+    ]
+    return targets.with_columns(
+        pl.Series("cpp_bands", bands, dtype=pl.List(pl.Int64)),
+        *(pl.Series(name, values, dtype=pl.Int64) for name, values in cols.items()),
+    )
 
 
 def scale_count(value: int, scale: float) -> int:
@@ -432,7 +573,16 @@ def scaled_targets(scale: float, ref: Path | None = None) -> pl.DataFrame:
     base = published_targets(ref)
     names = (*COUNTS, *EXTRA)
     scaled = {c: [scale_count(v, scale) for v in base[c].to_list()] for c in names}
-    out = base.with_columns(pl.Series(c, scaled[c], dtype=pl.Int64) for c in names)
+    for c in PLAN_LAIT:
+        scaled[c] = [v if v < 0 else scale_count(v, scale) for v in base[c].to_list()]
+    bands = [
+        _largest_remainder(total, [float(b) for b in row])
+        for total, row in zip(scaled["CPP_At31"], base["cpp_bands"].to_list(), strict=True)
+    ]
+    out = base.with_columns(
+        *(pl.Series(c, v, dtype=pl.Int64) for c, v in scaled.items()),
+        pl.Series("cpp_bands", bands, dtype=pl.List(pl.Int64)),
+    )
     return out.with_columns(pl.max_horizontal("Referrals", pl.lit(1, dtype=pl.Int64)).alias("Referrals"))
 
 

@@ -61,6 +61,15 @@ def _nearest(by_year: dict[int, np.ndarray], year: int) -> tuple[float, ...]:
     return tuple(float(x) for x in by_year[min(by_year, key=lambda y: (abs(y - year), y))])
 
 
+def _plan_targets(row: dict) -> dict:
+    """The plan figures met exactly in a published year (none in warm-up years: a history that has just
+    begun has no plans of 1 or 2 years to keep open)."""
+    return {
+        "cpp_bands": tuple(int(b) for b in row["cpp_bands"]),
+        **{name: int(row[name]) for name in calibration.PLAN_LAIT},
+    }
+
+
 def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
     """Plans for every simulated year of one LA: warm-up years (copies of its first real year) then real ones.
 
@@ -99,6 +108,7 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                 ended=int(r["Ended_episodes"]) if year in real else -1,
                 late_review=calibration.late_review_share(la_code, min(max(year, 2013), 2020)),
                 cin_duration=_nearest(durations, year),
+                **(_plan_targets(r) if year in real else {}),
             )
         )
     return plans

@@ -96,6 +96,10 @@ class YearPlan:
     late_review: float = 0.0  # probability that a review of a plan starting this year is held late
     ended: int = -1  # episodes of need ending in the year (-1: no target)
     cin_duration: tuple[float, ...] = ()  # the LA's probabilities of Params.cin_duration's bands (): national
+    cpp_bands: tuple[int, ...] = ()  # plans open at 31 March per D5 band (sum cpp_at31; (): total only)
+    cpp_lasted: int = -1  # of them, started 3 months or more before 31 March (-1: no target)
+    cpp_on_time: int = -1  # of those, plans with every review on time (-1: left to late_review)
+    cpp_long_end: int = -1  # plans ending in the year after 2 years or more (-1: no target)
 
 
 @dataclass(frozen=True)
@@ -230,6 +234,34 @@ def _even_months(rng: np.random.Generator, days: np.ndarray, k: int) -> np.ndarr
     order = np.lexsort((rng.random(n), inverse))
     rank = np.arange(n) - np.searchsorted(inverse[order], inverse[order])
     return np.sort(order[rank < quota[inverse[order]]])
+
+
+def add_months(days: np.ndarray | int, months: int) -> np.ndarray:
+    """``days`` plus calendar ``months``, the day clamped to the month's last (31 January + 1 month = 29
+    February 2020), as the published duration bands count months (polars ``offset_by``)."""
+    d = _dt(np.asarray(days))
+    m = d.astype("datetime64[M]")
+    dom = (d - m.astype("datetime64[D]")).astype(np.int64)
+    to = m + months
+    length = ((to + 1).astype("datetime64[D]") - to.astype("datetime64[D]")).astype(np.int64)
+    return _int(to.astype("datetime64[D]")) + np.minimum(dom, length - 1)
+
+
+_DEC31 = 5  # the window of plans started exactly 3 months before 31 March (see _open_window)
+
+
+def open_window(start: np.ndarray, end: int) -> np.ndarray:
+    """The D5 band (0: 3 months or less .. 4: 2 years or more) of plans started on ``start`` and open at
+    ``end`` (:func:`cin_assets.measures.units.duration_band`), and 5 for a plan started exactly 3 months
+    before (31 December): in the 3-month band, yet open 3 months or more for D6 (LAIT's count of those
+    exceeds D5's complement by the plans started that day)."""
+    s = np.asarray(start)
+    band = np.select(
+        [end <= add_months(s, 3), end <= add_months(s, 6), end < add_months(s, 12), end < add_months(s, 24)],
+        [0, 1, 2, 3],
+        4,
+    )
+    return np.where(end == add_months(s, 3), _DEC31, band)
 
 
 def _pick(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
@@ -436,7 +468,8 @@ class LaSimulation:
             need = len(in_year)
         self._miss("icpc_spill", max(-need, 0))
         need = max(need, 0)
-        chosen = in_year[_pick(rng, len(in_year), need)]
+        # as many conferences in the last months as the plans open at 31 March from then need
+        chosen = in_year[self._fill_windows(plan, cand_icpc[in_year], _pick(rng, len(in_year), need), end)]
         rate = need / len(in_year) if len(in_year) else 0.4
         cap = len(crossing) if next_plan is None else max(next_plan.icpc // 2, 0)
         n_out = min(int(rng.binomial(len(crossing), min(rate, 1.0))), cap)
@@ -475,7 +508,7 @@ class LaSimulation:
         # 4. plans on this year's conferences ----------------------------------------------------------
         conf_ep = np.concatenate([self.s47["episode"][spill_in], s_ep[chosen], epi])
         conf_date = np.concatenate([self.s47["icpc"][spill_in], icpc[chosen], epi_date])
-        take = _even_months(rng, conf_date, plan.cpp_start)
+        take = self._fill_windows(plan, conf_date, _even_months(rng, conf_date, plan.cpp_start), end)
         self._miss("cpp_start", plan.cpp_start - len(take))
         c_ep, c_start = conf_ep[take], conf_date[take]
         reviews = self._reviews(c_start, plan.late_review)
@@ -582,42 +615,195 @@ class LaSimulation:
         """True where the episode is its child's latest (only those can be kept open longer)."""
         return self.ch["last_ep"][self.ep["child"][e]] == e
 
-    def _control_cpps(self, plan: YearPlan, start: int, end: int) -> None:
+    def _window_targets(self, plan: YearPlan) -> np.ndarray:
+        """Plans to leave open at 31 March per :func:`open_window` (windows 0-5), from the D5 bands and
+        LAIT's plans open 3 months or more (the 31 December window; 0 where LAIT has no count)."""
+        targets = np.zeros(6, dtype=np.int64)
+        targets[:5] = plan.cpp_bands
+        if plan.cpp_lasted >= 0:
+            targets[_DEC31] = min(max(plan.cpp_lasted - sum(plan.cpp_bands[1:]), 0), plan.cpp_bands[0])
+            targets[0] -= targets[_DEC31]
+        return targets
+
+    def _fill_windows(self, plan: YearPlan, conf_date: np.ndarray, take: np.ndarray, end: int) -> np.ndarray:
+        """``take``: positions of the year's plan starts (or conferences) on ``conf_date``; where the last 3
+        months (or the 3 before them, or 31 December) would have fewer than the plans the LA has open at 31
+        March from then, take more of theirs in place of some from April to September."""
+        if not plan.cpp_bands or len(take) == 0:
+            return take
+        rng = self.rng
+        window = open_window(conf_date, end)
+        targets = self._window_targets(plan)
+        chosen = np.zeros(len(conf_date), dtype=bool)
+        chosen[take] = True
+        for w in (_DEC31, 0, 1):
+            need = int(targets[w] + targets[w] // 25 + (w != _DEC31))
+            short = need - int((chosen & (window == w)).sum())
+            spare = np.flatnonzero(chosen & (window == 2))
+            spare = spare[: max(len(spare) - int(targets[2] + targets[2] // 10 + 1), 0)]
+            add = np.flatnonzero(~chosen & (window == w))
+            k = min(short, len(add), len(spare))
+            if k > 0:
+                chosen[add[_pick(rng, len(add), k)]] = True
+                chosen[spare[_pick(rng, len(spare), k)]] = False
+        return np.flatnonzero(chosen)
+
+    def _cut_plans(self, cand: np.ndarray, k: int, end: int, what: str) -> None:
+        """End ``k`` of the open plans ``cand`` by 31 March (those planned to end soonest most likely), at
+        their last review if recent, else within the last 2 months."""
         rng, cpp = self.rng, self.cpp
         c_start, c_end = cpp["start"], cpp["end"]
+        cand = cand[c_start[cand] < end]
+        sel = cand[_gumbel_top(rng, -(c_end[cand] - end) / 60.0, k)]
+        self._miss(what, k - len(sel))
+        rev = cpp["reviews"][sel]
+        last_rev = np.where((rev <= end) & (rev > c_start[sel, None]), rev, -1).max(axis=1)
+        lo = np.maximum(c_start[sel] + 1, end - 60)
+        fallback = rng.integers(lo, end + 1)
+        c_end[sel] = np.where(last_rev > end - 120, last_rev, fallback)
+
+    def _extend_plans(self, ended: np.ndarray, k: int, end: int, what: str | None) -> int:
+        """Keep ``k`` of the plans ``ended`` in the year open over 31 March (those ended latest most
+        likely; only a child's latest plan with no conference due next year), to a later review. Returns
+        how many were missing (a shortfall ``what``, unless None)."""
+        rng, cpp = self.rng, self.cpp
+        c_end = cpp["end"]
+        e = cpp["episode"][ended]
+        due = np.isin(e, self.s47["episode"][self.spill])  # a new plan may start at next year's conference
+        ok = (self.ep["last_cpp"][e] == ended) & self._latest(e) & ~due
+        ended = ended[ok]
+        sel = ended[_gumbel_top(rng, -(end - c_end[ended]) / 60.0, k)]
+        if what is not None:
+            self._miss(what, k - len(sel))
+        rev = cpp["reviews"][sel]
+        nxt = np.argmax(rev > end, axis=1) + rng.geometric(0.55, size=len(sel)) - 1
+        nxt = np.minimum(nxt, MAX_REVIEWS - 1)
+        new_end = rev[np.arange(len(sel)), nxt]
+        c_end[sel] = np.where(new_end > end, new_end, end + rng.integers(30, 180, size=len(sel)))
+        e = cpp["episode"][sel]
+        close = self.ep["close"]
+        close[e] = np.maximum(close[e], c_end[sel] + rng.integers(0, 180, size=len(sel)))
+        return k - len(sel)
+
+    def _control_cpps(self, plan: YearPlan, start: int, end: int) -> None:
+        """Make exactly ``plan.cpp_at31`` plans open at 31 March, and with D5 bands exactly that many in
+        each band (by start date: cutting plans of a band short, or keeping plans of that band that ended
+        in the year open), then meet the LA's plans ending after 2 years and reviews on time."""
+        cpp = self.cpp
+        c_start, c_end = cpp["start"], cpp["end"]
+        natural = int(((c_start <= end) & (c_end > end)).sum())
+        if plan.cpp_bands:
+            targets = self._window_targets(plan)
+            for w in (_DEC31, 0, 1, 2, 3, 4):
+                started = c_start <= end
+                window = np.zeros(len(c_start), dtype=bool)
+                window[started] = open_window(c_start[started], end) == w
+                open_ = np.flatnonzero(window & (c_end > end))
+                k = len(open_) - int(targets[w])
+                if k > 0:
+                    self._cut_plans(open_, k, end, f"cpp_band{w}_cut")
+                elif k < 0:
+                    ended = np.flatnonzero(window & (c_end >= start) & (c_end <= end) & (c_start < end))
+                    left = self._extend_plans(ended, -k, end, None if w == _DEC31 else f"cpp_band{w}_extend")
+                    if w == _DEC31:  # too few plans started on 31 December: the rest from the 3-month band
+                        targets[0] += left
         open_ = np.flatnonzero((c_start <= end) & (c_end > end))
-        natural = len(open_)
-        if natural > plan.cpp_at31:
-            cut = open_[c_start[open_] < end]
-            k = natural - plan.cpp_at31
-            sel = cut[_gumbel_top(rng, -(c_end[cut] - end) / 60.0, k)]
-            self._miss("cpp_at31_cut", k - len(sel))
-            rev = cpp["reviews"][sel]
-            last_rev = np.where((rev <= end) & (rev > c_start[sel, None]), rev, -1).max(axis=1)
-            lo = np.maximum(c_start[sel] + 1, end - 60)
-            fallback = rng.integers(lo, end + 1)
-            c_end[sel] = np.where(last_rev > end - 120, last_rev, fallback)
-        elif natural < plan.cpp_at31:
+        if len(open_) > plan.cpp_at31:
+            self._cut_plans(open_, len(open_) - plan.cpp_at31, end, "cpp_at31_cut")
+        elif len(open_) < plan.cpp_at31:
             ended = np.flatnonzero((c_end >= start) & (c_end <= end) & (c_start < end))
-            e = cpp["episode"][ended]
-            due = np.isin(
-                e, self.s47["episode"][self.spill]
-            )  # a new plan may start at next year's conference
-            ok = (self.ep["last_cpp"][e] == ended) & self._latest(e) & ~due
-            ended = ended[ok]
-            k = plan.cpp_at31 - natural
-            sel = ended[_gumbel_top(rng, -(end - c_end[ended]) / 60.0, k)]
-            self._miss("cpp_at31_extend", k - len(sel))
-            rev = cpp["reviews"][sel]
-            nxt = np.argmax(rev > end, axis=1) + rng.geometric(0.55, size=len(sel)) - 1
-            nxt = np.minimum(nxt, MAX_REVIEWS - 1)
-            new_end = rev[np.arange(len(sel)), nxt]
-            c_end[sel] = np.where(new_end > end, new_end, end + rng.integers(30, 180, size=len(sel)))
-            e = cpp["episode"][sel]
-            close = self.ep["close"]
-            close[e] = np.maximum(close[e], c_end[sel] + rng.integers(0, 180, size=len(sel)))
+            self._extend_plans(ended, plan.cpp_at31 - len(open_), end, "cpp_at31_extend")
         if natural > 0 and plan.cpp_at31 > 0:
             self.k_cpp = float(np.clip(self.k_cpp * np.sqrt(plan.cpp_at31 / natural), 0.5, 2.0))
+        if plan.cpp_long_end >= 0:
+            self._control_long_ends(plan.cpp_long_end, start, end)
+        if plan.cpp_on_time >= 0:
+            self._control_reviews(plan.cpp_on_time, start, end)
+
+    def _control_long_ends(self, target: int, start: int, end: int) -> None:
+        """Make exactly ``target`` plans ending in the year have lasted 2 years or more (D7, LAIT
+        CPRDuration) by moving the end of plans whose second anniversary falls in the year to just before
+        it or on/after it (never past 31 March, the episode's closure or a later plan of the episode)."""
+        rng, cpp = self.rng, self.cpp
+        c_start, c_end = cpp["start"], cpp["end"]
+        ended = np.flatnonzero((c_end >= start) & (c_end <= end) & (c_start < start))
+        two = add_months(c_start[ended], 24)
+        long = c_end[ended] >= two
+        k = target - int(long.sum())
+        movable = (two > start) & (two <= end)
+        if k > 0:
+            e = cpp["episode"][ended]
+            limit = np.minimum(self.ep["close"][e], end)
+            ok = ~long & movable & (self.ep["last_cpp"][e] == ended) & (limit >= two)
+            pick = np.flatnonzero(ok)[_pick(rng, int(ok.sum()), k)]
+            self._miss("cpp_long_end_more", k - len(pick))
+            hi = np.minimum(limit[pick], two[pick] + 60)
+            c_end[ended[pick]] = rng.integers(two[pick], hi + 1)
+        elif k < 0:
+            ok = long & movable
+            pick = np.flatnonzero(ok)[_pick(rng, int(ok.sum()), -k)]
+            self._miss("cpp_long_end_fewer", -k - len(pick))
+            lo = np.maximum(two[pick] - 90, np.maximum(start, c_start[ended[pick]] + 1))
+            c_end[ended[pick]] = rng.integers(lo, two[pick])
+
+    def _review_status(self, plans: np.ndarray, start: int, end: int
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+        """For plans open at 31 March: whether every review interval judged in the year was on time (as
+        :func:`cin_assets.measures.units._reviews` judges the return: the first review within 3 months of
+        the start, then within 6 months of the previous one, and at 31 March the last review (or the start)
+        no more than 6 (3) months before; the first review in the return of a plan started before the year
+        is not judged), the first review slot that can be made late (-1: none) and its due date."""
+        rev = self.cpp["reviews"][plans]
+        s = self.cpp["start"][plans][:, None]
+        seen = (rev >= start) & (rev <= end) & (rev > s)
+        first = seen & ~np.concatenate([np.zeros((len(plans), 1), dtype=bool), seen[:, :-1]], axis=1)
+        prev = np.concatenate([s, rev[:, :-1]], axis=1)
+        due = np.where(first, add_months(s, 3), add_months(prev, 6))
+        judged = seen & ~(first & (s < start))
+        late = judged & (rev > due)
+        last = np.where(seen, rev, -1).max(axis=1)
+        late_end = np.where(last >= 0, end > add_months(last, 6), end > add_months(s[:, 0], 3))
+        on_time = ~(late.any(axis=1) | late_end)
+        can = judged & (due < last_wd(end))
+        slot = np.where(can.any(axis=1), np.argmax(can, axis=1), -1)
+        return on_time, slot, due[np.arange(len(plans)), np.maximum(slot, 0)]
+
+    def _control_reviews(self, target: int, start: int, end: int) -> None:
+        """Make exactly ``target`` of the plans open at 31 March that started 3 months or more before have
+        every review on time (D6, LAIT CPP_Reviewed_InReqTimeScl): reschedule the year's reviews of late
+        ones on time, or hold one review of on-time ones a few working days late. Reviews before the year
+        (in earlier returns) are never moved."""
+        rng, cpp = self.rng, self.cpp
+        c_start, c_end = cpp["start"], cpp["end"]
+        lasted = np.flatnonzero((c_start <= end) & (c_end > end))
+        lasted = lasted[add_months(c_start[lasted], 3) <= end]
+        on_time, slot, due = self._review_status(lasted, start, end)
+        k = target - int(on_time.sum())
+        rev = cpp["reviews"]
+        if k > 0:
+            late = lasted[~on_time]
+            sel = late[_pick(rng, len(late), k)]
+            self._miss("cpp_reviews_on_time", k - len(sel))
+            r = rev[sel]
+            floor = add_wd(start, 0)
+            for j in range(MAX_REVIEWS):
+                anchor = c_start[sel] if j == 0 else r[:, j - 1]
+                when = add_months(anchor, 3 if j == 0 else 6) - rng.integers(
+                    0, 15 if j == 0 else 25, len(sel)
+                )
+                r[:, j] = np.where(r[:, j] >= start, np.maximum(last_wd(when), floor), r[:, j])
+            rev[sel] = r
+        elif k < 0:
+            ok = np.flatnonzero(on_time & (slot >= 0))
+            pick = ok[_pick(rng, len(ok), -k)]
+            self._miss("cpp_reviews_late", -k - len(pick))
+            sel, j = lasted[pick], slot[pick]
+            r = rev[sel]
+            rows = np.arange(len(sel))
+            new = np.minimum(add_wd(due[pick], rng.integers(1, 15, size=len(sel))), last_wd(end))
+            delta = new - r[rows, j]
+            after = np.arange(MAX_REVIEWS)[None, :] >= j[:, None]
+            rev[sel] = np.where(after, last_wd((r + delta[:, None]).ravel()).reshape(r.shape), r)
 
     def _control_awaiting(self, plan: YearPlan, start: int, end: int) -> None:
         """Make exactly ``plan.awaiting`` of the year's new episodes open at 31 March wait for their
