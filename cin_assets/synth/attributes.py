@@ -143,6 +143,60 @@ def _categories(rng: np.random.Generator, year: np.ndarray, gender: np.ndarray, 
     return out
 
 
+def _round_random(rng: np.random.Generator, total: int, weights: np.ndarray) -> np.ndarray:
+    """``total`` split in proportion to ``weights``: the whole parts, then the rest one each to cells drawn
+    by their fractions (unbiased, unlike largest remainders, over many small LAs)."""
+    w = np.clip(np.nan_to_num(weights.astype(np.float64)), 0.0, None)
+    if total <= 0 or len(w) == 0:
+        return np.zeros(len(w), dtype=np.int64)
+    if w.sum() <= 0:
+        w = np.ones(len(w))
+    exact = total * w / w.sum()
+    out = np.floor(exact).astype(np.int64)
+    frac = exact - out
+    left = total - int(out.sum())
+    if left > 0:
+        out[rng.choice(len(w), size=left, replace=False, p=frac / frac.sum())] += 1
+    return out
+
+
+def _stock_categories(rng: np.random.Generator, h: History, initial: np.ndarray, dob: np.ndarray,
+                      gender: np.ndarray, ref: Path | None) -> None:  # fmt: skip
+    """Give the plans open at each 31 March (2016-2020) that started that year initial categories such that
+    the LA's plans open then follow A6's mix of that year (what the plans carried from earlier years
+    already hold is taken off), split over genders and the unborn at 31 March with A5's weights (rows: the
+    group's plans, columns: the categories, fitted proportionally). ``dob``, ``gender``: of each plan's
+    child. Draws from the starting mix (:func:`_categories`) put 2020's sexual abuse and multiple
+    categories 4-5% under A6 and girls' sexual abuse 8% under A5."""
+    weights = calibration.category_weights(ref)
+    start, end = h.cpps["start"], h.cpps["end"]
+    for y in range(2016, 2021):
+        year_end = day(dt.date(y, 3, 31))
+        open_ = (start <= year_end) & (end > year_end)
+        if not open_.any():
+            continue
+        codes, mix = calibration.distribution(f"abuse_category@{y}", ref)
+        new = open_ & (start >= day(dt.date(y - 1, 4, 1)))
+        held = np.array([(initial[open_ & ~new] == c).sum() for c in codes])
+        want = np.clip(_round_random(rng, int(open_.sum()), mix) - held, 0, None)
+        need = _round_random(rng, int(new.sum()), want if want.sum() else mix)
+        members = [
+            np.flatnonzero(
+                new & ((dob > year_end) if who == "Unborn" else (dob <= year_end) & np.isin(gender, g))
+            )
+            for who, g in calibration.CATEGORY_BY.items()
+        ]
+        seed = np.array([[weights[who][c] for c in codes] for who in calibration.CATEGORY_BY])
+        fit = seed * np.maximum(need, 1e-9)
+        rows = np.array([len(m) for m in members], dtype=np.float64)
+        for _ in range(20):
+            fit *= (rows / np.maximum(fit.sum(axis=1), 1e-12))[:, None]
+            fit *= need / np.maximum(fit.sum(axis=0), 1e-12)
+        for plans, row in zip(members, fit, strict=True):
+            counts = _round_random(rng, len(plans), row)
+            initial[rng.permutation(plans)] = np.repeat(codes, counts)
+
+
 def _genders(rng: np.random.Generator, h: History, ref: Path | None) -> np.ndarray:
     """GenderCurrent once born: children ever on a plan from A5's mix of children on a plan
     (:func:`calibration.plan_gender`), the others from the mix that keeps ``gender_born`` (A4) over the
@@ -279,8 +333,9 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     start_year = h.cpps["start"].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     month = h.cpps["start"].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
     report_year = np.clip(start_year + (month >= 3), 2016, 2020)
-    initial = _categories(rng, report_year, gender[ep["child"][h.cpps["episode"]]],
-                          h.cpps["start"] < dob[ep["child"][h.cpps["episode"]]], ref)  # fmt: skip
+    plan_child = ep["child"][h.cpps["episode"]]
+    initial = _categories(rng, report_year, gender[plan_child], h.cpps["start"] < dob[plan_child], ref)
+    _stock_categories(rng, h, initial, dob[plan_child], gender[plan_child], ref)
     latest = np.where(
         rng.random(n_cpp) < 0.9, initial, np.array(ABUSE_CATEGORY, dtype=object)[rng.integers(0, 5, n_cpp)]
     )
