@@ -520,30 +520,44 @@ def _d5_bands(targets: pl.DataFrame, ref: Path | None) -> list[list[int]]:
 
 @cache
 def _lait_counts(ref: Path | None) -> dict[tuple[str, int, str], int]:
-    """{(LA code, year, LAIT indicator): value} for the published (numeric) :data:`PLAN_LAIT` counts."""
+    """{(LA code, year, LAIT indicator): value} for the published (numeric) :data:`PLAN_LAIT` counts
+    (LA code ``*``: England)."""
     path = (ref or reference.reference_dir()) / "lait_indicators.csv"
     lait = pl.read_csv(path, infer_schema=False).filter(
-        (pl.col("geographic_level") == LOCAL)
+        pl.col("geographic_level").is_in([LOCAL, NATIONAL])
         & pl.col("indicator").is_in(list(PLAN_LAIT.values()))
         & pl.col("value").str.contains(r"^\d+$")
     )
     return {
-        (la, int(y), ind): int(v)
+        (la or "*", int(y), ind): int(v)
         for la, y, ind, v in lait.select("old_la_code", "time_period", "indicator", "value").iter_rows()
     }
 
 
 def _with_plan_targets(targets: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
-    """Add the plan targets met per LA: ``cpp_bands`` (:func:`_d5_bands`) and the :data:`PLAN_LAIT` counts
-    (-1 where LAIT publishes none: the generator then leaves that figure to chance). ``cpp_lasted`` is kept
+    """Add the plan targets met per LA: ``cpp_bands`` (:func:`_d5_bands`) and the :data:`PLAN_LAIT` counts.
+    LAIT's suppressed LA cells (``-``) share England less the published LAs (0 to 5 each, in proportion to
+    the LAs' plans at 31 March); -1 where LAIT has no England figure that year: the generator then leaves
+    that figure to chance. ``cpp_lasted`` is kept
     between the plans open 3 months or more by D5 and those plus the 3-month band (a plan started on 31
     December is in both: LAIT's count exceeds D5's by up to 5 plans in 17 LA-years of 2019-2020)."""
     bands = _d5_bands(targets, ref)
     lait = _lait_counts(ref)
     keys = list(zip(targets["la_code"].to_list(), targets["year"].to_list(), strict=True))
     cols: dict[str, list[int]] = {}
+    weights = targets["CPP_At31"].to_list()
     for name, indicator in PLAN_LAIT.items():
-        cols[name] = [lait.get((la, y, indicator), -1) for la, y in keys]
+        values = [lait.get((la, y, indicator), -1) for la, y in keys]
+        for year in sorted(set(targets["year"].to_list())):
+            england = lait.get(("*", year, indicator))
+            rows = [i for i, (_, y) in enumerate(keys) if y == year]
+            hidden = [i for i in rows if values[i] < 0]
+            if england is None or not hidden or len(hidden) == len(rows):
+                continue
+            left = england - sum(values[i] for i in rows if values[i] >= 0)
+            for i, v in zip(hidden, _allocate(left, [float(weights[i]) for i in hidden], 0, 5), strict=True):
+                values[i] = v
+        cols[name] = values
     cols["cpp_lasted"] = [
         -1 if v < 0 else min(max(v, sum(b[1:])), sum(b))
         for v, b in zip(cols["cpp_lasted"], bands, strict=True)
