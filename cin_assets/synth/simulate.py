@@ -40,6 +40,7 @@ MAX_REVIEWS = 12  # review slots per plan (3 months, then every 6: covers plans 
 NEW_LA_CODES = ("838", "839")  # LAs created in April 2019: their history before 2020 is warm-up only
 _MARGIN = 2  # working days kept clear of the 8670Q/8675Q thresholds (validators count days differently)
 _MID_BAND = np.array([0.1, 0.15, 0.2, 0.25, 0.3])  # S47 to conference: 11..15 working days
+_PLAN_STREAM = 1_000  # spawn key of the plan controls' random stream (see LaSimulation)
 _ADULT = int(18 * 365.25)  # services for a child normally end around the 18th birthday
 
 # Kinds of episode.
@@ -293,6 +294,14 @@ class LaSimulation:
         self.plans = plans
         self.p = params
         self.rng = rng
+        # the 31 March plan controls draw from their own stream, so that meeting the plan figures does not
+        # reshuffle every later draw of the episodes' controls
+        seq = rng.bit_generator.seed_seq
+        if isinstance(seq, np.random.SeedSequence):
+            seq = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, _PLAN_STREAM))
+        else:
+            seq = np.random.SeedSequence(_PLAN_STREAM)
+        self.plan_rng = np.random.default_rng(seq)
         self.ch = _Store(dob=np.int64, last_ep=np.int64)
         self.ep = _Store(child=np.int64, ref=np.int64, close=np.int64, kind=np.int8, act=np.int64,
                          last_cpp=np.int64, last_asm=np.int64, icpc=np.int64)  # fmt: skip
@@ -631,7 +640,7 @@ class LaSimulation:
         March from then, take more of theirs in place of some from April to September."""
         if not plan.cpp_bands or len(take) == 0:
             return take
-        rng = self.rng
+        rng = self.plan_rng
         window = open_window(conf_date, end)
         targets = self._window_targets(plan)
         chosen = np.zeros(len(conf_date), dtype=bool)
@@ -651,7 +660,7 @@ class LaSimulation:
     def _cut_plans(self, cand: np.ndarray, k: int, end: int, what: str) -> None:
         """End ``k`` of the open plans ``cand`` by 31 March (those planned to end soonest most likely), at
         their last review if recent, else within the last 2 months."""
-        rng, cpp = self.rng, self.cpp
+        rng, cpp = self.plan_rng, self.cpp
         c_start, c_end = cpp["start"], cpp["end"]
         cand = cand[c_start[cand] < end]
         sel = cand[_gumbel_top(rng, -(c_end[cand] - end) / 60.0, k)]
@@ -666,7 +675,7 @@ class LaSimulation:
         """Keep ``k`` of the plans ``ended`` in the year open over 31 March (those ended latest most
         likely; only a child's latest plan with no conference due next year), to a later review. Returns
         how many were missing (a shortfall ``what``, unless None)."""
-        rng, cpp = self.rng, self.cpp
+        rng, cpp = self.plan_rng, self.cpp
         c_end = cpp["end"]
         e = cpp["episode"][ended]
         due = np.isin(e, self.s47["episode"][self.spill])  # a new plan may start at next year's conference
@@ -724,7 +733,7 @@ class LaSimulation:
         """Make exactly ``target`` plans ending in the year have lasted 2 years or more (D7, LAIT
         CPRDuration) by moving the end of plans whose second anniversary falls in the year to just before
         it or on/after it (never past 31 March, the episode's closure or a later plan of the episode)."""
-        rng, cpp = self.rng, self.cpp
+        rng, cpp = self.plan_rng, self.cpp
         c_start, c_end = cpp["start"], cpp["end"]
         ended = np.flatnonzero((c_end >= start) & (c_end <= end) & (c_start < start))
         two = add_months(c_start[ended], 24)
@@ -773,7 +782,7 @@ class LaSimulation:
         every review on time (D6, LAIT CPP_Reviewed_InReqTimeScl): reschedule the year's reviews of late
         ones on time, or hold one review of on-time ones a few working days late. Reviews before the year
         (in earlier returns) are never moved."""
-        rng, cpp = self.rng, self.cpp
+        rng, cpp = self.plan_rng, self.cpp
         c_start, c_end = cpp["start"], cpp["end"]
         lasted = np.flatnonzero((c_start <= end) & (c_end > end))
         lasted = lasted[add_months(c_start[lasted], 3) <= end]
