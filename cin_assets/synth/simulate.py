@@ -733,7 +733,8 @@ class LaSimulation:
     def _control_long_ends(self, target: int, start: int, end: int) -> None:
         """Make exactly ``target`` plans ending in the year have lasted 2 years or more (D7, LAIT
         CPRDuration) by moving the end of plans whose second anniversary falls in the year to just before
-        it or on/after it (never past 31 March, the episode's closure or a later plan of the episode)."""
+        it or on/after it (never past 31 March or a later plan of the episode; past the episode's closure
+        only in the child's latest episode, which then closes later in the year)."""
         rng, cpp = self.plan_rng, self.cpp
         c_start, c_end = cpp["start"], cpp["end"]
         ended = np.flatnonzero((c_end >= start) & (c_end <= end) & (c_start < start))
@@ -742,13 +743,21 @@ class LaSimulation:
         k = target - int(long.sum())
         movable = (two > start) & (two <= end)
         if k > 0:
+            close = self.ep["close"]
             e = cpp["episode"][ended]
-            limit = np.minimum(self.ep["close"][e], end)
-            ok = ~long & movable & (self.ep["last_cpp"][e] == ended) & (limit >= two)
-            pick = np.flatnonzero(ok)[_pick(rng, int(ok.sum()), k)]
+            free = ~long & movable & (self.ep["last_cpp"][e] == ended)
+            inside = free & (close[e] >= two)
+            pick = np.flatnonzero(inside)[_pick(rng, int(inside.sum()), k)]
+            # then plans of a child's latest episode, whose closure may follow the plan's new end
+            later = np.flatnonzero(free & ~inside & self._latest(e))
+            pick = np.concatenate([pick, later[_pick(rng, len(later), k - len(pick))]])
             self._miss("cpp_long_end_more", k - len(pick))
-            hi = np.minimum(limit[pick], two[pick] + 60)
-            c_end[ended[pick]] = rng.integers(two[pick], hi + 1)
+            hi = np.minimum(np.maximum(close[e[pick]], two[pick]), np.minimum(two[pick] + 60, end))
+            new_end = rng.integers(two[pick], hi + 1)
+            c_end[ended[pick]] = new_end
+            close[e[pick]] = np.maximum(
+                close[e[pick]], np.minimum(new_end + rng.integers(0, 60, len(pick)), end)
+            )
         elif k < 0:
             ok = long & movable
             pick = np.flatnonzero(ok)[_pick(rng, int(ok.sum()), -k)]
