@@ -480,6 +480,7 @@ class LaSimulation:
         need = max(need, 0)
         # as many conferences in the last months as the plans open at 31 March from then need
         chosen = in_year[self._fill_windows(plan, cand_icpc[in_year], _pick(rng, len(in_year), need), end)]
+        self._on_31_december(plan, cand_icpc, s_start, chosen, end)
         rate = need / len(in_year) if len(in_year) else 0.4
         cap = len(crossing) if next_plan is None else max(next_plan.icpc // 2, 0)
         n_out = min(int(rng.binomial(len(crossing), min(rate, 1.0))), cap)
@@ -657,6 +658,22 @@ class LaSimulation:
                 chosen[add[_pick(rng, len(add), k)]] = True
                 chosen[spare[_pick(rng, len(spare), k)]] = False
         return np.flatnonzero(chosen)
+
+    def _on_31_december(self, plan: YearPlan, conf: np.ndarray, s47_start: np.ndarray, chosen: np.ndarray,
+                        end: int) -> None:  # fmt: skip
+        """Hold the ``chosen`` conferences nearest 31 December (within a week, of enquiries started by then)
+        on that day where the plans the LA has open at 31 March from that day need more (a working day
+        only, rule 8875)."""
+        dec31 = int(add_months(end, -3))
+        if not plan.cpp_bands or last_wd(dec31) != dec31:
+            return
+        need = int(self._window_targets(plan)[_DEC31]) - int((conf[chosen] == dec31).sum())
+        near = chosen[
+            (np.abs(conf[chosen] - dec31) <= 7) & (conf[chosen] != dec31) & (s47_start[chosen] <= dec31)
+        ]
+        if need > 0 and len(near):
+            order = np.lexsort((self.plan_rng.random(len(near)), np.abs(conf[near] - dec31)))
+            conf[near[order[:need]]] = dec31
 
     def _cut_plans(self, cand: np.ndarray, k: int, end: int, what: str) -> None:
         """End ``k`` of the open plans ``cand`` by 31 March (those planned to end soonest most likely), at
