@@ -473,6 +473,8 @@ def _d5_bands(targets: pl.DataFrame, ref: Path | None) -> list[list[int]]:
         if v.isdigit()
     }
     las, years, at31 = targets["la_code"].to_list(), targets["year"].to_list(), targets["CPP_At31"].to_list()
+    starts = targets["CPP_start"].to_list()
+    row_of = {(la, y): i for i, (la, y) in enumerate(zip(las, years, strict=True))}
     out: list[list[int]] = [[0] * len(D5_BANDS) for _ in las]
     by_year: dict[int, list[int]] = {}
     for i, y in enumerate(years):
@@ -513,9 +515,45 @@ def _d5_bands(targets: pl.DataFrame, ref: Path | None) -> list[list[int]]:
                         if k in f:
                             f[k] *= (col_left[k] or 0.01) / s
         for i, (missing, left) in gaps.items():
-            for k, v in zip(missing, _largest_remainder(left, [fit[i][k] for k in missing]), strict=True):
+            caps = _band_caps(out, i, row_of.get((las[i], year - 1)), int(starts[i]))
+            parts = _capped(left, [fit[i][k] for k in missing], [caps[k] for k in missing])
+            for k, v in zip(missing, parts, strict=True):
                 out[i][k] = v
     return out
+
+
+def _band_caps(bands: list[list[int]], i: int, previous: int | None, starts: int) -> list[int]:
+    """Upper bounds of an LA's D5 bands that a history can meet: the plans open 3 months or less, and 3 to
+    6 months, at most 2 in 5 of the year's plan starts (at most 3 in 8 in published LAs), those under a
+    year at most the starts; 1 to 2 years at most the plans under a year at the previous 31 March, and 2
+    years or more at most those over a year then."""
+    caps = [-(-2 * starts // 5), -(-2 * starts // 5), starts, 10**9, 10**9]
+    if previous is not None:
+        before = bands[previous]
+        caps[3], caps[4] = sum(before[:3]), sum(before[3:])
+    return caps
+
+
+def _capped(total: int, weights: list[float], caps: list[int]) -> list[int]:
+    """:func:`_largest_remainder` with each part at most its cap where the caps allow (what no cap can take
+    goes to the largest weight)."""
+    parts = [0] * len(weights)
+    free = list(range(len(weights)))
+    left = total
+    while left > 0 and free:
+        share = _largest_remainder(left, [weights[k] if weights[k] > 0 else 1e-9 for k in free])
+        over = [k for k, v in zip(free, share, strict=True) if parts[k] + v > caps[k]]
+        if not over:
+            for k, v in zip(free, share, strict=True):
+                parts[k] += v
+            return parts
+        for k in over:
+            left -= max(caps[k] - parts[k], 0)
+            parts[k] = max(caps[k], parts[k])
+        free = [k for k in free if k not in over]
+    if left > 0:
+        parts[max(range(len(weights)), key=lambda k: (weights[k], -k))] += left
+    return parts
 
 
 @cache
