@@ -91,6 +91,7 @@ class YearPlan:
     nin: float
     rereferral: float
     icpc_bands: tuple[float, float, float, float]
+    icpc_band_counts: tuple[int, int, int, int]  # conferences per C4 band (working days from the enquiry)
     control: bool  # apply the 31 March controls (false in the first warm-up years)
     awaiting: int = 0  # episodes open at 31 March, started in the year, with no assessment started yet
     late_review: float = 0.0  # probability that a review of a plan starting this year is held late
@@ -114,7 +115,6 @@ class Params:
         0.095  # enquiries that are a child's second in the year (C4 2020: 201,000 for 177,840 children)
     )
     old_s47_share: float = 0.12  # S47s on episodes that started in an earlier year (assumed)
-    episode_icpc_share: float = 0.01  # conferences recorded at episode level only (transfer-in; assumed)
     older_rereferral: float = (
         0.12  # referrals of children last referred more than 12 months earlier (assumed)
     )
@@ -236,6 +236,31 @@ def _pick(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
     """``k`` distinct positions out of ``n`` (sorted)."""
     k = min(k, n)
     return np.sort(rng.choice(n, size=k, replace=False)) if k > 0 else np.zeros(0, dtype=np.int64)
+
+
+def _band_targets(counts: tuple[int, int, int, int], icpc: int) -> np.ndarray:
+    """The LA's conferences per C4 band, trimmed from the longest band down when rounding or imputation
+    put more in the bands than the LA's ICPCs."""
+    targets = np.array(counts, dtype=np.int64)
+    for b in range(3, -1, -1):
+        targets[b] -= min(max(int(targets.sum()) - icpc, 0), targets[b])
+    return targets
+
+
+def _icpc_band(start: np.ndarray, icpc: np.ndarray) -> np.ndarray:
+    """The C4 band (0: 0-10, 1: 11-15, 2: 16-20, 3: 21+ working days) of conferences on enquiries."""
+    return np.searchsorted(np.array([10, 15, 20]), wd_between(start, icpc), side="left")
+
+
+def _by_band(rng: np.random.Generator, band: np.ndarray, wanted: np.ndarray, k: int) -> np.ndarray:
+    """``k`` positions (sorted) with ``wanted[b]`` of band ``b`` as far as each band has them; the rest
+    (a band with too few, or ``wanted`` not summing to ``k``) at random among those left."""
+    order = np.lexsort((rng.random(len(band)), band))
+    rank = np.arange(len(band)) - np.searchsorted(band[order], band[order])
+    first = order[rank < np.maximum(wanted, 0)[band[order]]]
+    first = first[_pick(rng, len(first), k)] if len(first) > k else first
+    rest = np.setdiff1d(np.arange(len(band)), first)
+    return np.sort(np.concatenate([first, rest[_pick(rng, len(rest), k - len(first))]]))
 
 
 def _referral_dates(rng: np.random.Generator, start: int, end: int, n: int) -> np.ndarray:
@@ -363,16 +388,16 @@ class LaSimulation:
         n_old = min(round(plan.s47 * p.old_s47_share), len(cand))
         n_new = plan.s47 - n_old
         n_cin = n_ref - n_nfa - n_nin
-        if n_new > n_cin:  # more enquiries than CIN referrals: fewer NIN, then NFA, then more old episodes
+        if n_new > n_cin:  # more enquiries than CIN referrals: more old episodes, then fewer NIN, then NFA
             short = n_new - n_cin
+            extra = min(short, len(cand) - n_old)
+            n_old, short = n_old + extra, short - extra
             t = min(short, n_nin)
             n_nin, short = n_nin - t, short - t
             t = min(short, n_nfa)
             n_nfa, short = n_nfa - t, short - t
             n_cin = n_ref - n_nfa - n_nin
-            extra = min(short, len(cand) - n_old)
-            n_old += extra
-            self._miss("section47", short - extra)
+            self._miss("section47", short)
             n_new = min(plan.s47 - n_old, n_cin)
         # leave enough new cases without an enquiry to await assessment at 31 March (_control_awaiting)
         shift = max(min(plan.awaiting - (n_cin - n_new), len(cand) - n_old, n_new), 0)
@@ -429,18 +454,28 @@ class LaSimulation:
         in_year = np.flatnonzero((cand_icpc <= end) & ~no_conf)
         crossing = np.flatnonzero((cand_icpc > end) & ~no_conf)
         spill_in = self.spill
-        n_epi = min(round(plan.icpc * p.episode_icpc_share), max(plan.icpc - len(spill_in), 0))
+        # C4 counts every conference in its band: only the ICPCs beyond the bands' total (an LA whose
+        # ICPCs were raised to its plan starts, rule 2883) are recorded on the episode, without an enquiry
+        targets = _band_targets(plan.icpc_band_counts, plan.icpc)
+        n_epi = plan.icpc - int(targets.sum())
+        taken = np.bincount(_icpc_band(self.s47["start"][spill_in], self.s47["icpc"][spill_in]), minlength=4)
         need = plan.icpc - len(spill_in) - n_epi
         if need > len(in_year):
             n_epi += need - len(in_year)
             need = len(in_year)
         self._miss("icpc_spill", max(-need, 0))
         need = max(need, 0)
-        chosen = in_year[_pick(rng, len(in_year), need)]
+        chosen = in_year[
+            _by_band(rng, _icpc_band(s_start[in_year], cand_icpc[in_year]), targets - taken, need)
+        ]
         rate = need / len(in_year) if len(in_year) else 0.4
-        cap = len(crossing) if next_plan is None else max(next_plan.icpc // 2, 0)
-        n_out = min(int(rng.binomial(len(crossing), min(rate, 1.0))), cap)
-        spill_out = crossing[_pick(rng, len(crossing), n_out)]
+        # conferences held next year take at most half of each of next year's bands
+        c_band = _icpc_band(s_start[crossing], cand_icpc[crossing])
+        room = np.bincount(c_band, minlength=4)
+        if next_plan is not None:
+            room = np.minimum(room, _band_targets(next_plan.icpc_band_counts, next_plan.icpc) // 2)
+        n_out = min(int(rng.binomial(len(crossing), min(rate, 1.0))), int(room.sum()))
+        spill_out = crossing[_by_band(rng, c_band, room, n_out)]
         icpc = np.full(len(s_ep), -1, dtype=np.int64)
         icpc[chosen] = cand_icpc[chosen]
         icpc[spill_out] = cand_icpc[spill_out]
