@@ -235,7 +235,11 @@ def _previous_plans(
 ) -> np.ndarray:
     """NumberOfPreviousCPP: the child's earlier plans here, plus plans before (elsewhere) for some children,
     so that in every reporting year the plans starting that year that are a second or subsequent one are
-    the LA's published share of them (``targets``: year -> share), as exactly as whole plans allow."""
+    the LA's published share of them (``targets``: year -> share), as exactly as whole plans allow.
+
+    Where the LA's own earlier plans already exceed that share, some second plans whose first ended before
+    the year (so it is not in the same return) are recorded with none: the count is the LA's record, which
+    DfE does not check against its history."""
     child = h.episodes["child"][h.cpps["episode"]]
     start = h.cpps["start"]
     order = np.lexsort((start, child))
@@ -244,8 +248,11 @@ def _previous_plans(
     first = np.r_[True, sc[1:] != sc[:-1]]
     group_start = np.maximum.accumulate(np.where(first, np.arange(len(sc)), 0))
     rank[order] = np.arange(len(sc)) - group_start
+    previous_end = np.zeros(len(child), dtype=np.int64)
+    previous_end[order] = np.where(first, -1, np.r_[-1, h.cpps["end"][order][:-1]])
     n_children = len(h.children["dob"])
     before = np.zeros(n_children, dtype=np.int64)
+    unrecorded = np.zeros(len(child), dtype=bool)
     year = _reporting_year(start)
     for y in sorted(targets):
         starting = np.flatnonzero((year == y) & (start >= first_real))
@@ -253,7 +260,12 @@ def _previous_plans(
         k = round(targets[y] * len(starting)) - int((rank[starting] > 0).sum())
         chosen = first_plans[rng.permutation(len(first_plans))[: max(k, 0)]]
         before[child[chosen]] = rng.geometric(0.6, size=len(chosen))
-    return rank + before[child]
+        year_start = day(dt.date(y - 1, 4, 1))
+        apart = starting[
+            (rank[starting] > 0) & (previous_end[starting] >= 0) & (previous_end[starting] < year_start)
+        ]
+        unrecorded[apart[rng.permutation(len(apart))[: max(-k, 0)]]] = True
+    return np.where(unrecorded, 0, rank + before[child])
 
 
 def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: dict[int, float],

@@ -350,6 +350,26 @@ def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
     return out
 
 
+def _fill_bands(wide: pl.DataFrame) -> pl.DataFrame:
+    """Give an LA's suppressed (``c``) ICPC band cells its published ICPCs less its published bands: DfE's
+    bands add up to the LA's ICPCs (all but 21 of 77,470 conferences in 2020), and ``c`` there is often
+    secondary suppression of more than 5. Two or more such cells share that rest by England's band shares."""
+    england = [float(wide[b].sum()) for b in ICPC_BANDS]
+    bands = [wide[b].to_list() for b in ICPC_BANDS]
+    flags = [wide[f"{b}_c"].fill_null(False).to_list() for b in ICPC_BANDS]
+    icpc, imputed = wide["ICPC"].to_list(), wide["ICPC_imputed"].to_list()
+    for i in range(wide.height):
+        hidden = [b for b in range(4) if flags[b][i]]
+        if not hidden or imputed[i] or any(bands[b][i] is None for b in range(4) if b not in hidden):
+            continue
+        rest = icpc[i] - sum(bands[b][i] for b in range(4) if b not in hidden)
+        if rest < len(hidden):
+            continue
+        for b, v in zip(hidden, _allocate(rest, [england[b] for b in hidden], 1, rest), strict=True):
+            bands[b][i] = v
+    return wide.with_columns(pl.Series(b, bands[k], dtype=pl.Int64) for k, b in enumerate(ICPC_BANDS))
+
+
 @cache
 def published_targets(ref: Path | None = None) -> pl.DataFrame:
     """Unscaled calibration targets per LA and reporting year 2013-2020 (LAs valid that year).
@@ -357,14 +377,16 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
     Columns: la_code, year, the six COUNTS (Int64, never null), ``<count>_imputed`` flags, ``ICPC_adjusted``,
     the :data:`EXTRA` counts (Int64: children awaiting assessment at 31 March, at most CIN at 31 March;
     episodes of need ending in the year),
-    shares nfa/nin/rereferral/cpp_subsequent (Float64) and icpc_bands (list of 4 probabilities). The
-    shares' numerators are the published LA values, with suppressed cells allocated from England (see
-    :func:`_fill_suppressed`), so the shares times the published denominators add up to England.
+    shares nfa/nin/rereferral/cpp_subsequent (Float64), icpc_bands (list of 4 probabilities) and
+    icpc_band_counts (list of 4 Int64: conferences by working days from the enquiry's start, C4's bands; a
+    missing band is the LA's share of its ICPCs). The shares' numerators and the band counts are the
+    published LA values, with suppressed cells allocated from England (see :func:`_fill_suppressed`), so the
+    shares times the published denominators, and the band counts, add up to England.
     """
     # missing cells from the region totals first (the suppressed cells' search needs them), then again with
     # the suppressed cells chosen, so that England rounds right
     wide = _fill_from_totals(_match_published_totals(_fill_from_totals(_impute(_wide(ref)), ref), ref), ref)
-    wide = _fill_suppressed(wide, ref)
+    wide = _fill_bands(_fill_suppressed(wide, ref))
     wide = wide.with_columns(
         (pl.col("ICPC") < pl.col("CPP_start")).alias("ICPC_adjusted"),
         pl.max_horizontal("ICPC", "CPP_start").alias("ICPC"),
@@ -405,6 +427,16 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
             ]
         ).alias("icpc_bands")
     )
+    wide = wide.with_columns(
+        pl.concat_list(
+            [
+                pl.coalesce(pl.col(b), (pl.col("icpc_bands").list.get(i) * pl.col("ICPC")).round()).cast(
+                    pl.Int64
+                )
+                for i, b in enumerate(ICPC_BANDS)
+            ]
+        ).alias("icpc_band_counts")
+    )
     out = wide.select(
         pl.col("old_la_code").alias("la_code"),
         "year",
@@ -414,6 +446,7 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
         *EXTRA,
         *_SHARES,
         "icpc_bands",
+        "icpc_band_counts",
     ).sort("la_code", "year")
     return _with_plan_targets(out, ref)
 
@@ -627,12 +660,14 @@ def scaled_targets(scale: float, ref: Path | None = None) -> pl.DataFrame:
     scaled = {c: [scale_count(v, scale) for v in base[c].to_list()] for c in names}
     for c in PLAN_LAIT:
         scaled[c] = [v if v < 0 else scale_count(v, scale) for v in base[c].to_list()]
+    icpc_bands = [[scale_count(v, scale) for v in row] for row in base["icpc_band_counts"].to_list()]
     bands = [
         _largest_remainder(total, [float(b) for b in row])
         for total, row in zip(scaled["CPP_At31"], base["cpp_bands"].to_list(), strict=True)
     ]
     out = base.with_columns(
         *(pl.Series(c, v, dtype=pl.Int64) for c, v in scaled.items()),
+        pl.Series("icpc_band_counts", icpc_bands, dtype=pl.List(pl.Int64)),
         pl.Series("cpp_bands", bands, dtype=pl.List(pl.Int64)),
     )
     return out.with_columns(pl.max_horizontal("Referrals", pl.lit(1, dtype=pl.Int64)).alias("Referrals"))
@@ -688,8 +723,8 @@ def factor_rates(ref: Path | None = None) -> pl.DataFrame:
     factors), from the LA's own published value that year (not pooled over years).
 
     A suppressed value (c) gets the LA's share of England minus the published LAs that year (by its
-    episodes with a factor, within 1 to 5). Where the LA's value is missing or its base is under 50
-    episodes, its pooled rate within the era is used, else the national rate that year. Columns: la_code ("*" = national), year,
+    episodes with a factor, within 1 to 5). Where the LA's value is missing, its pooled rate within the era
+    (over its years with a base of 50 episodes or more) is used, else the national rate that year. Columns: la_code ("*" = national), year,
     factor (C3 indicator name), rate.
     """
     path = (ref or reference.reference_dir()) / "published_assessment_factors.csv"
@@ -753,7 +788,9 @@ def factor_rates(ref: Path | None = None) -> pl.DataFrame:
             .then(0.0)
             .otherwise(
                 pl.coalesce(
-                    pl.when(usable).then(pl.col("value") / pl.col("den")),
+                    pl.when(pl.col("value").is_not_null() & (pl.col("den") > 0)).then(
+                        pl.col("value") / pl.col("den")
+                    ),
                     pl.when(hidden & (pl.col("la_code") != "*")).then(imputed),
                     "pooled",
                     "national",

@@ -103,6 +103,9 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                 nin=float(r["nin"]),
                 rereferral=float(r["rereferral"]),
                 icpc_bands=cast(tuple[float, float, float, float], tuple(float(b) for b in r["icpc_bands"])),
+                icpc_band_counts=cast(
+                    tuple[int, int, int, int], tuple(int(b) for b in r["icpc_band_counts"])
+                ),
                 control=i >= FREE_YEARS,
                 awaiting=int(r["Awaiting_assessment"]),
                 ended=int(r["Ended_episodes"]) if year in real else -1,

@@ -97,9 +97,12 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
     other assessments. With ``base`` (the LA's published episodes with a factor), as many not-in-need
     assessments of children without a disability record "21" alone as bring the episodes with a factor to
     it (else 45% of them).
+
+    C3 counts episodes (the distinct factors of their assessments completed in the year), so factors are
+    drawn per episode, and an episode's other assessments in the year record the same ones.
     """
-    n = len(rows)
-    episode = h.assessments["episode"][rows]
+    episode, row_episode = np.unique(h.assessments["episode"][rows], return_inverse=True)
+    n = len(episode)
     child = h.episodes["child"][episode]
     mask = a.disability[child]
     nin = h.episodes["kind"][episode] == NIN
@@ -107,8 +110,15 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
     if base is None:
         none_found = eligible & (rng.random(n) < 0.45)
     else:
+        # beyond the not-in-need assessments, children in need still open at 31 March with no plan (rule
+        # 8873Q checks closed episodes only) record "21" alone where DfE's count leaves that many
+        still_open = ~nin & (mask == 0) & (h.episodes["close"][episode] > day(dt.date(year, 3, 31)))
+        still_open &= ~np.isin(episode, h.cpps["episode"])
         none_found = np.zeros(n, dtype=bool)
-        none_found[rng.permutation(np.flatnonzero(eligible))[: max(n - base, 0)]] = True
+        order = np.concatenate(
+            [rng.permutation(np.flatnonzero(eligible)), rng.permutation(np.flatnonzero(still_open))]
+        )
+        none_found[order[: max(n - base, 0)]] = True
     disabled = np.flatnonzero(mask > 0)
     forced = [
         pl.DataFrame(
@@ -185,6 +195,12 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
                               "code": np.concatenate([np.full(len(none_found), NO_FACTORS), filler]).astype(str)})]
     )  # fmt: skip
     order = pl.col("code").replace_strict(_FIDX, return_dtype=pl.Int32)
+    assessments = pl.DataFrame(
+        {"episode_row": row_episode.astype(np.int64), "assessment": np.arange(len(rows))}
+    )
+    pairs = pairs.join(assessments, left_on="row", right_on="episode_row").select(
+        pl.col("assessment").alias("row"), "code"
+    )
     return (
         pairs.unique()
         .sort("row", order)

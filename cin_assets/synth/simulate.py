@@ -92,6 +92,7 @@ class YearPlan:
     nin: float
     rereferral: float
     icpc_bands: tuple[float, float, float, float]
+    icpc_band_counts: tuple[int, int, int, int]  # conferences per C4 band (working days from the enquiry)
     control: bool  # apply the 31 March controls (false in the first warm-up years)
     awaiting: int = 0  # episodes open at 31 March, started in the year, with no assessment started yet
     late_review: float = 0.0  # probability that a review of a plan starting this year is held late
@@ -120,7 +121,6 @@ class Params:
         0.095  # enquiries that are a child's second in the year (C4 2020: 201,000 for 177,840 children)
     )
     old_s47_share: float = 0.12  # S47s on episodes that started in an earlier year (assumed)
-    episode_icpc_share: float = 0.01  # conferences recorded at episode level only (transfer-in; assumed)
     older_rereferral: float = (
         0.12  # referrals of children last referred more than 12 months earlier (assumed)
     )
@@ -272,6 +272,31 @@ def _pick(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
     return np.sort(rng.choice(n, size=k, replace=False)) if k > 0 else np.zeros(0, dtype=np.int64)
 
 
+def _band_targets(counts: tuple[int, int, int, int], icpc: int) -> np.ndarray:
+    """The LA's conferences per C4 band, trimmed from the longest band down when rounding or imputation
+    put more in the bands than the LA's ICPCs."""
+    targets = np.array(counts, dtype=np.int64)
+    for b in range(3, -1, -1):
+        targets[b] -= min(max(int(targets.sum()) - icpc, 0), targets[b])
+    return targets
+
+
+def _icpc_band(start: np.ndarray, icpc: np.ndarray) -> np.ndarray:
+    """The C4 band (0: 0-10, 1: 11-15, 2: 16-20, 3: 21+ working days) of conferences on enquiries."""
+    return np.searchsorted(np.array([10, 15, 20]), wd_between(start, icpc), side="left")
+
+
+def _by_band(rng: np.random.Generator, band: np.ndarray, wanted: np.ndarray, k: int) -> np.ndarray:
+    """``k`` positions (sorted) with ``wanted[b]`` of band ``b`` as far as each band has them; the rest
+    (a band with too few, or ``wanted`` not summing to ``k``) at random among those left."""
+    order = np.lexsort((rng.random(len(band)), band))
+    rank = np.arange(len(band)) - np.searchsorted(band[order], band[order])
+    first = order[rank < np.maximum(wanted, 0)[band[order]]]
+    first = first[_pick(rng, len(first), k)] if len(first) > k else first
+    rest = np.setdiff1d(np.arange(len(band)), first)
+    return np.sort(np.concatenate([first, rest[_pick(rng, len(rest), k - len(first))]]))
+
+
 def _referral_dates(rng: np.random.Generator, start: int, end: int, n: int) -> np.ndarray:
     """Referral dates: mostly working days, fewer at weekends, bank holidays, August and late December."""
     days = np.arange(start, end + 1)
@@ -405,16 +430,16 @@ class LaSimulation:
         n_old = min(round(plan.s47 * p.old_s47_share), len(cand))
         n_new = plan.s47 - n_old
         n_cin = n_ref - n_nfa - n_nin
-        if n_new > n_cin:  # more enquiries than CIN referrals: fewer NIN, then NFA, then more old episodes
+        if n_new > n_cin:  # more enquiries than CIN referrals: more old episodes, then fewer NIN, then NFA
             short = n_new - n_cin
+            extra = min(short, len(cand) - n_old)
+            n_old, short = n_old + extra, short - extra
             t = min(short, n_nin)
             n_nin, short = n_nin - t, short - t
             t = min(short, n_nfa)
             n_nfa, short = n_nfa - t, short - t
             n_cin = n_ref - n_nfa - n_nin
-            extra = min(short, len(cand) - n_old)
-            n_old += extra
-            self._miss("section47", short - extra)
+            self._miss("section47", short)
             n_new = min(plan.s47 - n_old, n_cin)
         # leave enough new cases without an enquiry to await assessment at 31 March (_control_awaiting)
         shift = max(min(plan.awaiting - (n_cin - n_new), len(cand) - n_old, n_new), 0)
@@ -471,20 +496,31 @@ class LaSimulation:
         in_year = np.flatnonzero((cand_icpc <= end) & ~no_conf)
         crossing = np.flatnonzero((cand_icpc > end) & ~no_conf)
         spill_in = self.spill
-        n_epi = min(round(plan.icpc * p.episode_icpc_share), max(plan.icpc - len(spill_in), 0))
+        # C4 counts every conference in its band: only the ICPCs beyond the bands' total (an LA whose
+        # ICPCs were raised to its plan starts, rule 2883) are recorded on the episode, without an enquiry
+        targets = _band_targets(plan.icpc_band_counts, plan.icpc)
+        n_epi = plan.icpc - int(targets.sum())
+        taken = np.bincount(_icpc_band(self.s47["start"][spill_in], self.s47["icpc"][spill_in]), minlength=4)
         need = plan.icpc - len(spill_in) - n_epi
         if need > len(in_year):
             n_epi += need - len(in_year)
             need = len(in_year)
         self._miss("icpc_spill", max(-need, 0))
         need = max(need, 0)
-        # as many conferences in the last months as the plans open at 31 March from then need
-        chosen = in_year[self._fill_windows(plan, cand_icpc[in_year], _pick(rng, len(in_year), need), end)]
+        c4 = _icpc_band(s_start[in_year], cand_icpc[in_year])
+        chosen = _by_band(rng, c4, targets - taken, need)
+        # as many conferences in the last months as the plans open at 31 March from then need (swapped
+        # within a C4 band, which keeps the LA's conferences per band)
+        chosen = in_year[self._fill_windows(plan, cand_icpc[in_year], chosen, end, c4)]
         self._on_31_december(plan, cand_icpc, s_start, chosen, end)
         rate = need / len(in_year) if len(in_year) else 0.4
-        cap = len(crossing) if next_plan is None else max(next_plan.icpc // 2, 0)
-        n_out = min(int(rng.binomial(len(crossing), min(rate, 1.0))), cap)
-        spill_out = crossing[_pick(rng, len(crossing), n_out)]
+        # conferences held next year take at most half of each of next year's bands
+        c_band = _icpc_band(s_start[crossing], cand_icpc[crossing])
+        room = np.bincount(c_band, minlength=4)
+        if next_plan is not None:
+            room = np.minimum(room, _band_targets(next_plan.icpc_band_counts, next_plan.icpc) // 2)
+        n_out = min(int(rng.binomial(len(crossing), min(rate, 1.0))), int(room.sum()))
+        spill_out = crossing[_by_band(rng, c_band, room, n_out)]
         icpc = np.full(len(s_ep), -1, dtype=np.int64)
         icpc[chosen] = cand_icpc[chosen]
         icpc[spill_out] = cand_icpc[spill_out]
@@ -636,33 +672,37 @@ class LaSimulation:
             targets[0] -= targets[_DEC31]
         return targets
 
-    def _fill_windows(self, plan: YearPlan, conf_date: np.ndarray, take: np.ndarray, end: int) -> np.ndarray:
+    def _fill_windows(self, plan: YearPlan, conf_date: np.ndarray, take: np.ndarray, end: int,
+                      group: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
         """``take``: positions of the year's plan starts (or conferences) on ``conf_date``; where the last 3
         months (or the 3 before them, or 31 December) would have fewer than the plans the LA has open at 31
-        March from then, take more of theirs in place of some from April to September."""
+        March from then, take more of theirs in place of some from April to September (of the same
+        ``group``, where given)."""
         if not plan.cpp_bands or len(take) == 0:
             return take
         rng = self.plan_rng
         window = open_window(conf_date, end)
+        group = np.zeros(len(conf_date), dtype=np.int64) if group is None else group
         targets = self._window_targets(plan)
         chosen = np.zeros(len(conf_date), dtype=bool)
         chosen[take] = True
         for w in (_DEC31, 0, 1):
-            need = int(targets[w] + targets[w] // 25 + (w != _DEC31))
-            short = need - int((chosen & (window == w)).sum())
-            spare = np.flatnonzero(chosen & (window == 2))
-            spare = spare[: max(len(spare) - int(targets[2] + targets[2] // 10 + 1), 0)]
-            add = np.flatnonzero(~chosen & (window == w))
-            k = min(short, len(add), len(spare))
-            if k > 0:
-                chosen[add[_pick(rng, len(add), k)]] = True
-                chosen[spare[_pick(rng, len(spare), k)]] = False
+            short = int(targets[w] + targets[w] // 25 + (w != _DEC31)) - int((chosen & (window == w)).sum())
+            for g in np.unique(group):
+                reserve = int((chosen & (window == 2)).sum()) - int(targets[2] + targets[2] // 10 + 1)
+                spare = np.flatnonzero(chosen & (window == 2) & (group == g))
+                add = np.flatnonzero(~chosen & (window == w) & (group == g))
+                k = min(short, len(add), len(spare), reserve)
+                if k > 0:
+                    chosen[add[_pick(rng, len(add), k)]] = True
+                    chosen[spare[_pick(rng, len(spare), k)]] = False
+                    short -= k
         return np.flatnonzero(chosen)
 
     def _on_31_december(self, plan: YearPlan, conf: np.ndarray, s47_start: np.ndarray, chosen: np.ndarray,
                         end: int) -> None:  # fmt: skip
-        """Hold the ``chosen`` conferences nearest 31 December (within a week, of enquiries started by then)
-        on that day where the plans the LA has open at 31 March from that day need more (a working day
+        """Hold the ``chosen`` conferences nearest 31 December (within a week, of enquiries started by then,
+        staying in their C4 band) on that day where the plans the LA has open at 31 March from that day need more (a working day
         only, rule 8875)."""
         dec31 = int(add_months(end, -3))
         if not plan.cpp_bands or last_wd(dec31) != dec31:
@@ -670,6 +710,9 @@ class LaSimulation:
         need = int(self._window_targets(plan)[_DEC31]) - int((conf[chosen] == dec31).sum())
         near = chosen[
             (np.abs(conf[chosen] - dec31) <= 7) & (conf[chosen] != dec31) & (s47_start[chosen] <= dec31)
+        ]
+        near = near[
+            _icpc_band(s47_start[near], conf[near]) == _icpc_band(s47_start[near], np.full(len(near), dec31))
         ]
         if need > 0 and len(near):
             order = np.lexsort((self.plan_rng.random(len(near)), np.abs(conf[near] - dec31)))

@@ -72,7 +72,8 @@ def materialise_year_from_ui(page: Page, dev: DagsterDev, year: str) -> str:
     page.goto(dev.url(f"/locations/{dev.location}/jobs/reporting_year_job"))
     page.get_by_text("census", exact=True).first.wait_for()  # the job's asset graph has loaded
     page.get_by_role("button", name="Materialize all").click()
-    dialog = page.get_by_role("dialog")
+    # The launch dialog is the modal one: its partition picker is a popover that also has role "dialog".
+    dialog = page.locator('[role="dialog"][aria-modal="true"]')
     dialog.get_by_text("Select a partition or create one").click()
     page.get_by_role("menuitem").filter(has_text=year).first.click()
     page.keyboard.press("Escape")  # closes the partition menu, not the dialog

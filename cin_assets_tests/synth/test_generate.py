@@ -10,7 +10,9 @@ import pytest
 
 from cin_assets import reference
 from cin_assets.census import calendar
-from cin_assets.measures import units
+from cin_assets.datasets.catalogue import DATASETS
+from cin_assets.measures import build, units
+from cin_assets.measures.fidelity import compare, our_figures, real_figures
 from cin_assets.synth import calibration, generate_census
 
 from .conftest import LAS, SEED, YEARS
@@ -57,6 +59,44 @@ def test_counts_equal_published_values_at_scale_1(tables: dict) -> None:
             target = dict(targets.select("la_code", name).iter_rows())
             for la, value in got.select("la_code", name).iter_rows():
                 assert value == published.get(la, target[la]), (year, la, name)
+
+
+def test_conferences_fall_in_the_published_c4_bands(tables: dict) -> None:
+    """Each LA's conferences by working days from the enquiry (C4) are its published band counts, and a
+    suppressed band holds what its published ICPCs leave (City of London's and the Isles of Scilly's)."""
+    checked = 0
+    for year in YEARS:
+        c4 = build(DATASETS["C4"], year, tables[year]).filter(
+            pl.col("old_la_code").is_in(tables[year]["headers"]["la_code"].implode())
+        )
+        targets = calibration.published_targets().filter(pl.col("year") == year)
+        wanted = dict(targets.select("la_code", "icpc_band_counts").iter_rows())
+        for band_no, band in enumerate(calibration.ICPC_BANDS):
+            published = dict(reference.published_la_value(band, year).drop_nulls().iter_rows())
+            for la, value in c4.select("old_la_code", band).iter_rows():
+                assert int(value) == published.get(la, wanted[la][band_no]), (year, la, band)
+                checked += la in published
+    assert checked >= 30
+
+
+def test_factor_counts_are_the_published_ones(tables: dict) -> None:
+    """Each LA's C3 count of episodes with a factor is its published one (factors are drawn per episode,
+    and an episode's other assessments repeat them), and so is its count of episodes with any factor in
+    2020. In 2019 three of these LAs have fewer assessments that can record "no factors" alone than DfE's
+    count implies, so more of their episodes show a factor; never fewer."""
+    c3 = {"C3": DATASETS["C3"]}
+    for year in YEARS:
+        ours = our_figures({"C3": build(DATASETS["C3"], year, tables[year])}, c3)
+        figures = compare(real_figures(year, c3), ours).filter(
+            pl.col("old_la_code").is_in(tables[year]["headers"]["la_code"].implode())
+            & (pl.col("unit") == "count")
+        )
+        base = pl.col("column") == "Episodes_with_assessment_factor"
+        assert figures.filter(~base).height >= 60
+        assert figures.filter(~base & ~pl.col("exact")).is_empty(), figures.filter(~pl.col("exact"))
+        assert figures.filter(base)["error"].min() >= 0
+        if year == 2020:
+            assert figures.filter(base)["exact"].all()
 
 
 def test_reader_finds_no_problems(tables: dict) -> None:
