@@ -147,7 +147,8 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
     names = list(calibration.FACTOR_COLUMNS)
     codes = np.array([calibration.FACTOR_COLUMNS[k] for k in names], dtype=object)
     column = {code: i for i, code in enumerate(codes)}
-    with_factor = n - int(none_found.sum()) if base is None else min(base, n)
+    # each factor's count is its rate of DfE's base, even where this LA has fewer assessed episodes
+    with_factor = n - int(none_found.sum()) if base is None else base
     target = np.array([rates[k] for k in names]) * with_factor
     # keep a random subset of each factor's forced pairs, at most its target
     fc = forced_pairs["code"].to_numpy()
