@@ -115,8 +115,8 @@ class Params:
     # odds of being unborn for a child whose first episode starts with a plan, against other new children:
     # England 2020 A5 has 1,220 unborn children on a plan at 31 March (2.4%; A4: 1.8% of CIN); 1.0 gave 850,
     # 1.6 and 1.67 gave 1,170 and 1,290 once plans started evenly over the months; 1.63 gave 1,295 once
-    # plans started in the last months as the LA's D5 3-month band needs
-    unborn_plan_odds: float = 1.54
+    # plans started in the last months as the LA's D5 3-month band needs, 1.54 gave 1,263 with C4 bands
+    unborn_plan_odds: float = 1.49
     repeat_s47_share: float = (
         0.095  # enquiries that are a child's second in the year (C4 2020: 201,000 for 177,840 children)
     )
