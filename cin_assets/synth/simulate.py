@@ -764,16 +764,17 @@ class LaSimulation:
         natural = int(((c_start <= end) & (c_end > end)).sum())
         if plan.cpp_bands:
             targets = self._window_targets(plan)
+            # plans open in the year (a plan's window depends on its start only)
+            live = np.flatnonzero((c_start <= end) & (c_end >= start))
+            windows = open_window(c_start[live], end)
             for w in (_DEC31, 0, 1, 2, 3, 4):
-                started = c_start <= end
-                window = np.zeros(len(c_start), dtype=bool)
-                window[started] = open_window(c_start[started], end) == w
-                open_ = np.flatnonzero(window & (c_end > end))
+                mine = live[windows == w]
+                open_ = mine[c_end[mine] > end]
                 k = len(open_) - int(targets[w])
                 if k > 0:
                     self._cut_plans(open_, k, end, f"cpp_band{w}_cut")
                 elif k < 0:
-                    ended = np.flatnonzero(window & (c_end >= start) & (c_end <= end) & (c_start < end))
+                    ended = mine[(c_end[mine] <= end) & (c_start[mine] < end)]
                     left = self._extend_plans(ended, -k, end, None if w == _DEC31 else f"cpp_band{w}_extend")
                     if w == _DEC31:  # too few plans started on 31 December: the rest from the 3-month band
                         targets[0] += left
