@@ -726,25 +726,37 @@ class LaSimulation:
         close[back] = np.minimum(end + 1 + _sample_bands(rng, self.p.cin_duration, k) // 2, adult)
         return back
 
+    def _nin_needed(self, plan: YearPlan, start: int, end: int) -> int:
+        """How many more of the year's referrals must close as not in need within the year."""
+        ep = self.ep
+        in_year = (ep["ref"] >= start) & (ep["ref"] <= end)
+        natural = int((in_year & (ep["kind"] == NIN) & (ep["close"] <= end)).sum())
+        return round(plan.referrals * plan.nin) - natural
+
+    def _nin_candidates(self, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """The year's children-in-need episodes that could close as not in need instead (closing in the year,
+        no enquiry, conference or plan (rule 2990), an assessment authorised by 31 March), with that date."""
+        ep, asm = self.ep, self.asm
+        ref, close = ep["ref"], ep["close"]
+        cand = np.flatnonzero(
+            (ref >= start) & (ref <= end) & (ep["kind"] == CIN) & (close <= end) & (ep["icpc"] < 0)
+            & (ep["last_cpp"] < 0) & (ep["last_asm"] >= 0)
+        )  # fmt: skip
+        cand = np.setdiff1d(cand, self.s47["episode"][:])
+        auth = asm["auth"][ep["last_asm"][cand]]
+        return cand[auth <= end], auth[auth <= end]
+
     def _control_not_in_need(self, plan: YearPlan, start: int, end: int) -> None:
         """Make exactly the LA's share of the year's referrals close as assessed not in need (RC8) within
         the year: referrals whose assessment ends after 31 March cannot show it in this return, so as many
         of the year's children-in-need episodes that close in the year with no enquiry, conference or plan
         become not-in-need closures at their assessment's authorisation."""
-        rng, ep, asm = self.rng, self.ep, self.asm
-        ref, close, kind = ep["ref"], ep["close"], ep["kind"]
-        in_year = (ref >= start) & (ref <= end)
-        natural = int((in_year & (kind == NIN) & (close <= end)).sum())
-        k = round(plan.referrals * plan.nin) - natural
+        rng, ep = self.rng, self.ep
+        close, kind = ep["close"], ep["kind"]
+        k = self._nin_needed(plan, start, end)
         if k <= 0:
             return
-        cand = np.flatnonzero(
-            in_year & (kind == CIN) & (close <= end) & (ep["icpc"] < 0) & (ep["last_cpp"] < 0)
-        )
-        cand = np.setdiff1d(cand, self.s47["episode"][:])
-        cand = cand[ep["last_asm"][cand] >= 0]
-        auth = asm["auth"][ep["last_asm"][cand]]
-        cand, auth = cand[auth <= end], auth[auth <= end]
+        cand, auth = self._nin_candidates(start, end)
         pick = _pick(rng, len(cand), k)
         self._miss("not_in_need", k - len(pick))
         sel = cand[pick]
@@ -804,6 +816,11 @@ class LaSimulation:
             k = plan.at31 - natural
             shut = np.flatnonzero((close >= start) & (close <= end) & (ep["kind"] == CIN))
             shut = shut[self._latest(shut) & (self.ch["dob"][ep["child"][shut]] > end - _ADULT)]
+            # keep open the cases the not-in-need control will need (the earliest closing), where others can
+            nin_cand, _ = self._nin_candidates(start, end)
+            reserve = min(max(self._nin_needed(plan, start, end), 0), max(len(shut) - k, 0))
+            reserved = nin_cand[np.argsort(close[nin_cand], kind="stable")[:reserve]]
+            shut = np.setdiff1d(shut, reserved)
             sel = shut[_gumbel_top(rng, -(end - close[shut]) / 90.0, k)]
             if len(sel) < k:  # convert recent "not in need" closures into continuing cases
                 nin = np.flatnonzero((close >= start) & (close <= end) & (ep["kind"] == NIN))
