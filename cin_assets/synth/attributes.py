@@ -163,8 +163,10 @@ def _genders(rng: np.random.Generator, h: History, ref: Path | None) -> np.ndarr
     ).astype(object)
 
 
-def _disabilities(rng: np.random.Generator, n: int, ref: Path | None) -> np.ndarray:
-    prevalence = calibration.national_shares(ref)["disability_prevalence"]["any"]
+def _disabilities(rng: np.random.Generator, n: int, la_code: str, ref: Path | None) -> np.ndarray:
+    """Disability codes (bitmask) per child: England's prevalence scaled by the LA's region's (B2)."""
+    ratio = calibration.disability_ratio(ref)[calibration.la_region(la_code, ref)]
+    prevalence = calibration.national_shares(ref)["disability_prevalence"]["any"] * ratio
     shares = calibration.national_shares(ref)["disability_code"]
     p = np.array([shares[c] for c in DISABILITIES])
     has = rng.random(n) < prevalence
@@ -229,7 +231,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     upn_reason = _UN_OVER_6[rng.choice(len(_UN_OVER_6), size=n_ch, p=_UN_OVER_6_P)]
     gender = _genders(rng, h, ref)
     ethnicity, ethnicity_unborn = _ethnicities(rng, gender, ref)
-    disability = _disabilities(rng, n_ch, ref)
+    disability = _disabilities(rng, n_ch, la_code, ref)
     expected_offset = rng.integers(-14, 15, size=n_ch)
 
     # Closure reasons: NIN episodes RC8, NFA referrals RC7 (no assessment, so not RC8: query 8825Q);

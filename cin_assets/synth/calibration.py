@@ -741,6 +741,45 @@ def national_figures(ref: Path | None = None) -> pl.DataFrame:
     return pl.read_csv((ref or reference.reference_dir()) / "national_figures.csv", infer_schema=False)
 
 
+@cache
+def disability_ratio(ref: Path | None = None) -> dict[str, float]:
+    """{E12 region code: its share of children in need at 31 March with a disability recorded, over
+    England's}: B2 2020's published regions (North East 13.1% to East Midlands 9.9%, England 12.6%); the
+    regions not published share what England's count leaves, so England keeps its figure."""
+    b2 = national_figures(ref).filter((pl.col("dataset") == "B2") & (pl.col("time_period") == "2020"))
+    values = {
+        (level, code or ENGLAND_CODE, ind): float(v)
+        for level, code, ind, v in b2.select(
+            "geographic_level", "region_code", "indicator", "value"
+        ).iter_rows()
+        if ind in ("At31_episodes", "At31_episodes_disability_recorded")
+    }
+
+    def share(level: str, code: str) -> float:
+        return (
+            values[(level, code, "At31_episodes_disability_recorded")]
+            / values[(level, code, "At31_episodes")]
+        )
+
+    def rest(indicator: str) -> float:
+        return values[(NATIONAL, ENGLAND_CODE, indicator)] - sum(
+            values[(REGIONAL, r, indicator)] for r in known
+        )
+
+    england = share(NATIONAL, ENGLAND_CODE)
+    regions = reference.regions_table(ref)["region_code"].to_list()
+    known = {r for r in regions if (REGIONAL, r, "At31_episodes") in values}
+    left = rest("At31_episodes_disability_recorded") / rest("At31_episodes")
+    return {r: (share(REGIONAL, r) if r in known else left) / england for r in regions}
+
+
+def la_region(la_code: str, ref: Path | None = None) -> str:
+    """The E12 region of an LA, from the latest year it made a return."""
+    year = max(y for y in calendar.REPORTING_YEARS if la_code in la_codes(y, ref))
+    las = reference.local_authorities(year, ref)
+    return las.filter(pl.col("old_la_code") == la_code)["ons_region_code"].item()
+
+
 # A4's ethnic group columns -> the group's Ethnicity codes (the vocabulary's DfE major groups).
 _ETHNIC_COLUMNS = {
     "Ethnicity_White": ETHNIC_GROUPS["White"],
