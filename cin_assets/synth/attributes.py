@@ -60,18 +60,35 @@ def _reporting_year(days: np.ndarray) -> np.ndarray:
     return 1970 + (month + 9) // 12
 
 
+def _largest_remainder(n: int, weights: np.ndarray) -> np.ndarray:
+    """``n`` split in proportion to ``weights`` in whole numbers (largest remainders first)."""
+    weights = weights if weights.sum() > 0 else np.ones(len(weights))
+    share = n * weights / weights.sum()
+    counts = np.floor(share).astype(np.int64)
+    counts[np.argsort(counts - share, kind="stable")[: n - int(counts.sum())]] += 1
+    return counts
+
+
 def _referral_sources(rng: np.random.Generator, la_code: str, ref_days: np.ndarray,
                       ref: Path | None) -> np.ndarray:  # fmt: skip
     """ReferralSource per episode from the LA's mix in the referral's reporting year (warm-up years use
-    the first real year's)."""
+    the first real year's): each year's referrals from the police, schools and health services are the
+    LA's LAIT percentage of them, as exactly as whole referrals allow, the rest in national proportions."""
     mixes = calibration.la_referral_sources(la_code, ref)
-    years = np.clip(_reporting_year(ref_days), min(mixes), max(mixes))
+    years = _reporting_year(ref_days)
     out = np.empty(len(ref_days), dtype=object)
-    draws = rng.random(len(ref_days))
-    for year, (codes, probs) in mixes.items():
+    for year in np.unique(years):
+        codes, probs = mixes[int(np.clip(year, min(mixes), max(mixes)))]
         rows = np.flatnonzero(years == year)
-        pick = np.searchsorted(np.cumsum(probs), draws[rows], side="right")
-        out[rows] = codes[np.minimum(pick, len(codes) - 1)]
+        group = np.full(len(codes), len(calibration.SOURCE_GROUPS))
+        for i, members in enumerate(calibration.SOURCE_GROUPS.values()):
+            group[np.isin(codes, members)] = i
+        per_group = _largest_remainder(len(rows), np.bincount(group, weights=probs))
+        counts = np.zeros(len(codes), dtype=np.int64)
+        for g, k in enumerate(per_group):
+            members = np.flatnonzero(group == g)
+            counts[members] = _largest_remainder(int(k), probs[members])
+        out[rows] = rng.permutation(np.repeat(codes, counts))
     return out
 
 

@@ -79,18 +79,29 @@ def test_conferences_fall_in_the_published_c4_bands(tables: dict) -> None:
     assert checked >= 30
 
 
+def _against_real(tables: dict, year: int, code: str) -> pl.DataFrame:
+    """Data set ``code`` built from the census against DfE's real figures for the census's LAs."""
+    ds = {code: DATASETS[code]}
+    ours = our_figures({code: build(DATASETS[code], year, tables)}, ds)
+    return compare(real_figures(year, ds), ours).filter(
+        pl.col("old_la_code").is_in(tables["headers"]["la_code"].implode())
+    )
+
+
+def test_referral_sources_are_the_published_shares(tables: dict) -> None:
+    """Each LA's referrals from the police, schools and health services are its LAIT percentages."""
+    for year in YEARS:
+        figures = _against_real(tables[year], year, "C5")
+        assert figures.height >= 12 and figures["exact"].all(), figures.filter(~pl.col("exact"))
+
+
 def test_factor_counts_are_the_published_ones(tables: dict) -> None:
     """Each LA's C3 count of episodes with a factor is its published one (factors are drawn per episode,
     and an episode's other assessments repeat them), and so is its count of episodes with any factor in
     2020. In 2019 three of these LAs have fewer assessments that can record "no factors" alone than DfE's
     count implies, so more of their episodes show a factor; never fewer."""
-    c3 = {"C3": DATASETS["C3"]}
     for year in YEARS:
-        ours = our_figures({"C3": build(DATASETS["C3"], year, tables[year])}, c3)
-        figures = compare(real_figures(year, c3), ours).filter(
-            pl.col("old_la_code").is_in(tables[year]["headers"]["la_code"].implode())
-            & (pl.col("unit") == "count")
-        )
+        figures = _against_real(tables[year], year, "C3").filter(pl.col("unit") == "count")
         base = pl.col("column") == "Episodes_with_assessment_factor"
         assert figures.filter(~base).height >= 60
         assert figures.filter(~base & ~pl.col("exact")).is_empty(), figures.filter(~pl.col("exact"))
