@@ -736,6 +736,21 @@ def late_review_share(la_code: str, year: int, ref: Path | None = None) -> float
 
 
 @cache
+def _assessment_table(ref: Path | None) -> pl.DataFrame:
+    return _lait(("Continue_Assess_Comp",), ref)
+
+
+def assessment_on_time_share(la_code: str, year: int, ref: Path | None = None) -> float:
+    """The share of the LA's assessments completed within 45 working days: its LAIT Continue_Assess_Comp
+    that year (its median over LAIT's years, else England's, where LAIT has none)."""
+    table = _assessment_table(ref)
+    row = table.filter((pl.col("la_code") == la_code) & (pl.col("year") == year))
+    if row.is_empty():
+        row = table.filter((pl.col("la_code") == "*") & (pl.col("year") == year))
+    return min(max((row["Continue_Assess_Comp"].item() or 83.8) / 100.0, 0.0), 1.0)
+
+
+@cache
 def national_figures(ref: Path | None = None) -> pl.DataFrame:
     """``data/reference/national_figures.csv``: England figures of the files not shipped per LA (strings)."""
     return pl.read_csv((ref or reference.reference_dir()) / "national_figures.csv", infer_schema=False)
