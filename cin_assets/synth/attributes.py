@@ -256,7 +256,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     # for a few episodes closed with no assessment in the closure year's return (assessed in an earlier
     # year, no enquiry, conference or plan: rule 2990; they raise query 8825Q as real ones do), which
     # DfE counts as episodes of need ending (B6). Each reason's share is of the CIN episodes closing in
-    # each reporting year, so no year gets more than its share.
+    # each reporting year, so no year gets more than its share; England's, scaled by the LA's region's (B6).
     reason = np.where(ep["kind"] == NIN, "RC8", "RC7").astype(object)
     last = np.zeros(n_ep, dtype=bool)
     last_of_child = np.full(n_ch, -1, dtype=np.int64)
@@ -286,10 +286,12 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     free = np.ones(n_ep, dtype=bool)
     years, counts = np.unique(close_year[closed_cin], return_counts=True)
     closing = {int(y): int(n) for y, n in zip(years, counts, strict=True)}
+    region = calibration.la_region(la_code, ref)
     for code, ok in eligible.items():
+        share = shares["closure_reason_cin"][code] * calibration.closure_ratio(code, ref)[region]
         for y, n in closing.items():
             pool = np.flatnonzero(ok & free & (close_year == y))
-            k = min(round(shares["closure_reason_cin"][code] * n), len(pool))
+            k = min(round(share * n), len(pool))
             chosen = rng.choice(pool, size=k, replace=False) if k else pool[:0]
             reason[chosen] = code
             free[chosen] = False

@@ -182,9 +182,14 @@ def test_suppressed_factor_counts_make_up_england_minus_the_published_las() -> N
             assert abs(total - real) <= 0.02 * real, (year, factor, total, real)  # England: nearest 10
 
 
-def test_regional_disability_shares_keep_englands() -> None:
+def test_regional_shares_keep_englands() -> None:
     """The four regions B2 2020 publishes get their own share of children in need with a disability; the
-    other five share what is left, so that England's 49,170 of 389,260 holds over the regions' CIN."""
+    other five share what is left, so that England's 49,170 of 389,260 holds over the regions' CIN. The
+    same for B6's closure reasons (the North East closes 20 of 19,860 episodes as adopted, England 2,700 of
+    371,070)."""
+    adopted = calibration.closure_ratio("RC1")
+    assert adopted["E12000001"] * 2700 / 371070 == pytest.approx(20 / 19860)
+    assert adopted["E12000004"] > 4 > 1 > adopted["E12000005"] == adopted["E12000009"]
     ratio = calibration.disability_ratio()
     b2 = calibration.national_figures().filter(
         (pl.col("dataset") == "B2") & (pl.col("time_period") == "2020")
