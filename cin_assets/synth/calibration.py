@@ -61,7 +61,11 @@ _SHARES = {  # share name: (numerator indicator, denominator indicator)
 ICPC_BANDS = ("Duration_0-10_days", "Duration_11-15_days", "Duration_16-20_days", "Duration_21+_days")
 # Further per-LA counts the generator meets exactly (scaled like COUNTS): name -> the count it is imputed from.
 EXTRA = {"Awaiting_assessment": "At31_episodes", "Ended_episodes": "At31_episodes"}
-_AUX = tuple(sorted({i for pair in _SHARES.values() for i in pair} | set(ICPC_BANDS) | set(EXTRA)))
+# B1's episodes starting: referrals less those with no further action and those assessed not in need (C1)
+_STARTED = "Started_episodes"
+_AUX = tuple(
+    sorted({i for pair in _SHARES.values() for i in pair} | set(ICPC_BANDS) | set(EXTRA) | {_STARTED})
+)
 # Numerators whose suppressed (c) LA cells are allocated from England minus the published LAs.
 _ALLOCATED = {**{num: den for num, den in _SHARES.values()}, **EXTRA}
 
@@ -296,6 +300,19 @@ def _allocate(total: int, weights: list[float], low: int = 1, high: int = 5) -> 
     return values
 
 
+def _worked_back(name: str) -> pl.Expr | None:
+    """A suppressed (``c``) no-further-action or not-in-need count worked back from the LA's published
+    referrals, episodes starting (B1) and the other of the two, where that gives 1 to 5 (else null): DfE's
+    episodes starting are its referrals less both (2020 NFA: Rutland 1, Kingston upon Thames 4, Richmond
+    upon Thames 5). All but a few LAs a year hold to it, so it is the best guess of the cell."""
+    other = {"No_Further_Action": "Not_in_Need", "Not_in_Need": "No_Further_Action"}.get(name)
+    if other is None:
+        return None
+    worked = pl.col("Referrals") - pl.col(other) - pl.col(_STARTED)
+    usable = ~pl.col(f"{other}_c").fill_null(False) & ~pl.col("Referrals_imputed") & worked.is_between(1, 5)
+    return pl.when(usable).then(worked.cast(pl.Float64))
+
+
 def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
     """Give the suppressed (``c``, 1 to 5) LA cells of each :data:`_ALLOCATED` numerator values that sum
     to the published England figure minus the published LAs (so England is right), shared in proportion
@@ -313,9 +330,10 @@ def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
         nat_ratio = pl.col(name).filter(valid).sum().over("year") / pl.col(den).filter(valid).sum().over(
             "year"
         )
-        guess = out.select((pl.coalesce(la_ratio, nat_ratio) * pl.col(den)).fill_null(1.0).alias("g"))[
-            "g"
-        ].to_list()
+        guess_expr = pl.coalesce(la_ratio, nat_ratio) * pl.col(den)
+        worked = _worked_back(name)
+        guess_expr = guess_expr if worked is None else pl.coalesce(worked, guess_expr)
+        guess = out.select(guess_expr.fill_null(1.0).alias("g"))["g"].to_list()
         values = out[name].to_list()
         flags = out[f"{name}_c"].fill_null(False).to_list()
         las, years = out["old_la_code"].to_list(), out["year"].to_list()
@@ -343,7 +361,11 @@ def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
             if not suppressed or target is None:
                 continue
             published = sum(values[i] for i in rows if values[i] is not None and not flags[i])
-            shares = _allocate(target - published - sum(carried.values()), [guess[i] for i in suppressed])
+            rest = target - published - sum(carried.values())
+            # the guesses as they are where England's rounding allows them, else shared out to fit it
+            as_guessed = [min(max(round(guess[i]), 1), 5) for i in suppressed]
+            fits = _in_rounding(sum(as_guessed), rest)
+            shares = as_guessed if fits else _allocate(rest, [guess[i] for i in suppressed])
             for i, v in zip(suppressed, shares, strict=True):
                 values[i] = v
         out = out.with_columns(pl.Series(name, values, dtype=pl.Int64))

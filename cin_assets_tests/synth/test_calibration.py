@@ -208,3 +208,13 @@ def test_regional_shares_keep_englands() -> None:
     regions = dict(reference.local_authorities(2020).select("old_la_code", "ons_region_code").iter_rows())
     expected = sum(ratio[regions[la]] * england * v for la, v in cin.iter_rows())
     assert expected == pytest.approx(value[("E", "At31_episodes_disability_recorded")], rel=0.005)
+
+
+def test_suppressed_nfa_is_worked_back_from_episodes_starting() -> None:
+    """DfE's episodes starting (B1) are its referrals less NFA and not in need (C1), so a suppressed NFA
+    count is known where the other two are published: Rutland 2020 (323 - 118 - 204 = 1)."""
+    targets = calibration.published_targets().filter(pl.col("year") == 2020)
+    nfa = dict(
+        targets.select("la_code", (pl.col("nfa") * pl.col("Referrals")).round().cast(pl.Int64)).iter_rows()
+    )
+    assert (nfa["857"], nfa["314"], nfa["318"]) == (1, 4, 5)
