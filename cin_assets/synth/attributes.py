@@ -60,18 +60,35 @@ def _reporting_year(days: np.ndarray) -> np.ndarray:
     return 1970 + (month + 9) // 12
 
 
+def _largest_remainder(n: int, weights: np.ndarray) -> np.ndarray:
+    """``n`` split in proportion to ``weights`` in whole numbers (largest remainders first)."""
+    weights = weights if weights.sum() > 0 else np.ones(len(weights))
+    share = n * weights / weights.sum()
+    counts = np.floor(share).astype(np.int64)
+    counts[np.argsort(counts - share, kind="stable")[: n - int(counts.sum())]] += 1
+    return counts
+
+
 def _referral_sources(rng: np.random.Generator, la_code: str, ref_days: np.ndarray,
                       ref: Path | None) -> np.ndarray:  # fmt: skip
     """ReferralSource per episode from the LA's mix in the referral's reporting year (warm-up years use
-    the first real year's)."""
+    the first real year's): each year's referrals from the police, schools and health services are the
+    LA's LAIT percentage of them, as exactly as whole referrals allow, the rest in national proportions."""
     mixes = calibration.la_referral_sources(la_code, ref)
-    years = np.clip(_reporting_year(ref_days), min(mixes), max(mixes))
+    years = _reporting_year(ref_days)
     out = np.empty(len(ref_days), dtype=object)
-    draws = rng.random(len(ref_days))
-    for year, (codes, probs) in mixes.items():
+    for year in np.unique(years):
+        codes, probs = mixes[int(np.clip(year, min(mixes), max(mixes)))]
         rows = np.flatnonzero(years == year)
-        pick = np.searchsorted(np.cumsum(probs), draws[rows], side="right")
-        out[rows] = codes[np.minimum(pick, len(codes) - 1)]
+        group = np.full(len(codes), len(calibration.SOURCE_GROUPS))
+        for i, members in enumerate(calibration.SOURCE_GROUPS.values()):
+            group[np.isin(codes, members)] = i
+        per_group = _largest_remainder(len(rows), np.bincount(group, weights=probs))
+        counts = np.zeros(len(codes), dtype=np.int64)
+        for g, k in enumerate(per_group):
+            members = np.flatnonzero(group == g)
+            counts[members] = _largest_remainder(int(k), probs[members])
+        out[rows] = rng.permutation(np.repeat(codes, counts))
     return out
 
 
@@ -217,8 +234,10 @@ def _genders(rng: np.random.Generator, h: History, ref: Path | None) -> np.ndarr
     ).astype(object)
 
 
-def _disabilities(rng: np.random.Generator, n: int, ref: Path | None) -> np.ndarray:
-    prevalence = calibration.national_shares(ref)["disability_prevalence"]["any"]
+def _disabilities(rng: np.random.Generator, n: int, la_code: str, ref: Path | None) -> np.ndarray:
+    """Disability codes (bitmask) per child: England's prevalence scaled by the LA's region's (B2)."""
+    ratio = calibration.disability_ratio(ref)[calibration.la_region(la_code, ref)]
+    prevalence = calibration.national_shares(ref)["disability_prevalence"]["any"] * ratio
     shares = calibration.national_shares(ref)["disability_code"]
     p = np.array([shares[c] for c in DISABILITIES])
     has = rng.random(n) < prevalence
@@ -283,7 +302,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     upn_reason = _UN_OVER_6[rng.choice(len(_UN_OVER_6), size=n_ch, p=_UN_OVER_6_P)]
     gender = _genders(rng, h, ref)
     ethnicity, ethnicity_unborn = _ethnicities(rng, gender, ref)
-    disability = _disabilities(rng, n_ch, ref)
+    disability = _disabilities(rng, n_ch, la_code, ref)
     expected_offset = rng.integers(-14, 15, size=n_ch)
 
     # Closure reasons: NIN episodes RC8, NFA referrals RC7 (no assessment, so not RC8: query 8825Q);
@@ -291,7 +310,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     # for a few episodes closed with no assessment in the closure year's return (assessed in an earlier
     # year, no enquiry, conference or plan: rule 2990; they raise query 8825Q as real ones do), which
     # DfE counts as episodes of need ending (B6). Each reason's share is of the CIN episodes closing in
-    # each reporting year, so no year gets more than its share.
+    # each reporting year, so no year gets more than its share; England's, scaled by the LA's region's (B6).
     reason = np.where(ep["kind"] == NIN, "RC8", "RC7").astype(object)
     last = np.zeros(n_ep, dtype=bool)
     last_of_child = np.full(n_ch, -1, dtype=np.int64)
@@ -321,10 +340,12 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     free = np.ones(n_ep, dtype=bool)
     years, counts = np.unique(close_year[closed_cin], return_counts=True)
     closing = {int(y): int(n) for y, n in zip(years, counts, strict=True)}
+    region = calibration.la_region(la_code, ref)
     for code, ok in eligible.items():
+        share = shares["closure_reason_cin"][code] * calibration.closure_ratio(code, ref)[region]
         for y, n in closing.items():
             pool = np.flatnonzero(ok & free & (close_year == y))
-            k = min(round(shares["closure_reason_cin"][code] * n), len(pool))
+            k = min(round(share * n), len(pool))
             chosen = rng.choice(pool, size=k, replace=False) if k else pool[:0]
             reason[chosen] = code
             free[chosen] = False

@@ -61,7 +61,11 @@ _SHARES = {  # share name: (numerator indicator, denominator indicator)
 ICPC_BANDS = ("Duration_0-10_days", "Duration_11-15_days", "Duration_16-20_days", "Duration_21+_days")
 # Further per-LA counts the generator meets exactly (scaled like COUNTS): name -> the count it is imputed from.
 EXTRA = {"Awaiting_assessment": "At31_episodes", "Ended_episodes": "At31_episodes"}
-_AUX = tuple(sorted({i for pair in _SHARES.values() for i in pair} | set(ICPC_BANDS) | set(EXTRA)))
+# B1's episodes starting: referrals less those with no further action and those assessed not in need (C1)
+_STARTED = "Started_episodes"
+_AUX = tuple(
+    sorted({i for pair in _SHARES.values() for i in pair} | set(ICPC_BANDS) | set(EXTRA) | {_STARTED})
+)
 # Numerators whose suppressed (c) LA cells are allocated from England minus the published LAs.
 _ALLOCATED = {**{num: den for num, den in _SHARES.values()}, **EXTRA}
 
@@ -296,6 +300,19 @@ def _allocate(total: int, weights: list[float], low: int = 1, high: int = 5) -> 
     return values
 
 
+def _worked_back(name: str) -> pl.Expr | None:
+    """A suppressed (``c``) no-further-action or not-in-need count worked back from the LA's published
+    referrals, episodes starting (B1) and the other of the two, where that gives 1 to 5 (else null): DfE's
+    episodes starting are its referrals less both (2020 NFA: Rutland 1, Kingston upon Thames 4, Richmond
+    upon Thames 5). All but a few LAs a year hold to it, so it is the best guess of the cell."""
+    other = {"No_Further_Action": "Not_in_Need", "Not_in_Need": "No_Further_Action"}.get(name)
+    if other is None:
+        return None
+    worked = pl.col("Referrals") - pl.col(other) - pl.col(_STARTED)
+    usable = ~pl.col(f"{other}_c").fill_null(False) & ~pl.col("Referrals_imputed") & worked.is_between(1, 5)
+    return pl.when(usable).then(worked.cast(pl.Float64))
+
+
 def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
     """Give the suppressed (``c``, 1 to 5) LA cells of each :data:`_ALLOCATED` numerator values that sum
     to the published England figure minus the published LAs (so England is right), shared in proportion
@@ -313,9 +330,10 @@ def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
         nat_ratio = pl.col(name).filter(valid).sum().over("year") / pl.col(den).filter(valid).sum().over(
             "year"
         )
-        guess = out.select((pl.coalesce(la_ratio, nat_ratio) * pl.col(den)).fill_null(1.0).alias("g"))[
-            "g"
-        ].to_list()
+        guess_expr = pl.coalesce(la_ratio, nat_ratio) * pl.col(den)
+        worked = _worked_back(name)
+        guess_expr = guess_expr if worked is None else pl.coalesce(worked, guess_expr)
+        guess = out.select(guess_expr.fill_null(1.0).alias("g"))["g"].to_list()
         values = out[name].to_list()
         flags = out[f"{name}_c"].fill_null(False).to_list()
         las, years = out["old_la_code"].to_list(), out["year"].to_list()
@@ -343,7 +361,11 @@ def _fill_suppressed(wide: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
             if not suppressed or target is None:
                 continue
             published = sum(values[i] for i in rows if values[i] is not None and not flags[i])
-            shares = _allocate(target - published - sum(carried.values()), [guess[i] for i in suppressed])
+            rest = target - published - sum(carried.values())
+            # the guesses as they are where England's rounding allows them, else shared out to fit it
+            as_guessed = [min(max(round(guess[i]), 1), 5) for i in suppressed]
+            fits = _in_rounding(sum(as_guessed), rest)
+            shares = as_guessed if fits else _allocate(rest, [guess[i] for i in suppressed])
             for i, v in zip(suppressed, shares, strict=True):
                 values[i] = v
         out = out.with_columns(pl.Series(name, values, dtype=pl.Int64))
@@ -936,9 +958,75 @@ def late_review_share(la_code: str, year: int, ref: Path | None = None) -> float
 
 
 @cache
+def _assessment_table(ref: Path | None) -> pl.DataFrame:
+    return _lait(("Continue_Assess_Comp",), ref)
+
+
+def assessment_on_time_share(la_code: str, year: int, ref: Path | None = None) -> float:
+    """The share of the LA's assessments completed within 45 working days: its LAIT Continue_Assess_Comp
+    that year (its median over LAIT's years, else England's, where LAIT has none)."""
+    table = _assessment_table(ref)
+    row = table.filter((pl.col("la_code") == la_code) & (pl.col("year") == year))
+    if row.is_empty():
+        row = table.filter((pl.col("la_code") == "*") & (pl.col("year") == year))
+    return min(max((row["Continue_Assess_Comp"].item() or 83.8) / 100.0, 0.0), 1.0)
+
+
+@cache
 def national_figures(ref: Path | None = None) -> pl.DataFrame:
     """``data/reference/national_figures.csv``: England figures of the files not shipped per LA (strings)."""
     return pl.read_csv((ref or reference.reference_dir()) / "national_figures.csv", infer_schema=False)
+
+
+@cache
+def regional_ratio(
+    dataset: str, numerator: str, denominator: str, ref: Path | None = None
+) -> dict[str, float]:
+    """{E12 region code: its 2020 share ``numerator`` / ``denominator`` in ``dataset`` over England's}: the
+    regions the EES 2020 preview publishes (four, in B2 and B6) have their own; the regions not published
+    share what England's count leaves, so England keeps its figure."""
+    rows = national_figures(ref).filter((pl.col("dataset") == dataset) & (pl.col("time_period") == "2020"))
+    values = {
+        (code or ENGLAND_CODE, ind): float(v)
+        for code, ind, v in rows.select("region_code", "indicator", "value").iter_rows()
+        if ind in (numerator, denominator) and v.replace(".", "").isdigit()
+    }
+    regions = reference.regions_table(ref)["region_code"].to_list()
+    known = [r for r in regions if (r, numerator) in values and (r, denominator) in values]
+
+    def rest(indicator: str) -> float:
+        return values[(ENGLAND_CODE, indicator)] - sum(values[(r, indicator)] for r in known)
+
+    england = values[(ENGLAND_CODE, numerator)] / values[(ENGLAND_CODE, denominator)]
+    left = max(rest(numerator), 0.0) / rest(denominator)
+    return {
+        r: (values[(r, numerator)] / values[(r, denominator)] if r in known else left) / england
+        for r in regions
+    }
+
+
+def disability_ratio(ref: Path | None = None) -> dict[str, float]:
+    """{E12 region code: its share of children in need at 31 March with a disability recorded, over
+    England's} (B2 2020: North East 13.1% to East Midlands 9.9%, England 12.6%)."""
+    return regional_ratio("B2", "At31_episodes_disability_recorded", "At31_episodes", ref)
+
+
+# B6's reason pairs in file order (RC1..RC6, RC8, RC7; see national_shares.csv closure_reason_cin)
+B6_PAIRS = {"RC1": "pair1", "RC2": "pair2", "RC3": "pair3", "RC4": "pair4", "RC5": "pair5", "RC6": "pair6",
+            "RC8": "pair7", "RC7": "pair8"}  # fmt: skip
+
+
+def closure_ratio(code: str, ref: Path | None = None) -> dict[str, float]:
+    """{E12 region code: its share of episodes of need ending with closure reason ``code``, over England's}
+    (B6 2020: the North East closes 0.1% as adopted, the East Midlands 2.9%, England 0.7%)."""
+    return regional_ratio("B6", B6_PAIRS[code], "Ended_episodes", ref)
+
+
+def la_region(la_code: str, ref: Path | None = None) -> str:
+    """The E12 region of an LA, from the latest year it made a return."""
+    year = max(y for y in calendar.REPORTING_YEARS if la_code in la_codes(y, ref))
+    las = reference.local_authorities(year, ref)
+    return las.filter(pl.col("old_la_code") == la_code)["ons_region_code"].item()
 
 
 # A4's ethnic group columns -> the group's Ethnicity codes (the vocabulary's DfE major groups).

@@ -96,6 +96,7 @@ class YearPlan:
     control: bool  # apply the 31 March controls (false in the first warm-up years)
     awaiting: int = 0  # episodes open at 31 March, started in the year, with no assessment started yet
     late_review: float = 0.0  # probability that a review of a plan starting this year is held late
+    on_time_assessments: float = -1.0  # share of assessments within 45 working days (-1: national bands)
     ended: int = -1  # episodes of need ending in the year (-1: no target)
     cin_duration: tuple[float, ...] = ()  # the LA's probabilities of Params.cin_duration's bands (): national
     cpp_bands: tuple[int, ...] = ()  # plans open at 31 March per D5 band (sum cpp_at31; (): total only)
@@ -272,6 +273,19 @@ def _pick(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
     return np.sort(rng.choice(n, size=k, replace=False)) if k > 0 else np.zeros(0, dtype=np.int64)
 
 
+def _within(
+    bands: tuple[np.ndarray, np.ndarray, np.ndarray], limit: int, share: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``bands`` reweighted so that ``share`` of the draws are ``limit`` or less (the shape on each side
+    kept); a negative ``share`` keeps them as they are."""
+    lo, hi, p = bands
+    if share < 0:
+        return bands
+    inside = hi <= limit
+    weights = np.where(inside, p / p[inside].sum() * share, p / p[~inside].sum() * (1.0 - share))
+    return lo, hi, weights / weights.sum()
+
+
 def _band_targets(counts: tuple[int, int, int, int], icpc: int) -> np.ndarray:
     """The LA's conferences per C4 band, trimmed from the longest band down when rounding or imputation
     put more in the bands than the LA's ICPCs."""
@@ -279,6 +293,22 @@ def _band_targets(counts: tuple[int, int, int, int], icpc: int) -> np.ndarray:
     for b in range(3, -1, -1):
         targets[b] -= min(max(int(targets.sum()) - icpc, 0), targets[b])
     return targets
+
+
+def _draw_bands(
+    rng: np.random.Generator, shares: np.ndarray, no_conf: np.ndarray, wanted: np.ndarray
+) -> np.ndarray:
+    """A C4 band per enquiry: among those that may conference, half as many again as each band still
+    wants (as far as they go), the rest by the LA's band shares, so that a small LA's rare band has
+    candidates to choose from."""
+    band = rng.choice(4, size=len(no_conf), p=shares / shares.sum())
+    may = np.flatnonzero(~no_conf)
+    quota = np.ceil(np.maximum(wanted, 0) * 1.5).astype(np.int64)
+    quota = quota if quota.sum() <= len(may) else np.maximum(wanted, 0)
+    if quota.sum() <= len(may):
+        fixed = rng.permutation(may)[: int(quota.sum())]
+        band[fixed] = np.repeat(np.arange(4), quota)
+    return band
 
 
 def _icpc_band(start: np.ndarray, icpc: np.ndarray) -> np.ndarray:
@@ -336,6 +366,7 @@ class LaSimulation:
         self.cpp = _Store(episode=np.int64, start=np.int64, end=np.int64, reviews=(np.int64, (MAX_REVIEWS,)))
         self.spill: np.ndarray = np.zeros(0, dtype=np.int64)  # S47s whose conference falls next year
         self.k_ep = 1.0  # feedback on long episode durations (keeps the 31 March corrections small)
+        self.assessment_wd = params.assessment_wd  # this year's assessment lengths (see _year)
         self.k_cpp = 1.0
         self.shortfalls: dict[str, int] = {}
         self._pool = np.zeros(0, dtype=np.int64)
@@ -359,7 +390,7 @@ class LaSimulation:
             np.array([0, 1, 2, 3, 4, 5]), size=len(episodes), p=[0.5, 0.25, 0.15, 0.05, 0.03, 0.02]
         )
         start = add_wd(start_from, lag)
-        auth = add_wd(start, _sample_bands(rng, self.p.assessment_wd, len(episodes)))
+        auth = add_wd(start, _sample_bands(rng, self.assessment_wd, len(episodes)))
         auth = _recent_if_open(start, auth)
         self.ep["last_asm"][episodes] = self.asm.append(episode=episodes, start=start, auth=auth)
         self.ep["act"][episodes] = np.maximum(self.ep["act"][episodes], auth)
@@ -411,6 +442,7 @@ class LaSimulation:
         rng, p = self.rng, self.p
         start, end = day(dt.date(plan.year - 1, 4, 1)), day(dt.date(plan.year, 3, 31))
         next_plan = next((q for q in self.plans if q.year == plan.year + 1), None)
+        self.assessment_wd = _within(p.assessment_wd, 45, plan.on_time_assessments)
 
         # 1. referrals and their kinds -------------------------------------------------------------
         n_ref = plan.referrals
@@ -479,8 +511,12 @@ class LaSimulation:
         self._assessments(old_e, old_start)
 
         # 3. conferences ---------------------------------------------------------------------------
-        bands = np.array(plan.icpc_bands, dtype=np.float64)
-        band = rng.choice(4, size=len(s_ep), p=bands / bands.sum())
+        spill_in = self.spill
+        # C4 counts every conference in its band: only the ICPCs beyond the bands' total (an LA whose
+        # ICPCs were raised to its plan starts, rule 2883) are recorded on the episode, without an enquiry
+        targets = _band_targets(plan.icpc_band_counts, plan.icpc)
+        taken = np.bincount(_icpc_band(self.s47["start"][spill_in], self.s47["icpc"][spill_in]), minlength=4)
+        band = _draw_bands(rng, np.array(plan.icpc_bands, dtype=np.float64), no_conf, targets - taken)
         lag = rng.integers(np.array([1, 11, 16, 21])[band], np.array([10, 15, 20, 35])[band] + 1)
         # within 11-15 days, conferences bunch towards the 15-day limit (assumed weights: C4 England 2020's
         # median is 14 working days with 25th and 75th percentiles 12 and 15; uniform gave 13)
@@ -495,12 +531,7 @@ class LaSimulation:
         cand_icpc = np.where(cand_icpc < s_start, s_start, cand_icpc)
         in_year = np.flatnonzero((cand_icpc <= end) & ~no_conf)
         crossing = np.flatnonzero((cand_icpc > end) & ~no_conf)
-        spill_in = self.spill
-        # C4 counts every conference in its band: only the ICPCs beyond the bands' total (an LA whose
-        # ICPCs were raised to its plan starts, rule 2883) are recorded on the episode, without an enquiry
-        targets = _band_targets(plan.icpc_band_counts, plan.icpc)
         n_epi = plan.icpc - int(targets.sum())
-        taken = np.bincount(_icpc_band(self.s47["start"][spill_in], self.s47["icpc"][spill_in]), minlength=4)
         need = plan.icpc - len(spill_in) - n_epi
         if need > len(in_year):
             n_epi += need - len(in_year)
@@ -957,25 +988,37 @@ class LaSimulation:
         close[back] = np.minimum(end + 1 + _sample_bands(rng, self.p.cin_duration, k) // 2, adult)
         return back
 
+    def _nin_needed(self, plan: YearPlan, start: int, end: int) -> int:
+        """How many more of the year's referrals must close as not in need within the year."""
+        ep = self.ep
+        in_year = (ep["ref"] >= start) & (ep["ref"] <= end)
+        natural = int((in_year & (ep["kind"] == NIN) & (ep["close"] <= end)).sum())
+        return round(plan.referrals * plan.nin) - natural
+
+    def _nin_candidates(self, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """The year's children-in-need episodes that could close as not in need instead (closing in the year,
+        no enquiry, conference or plan (rule 2990), an assessment authorised by 31 March), with that date."""
+        ep, asm = self.ep, self.asm
+        ref, close = ep["ref"], ep["close"]
+        cand = np.flatnonzero(
+            (ref >= start) & (ref <= end) & (ep["kind"] == CIN) & (close <= end) & (ep["icpc"] < 0)
+            & (ep["last_cpp"] < 0) & (ep["last_asm"] >= 0)
+        )  # fmt: skip
+        cand = np.setdiff1d(cand, self.s47["episode"][:])
+        auth = asm["auth"][ep["last_asm"][cand]]
+        return cand[auth <= end], auth[auth <= end]
+
     def _control_not_in_need(self, plan: YearPlan, start: int, end: int) -> None:
         """Make exactly the LA's share of the year's referrals close as assessed not in need (RC8) within
         the year: referrals whose assessment ends after 31 March cannot show it in this return, so as many
         of the year's children-in-need episodes that close in the year with no enquiry, conference or plan
         become not-in-need closures at their assessment's authorisation."""
-        rng, ep, asm = self.rng, self.ep, self.asm
-        ref, close, kind = ep["ref"], ep["close"], ep["kind"]
-        in_year = (ref >= start) & (ref <= end)
-        natural = int((in_year & (kind == NIN) & (close <= end)).sum())
-        k = round(plan.referrals * plan.nin) - natural
+        rng, ep = self.rng, self.ep
+        close, kind = ep["close"], ep["kind"]
+        k = self._nin_needed(plan, start, end)
         if k <= 0:
             return
-        cand = np.flatnonzero(
-            in_year & (kind == CIN) & (close <= end) & (ep["icpc"] < 0) & (ep["last_cpp"] < 0)
-        )
-        cand = np.setdiff1d(cand, self.s47["episode"][:])
-        cand = cand[ep["last_asm"][cand] >= 0]
-        auth = asm["auth"][ep["last_asm"][cand]]
-        cand, auth = cand[auth <= end], auth[auth <= end]
+        cand, auth = self._nin_candidates(start, end)
         pick = _pick(rng, len(cand), k)
         self._miss("not_in_need", k - len(pick))
         sel = cand[pick]
@@ -1035,6 +1078,11 @@ class LaSimulation:
             k = plan.at31 - natural
             shut = np.flatnonzero((close >= start) & (close <= end) & (ep["kind"] == CIN))
             shut = shut[self._latest(shut) & (self.ch["dob"][ep["child"][shut]] > end - _ADULT)]
+            # keep open the cases the not-in-need control will need (the earliest closing), where others can
+            nin_cand, _ = self._nin_candidates(start, end)
+            reserve = min(max(self._nin_needed(plan, start, end), 0), max(len(shut) - k, 0))
+            reserved = nin_cand[np.argsort(close[nin_cand], kind="stable")[:reserve]]
+            shut = np.setdiff1d(shut, reserved)
             sel = shut[_gumbel_top(rng, -(end - close[shut]) / 90.0, k)]
             if len(sel) < k:  # convert recent "not in need" closures into continuing cases
                 nin = np.flatnonzero((close >= start) & (close <= end) & (ep["kind"] == NIN))

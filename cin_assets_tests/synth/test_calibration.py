@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from cin_assets import reference
 from cin_assets.synth import calibration
@@ -179,3 +180,41 @@ def test_suppressed_factor_counts_make_up_england_minus_the_published_las() -> N
             assert hidden.height > 20  # enough suppressed LAs for this to matter
             total = rows.select((pl.col("rate") * pl.col("den")).sum()).item()
             assert abs(total - real) <= 0.02 * real, (year, factor, total, real)  # England: nearest 10
+
+
+def test_regional_shares_keep_englands() -> None:
+    """The four regions B2 2020 publishes get their own share of children in need with a disability; the
+    other five share what is left, so that England's 49,170 of 389,260 holds over the regions' CIN. The
+    same for B6's closure reasons (the North East closes 20 of 19,860 episodes as adopted, England 2,700 of
+    371,070)."""
+    adopted = calibration.closure_ratio("RC1")
+    assert adopted["E12000001"] * 2700 / 371070 == pytest.approx(20 / 19860)
+    assert adopted["E12000004"] > 4 > 1 > adopted["E12000005"] == adopted["E12000009"]
+    ratio = calibration.disability_ratio()
+    b2 = calibration.national_figures().filter(
+        (pl.col("dataset") == "B2") & (pl.col("time_period") == "2020")
+    )
+    value = {
+        (r or "E", i): float(v) for r, i, v in b2.select("region_code", "indicator", "value").iter_rows()
+    }
+    england = value[("E", "At31_episodes_disability_recorded")] / value[("E", "At31_episodes")]
+    assert ratio["E12000001"] * england * 100 == pytest.approx(13.07, abs=0.01)  # 3,220 of 24,630
+    assert ratio["E12000004"] * england * 100 == pytest.approx(9.86, abs=0.01)  # 2,950 of 29,920
+    cin = (
+        reference.populations(2020)
+        .select("old_la_code")
+        .join(reference.published_la_value("At31_episodes", 2020), on="old_la_code")
+    )
+    regions = dict(reference.local_authorities(2020).select("old_la_code", "ons_region_code").iter_rows())
+    expected = sum(ratio[regions[la]] * england * v for la, v in cin.iter_rows())
+    assert expected == pytest.approx(value[("E", "At31_episodes_disability_recorded")], rel=0.005)
+
+
+def test_suppressed_nfa_is_worked_back_from_episodes_starting() -> None:
+    """DfE's episodes starting (B1) are its referrals less NFA and not in need (C1), so a suppressed NFA
+    count is known where the other two are published: Rutland 2020 (323 - 118 - 204 = 1)."""
+    targets = calibration.published_targets().filter(pl.col("year") == 2020)
+    nfa = dict(
+        targets.select("la_code", (pl.col("nfa") * pl.col("Referrals")).round().cast(pl.Int64)).iter_rows()
+    )
+    assert (nfa["857"], nfa["314"], nfa["318"]) == (1, 4, 5)
