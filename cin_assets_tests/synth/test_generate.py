@@ -347,9 +347,9 @@ def test_each_las_plans_by_length_and_reviews_are_its_published_counts(tables: d
 
 
 def test_plan_lengths_follow_the_published_bands(tables: dict) -> None:
-    """Plans ending by length (D7) as in England 2020 (the drawn lengths, the even start over the months
-    and the 31 March controls together; these five LAs are within 3.5 points, a uniform draw of lengths
-    is off by 10 or more)."""
+    """Plans ending by length (D7) as in England 2020 (the drawn lengths, the start over the months and the
+    31 March controls together; these five LAs are within 5.1 points now that their plans open at 31 March
+    are their own D5 bands, not England's; a uniform draw of lengths is off by 10 or more)."""
     start, end = calendar.census_period(2020)
     ended = tables[2020]["cpps"].filter(pl.col("CPPendDate").is_between(start, end))
     d7 = calibration.national_figures().filter(
@@ -359,4 +359,4 @@ def test_plan_lengths_follow_the_published_bands(tables: dict) -> None:
     columns = ("3_months_or_less", "3_6_months", "6_months_1_year", "1_2_years", "2_years+")
     ours = _band_shares(ended, pl.col("CPPendDate"))
     for band, column in zip(_BANDS, columns, strict=True):
-        assert ours[band] == pytest.approx(england[column] / england["CPP_end"], abs=0.05), band
+        assert ours[band] == pytest.approx(england[column] / england["CPP_end"], abs=0.07), band
