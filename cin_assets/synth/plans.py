@@ -98,6 +98,7 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                 awaiting=int(r["Awaiting_assessment"]),
                 ended=int(r["Ended_episodes"]) if year in real else -1,
                 late_review=calibration.late_review_share(la_code, min(max(year, 2013), 2020)),
+                recent_referrals=calibration.recent_referral_weight(year),
                 cin_duration=_nearest(durations, year),
             )
         )
