@@ -253,7 +253,9 @@ def _referral_dates(
     rng: np.random.Generator, start: int, end: int, n: int, recent: float = 1.0
 ) -> np.ndarray:
     """Referral dates: mostly working days, fewer at weekends, bank holidays, August and late December; the
-    days of the last 3 months weigh ``recent`` times as much (see :func:`calibration.recent_referral_weight`)."""
+    days of the last 3 months weigh ``recent`` times as much and the 3 months before them what those lose, as
+    England's episodes open at 31 March 3 to 6 months rise when those open 3 months or less fall (LAIT
+    CINTime 2020 against 2019; see :func:`calibration.recent_referral_weight`)."""
     days = np.arange(start, end + 1)
     d = _dt(days)
     weekday = (days + 3) % 7  # 0 = Monday (1970-01-01 was a Thursday)
@@ -264,7 +266,7 @@ def _referral_dates(
         w
         * np.where(month == 8, 0.85, 1.0)
         * np.where((month == 12) & (days - _int(d.astype("datetime64[M]")) > 20), 0.6, 1.0)
-        * np.where(days > end - 91, recent, 1.0)
+        * np.where(days > end - 91, recent, np.where(days > end - 182, 2.0 - recent, 1.0))
     )
     return np.sort(rng.choice(days, size=n, p=w / w.sum()))
 
