@@ -70,7 +70,12 @@ def test_make_run_materialises_each_year_two_at_a_time_then_the_release(tmp_path
     current = (tmp_path / "published").resolve()
     assert f"current release: {tmp_path / 'published'} -> {current}" in done.stdout
     assert current.parent == tmp_path / "releases" and release_store.verify(current) == []
-    assert "failed check" not in done.stdout  # a clean census: every check green
+    # every check green but the warning on DfE queries, which generated returns raise as real ones do
+    # (8899Q, 8825Q: cin_assets_tests/validation/test_synthetic.py)
+    lines = [line.strip() for line in done.stdout.splitlines()]
+    failed = {line for line in lines if line.endswith(("(WARN)", "(ERROR)"))}
+    assert failed <= {"census_validation:no_validation_queries (WARN)"}, done.stdout
+    assert all("failed check" not in line or "ok, 1 failed check(s)" in line for line in lines), done.stdout
 
 
 def test_failed_checks_are_printed_with_their_severity() -> None:

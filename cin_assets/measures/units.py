@@ -277,6 +277,8 @@ def _episodes(ctx: Context) -> pl.LazyFrame:
     - ``open_duration``: band of the time from referral to 31 March; ``ended_duration``: referral to
       closure (:func:`duration_band`).
     - ``need_code``: PrimaryNeedCode, "N0" (not stated) when missing.
+    - ``closure_reason``: ReasonForClosure, with RC9 (from 2022-23) as RC8: both close a case after
+      assessment, and B6 has one such reason.
     """
     start, end = ctx.start, ctx.end
     referral, closure = pl.col("CINreferralDate"), pl.col("CINclosureDate")
@@ -306,7 +308,8 @@ def _episodes(ctx: Context) -> pl.LazyFrame:
             duration_band(referral, pl.lit(end)).alias("open_duration"),
             duration_band(referral, closure).alias("ended_duration"),
             pl.col("PrimaryNeedCode").str.strip_chars().str.to_uppercase().fill_null("N0").alias("need_code"),
-            pl.col("ReasonForClosure").str.strip_chars().str.to_uppercase().alias("closure_reason"),
+            # B6 has one "closed after assessment" reason: RC9 (from its year) counts with RC8 there
+            pl.when(rc8).then(pl.lit("RC8")).otherwise(reason).alias("closure_reason"),
             pl.col("ReferralSource").str.strip_chars().str.to_uppercase().alias("referral_source"),
         )
         .drop("_assessed")

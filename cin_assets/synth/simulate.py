@@ -391,6 +391,9 @@ class LaSimulation:
             n_old += extra
             self._miss("section47", short - extra)
             n_new = min(plan.s47 - n_old, n_cin)
+        # leave enough new cases without an enquiry to await assessment at 31 March (_control_awaiting)
+        shift = max(min(plan.awaiting - (n_cin - n_new), len(cand) - n_old, n_new), 0)
+        n_old, n_new = n_old + shift, n_new - shift
         kinds = np.concatenate([np.full(n_nfa, NFA), np.full(n_nin, NIN), np.full(n_cin, CIN)]).astype(
             np.int8
         )
@@ -639,12 +642,14 @@ class LaSimulation:
     def _control_awaiting(self, plan: YearPlan, start: int, end: int) -> None:
         """Make exactly ``plan.awaiting`` of the year's new episodes open at 31 March wait for their
         assessment: its start moves to early April (the latest referrals first). Only episodes with no
-        enquiry, conference or plan qualify (those need the assessment under way)."""
+        enquiry, conference or plan qualify (those need the assessment under way). Where too few are open
+        (an LA whose enquiries fall on most of its new open cases), :meth:`_reopen_for_awaiting` makes more."""
         rng, ep, asm = self.rng, self.ep, self.asm
         ref, close = ep["ref"], ep["close"]
         new_open = np.flatnonzero((ref >= start) & (ref <= end) & (close > end) & (ep["kind"] != NFA))
         new_open = new_open[ep["last_asm"][new_open] >= 0]
-        natural = int((asm["start"][ep["last_asm"][new_open]] > end).sum())
+        late_all = new_open[asm["start"][ep["last_asm"][new_open]] > end]
+        natural = len(late_all)
         cand = new_open[
             (ep["kind"][new_open] == CIN) & (ep["icpc"][new_open] < 0) & (ep["last_cpp"][new_open] < 0)
         ]
@@ -654,6 +659,8 @@ class LaSimulation:
         k = plan.awaiting - natural
         if k > 0:
             free = cand[~waiting]
+            if len(free) < k:
+                free = np.concatenate([free, self._reopen_for_awaiting(plan, start, end, k - len(free))])
             sel = free[_gumbel_top(rng, -(end - ref[free]) / 15.0, k)]
             self._miss("awaiting_delay", k - len(sel))
             a = ep["last_asm"][sel]
@@ -664,11 +671,45 @@ class LaSimulation:
             ep["act"][sel] = np.maximum(ep["act"][sel], asm["auth"][a])
             close[sel] = np.maximum(close[sel], self._min_close(sel))
         elif k < 0:
-            late = cand[waiting]
-            late = late[ref[late] <= last_wd(end)]
-            sel = late[_pick(rng, len(late), -k)]
+            # any late assessment may start by 31 March (an episode-level conference's too); referrals
+            # after the last working day start theirs on the referral day
+            sel = late_all[_pick(rng, len(late_all), -k)]
             self._miss("awaiting_start", -k - len(sel))
-            asm["start"][ep["last_asm"][sel]] = last_wd(end)
+            asm["start"][ep["last_asm"][sel]] = np.maximum(ref[sel], last_wd(end))
+
+    def _reopen_for_awaiting(self, plan: YearPlan, start: int, end: int, n: int) -> np.ndarray:
+        """Up to ``n`` of the year's children-in-need episodes closed in the year with no enquiry, conference
+        or plan (latest referrals first) stay open over 31 March instead, and as many episodes from earlier
+        years open at 31 March close in the year, so children in need at 31 March stay exact. As many of
+        them are left as :meth:`_control_not_in_need` still needs (they are its pool). Returns the reopened episodes (their
+        assessments are then delayed to April by the caller)."""
+        rng, ep = self.rng, self.ep
+        ref, close = ep["ref"], ep["close"]
+        in_year = (ref >= start) & (ref <= end)
+        nin = int((in_year & (ep["kind"] == NIN) & (close <= end)).sum())
+        reserve = max(round(plan.referrals * plan.nin) - nin, 0)
+        shut = np.flatnonzero(
+            in_year
+            & (close <= end)
+            & (ep["kind"] == CIN)
+            & (ep["icpc"] < 0)
+            & (ep["last_cpp"] < 0)
+            & (ep["last_asm"] >= 0)
+        )
+        shut = np.setdiff1d(shut, self.s47["episode"][:])
+        shut = shut[self._latest(shut) & (self.ch["dob"][ep["child"][shut]] > end - _ADULT)]
+        older = np.flatnonzero((ref < start) & (close > end))
+        floor = self._min_close(older)
+        older, floor = older[floor <= end], floor[floor <= end]
+        k = max(min(n, len(shut) - reserve, len(older)), 0)
+        back = shut[_gumbel_top(rng, -(end - ref[shut]) / 60.0, k)]
+        pick = _pick(rng, len(older), k)
+        gone, floor = older[pick], floor[pick]
+        target = end - rng.integers(0, 91, size=k)
+        close[gone] = np.minimum(np.maximum.reduce([target, floor, ref[gone]]), end)
+        adult = self.ch["dob"][ep["child"][back]] + _ADULT
+        close[back] = np.minimum(end + 1 + _sample_bands(rng, self.p.cin_duration, k) // 2, adult)
+        return back
 
     def _control_not_in_need(self, plan: YearPlan, start: int, end: int) -> None:
         """Make exactly the LA's share of the year's referrals close as assessed not in need (RC8) within

@@ -14,9 +14,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cin_assets.defs.validation import QUERIES_CHECK
 from cin_assets_tests.e2e.conftest import new_data_root, new_home
 from cin_assets_tests.e2e.harness import DagsterDev
 from cin_assets_tests.e2e.ui import browser_page, materialise_year_from_ui, screenshot, show_run
+
+# generated returns raise DfE queries as real ones do (8899Q, 8825Q): the warning-level query check fails,
+# every other check passes
+_EXPECTED = {QUERIES_CHECK: "FAILED"}
 
 pytestmark = pytest.mark.slow
 
@@ -103,7 +108,12 @@ def test_backfill_of_two_years_through_graphql(dev: DagsterDev) -> None:
     checked = 0
     for partition in BACKFILL:
         for (asset, check), execution in dev.latest_check_executions(checks, partition).items():
-            assert execution and execution["status"] == "SUCCEEDED", (asset, check, partition, execution)
+            assert execution and execution["status"] == _EXPECTED.get(check, "SUCCEEDED"), (
+                asset,
+                check,
+                partition,
+                execution,
+            )
             assert execution["partition"] == partition and execution["runId"] in runs[partition]
             checked += 1
     assert checked >= len(BACKFILL) * (2 + 2 * DATA_SETS)  # validation; schema and EES names per data set
@@ -125,7 +135,11 @@ def test_materialise_a_year_from_the_ui_with_its_checks(dev: DagsterDev) -> None
     # the year and everything depending on it within the year was rebuilt, with every check passing again
     assert _materialised_by(dev, year_assets, YEAR) == {run_id}
     for (asset, check), latest in dev.latest_check_executions(dev.all_checks(), YEAR).items():
-        assert (latest["runId"], latest["status"]) == (run_id, "SUCCEEDED"), (asset, check, latest)
+        assert (latest["runId"], latest["status"]) == (run_id, _EXPECTED.get(check, "SUCCEEDED")), (
+            asset,
+            check,
+            latest,
+        )
     # and nothing of the other year: the backfill's 2020 partitions were not touched
     assert len(_materialisations(dev, "staging_children", "2020")) == 1
     assert len(_materialisations(dev, "protected_b1", "2020")) == 1

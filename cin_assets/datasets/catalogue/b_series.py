@@ -309,7 +309,12 @@ for _name, _label, _code in _REASONS:
         f"Episodes ending: {_label.lower()}",
         "episodes",
         col("ended_in_year") & (col("closure_reason") == _code),
-        f"Episodes of need ending in the year with reason for closure {_code} ({_label.lower()}).",
+        f"Episodes of need ending in the year with reason for closure {_code} ({_label.lower()})"
+        + (
+            ", and from 2023 RC9 (case closed after assessment, referred to early help)."
+            if _code == "RC8"
+            else "."
+        ),
         measure=f"Ended_reason_{_code}",
         grouping="Reason for closure",
         source=_REASON_SOURCE,
