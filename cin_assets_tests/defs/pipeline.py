@@ -9,6 +9,7 @@ import cin_assets.defs.publish as publish_defs
 from cin_assets.defs import census, inventory, lookback, measures, validation
 from cin_assets.defs.resources import OutputProfile, default_resources
 from cin_assets.synth import generate_census
+from cin_assets_tests.reference_subset import expect_only
 
 # from the returns to the 28 measure frames of a year
 MEASURED = [
@@ -67,6 +68,26 @@ def step_failure(result: dg.ExecuteInProcessResult) -> str:
     """The message of the run's one failed step."""
     (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     return str(failure.step_failure_data.error)
+
+
+def refused_release(root: Path, instance: dg.DagsterInstance) -> str:
+    """Run the release, which must fail: the message of its failed step."""
+    release = run(root, instance, RELEASE)
+    assert not release.success
+    return step_failure(release)
+
+
+def released_census(
+    root: Path, las: list[str], years: list[int], scale: float, seed: int = 5
+) -> tuple[dg.DagsterInstance, list[dg.ExecuteInProcessResult], dg.ExecuteInProcessResult]:
+    """A census of ``las`` for ``years`` generated under ``root`` (expecting only those LAs), each year
+    materialised to its protected files in order, then released: the instance, the year runs and the
+    release run."""
+    expect_only(root, las)
+    generate_census(root / "census", years, scale=scale, seed=seed, las=las, workers=1)
+    instance = dg.DagsterInstance.ephemeral()
+    results = [run(root, instance, YEAR, str(y)) for y in years]
+    return instance, results, run(root, instance, RELEASE)
 
 
 def published_files(root: Path) -> dict[str, bytes]:

@@ -24,8 +24,9 @@ from cin_assets_tests.defs.pipeline import (
     correct_return,
     materialised,
     published_files,
+    refused_release,
+    released_census,
     run,
-    step_failure,
 )
 from cin_assets_tests.reference_subset import expect_only
 
@@ -160,11 +161,7 @@ NORTH_WEST = "E12000002"
 @pytest.fixture(scope="module")
 def split(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("split") / "data"
-    expect_only(root, SPLIT)
-    generate_census(root / "census", [2023, 2024], scale=0.2, seed=5, las=SPLIT, workers=1)
-    instance = dg.DagsterInstance.ephemeral()
-    years = [run(root, instance, YEAR, str(y)) for y in (2023, 2024)]
-    release = run(root, instance, RELEASE)
+    instance, years, release = released_census(root, SPLIT, [2023, 2024], scale=0.2)
     c1, guidance = _c1_of(root, 2024), (root / "published" / GUIDANCE_FILE).read_text()
     looked = pl.read_parquet(root / "staging" / "lookback_episodes" / "2024.parquet")
     (root / "census" / "2023" / "909.xml").unlink()  # Cumbria's 2023 return lost after publication
@@ -234,11 +231,7 @@ SOUTH_WEST = "E12000009"
 @pytest.fixture(scope="module")
 def merger(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("merger") / "data"
-    expect_only(root, MERGER)
-    generate_census(root / "census", [2019, 2020], scale=0.05, seed=5, las=MERGER, workers=1)
-    instance = dg.DagsterInstance.ephemeral()
-    years = [run(root, instance, YEAR, str(y)) for y in (2019, 2020)]
-    release = run(root, instance, RELEASE)
+    _, years, release = released_census(root, MERGER, [2019, 2020], scale=0.05)
     return root, years, release, _c1_of(root, 2020), (root / "published" / GUIDANCE_FILE).read_text()
 
 
@@ -280,9 +273,7 @@ def test_a_release_refuses_re_referrals_that_looked_back_on_returns_since_replac
 
     correct_return(root, tmp_path / "corrected", 2019, "845", seed=6)
     assert run(root, instance, YEAR, "2019").success
-    refused = run(root, instance, RELEASE)
-    assert not refused.success
-    message = step_failure(refused)
+    message = refused_release(root, instance)
     assert (
         "2020's re-referrals looked back on 2019 returns (845.xml) other than the 2019 returns now" in message
     )

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import polars as pl
 
 from cin_assets import reference
-from cin_assets.datasets.description import LA_COLUMNS, NATIONAL_COLUMNS, DataSet
+from cin_assets.datasets.description import LA_COLUMNS, NATIONAL_COLUMNS, DataSet, Indicator
 
 ENGLAND = ("E92000001", "England")
 LONDON = "E12000007"
@@ -181,3 +181,33 @@ def publish_naively(
                 values.append(str(int(value)))
         out = out.with_columns(pl.Series(ind.name, values, dtype=pl.String))
     return out
+
+
+def la_dataset(code: str, counts: list[str], *, sums=(), extra=(), measure=None, relations=()) -> DataSet:
+    """A hand-built LA-level data set of ``counts`` (plus ``extra`` indicators), 2013-2020, with its column
+    ``sums`` and declared ``relations``; ``measure`` maps a count to the statistic it republishes."""
+    inds = [Indicator(c, c, "count", "test", measure=(measure or {}).get(c)) for c in counts]
+    return DataSet(
+        code=code,
+        stem=code.lower(),
+        title=code,
+        description="test",
+        geography="la",
+        first_year=2013,
+        last_year=2020,
+        indicators=(*inds, *extra),
+        column_sums=sums,
+        relations=relations,
+    )
+
+
+def frame_of(ds: DataSet, rows: Mapping[str, Mapping[str, int | None]], **kw) -> pl.DataFrame:
+    """``ds``'s 2020 frame of the LAs in ``rows`` (LA code -> count per column)."""
+    counts = pl.DataFrame([{"old_la_code": la, **values} for la, values in rows.items()])
+    counts = counts.with_columns(pl.col(c).cast(pl.Int64) for c in counts.columns if c != "old_la_code")
+    return la_frame(ds, counts, las=local_authorities(2020, list(rows)), **kw)
+
+
+def row_of(frame: pl.DataFrame, la: str) -> int:
+    """The row of ``la`` in ``frame``."""
+    return frame.with_row_index("r").filter(pl.col("old_la_code") == la).get_column("r").item()

@@ -11,7 +11,8 @@ from cin_assets.disclosure.config import DisclosureConfig
 from cin_assets.disclosure.lp import propagate
 from cin_assets.disclosure.model import build_model
 from cin_assets.disclosure.suppress import _Suppressor
-from cin_assets_tests.disclosure.test_attacks import LA1, LA2, LA3, NE, frame_of, la_dataset, row_of
+from cin_assets_tests.disclosure.factories import frame_of, la_dataset, row_of
+from cin_assets_tests.disclosure.test_attacks import LA1, LA2, LA3, NE
 
 
 def test_a_certificate_outside_the_integer_bounds_is_attacked_again() -> None:

@@ -11,35 +11,16 @@ import polars as pl
 
 from cin_assets.datasets.description import ColumnSum, DataSet, Filter, Indicator, RowSum, at_most, identity
 from cin_assets.disclosure import check_year, protect_year
-from cin_assets_tests.disclosure.factories import la_frame, local_authorities, national_frame, publish_naively
+from cin_assets_tests.disclosure.factories import (
+    frame_of,
+    la_dataset,
+    national_frame,
+    publish_naively,
+    row_of,
+)
 
 NE = ["805", "806", "807", "808", "840", "841"]  # North East LAs: the region is England here
 LA1, LA2, LA3 = "805", "806", "807"
-
-
-def la_dataset(code: str, counts: list[str], *, relations=(), extra=(), sums=()) -> DataSet:
-    return DataSet(
-        code=code,
-        stem=code.lower(),
-        title=code,
-        description="test",
-        geography="la",
-        first_year=2013,
-        last_year=2020,
-        indicators=(*(Indicator(c, c, "count", "test") for c in counts), *extra),
-        column_sums=sums,
-        relations=relations,
-    )
-
-
-def frame_of(ds: DataSet, rows: dict[str, dict[str, int]]) -> pl.DataFrame:
-    counts = pl.DataFrame([{"old_la_code": la, **values} for la, values in rows.items()])
-    counts = counts.with_columns(pl.col(c).cast(pl.Int64) for c in counts.columns if c != "old_la_code")
-    return la_frame(ds, counts, las=local_authorities(2020, list(rows)))
-
-
-def row_of(frame: pl.DataFrame, la: str) -> int:
-    return frame.with_row_index("r").filter(pl.col("old_la_code") == la).get_column("r").item()
 
 
 def outcome(outcomes, name: str):

@@ -8,34 +8,17 @@ import pytest
 from cin_assets.datasets.description import ColumnSum, DataSet, Indicator
 from cin_assets.disclosure import DisclosureConfig, check_year, protect_year
 from cin_assets.disclosure.audit import build_system
-from cin_assets_tests.disclosure.factories import la_frame, local_authorities, publish_naively
+from cin_assets_tests.disclosure.factories import (
+    frame_of,
+    la_dataset,
+    la_frame,
+    local_authorities,
+    publish_naively,
+    row_of,
+)
 
 NE = ["805", "806", "807", "808", "840", "841"]  # North East LAs
 HARTLEPOOL, MIDDLESBROUGH, REDCAR = "805", "806", "807"
-
-
-def dataset(
-    code: str, counts: list[str], *, sums: tuple[ColumnSum, ...] = (), extra=(), measure=None
-) -> DataSet:
-    inds = [Indicator(c, c, "count", "test", measure=(measure or {}).get(c)) for c in counts]
-    return DataSet(
-        code=code,
-        stem=code.lower(),
-        title=code,
-        description="test",
-        geography="la",
-        first_year=2013,
-        last_year=2020,
-        indicators=(*inds, *extra),
-        column_sums=sums,
-    )
-
-
-def frame_of(ds: DataSet, rows: dict[str, dict[str, int | None]], **kw) -> pl.DataFrame:
-    codes = list(rows)
-    counts = pl.DataFrame([{"old_la_code": la, **values} for la, values in rows.items()])
-    counts = counts.with_columns(pl.col(c).cast(pl.Int64) for c in counts.columns if c != "old_la_code")
-    return la_frame(ds, counts, las=local_authorities(2020, codes), **kw)
 
 
 def cell(published: pl.DataFrame, la: str, column: str) -> str:
@@ -54,10 +37,6 @@ def failures(outcomes, name: str) -> pl.DataFrame:
 def assert_all_pass(outcomes) -> None:
     bad = {(o.name, o.dataset): o.failures.head(5).rows() for o in outcomes if not o.passed}
     assert not bad, bad
-
-
-def row_of(published: pl.DataFrame, la: str) -> int:
-    return published.with_row_index("r").filter(pl.col("old_la_code") == la).get_column("r").item()
 
 
 # ------------------------------------------------------------------------------- spec 8.3, LP audit
@@ -158,7 +137,7 @@ def _ne_rows(special: dict[str, int]) -> dict[str, dict[str, int]]:
 
 
 def test_lone_primary_in_a_row_gets_partners_and_passes_the_audit() -> None:
-    ds = dataset("R", ["total", "a", "b", "c"], sums=SUMS)
+    ds = la_dataset("R", ["total", "a", "b", "c"], sums=SUMS)
     frame = frame_of(ds, _ne_rows(_row(3, 40, 57)))
     result = protect_year({"R": frame}, {"R": ds})
     pub = result.published["R"]
@@ -178,7 +157,7 @@ def test_the_audit_never_passes_a_cell_whose_integer_bounds_had_not_settled(monk
 
     from cin_assets.disclosure import audit, lp
 
-    ds = dataset("R", ["total", "a", "b", "c"], sums=SUMS)
+    ds = la_dataset("R", ["total", "a", "b", "c"], sums=SUMS)
     published = protect_year({"R": frame_of(ds, _ne_rows(_row(3, 40, 57)))}, {"R": ds}).published
     assert_all_pass(check_year(published, {"R": ds}))
     monkeypatch.setattr(audit, "propagate", partial(lp.propagate, rounds=1))
@@ -188,7 +167,7 @@ def test_the_audit_never_passes_a_cell_whose_integer_bounds_had_not_settled(monk
 
 
 def test_two_primaries_summing_to_five_need_a_third_cell() -> None:
-    ds = dataset("R", ["total", "a", "b", "c"], sums=SUMS)
+    ds = la_dataset("R", ["total", "a", "b", "c"], sums=SUMS)
     frame = frame_of(ds, _ne_rows(_row(2, 3, 25)))
     pub = protect_year({"R": frame}, {"R": ds}).published["R"]
     row = [cell(pub, HARTLEPOOL, c) for c in ("total", "a", "b", "c")]
@@ -203,7 +182,7 @@ def test_two_primaries_summing_to_five_need_a_third_cell() -> None:
 
 def test_small_la_in_a_two_la_region_hides_the_other_la() -> None:
     """Spec 8.3: LAs 3 and 250, regional total 253 published as 250 -> the small LA is within 1..4."""
-    ds = dataset("N", ["n"])
+    ds = la_dataset("N", ["n"])
     frame = frame_of(ds, {HARTLEPOOL: {"n": 3}, MIDDLESBROUGH: {"n": 250}})
     naive = publish_naively(ds, frame, {(row_of(frame, HARTLEPOOL), "n")})
     assert region_cell(naive, "E12000001", "n") == "250"
@@ -220,7 +199,7 @@ def test_small_la_in_a_two_la_region_hides_the_other_la() -> None:
 def test_rounding_slack_can_protect_a_lone_primary() -> None:
     """Spec 8.3: LAs 7, 3 and 250 (total 260): the small LA can be anything in 1..7, so it needs no
     secondary across the region."""
-    ds = dataset("N", ["n"])
+    ds = la_dataset("N", ["n"])
     frame = frame_of(ds, {HARTLEPOOL: {"n": 3}, MIDDLESBROUGH: {"n": 250}, REDCAR: {"n": 7}})
     result = protect_year({"N": frame}, {"N": ds})
     assert result.report.get_column("kind").to_list() == ["primary"]
@@ -230,7 +209,7 @@ def test_rounding_slack_can_protect_a_lone_primary() -> None:
 def test_london_is_inner_plus_outer_london_for_the_attacker() -> None:
     """Inner London alone (rounded) leaves the small borough in 1..7, but London = Inner + Outer London
     with Outer London's borough published exactly pins it to at most 3."""
-    ds = dataset("L", ["n"])
+    ds = la_dataset("L", ["n"])
     camden, islington, greenwich = "202", "206", "203"
     frame = frame_of(ds, {camden: {"n": 3}, islington: {"n": 997}, greenwich: {"n": 2004}})
     naive = publish_naively(ds, frame, {(row_of(frame, camden), "n")})
@@ -248,8 +227,8 @@ def test_london_is_inner_plus_outer_london_for_the_attacker() -> None:
 def test_linked_files_are_protected_together() -> None:
     """An age table and a sex table share the LA total: protecting each file alone leaves the total
     published in one and suppressed in the other, which gives the age split away."""
-    age = dataset("AGE", ["total", "young", "old"], sums=(ColumnSum("total", ("young", "old")),))
-    sex = dataset("SEX", ["total", "girls", "boys"], sums=(ColumnSum("total", ("girls", "boys")),))
+    age = la_dataset("AGE", ["total", "young", "old"], sums=(ColumnSum("total", ("young", "old")),))
+    sex = la_dataset("SEX", ["total", "girls", "boys"], sums=(ColumnSum("total", ("girls", "boys")),))
     others = {la: {"total": 100 + i, "young": 40 + i, "old": 60} for i, la in enumerate(NE[1:])}
     age_rows = {HARTLEPOOL: {"total": 6, "young": 3, "old": 3}, **others}
     sex_rows = {
@@ -276,7 +255,7 @@ def test_linked_files_are_protected_together() -> None:
 
 
 def test_zeros_are_published_and_never_secondary() -> None:
-    ds = dataset("R", ["total", "a", "b", "c"], sums=SUMS)
+    ds = la_dataset("R", ["total", "a", "b", "c"], sums=SUMS)
     frame = frame_of(ds, _ne_rows(_row(3, 0, 17)))
     result = protect_year({"R": frame}, {"R": ds})
     pub = result.published["R"]
@@ -292,7 +271,7 @@ def test_zeros_are_published_and_never_secondary() -> None:
 @pytest.mark.parametrize("symbol", [":", "x"])
 def test_unavailable_la_is_shown_with_the_symbol_and_never_protects(symbol: str) -> None:
     config = DisclosureConfig(not_available=symbol)
-    ds = dataset("R", ["total", "a", "b", "c"], sums=SUMS)
+    ds = la_dataset("R", ["total", "a", "b", "c"], sums=SUMS)
     rows = _ne_rows(_row(3, 44, 60))
     rows[MIDDLESBROUGH] = {"total": None, "a": None, "b": None, "c": None}
     frame = frame_of(ds, rows)
@@ -311,7 +290,7 @@ def test_a_single_small_la_is_protected_at_every_level() -> None:
     """One LA: England and its region repeat its counts (rounded), so 1, 1, 6 of 8 must not be
     recoverable from any level (found by the property tests)."""
     extra = (Indicator("a_percent", "a %", "percent", "t", numerator="a", denominator="total"),)
-    ds = dataset("R", ["total", "a", "b", "c"], sums=SUMS, extra=extra)
+    ds = la_dataset("R", ["total", "a", "b", "c"], sums=SUMS, extra=extra)
     frame = frame_of(ds, {HARTLEPOOL: _row(1, 1, 6)})
     result = protect_year({"R": frame}, {"R": ds})
     assert_all_pass(check_year(result.published, {"R": ds}))
@@ -321,7 +300,7 @@ def test_a_single_small_la_is_protected_at_every_level() -> None:
 def test_a_column_of_ones_hides_the_england_total_as_a_last_resort() -> None:
     """Ten LAs with 1 each: England's 10 (published 10, so 6..14) would prove every LA is at most 5,
     and nothing but the England total is left to hide: it goes, flagged in the report."""
-    ds = dataset("N", ["n"])
+    ds = la_dataset("N", ["n"])
     las = ["805", "806", "807", "808", "840", "841", "390", "391", "392", "393"]
     result = protect_year({"N": frame_of(ds, {la: {"n": 1} for la in las})}, {"N": ds})
     assert set(result.published["N"].get_column("n")) == {"c"}
@@ -338,7 +317,7 @@ def test_a_pinned_region_is_protected_through_another_region_not_the_england_tot
     to give way; its LAs are three relations away, so a narrow repair would only see the England total.
     The region West Midlands and one of its LAs give way instead; the England total stays published."""
     extra = (Indicator("n_percent", "n %", "percent", "t", numerator="n", denominator="den"),)
-    ds = dataset("K", ["n", "den"], extra=extra)
+    ds = la_dataset("K", ["n", "den"], extra=extra)
     north = ["805", "806", "807", "808", "840", "841", "390", "391"]
     west = ["330", "331", "332", "333", "334", "335", "336"]
     rows = {la: {"n": 1, "den": 125} for la in north} | {la: {"n": 20, "den": 200} for la in west}
@@ -357,7 +336,7 @@ def test_percentages_and_rates_of_suppressed_counts_are_suppressed() -> None:
         Indicator("a_percent", "a %", "percent", "t", numerator="a", denominator="total"),
         Indicator("a_rate", "a rate", "rate", "t", numerator="a"),
     )
-    ds = dataset("R", ["total", "a", "b", "c"], sums=SUMS, extra=extra)
+    ds = la_dataset("R", ["total", "a", "b", "c"], sums=SUMS, extra=extra)
     pops = {"E92000001": 900_000, "E12000001": 900_000, **{la: 150_000 for la in NE}}
     frame = frame_of(ds, _ne_rows(_row(3, 44, 60)), populations=pops)
     result = protect_year({"R": frame}, {"R": ds})
@@ -371,7 +350,7 @@ def test_percentages_and_rates_of_suppressed_counts_are_suppressed() -> None:
 def test_a_published_regional_rate_narrows_a_suppressed_la() -> None:
     """Region 498 = 3 + 495: rounding alone leaves 1..9, but a regional rate of 49.8 per 10,000 of a
     public population of 100,000 pins the region to 498 and so the small LA to exactly 3."""
-    ds = dataset("N", ["n"], extra=(Indicator("n_rate", "rate", "rate", "t", numerator="n"),))
+    ds = la_dataset("N", ["n"], extra=(Indicator("n_rate", "rate", "rate", "t", numerator="n"),))
     pops = {"E92000001": 100_000, "E12000001": 100_000, HARTLEPOOL: 40_000, MIDDLESBROUGH: 60_000}
     frame = frame_of(ds, {HARTLEPOOL: {"n": 3}, MIDDLESBROUGH: {"n": 495}}, populations=pops)
     naive = publish_naively(ds, frame, {(row_of(frame, HARTLEPOOL), "n")})
