@@ -180,6 +180,8 @@ def _sample_bands(
 _REREFERRAL_DAYS = 35.0
 _CARRIED_LOG_ODDS = float(np.log(4.0))
 
+_KEPT = 1e6  # log-weight that makes a Gumbel top-k take an element last
+
 _LONG = 730  # episodes longer than 2 years: the tail that the feedback on durations stretches
 
 
@@ -770,6 +772,27 @@ class LaSimulation:
             dur = _sample_bands(rng, self.p.cin_duration, len(sel))
             close[sel] = np.maximum(close[sel], ref[sel] + dur)
 
+    def _kept_for_not_in_need(self, plan: YearPlan, start: int, end: int, shut: np.ndarray) -> np.ndarray:
+        """Which of the closed episodes ``shut`` to keep closed, if others can stay open instead: as many of
+        those :meth:`_control_not_in_need` may close as not in need as it will still need (at random), so
+        that keeping cases open at 31 March does not take the last ones in a small LA (Isles of Scilly)."""
+        ep = self.ep
+        ref, close, kind = ep["ref"], ep["close"], ep["kind"]
+        in_year = (ref >= start) & (ref <= end)
+        need = round(plan.referrals * plan.nin) - int((in_year & (kind == NIN) & (close <= end)).sum())
+        auth = _gather(self.asm["auth"], ep["last_asm"][shut], missing=end + 1)
+        cand = (
+            in_year[shut]
+            & (ep["icpc"][shut] < 0)
+            & (ep["last_cpp"][shut] < 0)
+            & ~np.isin(shut, self.s47["episode"][:])
+            & (auth <= end)
+        )
+        kept = np.zeros(len(shut), dtype=bool)
+        idx = np.flatnonzero(cand)
+        kept[idx[_pick(self.rng, len(idx), max(need, 0))]] = True
+        return kept
+
     def _control_episodes(self, plan: YearPlan, start: int, end: int) -> None:
         rng, ep = self.rng, self.ep
         ref, close = ep["ref"], ep["close"]
@@ -789,11 +812,13 @@ class LaSimulation:
             k = plan.at31 - natural
             shut = np.flatnonzero((close >= start) & (close <= end) & (ep["kind"] == CIN))
             shut = shut[self._latest(shut) & (self.ch["dob"][ep["child"][shut]] > end - _ADULT)]
-            sel = shut[_gumbel_top(rng, -(end - close[shut]) / 90.0, k)]
+            kept = self._kept_for_not_in_need(plan, start, end, shut)
+            sel = shut[_gumbel_top(rng, -(end - close[shut]) / 90.0 - _KEPT * kept, k)]
             if len(sel) < k:  # convert recent "not in need" closures into continuing cases
                 nin = np.flatnonzero((close >= start) & (close <= end) & (ep["kind"] == NIN))
                 nin = nin[self._latest(nin)]
-                more = nin[_gumbel_top(rng, -(end - close[nin]) / 90.0, k - len(sel))]
+                counted = ref[nin] >= start  # this year's not-in-need referrals: the last resort
+                more = nin[_gumbel_top(rng, -(end - close[nin]) / 90.0 - _KEPT * counted, k - len(sel))]
                 ep["kind"][more] = CIN
                 sel = np.concatenate([sel, more])
             self._miss("at31_extend", k - len(sel))
