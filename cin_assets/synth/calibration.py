@@ -1229,3 +1229,25 @@ def la_cin_durations(la_code: str, lows: tuple[int, ...], ref: Path | None = Non
         probs = drawn * np.clip(weight, 0.1, 10.0)
         out[int(r["year"])] = probs / probs.sum()
     return out
+
+
+# The year whose England share of episodes open at 31 March that started in the last 3 months the referral
+# dates reproduce with no extra weight on those months (LAIT CINTime3months: 27.9%, checked at scale 1).
+RECENT_FIT_YEAR = 2019
+
+
+@cache
+def _open_short(ref: Path | None) -> dict[int, float]:
+    table = _lait(("CINTime3months",), ref).filter(pl.col("la_code") == "*")
+    return {int(y): float(v) for y, v in table.select("year", "CINTime3months").iter_rows() if v is not None}
+
+
+def recent_referral_weight(year: int, ref: Path | None = None) -> float:
+    """How much a referral day in the year's last 3 months weighs against the others. Nearly every episode
+    of need started in those months is still open at 31 March, so England's share of open episodes that
+    have lasted 3 months or less (LAIT CINTime3months) follows how many start then: 25.6% in 2020 against
+    27.9% in 2019 with as many episodes starting in the year (B1), fewer referrals at the end of 2019-20."""
+    shares = _open_short(ref)
+    year = min(max(year, min(shares)), max(shares))
+    q, r = shares[year] / shares[RECENT_FIT_YEAR], 91 / 365  # their share of the year's days
+    return q * (1 - r) / (1 - q * r)  # so that r * w / (r * w + 1 - r) = q * r

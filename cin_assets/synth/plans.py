@@ -111,6 +111,7 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                 ended=int(r["Ended_episodes"]) if year in real else -1,
                 late_review=calibration.late_review_share(la_code, min(max(year, 2013), 2020)),
                 on_time_assessments=calibration.assessment_on_time_share(la_code, min(max(year, 2013), 2020)),
+                recent_referrals=calibration.recent_referral_weight(year),
                 cin_duration=_nearest(durations, year),
                 **(_plan_targets(r) if year in real else {}),
             )
