@@ -671,6 +671,9 @@ class LaSimulation:
         self._pool = np.flatnonzero(keep)
         ref = ep["ref"][e_new]
         month = _dt(ref).astype("datetime64[M]").astype(np.int64)
+        # the LA's re-referrals exactly: its share of the year's referrals, spread over the months in
+        # proportion to their referrals (a month short of candidates leaves the rest to the next)
+        wanted, seen, given = round(len(e_new) * plan.rereferral), 0, 0
         for m in np.unique(month):
             batch = e_new[month == m]
             ms = int(_int(np.datetime64(int(m), "M").astype("datetime64[D]")))
@@ -679,10 +682,13 @@ class LaSimulation:
             lep = ch["last_ep"][pool]
             lc, lr = ep["close"][lep], ep["ref"][lep]
             ok = (lc < ms) & (ch["dob"][pool] > ms - int(17.5 * 365))
+            # within 12 months of the last referral, or more than a year (a leap year's 366 days) after it
             recent = np.flatnonzero(ok & (lr >= me - 365))
-            older = np.flatnonzero(ok & (lr < ms - 365))
+            older = np.flatnonzero(ok & (lr < ms - 366))
             n = len(batch)
-            k1 = min(int(rng.binomial(n, plan.rereferral)), len(recent))
+            seen += n
+            k1 = min(round(wanted * seen / len(e_new)) - given, n, len(recent))
+            given += k1
             k2 = min(int(rng.binomial(n - k1, p.older_rereferral)), len(older))
             carried = (lr[recent] < start) & (lc[recent] >= start)
             log_w = -(ms - lc[recent]) / _REREFERRAL_DAYS + _CARRIED_LOG_ODDS * carried
@@ -697,6 +703,7 @@ class LaSimulation:
             kids = ch.append(dob=dob, last_ep=fresh)
             ep["child"][fresh] = kids
             self._pool = np.concatenate([pool, kids])
+        self._miss("rereferrals", wanted - given)
 
     def _new_dobs(self, ref: np.ndarray, close: np.ndarray, on_plan: np.ndarray) -> np.ndarray:
         """Dates of birth of new children; an episode planned to last more than 2 years goes to a child

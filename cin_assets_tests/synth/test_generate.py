@@ -79,6 +79,25 @@ def test_conferences_fall_in_the_published_c4_bands(tables: dict) -> None:
     assert checked >= 30
 
 
+def test_each_las_re_referrals_are_its_published_count(tables: dict) -> None:
+    """C1 re-referrals (a referral within 12 months of the child's previous one, looking back on 2019's
+    return) are each LA's published count, or its imputed one where DfE suppressed it; Dorset, new in
+    2020, has no look-back and none."""
+    c1 = build(DATASETS["C1"], 2020, tables[2020], tables[2019])
+    targets = calibration.published_targets().filter(pl.col("year") == 2020)
+    wanted = {
+        la: round(n * share)
+        for la, n, share in targets.select("la_code", "Referrals", "rereferral").iter_rows()
+    }
+    published = dict(reference.published_la_value("Re_referrals", 2020).drop_nulls().iter_rows())
+    checked = 0
+    for la in set(tables[2020]["headers"]["la_code"].to_list()) - {"838"}:
+        got = c1.filter(pl.col("old_la_code") == la)["Re_referrals"].item()
+        assert int(got) == published.get(la, wanted[la]) == wanted[la], la
+        checked += la in published
+    assert checked >= 2
+
+
 def _against_real(tables: dict, year: int, code: str) -> pl.DataFrame:
     """Data set ``code`` built from the census against DfE's real figures for the census's LAs."""
     ds = {code: DATASETS[code]}
