@@ -60,15 +60,6 @@ def _reporting_year(days: np.ndarray) -> np.ndarray:
     return 1970 + (month + 9) // 12
 
 
-def _largest_remainder(n: int, weights: np.ndarray) -> np.ndarray:
-    """``n`` split in proportion to ``weights`` in whole numbers (largest remainders first)."""
-    weights = weights if weights.sum() > 0 else np.ones(len(weights))
-    share = n * weights / weights.sum()
-    counts = np.floor(share).astype(np.int64)
-    counts[np.argsort(counts - share, kind="stable")[: n - int(counts.sum())]] += 1
-    return counts
-
-
 def _referral_sources(rng: np.random.Generator, la_code: str, ref_days: np.ndarray,
                       ref: Path | None) -> np.ndarray:  # fmt: skip
     """ReferralSource per episode from the LA's mix in the referral's reporting year (warm-up years use
@@ -83,11 +74,13 @@ def _referral_sources(rng: np.random.Generator, la_code: str, ref_days: np.ndarr
         group = np.full(len(codes), len(calibration.SOURCE_GROUPS))
         for i, members in enumerate(calibration.SOURCE_GROUPS.values()):
             group[np.isin(codes, members)] = i
-        per_group = _largest_remainder(len(rows), np.bincount(group, weights=probs))
+        per_group = np.array(
+            calibration.largest_remainder(len(rows), np.bincount(group, weights=probs).tolist())
+        )
         counts = np.zeros(len(codes), dtype=np.int64)
         for g, k in enumerate(per_group):
             members = np.flatnonzero(group == g)
-            counts[members] = _largest_remainder(int(k), probs[members])
+            counts[members] = calibration.largest_remainder(int(k), probs[members].tolist())
         out[rows] = rng.permutation(np.repeat(codes, counts))
     return out
 

@@ -490,7 +490,7 @@ PLAN_LAIT = {
 }
 
 
-def _largest_remainder(total: int, weights: list[float]) -> list[int]:
+def largest_remainder(total: int, weights: list[float]) -> list[int]:
     """``total`` (>= 0) split in proportion to ``weights`` (non-negative), rounding by largest remainder
     (ties to the first cell): the parts always sum to ``total``."""
     wsum = sum(weights)
@@ -547,7 +547,7 @@ def _d5_bands(targets: pl.DataFrame, ref: Path | None) -> list[list[int]]:
                 gaps[i] = (missing, left)
             else:  # nothing suppressed, or an imputed total below the published cells: keep the shape
                 weights = [float(v) if v is not None else shares[k] for k, v in enumerate(values)]
-                out[i] = _largest_remainder(int(at31[i]), weights)
+                out[i] = largest_remainder(int(at31[i]), weights)
         if not gaps:
             continue
         col_left = [
@@ -590,13 +590,13 @@ def _band_caps(bands: list[list[int]], i: int, previous: int | None, starts: int
 
 
 def _capped(total: int, weights: list[float], caps: list[int]) -> list[int]:
-    """:func:`_largest_remainder` with each part at most its cap where the caps allow (what no cap can take
+    """:func:`largest_remainder` with each part at most its cap where the caps allow (what no cap can take
     goes to the largest weight)."""
     parts = [0] * len(weights)
     free = list(range(len(weights)))
     left = total
     while left > 0 and free:
-        share = _largest_remainder(left, [weights[k] if weights[k] > 0 else 1e-9 for k in free])
+        share = largest_remainder(left, [weights[k] if weights[k] > 0 else 1e-9 for k in free])
         over = [k for k, v in zip(free, share, strict=True) if parts[k] + v > caps[k]]
         if not over:
             for k, v in zip(free, share, strict=True):
@@ -684,7 +684,7 @@ def scaled_targets(scale: float, ref: Path | None = None) -> pl.DataFrame:
         scaled[c] = [v if v < 0 else scale_count(v, scale) for v in base[c].to_list()]
     icpc_bands = [[scale_count(v, scale) for v in row] for row in base["icpc_band_counts"].to_list()]
     bands = [
-        _largest_remainder(total, [float(b) for b in row])
+        largest_remainder(total, [float(b) for b in row])
         for total, row in zip(scaled["CPP_At31"], base["cpp_bands"].to_list(), strict=True)
     ]
     out = base.with_columns(
