@@ -12,7 +12,7 @@ from cin_assets.datasets.description import ColumnSum, DataSet, Filter, Indicato
 from cin_assets.disclosure import DisclosureConfig, check_year, protect_year
 from cin_assets.disclosure.model import build_model
 from cin_assets.disclosure.suppress import suppress
-from cin_assets_tests.disclosure.factories import la_frame, local_authorities, national_frame
+from cin_assets_tests.disclosure.factories import la_dataset, la_frame, local_authorities, national_frame
 
 NORTH_EAST = ("805", "806", "807", "808", "840", "841", "390", "391")
 INNER = ("202", "204", "206", "210")
@@ -26,37 +26,21 @@ PROPERTIES = settings(
 )
 
 
-def _la(code: str, inds, sums) -> DataSet:
-    return DataSet(
-        code=code,
-        stem=code.lower(),
-        title=code,
-        description="p",
-        geography="la",
-        first_year=2013,
-        last_year=2020,
-        indicators=tuple(inds),
-        column_sums=sums,
-    )
-
-
 def _count(name: str, measure: str | None = None) -> Indicator:
     return Indicator(name, name, "count", "p", measure=measure)
 
 
 DATASETS = {
-    "P": _la(
+    "P": la_dataset(
         "P",
-        [
-            _count("total", "tot"),
-            _count("a"),
-            _count("b"),
-            _count("c"),
-            Indicator("a_percent", "a %", "percent", "p", numerator="a", denominator="total"),
-        ],
-        (ColumnSum("total", ("a", "b", "c")),),
+        ["total", "a", "b", "c"],
+        measure={"total": "tot"},
+        sums=(ColumnSum("total", ("a", "b", "c")),),
+        extra=(Indicator("a_percent", "a %", "percent", "p", numerator="a", denominator="total"),),
     ),
-    "Q": _la("Q", [_count("total", "tot"), _count("x"), _count("y")], (ColumnSum("total", ("x", "y")),)),
+    "Q": la_dataset(
+        "Q", ["total", "x", "y"], measure={"total": "tot"}, sums=(ColumnSum("total", ("x", "y")),)
+    ),
     "N": DataSet(
         code="N",
         stem="n",
