@@ -940,8 +940,18 @@ def la_referral_sources(la_code: str, ref: Path | None = None) -> dict[int, tupl
 
 
 @cache
-def _review_table(ref: Path | None) -> pl.DataFrame:
-    return _lait(("RevCP",), ref)
+def _lait_table(indicator: str, ref: Path | None) -> pl.DataFrame:
+    return _lait((indicator,), ref)
+
+
+def _lait_share(indicator: str, la_code: str, year: int, default: float, ref: Path | None) -> float:
+    """A LAIT percentage as a share in 0..1: the LA's that year (its median over LAIT's years where it has
+    none), else England's that year, else ``default`` (a percentage)."""
+    table = _lait_table(indicator, ref)
+    row = table.filter((pl.col("la_code") == la_code) & (pl.col("year") == year))
+    if row.is_empty():
+        row = table.filter((pl.col("la_code") == "*") & (pl.col("year") == year))
+    return min(max((row[indicator].item() or default) / 100.0, 0.0), 1.0)
 
 
 def late_review_share(la_code: str, year: int, ref: Path | None = None) -> float:
@@ -949,27 +959,13 @@ def late_review_share(la_code: str, year: int, ref: Path | None = None) -> float
     months or more with every review on time is its LAIT RevCP that year (a plan is judged on about 1.4
     review intervals in a year: 2 gave England 94.6% and 93.7% for a real 91.5% and 91.8% in 2020 and 2019;
     1/0.72 gave 92.3% and 91.9% once plan lengths followed D5 and D7)."""
-    table = _review_table(ref)
-    row = table.filter((pl.col("la_code") == la_code) & (pl.col("year") == year))
-    if row.is_empty():
-        row = table.filter((pl.col("la_code") == "*") & (pl.col("year") == year))
-    on_time = min(max((row["RevCP"].item() or 100.0) / 100.0, 0.0), 1.0)
-    return 1.0 - on_time**0.79
-
-
-@cache
-def _assessment_table(ref: Path | None) -> pl.DataFrame:
-    return _lait(("Continue_Assess_Comp",), ref)
+    return 1.0 - _lait_share("RevCP", la_code, year, 100.0, ref) ** 0.79
 
 
 def assessment_on_time_share(la_code: str, year: int, ref: Path | None = None) -> float:
     """The share of the LA's assessments completed within 45 working days: its LAIT Continue_Assess_Comp
     that year (its median over LAIT's years, else England's, where LAIT has none)."""
-    table = _assessment_table(ref)
-    row = table.filter((pl.col("la_code") == la_code) & (pl.col("year") == year))
-    if row.is_empty():
-        row = table.filter((pl.col("la_code") == "*") & (pl.col("year") == year))
-    return min(max((row["Continue_Assess_Comp"].item() or 83.8) / 100.0, 0.0), 1.0)
+    return _lait_share("Continue_Assess_Comp", la_code, year, 83.8, ref)
 
 
 @cache
@@ -1238,7 +1234,7 @@ RECENT_FIT_YEAR = 2019
 
 @cache
 def _open_short(ref: Path | None) -> dict[int, float]:
-    table = _lait(("CINTime3months",), ref).filter(pl.col("la_code") == "*")
+    table = _lait_table("CINTime3months", ref).filter(pl.col("la_code") == "*")
     return {int(y): float(v) for y, v in table.select("year", "CINTime3months").iter_rows() if v is not None}
 
 

@@ -766,8 +766,8 @@ class LaSimulation:
     def _on_31_december(self, plan: YearPlan, conf: np.ndarray, s47_start: np.ndarray, chosen: np.ndarray,
                         end: int) -> None:  # fmt: skip
         """Hold the ``chosen`` conferences nearest 31 December (within a week, of enquiries started by then,
-        staying in their C4 band) on that day where the plans the LA has open at 31 March from that day need more (a working day
-        only, rule 8875)."""
+        staying in their C4 band) on that day where the plans the LA has open at 31 March from that day
+        need more (a working day only, rule 8875)."""
         dec31 = int(add_months(end, -3))
         if not plan.cpp_bands or last_wd(dec31) != dec31:
             return
