@@ -14,6 +14,7 @@ from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.measures import build, units
 from cin_assets.measures.fidelity import compare, our_figures, real_figures
 from cin_assets.synth import calibration, generate_census
+from cin_assets_tests.measures.census_builder import value as cell
 
 from .conftest import LAS, SEED, YEARS
 
@@ -169,29 +170,24 @@ def test_validation_finds_no_errors(tables: dict) -> None:
 def test_b6_rc8_counts_the_episodes_of_need_closed_rc8_that_raise_8825q(tables: dict) -> None:
     """England 2020 B6: 2,490 of 371,070 episodes ending (0.7%; 1.2% in the North East) closed RC8 with no
     assessment in the return; referrals closed RC8 after an assessment are assessed not in need and not in B6."""
-    from cin_assets.datasets.catalogue import DATASETS
-    from cin_assets.measures import build
     from cin_assets.validation import validate
-    from cin_assets_tests.measures.census_builder import value
 
     b6 = build(DATASETS["B6"], 2020, tables[2020], tables[2019])
-    rc8 = value(b6, "RC8_Case_closed_after_assessment")
+    rc8 = cell(b6, "RC8_Case_closed_after_assessment")
     assert isinstance(rc8, int)
     # each LA's share (England's 0.67% scaled by its region's) is allocated per reporting year: only
     # rounding separates them
     expected = 0.0
     for la in tables[2020]["headers"]["la_code"].to_list():
-        ended = value(b6, "Ended_episodes", la)
+        ended = cell(b6, "Ended_episodes", la)
         assert isinstance(ended, int)
         expected += 0.00671 * calibration.closure_ratio("RC8")[calibration.la_region(la)] * ended
     assert rc8 == pytest.approx(expected, abs=len(LAS))
-    assert (
-        sum(value(b6, f"RC{i}_" + n) for i, n in [(2, "Died"), (6, "Transferred_to_adult_social_care")]) > 0
-    )
+    assert sum(cell(b6, f"RC{i}_" + n) for i, n in [(2, "Died"), (6, "Transferred_to_adult_social_care")]) > 0
     queries = validate(tables[2020], 2020).filter(pl.col("rule") == "8825Q")
     assert queries.height == rc8
     c1 = build(DATASETS["C1"], 2020, tables[2020], tables[2019])
-    assert value(c1, "Not_in_Need") > 10 * rc8  # RC8 after an assessment: not in need, not in B6
+    assert cell(c1, "Not_in_Need") > 10 * rc8  # RC8 after an assessment: not in need, not in B6
 
 
 def test_children_keep_their_identity_across_years(tables: dict) -> None:
@@ -331,10 +327,6 @@ def test_each_las_plans_by_length_and_reviews_are_its_published_counts(tables: d
     England's rounding fixes, with 0 published in the bands from 3 months to a year and at most 2 carried
     from 2019) need 3 of its 5 plan starts from January to March, more than its few enquiries then allow;
     the generator meets its total only."""
-    from cin_assets.datasets.catalogue import DATASETS
-    from cin_assets.measures import build
-    from cin_assets_tests.measures.census_builder import value
-
     targets = calibration.published_targets()
     published = reference.published_indicators()
     checked = dict.fromkeys(("D5", *calibration.PLAN_LAIT), 0)
@@ -342,7 +334,7 @@ def test_each_las_plans_by_length_and_reviews_are_its_published_counts(tables: d
         frames = {c: build(DATASETS[c], year, tables[year], tables.get(year - 1)) for c in ("D5", "D6", "D7")}
         for la in sorted(set(tables[year]["headers"]["la_code"].to_list()) - {"201"}):
             row = targets.filter((pl.col("la_code") == la) & (pl.col("year") == year)).row(0, named=True)
-            d5 = [value(frames["D5"], band, la) for band in calibration.D5_BANDS]
+            d5 = [cell(frames["D5"], band, la) for band in calibration.D5_BANDS]
             assert d5 == row["cpp_bands"], (year, la)
             real = published.filter(
                 (pl.col("old_la_code") == la)
@@ -354,9 +346,9 @@ def test_each_las_plans_by_length_and_reviews_are_its_published_counts(tables: d
                     assert d5[calibration.D5_BANDS.index(band)] == int(text), (year, la, band)
             checked["D5"] += 1
             ours = {
-                "cpp_lasted": value(frames["D6"], "CPP_At31_3_months_or_more", la),
-                "cpp_on_time": value(frames["D6"], "Reviewed_within_timescales", la),
-                "cpp_long_end": value(frames["D7"], "2_years+", la),
+                "cpp_lasted": cell(frames["D6"], "CPP_At31_3_months_or_more", la),
+                "cpp_on_time": cell(frames["D6"], "Reviewed_within_timescales", la),
+                "cpp_long_end": cell(frames["D7"], "2_years+", la),
             }
             for name, got in ours.items():
                 if row[name] >= 0:
