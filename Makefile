@@ -8,9 +8,10 @@ SCALE ?= 0.1
 YEARS ?= 2013-2020
 SEED ?= 1
 PROFILE ?= ees
+SUPPRESSION ?= dfe
 CIN_DATA_DIR ?= $(CURDIR)/data
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
-export SCALE YEARS SEED PROFILE CIN_DATA_DIR DAGSTER_HOME
+export SCALE YEARS SEED PROFILE SUPPRESSION CIN_DATA_DIR DAGSTER_HOME
 
 .PHONY: install run ui test lint format benchmark fidelity clean-data snapshot
 
@@ -33,8 +34,9 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 
 ## Generate the census if needed and materialise every asset for every reporting year. The published files
 ## follow PROFILE: ees (default, today's EES standard) or release2020 (the 2020 layout): PROFILE=release2020 make run.
+## Secondary suppression follows SUPPRESSION: dfe (default: nothing recoverable exactly) or strict (nor provably below 6).
 run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/cin-run --years $(YEARS) --scale $(SCALE) --seed $(SEED) --profile $(PROFILE)
+	$(BIN)/cin-run --years $(YEARS) --scale $(SCALE) --seed $(SEED) --profile $(PROFILE) --suppression $(SUPPRESSION)
 
 ## The Dagster UI on http://127.0.0.1:$(UI_PORT), with the daemon: the run queue, backfills and sensors
 ## (the failure-alert sensor runs by default; alert links point at CIN_DAGSTER_URL). See docs/deployment.md.

@@ -30,6 +30,7 @@ import dagster as dg
 import polars as pl
 
 from cin_assets.census.reader import census_files
+from cin_assets.disclosure.config import RULE_ENV, RULES, disclosure_config
 from cin_assets.publish.profile import PROFILES, get_profile
 
 
@@ -231,7 +232,16 @@ def main(argv: list[str] | None = None) -> int:
         default=get_profile().name,
         help="layout of the published files (default $CIN_PROFILE or $PROFILE, else ees)",
     )
+    parser.add_argument(
+        "--suppression",
+        choices=RULES,
+        default=disclosure_config().rule,
+        help="secondary-suppression rule: dfe (nothing recoverable exactly) or strict (nor provably below 6); "
+        "default $CIN_SUPPRESSION, else dfe",
+    )
     args = parser.parse_args(argv)
+    # the suppression_rule resource reads $CIN_SUPPRESSION when each run starts: the years and the release
+    os.environ[RULE_ENV] = args.suppression
     root = args.data_dir.resolve()
     # the code location's resources read the data root from $CIN_DATA_DIR when each run starts (dg.EnvVar),
     # in this process and in the year workers it spawns
@@ -252,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"marked {orphaned} run(s) of an earlier, killed cin-run as failed")
         failed = _run_years(defs, years, args.parallel, tags, carrying_years(root, years))
         print(
-            f"release ({args.profile} profile): published files, data guidance, ZIP and manifest ...",
+            f"release ({args.profile} profile, {args.suppression} suppression): published files, data guidance, ZIP and manifest ...",
             flush=True,
         )
         start = time.perf_counter()

@@ -53,7 +53,8 @@ from cin_assets.publish import bundle, ees, guidance, release, release_store
 from cin_assets.publish.charts import HEADLINE_CODES, headline_markdown
 from cin_assets.validation.policy import POLICY_TEXT, Policy
 
-CONFIG = DisclosureConfig()
+SYMBOLS = DisclosureConfig()  # the published symbols; the suppression rule is the suppression_rule resource
+RULE_KEY = "suppression rule"  # disclosure_report metadata: the rule the year was protected under
 FILE_CHECKS = ("schema", "ees_names")  # check_year outcomes per data set
 RELEASE_CHECKS = ("linked_cells", "additive_groups", "lp_audit")  # check_year outcomes across files
 GUIDANCE_FILE = "data_guidance.md"
@@ -114,11 +115,11 @@ CHECK_SPECS = _check_specs()
 
 
 def _checks(
-    published: Mapping[str, pl.DataFrame], ref: Path, carried: Sequence[str] = ()
+    published: Mapping[str, pl.DataFrame], ref: Path, config: DisclosureConfig, carried: Sequence[str] = ()
 ) -> list[CheckOutcome]:
-    """Every disclosure check of one year, with the reference data (LA codes, ONS populations) of the
-    data root's ``reference/`` folder; ``carried``: the LAs declared carry_forward."""
-    return check_year(published, DATASETS, CONFIG, ref=ref, carried=carried)
+    """Every disclosure check of one year under ``config``'s rule, with the reference data (LA codes, ONS
+    populations) of the data root's ``reference/`` folder; ``carried``: the LAs declared carry_forward."""
+    return check_year(published, DATASETS, config, ref=ref, carried=carried)
 
 
 def _carried(basis: pl.DataFrame | None) -> list[str]:
@@ -190,9 +191,9 @@ def _symbol_counts(frame: pl.DataFrame, ds: DataSet, not_available: str) -> dict
     cols = [i.name for i in ds.indicators]
     counts = {}
     for label, symbol in (
-        ("suppressed cells (c)", CONFIG.suppressed),
+        ("suppressed cells (c)", SYMBOLS.suppressed),
         (f"not available cells ({not_available})", not_available),
-        ("not applicable cells", CONFIG.not_applicable),
+        ("not applicable cells", SYMBOLS.not_applicable),
     ):
         counts[label] = int(frame.select(pl.sum_horizontal((pl.col(c) == symbol).sum() for c in cols)).item())
     return counts
@@ -236,7 +237,7 @@ def _symbol_counts(frame: pl.DataFrame, ds: DataSet, not_available: str) -> dict
         ),
     },
     check_specs=CHECK_SPECS,
-    required_resource_keys={"data_root"},
+    required_resource_keys={"data_root", "suppression_rule"},
     can_subset=False,
 )
 def protect_year_asset(context: dg.AssetExecutionContext, **measures):
@@ -244,15 +245,16 @@ def protect_year_asset(context: dg.AssetExecutionContext, **measures):
     year = partition_year(context)
     # a data set outside its years (A3 before 2018, H before 2020, ...) has no rows and is not published
     frames = {code: measures[f"measure_{code.lower()}"] for code in DATASETS}
-    protected = protect_year({c: f for c, f in frames.items() if f.height}, DATASETS, CONFIG)
+    config = context.resources.suppression_rule.config
+    protected = protect_year({c: f for c, f in frames.items() if f.height}, DATASETS, config)
     carried = _carried(measures["counting_basis"])
     indicators = {code: [i.name for i in ds.indicators] for code, ds in DATASETS.items()}
-    published = exceptions.not_available(protected.published, indicators, carried, CONFIG.not_available)
+    published = exceptions.not_available(protected.published, indicators, carried, config.not_available)
     protected = dataclasses.replace(protected, published=published)
     summary = suppression_summary(protected, DATASETS)
     context.log.info(
         f"[{year}] {protected.stats.get('primary', 0)} primary and {protected.stats.get('secondary', 0)} "
-        "secondary suppressions"
+        f"secondary suppressions ({config.rule} rule)"
     )
     for code, ds in DATASETS.items():
         frame = protected.published.get(code, pl.DataFrame(schema={c: pl.String for c in ds.columns}))
@@ -271,11 +273,12 @@ def protect_year_asset(context: dg.AssetExecutionContext, **measures):
         output_name="disclosure_report",
         metadata={
             "dagster/row_count": protected.report.height,
+            RULE_KEY: config.rule,
             **{k: v for k, v in protected.stats.items() if isinstance(v, int | float)},
         },
     )
     yield from _check_results(
-        _checks(protected.published, context.resources.data_root.reference_dir, carried)
+        _checks(protected.published, context.resources.data_root.reference_dir, config, carried)
     )
 
 
@@ -368,6 +371,27 @@ def _stale_lookbacks(instance: dg.DagsterInstance, years: list[int]) -> list[str
     return stale
 
 
+def _same_rule(instance: dg.DagsterInstance, years: list[int], rule: str) -> None:
+    """Block a release whose years were protected under another suppression rule than its own: its
+    guidance states one rule for every file, and a year protected under ``dfe`` is not ``strict``-safe."""
+    other: dict[str, list[str]] = {}
+    for year in years:
+        record = _latest(instance, REPORT_KEY, year)
+        meta = record.asset_materialization.metadata if record and record.asset_materialization else {}
+        value = meta.get(RULE_KEY)
+        used = str(value.value) if isinstance(value, dg.TextMetadataValue) else "unrecorded"
+        if used != rule:
+            other.setdefault(used, []).append(str(year))
+    if other:
+        found = "; ".join(f"{', '.join(ys)} under {name!r}" for name, ys in sorted(other.items()))
+        raise dg.Failure(
+            description=f"publication blocked: the release follows the {rule!r} suppression rule but "
+            f"{found}; rerun those years through protect_year with the {rule!r} rule. The previously "
+            "published files are unchanged",
+            metadata={"rule": rule, **{name: ", ".join(ys) for name, ys in other.items()}},
+        )
+
+
 def _stale_years(instance: dg.DagsterInstance, years: list[int]) -> dict[int, list[str]]:
     """Years whose protected files are older than something they are built from: e.g. a rerun whose new
     returns were blocked by the inventory check leaves the earlier protected files in storage, and a
@@ -433,8 +457,10 @@ def _verify(
     gathered: Mapping[str, Mapping[str, pl.DataFrame]],
     ref: Path,
     bases: Mapping[str, pl.DataFrame],
+    config: DisclosureConfig,
 ) -> None:
-    """Re-run every disclosure check on each year's files; any failure blocks the whole release.
+    """Re-run every disclosure check on each year's files under the release's rule; any failure blocks
+    the whole release.
 
     Years are checked in parallel worker processes: the linear-programming audit is single-threaded.
     """
@@ -445,9 +471,13 @@ def _verify(
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn")
         ) as pool:
-            outcomes = list(pool.map(_checks, per_year, [ref] * len(per_year), carried))
+            outcomes = list(
+                pool.map(_checks, per_year, [ref] * len(per_year), [config] * len(years), carried)
+            )
     else:
-        outcomes = [_checks(published, ref, c) for published, c in zip(per_year, carried, strict=True)]
+        outcomes = [
+            _checks(published, ref, config, c) for published, c in zip(per_year, carried, strict=True)
+        ]
     for year, checked in zip(years, outcomes, strict=True):
         failed = [o for o in checked if not o.passed]
         if failed:
@@ -613,7 +643,7 @@ def _returns_counted(bases: Mapping[str, pl.DataFrame]) -> list[str]:
         ),
     ],
     check_specs=_screener_specs(),
-    required_resource_keys={"data_root", "output_profile"},
+    required_resource_keys={"data_root", "output_profile", "suppression_rule"},
     can_subset=False,
 )
 def publish_release(context: dg.AssetExecutionContext, **protected):
@@ -621,9 +651,11 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
     laid out in the output profile, passes the EES screener; stage them in a new release folder and make
     it current in one atomic step (cin_assets.publish.release_store)."""
     profile = context.resources.output_profile.profile
+    config = context.resources.suppression_rule.config
     data_root = context.resources.data_root
     gathered = {code: protected[f"protected_{code.lower()}"] for code in DATASETS}
     years = _years_of(gathered)
+    _same_rule(context.instance, years, config.rule)
     stale = _stale_years(context.instance, years)
     carried = _stale_carried(context.instance, years, protected["counting_basis"])
     lookbacks_read = _stale_lookbacks(context.instance, years)
@@ -646,7 +678,7 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
                 **{reason: ", ".join(keys) for reason, keys in carried.items()},
             },
         )
-    _verify(years, gathered, data_root.reference_dir, protected["counting_basis"])
+    _verify(years, gathered, data_root.reference_dir, protected["counting_basis"], config)
     releases: dict[str, pl.DataFrame] = {}
     pairs: dict[str, release.PublishedPair] = {}
     for code, ds in DATASETS.items():
@@ -665,7 +697,7 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
         )
     data_files = {name: data for pair in pairs.values() for name, data in pair.files.items()}
     described = {code: pair.description for code, pair in pairs.items()}
-    symbols = dataclasses.replace(CONFIG, not_available=profile.not_available)
+    symbols = dataclasses.replace(config, not_available=profile.not_available)
     rows = {code: pair.frame.height for code, pair in pairs.items()}
     # the years published only: counting_basis may hold years run since but not protected
     returns = _returns_counted({y: b for y, b in protected["counting_basis"].items() if int(y) in years})
@@ -696,6 +728,7 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
                 "dagster/column_schema": _published_schema(out_ds),
                 **_file_metadata(done.path / name, pair.files[name]),
                 "output profile": profile.name,
+                RULE_KEY: config.rule,
                 "years": f"{years[0]}-{years[-1]}",
                 "eesyscreener": pair.verdict,
                 **_symbol_counts(pair.frame, out_ds, profile.not_available),
@@ -710,6 +743,7 @@ def publish_release(context: dg.AssetExecutionContext, **protected):
             **_file_metadata(done.path / GUIDANCE_FILE, text),
             "files described": len(described),
             "output profile": profile.name,
+            RULE_KEY: config.rule,
             "returns counted": dg.MetadataValue.md("\n".join(f"- {n}" for n in returns) or "none"),
         },
     )

@@ -10,6 +10,7 @@ import polars as pl
 import pydantic
 
 from cin_assets import reference
+from cin_assets.disclosure import RULES, DisclosureConfig, disclosure_config
 from cin_assets.publish.profile import PROFILES, Profile, get_profile
 
 
@@ -76,6 +77,22 @@ class OutputProfile(dg.ConfigurableResource):
     @property
     def profile(self) -> Profile:
         return get_profile(self.name)
+
+
+class SuppressionRule(dg.ConfigurableResource):
+    """The secondary-suppression rule every year is protected and checked under: ``dfe`` (no suppressed
+    cell can be worked out exactly; rounded regional totals may narrow a lone LA, as in DfE's releases) or
+    ``strict`` (nor proven below 6). Defaults to ``$CIN_SUPPRESSION`` as set when the run starts, else
+    ``dfe``; a release refuses years protected under another rule than its own."""
+
+    name: str | None = pydantic.Field(
+        default=None,
+        description=f"Secondary-suppression rule: one of {', '.join(RULES)} (unset: $CIN_SUPPRESSION, else dfe).",
+    )
+
+    @property
+    def config(self) -> DisclosureConfig:
+        return disclosure_config(self.name)
 
 
 def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
@@ -175,4 +192,5 @@ def default_resources(root: Path | None = None) -> dict[str, object]:
         "data_root": data_root,
         "parquet_io": ParquetIOManager(data_root=data_root),
         "output_profile": OutputProfile(),
+        "suppression_rule": SuppressionRule(),
     }

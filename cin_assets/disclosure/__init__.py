@@ -7,16 +7,18 @@ cross-file checks, LP audit) and returns one :class:`CheckOutcome` per check.
 """
 
 from cin_assets.disclosure.checks import CheckOutcome, check_year
-from cin_assets.disclosure.config import DisclosureConfig, DisclosureError
+from cin_assets.disclosure.config import RULES, DisclosureConfig, DisclosureError, disclosure_config
 from cin_assets.disclosure.protect import ProtectedYear, protect_year, summary_metadata, suppression_summary
 from cin_assets.disclosure.schema import schema_for
 
 __all__ = [
+    "RULES",
     "CheckOutcome",
     "DisclosureConfig",
     "DisclosureError",
     "ProtectedYear",
     "check_year",
+    "disclosure_config",
     "protect_year",
     "schema_for",
     "summary_metadata",

@@ -233,16 +233,16 @@ class Attack(SuppressionState):
         truth = self.m.value[cells].astype(float)
         primary = self.primary[cells] & ~system.candidate
         protection = self.cfg.protection
-        need_up = np.where(primary, protection, truth + 1)
+        # a primary must reach ``protection`` and move off its value (protection 1 asks only the latter)
+        need_up = np.where(primary, np.maximum(protection, truth + 1), truth + 1)
         pinned = self._pinned(system, primary, truth)
         targets = np.flatnonzero(~system.candidate & self.S[cells] & ~self.certified[cells])
         targets = np.setdiff1d(targets, [f.column for f in pinned])
 
         def certify(x: np.ndarray, among: np.ndarray) -> np.ndarray:
             """Mark cells of ``among`` the point ``x`` proves safe; return the others."""
-            ok = np.where(
-                primary[among], x[among] >= protection - _TOL, np.abs(x[among] - truth[among]) >= 1 - _TOL
-            )
+            moved = np.abs(x[among] - truth[among]) >= 1 - _TOL
+            ok = np.where(primary[among], (x[among] >= protection - _TOL) & moved, moved)
             self._certify(cells[among[ok]], x[among[ok]])
             return among[~ok]
 
@@ -296,9 +296,9 @@ class Attack(SuppressionState):
             certify(x, later[np.isin(comp[later], comps) & ~self.certified[cells[later]]])
             for k in wave:
                 top = np.floor(x[k] + _TOL)
-                if top >= protection and (top >= truth[k] + 1 or primary[k]):
+                if top >= protection and top >= truth[k] + 1:
                     self._certify(cells[[k]], x[[k]])
-                elif top >= protection:
+                elif top >= protection and truth[k] > 1:  # it may yet move down (cells are at least 1)
                     need_min.append(k)
                 else:
                     failures.append(Failure(int(k), -1.0, float(need_up[k])))
@@ -334,7 +334,7 @@ class Attack(SuppressionState):
             k = int(unknown[i])
             self.certified[cells[i]] = False
             if small[i] or p_hi[i] < truth[k] + 1:
-                target = self.cfg.protection if primary[k] else truth[k] + 1
+                target = max(self.cfg.protection, truth[k] + 1) if primary[k] else truth[k] + 1
                 out.append(Failure(k, -1.0, float(target), integral=True))
             else:
                 out.append(Failure(k, 1.0, float(truth[k] - 1), integral=True))

@@ -535,8 +535,9 @@ def linked_failures(system: PublishedSystem) -> pl.DataFrame:
 def additive_failures(system: PublishedSystem) -> pl.DataFrame:
     """Relations whose only unknowns are suppressed cells and whose other members are exact: fail when a
     single cell is suppressed (it is the difference) or when the suppressed parts' known sum leaves
-    some part provably below ``protection`` (two 1..5 cells hiding each other)."""
+    some part provably below ``protection`` (two 1..5 cells hiding each other), or below 2 (pinned at 1)."""
     cfg = system.config
+    bound = max(cfg.protection, 2)
     cells = system.cells.with_columns(
         (pl.col("rounded") & (pl.col("status") == "number") & (pl.col("number") > 0)).alias("fuzzy")
     )
@@ -554,16 +555,14 @@ def additive_failures(system: PublishedSystem) -> pl.DataFrame:
     # parts hidden, total published: the hidden parts sum to `known`, so the largest can be at most
     # known - (unknown - 1) (every other hidden part is at least 1)
     group = exact.filter(
-        (pl.col("unknown") > 1)
-        & ~pl.col("total_hidden")
-        & (pl.col("known") - pl.col("unknown") + 1 < cfg.protection)
+        (pl.col("unknown") > 1) & ~pl.col("total_hidden") & (pl.col("known") - pl.col("unknown") + 1 < bound)
     ).with_columns(pl.lit("group_disclosure").alias("rule"))
     bad = pl.concat([lone, group])
     if bad.is_empty():
         return failures_frame([])
     message = {
         "lone_suppressed": "the only suppressed cell of a sum whose other cells are published exactly",
-        "group_disclosure": f"suppressed cells of a sum whose hidden total leaves them below {cfg.protection}",
+        "group_disclosure": f"suppressed cells of a sum whose hidden total leaves them below {bound}",
     }
     hit = rel.join(bad.select("rel", "rule"), on="rel").filter(pl.col("status") == "c")
     return (

@@ -33,6 +33,19 @@ class Symbols(Protocol):
     def not_available(self) -> str: ...
     @property
     def not_applicable(self) -> str: ...
+    @property
+    def protection(self) -> int: ...
+
+
+def _secondary_rule(protection: int) -> str:
+    """What secondary suppression guarantees under the release's rule (cin_assets.disclosure.config)."""
+    reader = "from the published figures, reading every file of the release together"
+    if protection <= 1:
+        return (
+            f"wherever a suppressed count could otherwise be worked out exactly {reader} (a rounded England "
+            "or regional total may narrow a suppressed count, but never to a single value)"
+        )
+    return f"wherever a suppressed count could otherwise be worked out, or shown to be below {protection}, {reader}"
 
 
 def _cell(text: str) -> str:
@@ -162,8 +175,8 @@ def data_guidance(
         "### Symbols",
         "",
         f"- `{symbols.suppressed}`: confidential. Any count from 1 to {symbols.threshold} is suppressed, with "
-        "secondary suppression where a suppressed count could otherwise be worked out; a percentage, rate or "
-        "duration computed from a suppressed count is also suppressed.",
+        f"secondary suppression {_secondary_rule(symbols.protection)}; a percentage, rate or duration "
+        "computed from a suppressed count is also suppressed.",
         f"- `{symbols.not_available}`: not available (the local authority could not return the item, the "
         "census did not collect it, or the look-back it needs is missing).",
         f"- `{symbols.not_applicable}`: not applicable (e.g. a percentage of a total of 0).",

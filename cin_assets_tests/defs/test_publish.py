@@ -20,7 +20,7 @@ from cin_assets import reference
 from cin_assets.census import tables
 from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.defs import inventory, lookback, measures, validation
-from cin_assets.defs.resources import CinDataRoot, OutputProfile, default_resources
+from cin_assets.defs.resources import CinDataRoot, OutputProfile, SuppressionRule, default_resources
 from cin_assets.measures.units import LOOKBACK_COLUMNS
 from cin_assets.publish import guidance, release_store, screener
 from cin_assets.publish import profile as profiles
@@ -32,8 +32,12 @@ LAS = ["841", "202", "203", "909"]
 YEARS = (2019, 2020)
 
 
-def _resources(root: Path) -> dict[str, object]:
-    return {**default_resources(root), "validation_policy": validation.ValidationPolicy()}
+def _resources(root: Path, rule: str | None = None) -> dict[str, object]:
+    return {
+        **default_resources(root),
+        "validation_policy": validation.ValidationPolicy(),
+        "suppression_rule": SuppressionRule(name=rule),
+    }
 
 
 # the look-back reads the previous year's returns on disk; this staged census has none, so each year's
@@ -84,26 +88,30 @@ def _basis(year: int, ref: Path) -> pl.DataFrame:
 
 
 def _run_year(
-    root: Path, instance: dg.DagsterInstance, year: int, selection: list = YEAR_ASSETS
+    root: Path,
+    instance: dg.DagsterInstance,
+    year: int,
+    selection: list = YEAR_ASSETS,
+    rule: str | None = None,
 ) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         ALL_ASSETS,
         selection=selection,
         partition_key=str(year),
         instance=instance,
-        resources=_resources(root),
+        resources=_resources(root, rule),
         raise_on_error=False,
     )
 
 
 def _release(
-    root: Path, instance: dg.DagsterInstance, profile: str = "release2020"
+    root: Path, instance: dg.DagsterInstance, profile: str = "release2020", rule: str | None = None
 ) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         ALL_ASSETS,
         selection=RELEASE,
         instance=instance,
-        resources={**_resources(root), "output_profile": OutputProfile(name=profile)},
+        resources={**_resources(root, rule), "output_profile": OutputProfile(name=profile)},
         raise_on_error=False,
     )
 
@@ -391,6 +399,49 @@ def test_a_cell_recoverable_through_a_declared_identity_fails_the_audit_and_bloc
 
     monkeypatch.setattr(publish_defs, "protect_year", real)
     assert _run_year(root, instance, 2020, [publish_defs.protect_year_asset]).success
+
+
+def _rule_of(instance: dg.DagsterInstance, key: dg.AssetKey, year: int | None = None) -> str:
+    record = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=None if year is None else [str(year)]), limit=1
+    ).records[0]
+    return record.asset_materialization.metadata[publish_defs.RULE_KEY].value
+
+
+def test_the_suppression_rule_is_the_releases_and_never_mixed(released) -> None:
+    """DfE's rule by default; the strict rule says so in the guidance; a release
+    refuses years protected under another rule than its own, leaving the published files untouched; the
+    same rule again gives the same files byte for byte."""
+    root, instance, _, _ = released
+    before = _published(root)
+    assert _rule_of(instance, publish_defs.REPORT_KEY, 2020) == "dfe"
+    assert _rule_of(instance, publish_defs.GUIDANCE_KEY) == "dfe"
+    text = before[publish_defs.GUIDANCE_FILE].decode()
+    assert "worked out exactly from the published figures, reading every file of the release together" in text
+
+    assert _run_year(root, instance, 2020, [publish_defs.protect_year_asset], rule="strict").success
+    assert _rule_of(instance, publish_defs.REPORT_KEY, 2020) == "strict"
+    refused = _release(root, instance)
+    assert not refused.success
+    assert "follows the 'dfe' suppression rule but 2020 under 'strict'" in step_failure(refused)
+    refused = _release(root, instance, rule="strict")
+    assert "follows the 'strict' suppression rule but 2019 under 'dfe'" in step_failure(refused)
+    assert _published(root) == before
+
+    assert _run_year(root, instance, 2019, [publish_defs.protect_year_asset], rule="strict").success
+    assert _release(root, instance, rule="strict").success
+    strict = _published(root)
+    assert "or shown to be below 6, from the published figures" in strict[publish_defs.GUIDANCE_FILE].decode()
+    # this staged census has no small counts: the rules publish the same data files
+    data = [
+        n for n in before if n.endswith(".csv") and n != "manifest.csv"
+    ]  # the manifest has the guidance's hash
+    assert [strict[n] for n in data] == [before[n] for n in data]
+
+    for year in YEARS:
+        assert _run_year(root, instance, year, [publish_defs.protect_year_asset]).success
+    assert _release(root, instance).success
+    assert _published(root) == before
 
 
 @pytest.fixture(scope="module")

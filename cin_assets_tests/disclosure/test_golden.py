@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from cin_assets.datasets.description import ColumnSum, DataSet, Indicator
-from cin_assets.disclosure import DisclosureConfig, check_year, protect_year
+from cin_assets.disclosure import DisclosureConfig, check_year, disclosure_config, protect_year
 from cin_assets.disclosure.audit import build_system
 from cin_assets_tests.disclosure.factories import (
     frame_of,
@@ -16,6 +16,9 @@ from cin_assets_tests.disclosure.factories import (
     publish_naively,
     row_of,
 )
+
+# the spec's golden cases ask for the strict rule's guarantee: no primary provably below 6
+STRICT = disclosure_config("strict")
 
 NE = ["805", "806", "807", "808", "840", "841"]  # North East LAs
 HARTLEPOOL, MIDDLESBROUGH, REDCAR = "805", "806", "807"
@@ -169,14 +172,14 @@ def test_the_audit_never_passes_a_cell_whose_integer_bounds_had_not_settled(monk
 def test_two_primaries_summing_to_five_need_a_third_cell() -> None:
     ds = la_dataset("R", ["total", "a", "b", "c"], sums=SUMS)
     frame = frame_of(ds, _ne_rows(_row(2, 3, 25)))
-    pub = protect_year({"R": frame}, {"R": ds}).published["R"]
+    pub = protect_year({"R": frame}, {"R": ds}, STRICT).published["R"]
     row = [cell(pub, HARTLEPOOL, c) for c in ("total", "a", "b", "c")]
     assert row[1] == row[2] == "c"
     assert row.count("c") >= 3  # a and b alone would be known to sum to 5
-    assert_all_pass(check_year({"R": pub}, {"R": ds}))
+    assert_all_pass(check_year({"R": pub}, {"R": ds}, STRICT))
     # and the pattern with only the two primaries is caught as group disclosure
     naive = publish_naively(ds, frame, {(row_of(frame, HARTLEPOOL), "a"), (row_of(frame, HARTLEPOOL), "b")})
-    rules = set(failures(check_year({"R": naive}, {"R": ds}), "additive_groups").get_column("rule"))
+    rules = set(failures(check_year({"R": naive}, {"R": ds}, STRICT), "additive_groups").get_column("rule"))
     assert "group_disclosure" in rules
 
 
@@ -186,14 +189,53 @@ def test_small_la_in_a_two_la_region_hides_the_other_la() -> None:
     frame = frame_of(ds, {HARTLEPOOL: {"n": 3}, MIDDLESBROUGH: {"n": 250}})
     naive = publish_naively(ds, frame, {(row_of(frame, HARTLEPOOL), "n")})
     assert region_cell(naive, "E12000001", "n") == "250"
-    audit = failures(check_year({"N": naive}, {"N": ds}), "lp_audit")
+    audit = failures(check_year({"N": naive}, {"N": ds}, STRICT), "lp_audit")
     assert audit.filter(pl.col("row") == row_of(frame, HARTLEPOOL)).get_column("rule").to_list() == [
         "protection_level"
     ]
     assert "[1.0, 4.0]" in audit.get_column("message").item()
-    pub = protect_year({"N": frame}, {"N": ds}).published["N"]
+    pub = protect_year({"N": frame}, {"N": ds}, STRICT).published["N"]
+    assert cell(pub, HARTLEPOOL, "n") == cell(pub, MIDDLESBROUGH, "n") == "c"
+    assert_all_pass(check_year({"N": pub}, {"N": ds}, STRICT))
+
+
+def test_dfe_rule_lets_rounding_protect_a_lone_la_unless_it_pins_it() -> None:
+    """DfE's rule (the default): LAs 3 and 250 (region 253, published 250) leave the small LA in 1..4,
+    narrowed but not recovered, so the other LA is published as DfE would; LAs 1 and 253 (region 254,
+    published 250) pin it at exactly 1, so the other LA is suppressed too."""
+    ds = la_dataset("N", ["n"])
+    narrowed = frame_of(ds, {HARTLEPOOL: {"n": 3}, MIDDLESBROUGH: {"n": 250}})
+    result = protect_year({"N": narrowed}, {"N": ds})
+    pub = result.published["N"]
+    assert (cell(pub, HARTLEPOOL, "n"), cell(pub, MIDDLESBROUGH, "n")) == ("c", "250")
+    outcomes = check_year(result.published, {"N": ds})
+    assert_all_pass(outcomes)
+    intervals = next(o for o in outcomes if o.name == "lp_audit").report
+    assert intervals is not None and (intervals["lo"].min(), intervals["up"].max()) == (1.0, 4.0)
+    # the same files fail the strict rule: the count is proven below 6
+    assert "protection_level" in failures(check_year(result.published, {"N": ds}, STRICT), "lp_audit")["rule"]
+    pinned = frame_of(ds, {HARTLEPOOL: {"n": 1}, MIDDLESBROUGH: {"n": 253}})
+    naive = publish_naively(ds, pinned, {(row_of(pinned, HARTLEPOOL), "n")})
+    assert "exact_disclosure" in failures(check_year({"N": naive}, {"N": ds}), "lp_audit")["rule"]
+    pub = protect_year({"N": pinned}, {"N": ds}).published["N"]
     assert cell(pub, HARTLEPOOL, "n") == cell(pub, MIDDLESBROUGH, "n") == "c"
     assert_all_pass(check_year({"N": pub}, {"N": ds}))
+
+
+def test_dfe_rule_lets_two_primaries_hide_each_other_unless_they_are_both_1() -> None:
+    """Two primaries of a row whose total is published: 2 and 3 leave each in 1..4, enough for DfE's rule;
+    1 and 1 (hidden total 2) pin both, so a third cell is suppressed."""
+    ds = la_dataset("R", ["total", "a", "b", "c"], sums=SUMS)
+    two_three = frame_of(ds, _ne_rows(_row(2, 3, 25)))
+    pub = protect_year({"R": two_three}, {"R": ds}).published["R"]
+    assert [cell(pub, HARTLEPOOL, c) for c in ("total", "a", "b", "c")] == ["30", "c", "c", "25"]
+    assert_all_pass(check_year({"R": pub}, {"R": ds}))
+    ones = frame_of(ds, _ne_rows(_row(1, 1, 25)))
+    naive = publish_naively(ds, ones, {(row_of(ones, HARTLEPOOL), "a"), (row_of(ones, HARTLEPOOL), "b")})
+    assert "group_disclosure" in failures(check_year({"R": naive}, {"R": ds}), "additive_groups")["rule"]
+    pub = protect_year({"R": ones}, {"R": ds}).published["R"]
+    assert [cell(pub, HARTLEPOOL, c) for c in ("total", "a", "b", "c")].count("c") >= 3
+    assert_all_pass(check_year({"R": pub}, {"R": ds}))
 
 
 def test_rounding_slack_can_protect_a_lone_primary() -> None:
@@ -213,15 +255,15 @@ def test_london_is_inner_plus_outer_london_for_the_attacker() -> None:
     camden, islington, greenwich = "202", "206", "203"
     frame = frame_of(ds, {camden: {"n": 3}, islington: {"n": 997}, greenwich: {"n": 2004}})
     naive = publish_naively(ds, frame, {(row_of(frame, camden), "n")})
-    audit = failures(check_year({"L": naive}, {"L": ds}), "lp_audit")
+    audit = failures(check_year({"L": naive}, {"L": ds}, STRICT), "lp_audit")
     assert audit.filter(pl.col("row") == row_of(frame, camden)).get_column("rule").to_list() == [
         "protection_level"
     ]
-    assert failures(check_year({"L": naive}, {"L": ds}), "additive_groups").is_empty()
-    result = protect_year({"L": frame}, {"L": ds})
+    assert failures(check_year({"L": naive}, {"L": ds}, STRICT), "additive_groups").is_empty()
+    result = protect_year({"L": frame}, {"L": ds}, STRICT)
     assert cell(result.published["L"], camden, "n") == "c"
     assert result.report.filter(pl.col("kind") == "secondary").height >= 1
-    assert_all_pass(check_year(result.published, {"L": ds}))
+    assert_all_pass(check_year(result.published, {"L": ds}, STRICT))
 
 
 def test_linked_files_are_protected_together() -> None:
@@ -237,16 +279,17 @@ def test_linked_files_are_protected_together() -> None:
     }
     frames = {"AGE": frame_of(age, age_rows), "SEX": frame_of(sex, sex_rows)}
     datasets = {"AGE": age, "SEX": sex}
-    together = protect_year(frames, datasets)
+    together = protect_year(frames, datasets, STRICT)
     assert cell(together.published["AGE"], HARTLEPOOL, "total") == "c"
     assert cell(together.published["SEX"], HARTLEPOOL, "total") == "c"
     assert cell(together.published["SEX"], HARTLEPOOL, "girls") == "c"
     assert cell(together.published["SEX"], HARTLEPOOL, "boys") == "0"
-    assert_all_pass(check_year(together.published, datasets))
+    assert_all_pass(check_year(together.published, datasets, STRICT))
     apart = {
-        code: protect_year({code: frames[code]}, {code: datasets[code]}).published[code] for code in frames
+        code: protect_year({code: frames[code]}, {code: datasets[code]}, STRICT).published[code]
+        for code in frames
     }
-    outcomes = check_year(apart, datasets)
+    outcomes = check_year(apart, datasets, STRICT)
     linked = failures(outcomes, "linked_cells")
     assert set(linked.get_column("dataset")) == {"AGE", "SEX"}
     assert set(linked.get_column("column")) == {"total"}
@@ -302,13 +345,13 @@ def test_a_column_of_ones_hides_the_england_total_as_a_last_resort() -> None:
     and nothing but the England total is left to hide: it goes, flagged in the report."""
     ds = la_dataset("N", ["n"])
     las = ["805", "806", "807", "808", "840", "841", "390", "391", "392", "393"]
-    result = protect_year({"N": frame_of(ds, {la: {"n": 1} for la in las})}, {"N": ds})
+    result = protect_year({"N": frame_of(ds, {la: {"n": 1} for la in las})}, {"N": ds}, STRICT)
     assert set(result.published["N"].get_column("n")) == {"c"}
     notes = result.report.filter(pl.col("note") != "")
     assert notes.select("geography_code", "kind").rows() == [("E92000001", "secondary")]
     assert "last resort" in notes.get_column("note").item()
     assert result.stats["england_totals_hidden"] == 1
-    assert_all_pass(check_year(result.published, {"N": ds}))
+    assert_all_pass(check_year(result.published, {"N": ds}, STRICT))
 
 
 def test_a_pinned_region_is_protected_through_another_region_not_the_england_total() -> None:
@@ -321,14 +364,14 @@ def test_a_pinned_region_is_protected_through_another_region_not_the_england_tot
     north = ["805", "806", "807", "808", "840", "841", "390", "391"]
     west = ["330", "331", "332", "333", "334", "335", "336"]
     rows = {la: {"n": 1, "den": 125} for la in north} | {la: {"n": 20, "den": 200} for la in west}
-    result = protect_year({"K": frame_of(ds, rows)}, {"K": ds})
+    result = protect_year({"K": frame_of(ds, rows)}, {"K": ds}, STRICT)
     pub = result.published["K"]
     assert result.stats["england_totals_hidden"] == 0
     assert result.report.filter(pl.col("note") != "").is_empty()
     england = pub.filter(pl.col("geographic_level") == "National")
     assert england.get_column("n").item() != "c"
     assert region_cell(pub, "E12000001", "n") == region_cell(pub, "E12000005", "n") == "c"
-    assert_all_pass(check_year(result.published, {"K": ds}))
+    assert_all_pass(check_year(result.published, {"K": ds}, STRICT))
 
 
 def test_percentages_and_rates_of_suppressed_counts_are_suppressed() -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cin_assets.datasets.description import ColumnSum, DataSet, Filter, Indicator, RowSum
-from cin_assets.disclosure import DisclosureConfig, check_year, protect_year
+from cin_assets.disclosure import RULES, check_year, disclosure_config, protect_year
 from cin_assets.disclosure.model import build_model
 from cin_assets.disclosure.suppress import suppress
 from cin_assets_tests.disclosure.factories import la_dataset, la_frame, local_authorities, national_frame
@@ -86,11 +87,13 @@ def releases(draw) -> dict[str, pl.DataFrame]:
     return frames
 
 
+@pytest.mark.parametrize("rule", RULES)
 @PROPERTIES
-@given(releases())
-def test_suppression_withstands_the_attack(frames) -> None:
-    protected = protect_year(frames, DATASETS)
-    outcomes = check_year(protected.published, DATASETS)
+@given(frames=releases())
+def test_suppression_withstands_the_attack(rule: str, frames) -> None:
+    config = disclosure_config(rule)
+    protected = protect_year(frames, DATASETS, config)
+    outcomes = check_year(protected.published, DATASETS, config)
     failed = {(o.name, o.dataset): o.failures.head(3).rows() for o in outcomes if not o.passed}
     assert not failed
     for code, frame in frames.items():
@@ -106,14 +109,16 @@ def test_suppression_withstands_the_attack(frames) -> None:
     assert protected.report.filter(pl.col("kind") != "derived").height >= hidden
 
 
+@pytest.mark.parametrize("rule", RULES)
 @PROPERTIES
-@given(releases())
-def test_suppression_is_deterministic_and_idempotent(frames) -> None:
-    first = protect_year(frames, DATASETS)
-    second = protect_year(dict(reversed(list(frames.items()))), DATASETS)
+@given(frames=releases())
+def test_suppression_is_deterministic_and_idempotent(rule: str, frames) -> None:
+    config = disclosure_config(rule)
+    first = protect_year(frames, DATASETS, config)
+    second = protect_year(dict(reversed(list(frames.items()))), DATASETS, config)
     assert first.report.equals(second.report)
     assert all(first.published[c].equals(second.published[c]) for c in frames)
-    model = build_model(frames, DATASETS, DisclosureConfig())
+    model = build_model(frames, DATASETS, config)
     pattern = suppress(model)
     assert np.array_equal(suppress(model, initial=pattern.suppressed).suppressed, pattern.suppressed)
     # England totals are hidden only as a flagged last resort (tiny tables where nothing else can do)

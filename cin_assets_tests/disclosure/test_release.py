@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from cin_assets.disclosure import check_year, protect_year, summary_metadata, suppression_summary
+from cin_assets.disclosure import (
+    check_year,
+    disclosure_config,
+    protect_year,
+    summary_metadata,
+    suppression_summary,
+)
 from cin_assets.disclosure.model import build_model
 from cin_assets.disclosure.suppress import suppress
 
@@ -116,3 +122,21 @@ def _config():
     from cin_assets.disclosure import DisclosureConfig
 
     return DisclosureConfig()
+
+
+def test_dfes_rule_narrows_but_never_pins_and_the_strict_rule_does_neither(small_release) -> None:
+    """The default (DfE's) pattern of a whole year passes its own audit: no cell is recovered exactly. The
+    strict audit finds cells it narrows below 6 (rounded regional totals and two primaries hiding each
+    other, as in DfE's releases), none pinned; the strict rule hides more cells and passes that audit."""
+    strict = disclosure_config("strict")
+    dfe = small_release.protected
+    assert small_release.protected.stats["primary"] > 0
+    narrowed = next(
+        o for o in check_year(dfe.published, small_release.datasets, strict) if o.name == "lp_audit"
+    )
+    rules = set(narrowed.failures["rule"])
+    assert rules == {"protection_level"}, rules
+    protected = protect_year(small_release.frames, small_release.datasets, strict)
+    assert protected.stats["secondary"] > dfe.stats["secondary"]
+    failed = [o.name for o in check_year(protected.published, small_release.datasets, strict) if not o.passed]
+    assert not failed

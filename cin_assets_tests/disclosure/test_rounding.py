@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cin_assets.disclosure.config import DisclosureConfig
+from cin_assets.disclosure.config import DisclosureConfig, disclosure_config
 from cin_assets.disclosure.rounding import format_scaled, round_count, scaled_half_up, tenths_of_ratio
 
 FAST = settings(max_examples=200, derandomize=True, deadline=None, database=None)
@@ -85,8 +85,20 @@ def test_rounded_interval_of_a_published_count(published: int, interval: tuple[i
     assert DisclosureConfig().rounded_interval(published) == interval
 
 
+def test_suppression_rules_by_name_and_from_the_environment(monkeypatch) -> None:
+    """``dfe`` (the default) only rules out exact recovery; ``strict`` also keeps a count from being
+    proven below 6; ``$CIN_SUPPRESSION`` chooses when no name is given."""
+    assert DisclosureConfig().rule == disclosure_config().rule == "dfe"
+    assert disclosure_config().protection == 1
+    assert disclosure_config("strict").protection == 6 and disclosure_config("strict").rule == "strict"
+    monkeypatch.setenv("CIN_SUPPRESSION", "strict")
+    assert disclosure_config().rule == "strict"
+    with pytest.raises(ValueError, match="unknown suppression rule 'loose': choose one of dfe, strict"):
+        disclosure_config("loose")
+
+
 def test_config_rejects_inconsistent_policy() -> None:
     with pytest.raises(ValueError, match="protection"):
-        DisclosureConfig(threshold=5, protection=5)
+        DisclosureConfig(threshold=5, protection=0)
     with pytest.raises(ValueError, match="symbols"):
         DisclosureConfig(not_available="c")
