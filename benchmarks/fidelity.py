@@ -8,8 +8,9 @@ the look-back measures read), builds the 28 data sets, compares every real figur
 ``data/reference`` (England, regions and LAs; see ``cin_assets.measures.fidelity``) and prints per year:
 the summary per data set (figures compared, exact, within 2%, LA median error, worst figure), the 25
 worst figures, and, unless ``--no-suppression``, our ``c`` cells against DfE's for every real LA-level
-figure. Full tables go to ``--out`` (``comparison_<year>.csv`` sorted by error, ``summary_<year>.csv``,
-``suppression_<year>.csv``). At a scale other than 1 the counts cannot match: use scale 1.
+figure under ``--suppression-rule`` (default DfE's), with every differing cell's cause. Full tables go to
+``--out`` (``comparison_<year>.csv`` sorted by error, ``summary_<year>.csv``, ``suppression_<year>.csv``,
+``suppression_differences_<year>.csv``). At a scale other than 1 the counts cannot match: use scale 1.
 """
 
 from __future__ import annotations
@@ -25,9 +26,16 @@ import polars as pl
 from cin_assets.census import calendar
 from cin_assets.census.reader import census_files, read_returns
 from cin_assets.datasets.catalogue import DATASETS
-from cin_assets.disclosure import protect_year
+from cin_assets.disclosure import RULES, disclosure_config, protect_year
 from cin_assets.measures import build_all
-from cin_assets.measures.fidelity import compare, our_figures, real_figures, summary, suppression
+from cin_assets.measures.fidelity import (
+    compare,
+    our_figures,
+    real_figures,
+    summary,
+    suppression,
+    suppression_differences,
+)
 from cin_assets.synth import generate_census
 
 
@@ -70,7 +78,8 @@ def _report(year: int, args: argparse.Namespace) -> None:
     if args.suppression:
         # only the data sets published that year (an empty frame, e.g. H before 2020, is not protected)
         present = {code: frame for code, frame in frames.items() if frame.height}
-        protected = protect_year(present, {code: DATASETS[code] for code in present})
+        config = disclosure_config(args.suppression_rule)
+        protected = protect_year(present, {code: DATASETS[code] for code in present}, config)
         agreement = suppression(real, protected.published)
         outputs["suppression"] = agreement
         cells, agree = (
@@ -79,6 +88,10 @@ def _report(year: int, args: argparse.Namespace) -> None:
         )
         print(f"\nSuppression at LA level: {cells} real cells, agreement {100 * agree / max(cells, 1):.1f}%")
         print(agreement.filter((pl.col("real_only") + pl.col("ours_only")) > 0))
+        differences = suppression_differences(real, protected.published, protected.report)
+        outputs["suppression_differences"] = differences
+        print(f"\nWhy they differ ({config.rule} rule), cells per cause:")
+        print(differences.group_by("cause", "relation").len().sort("len", descending=True))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         for name, frame in outputs.items():
@@ -97,6 +110,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, help="folder for the full comparison tables (CSV)")
     parser.add_argument("--no-suppression", dest="suppression", action="store_false")
+    parser.add_argument(
+        "--suppression-rule",
+        choices=RULES,
+        help="secondary-suppression rule (default $CIN_SUPPRESSION, else dfe)",
+    )
     args = parser.parse_args()
     years = _years(args.years)
     # the year before each year too: the look-back measures (re-referrals) read it

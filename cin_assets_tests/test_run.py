@@ -31,6 +31,7 @@ def test_make_run_materialises_each_year_two_at_a_time_then_the_release(tmp_path
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.delenv("PROFILE", raising=False)
     monkeypatch.delenv("CIN_PROFILE", raising=False)
+    monkeypatch.delenv("CIN_SUPPRESSION", raising=False)
 
     # a fresh interpreter, as `make run` starts one (the data root reaches the runs through $CIN_DATA_DIR)
     done = subprocess.run(
@@ -44,7 +45,7 @@ def test_make_run_materialises_each_year_two_at_a_time_then_the_release(tmp_path
     assert (
         "2019: ok" in done.stdout
         and "2020: ok" in done.stdout
-        and "release (ees profile): published" in done.stdout
+        and "release (ees profile, dfe suppression): published" in done.stdout
     )
 
     with dg.DagsterInstance.get() as instance:

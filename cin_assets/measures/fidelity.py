@@ -274,10 +274,9 @@ def summary(comparison: pl.DataFrame) -> pl.DataFrame:
     return counts.join(median, on="dataset", how="left").join(worst, on="dataset", how="left").sort("dataset")
 
 
-def suppression(real: pl.DataFrame, published: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    """Our ``c`` cells against DfE's, for every real LA-level figure of our data sets' columns (LAIT and
-    derived figures excluded): one row per data set and column with cells, ``both_c``, ``real_only``
-    (DfE suppressed, we published), ``ours_only`` (we suppressed, DfE published) and ``agreement`` (%)."""
+def _suppression_cells(real: pl.DataFrame, published: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """Every real LA-level figure of our data sets' columns (LAIT and derived figures excluded) beside our
+    published text: ``value`` (DfE's), ``ours_text``, ``real_c``, ``ours_c``."""
     la = real.filter(
         (pl.col("geographic_level") == LOCAL)
         & ~pl.col("column").str.starts_with("LAIT:")
@@ -301,10 +300,18 @@ def suppression(real: pl.DataFrame, published: Mapping[str, pl.DataFrame]) -> pl
         )
     if not parts:
         return pl.DataFrame()
-    ours = pl.concat(parts)
-    joined = la.join(ours, on=["dataset", "column", "old_la_code"], how="inner").with_columns(
+    return la.join(pl.concat(parts), on=["dataset", "column", "old_la_code"], how="inner").with_columns(
         (pl.col("value") == "c").alias("real_c"), (pl.col("ours_text") == "c").alias("ours_c")
     )
+
+
+def suppression(real: pl.DataFrame, published: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """Our ``c`` cells against DfE's, for every real LA-level figure of our data sets' columns (LAIT and
+    derived figures excluded): one row per data set and column with cells, ``both_c``, ``real_only``
+    (DfE suppressed, we published), ``ours_only`` (we suppressed, DfE published) and ``agreement`` (%)."""
+    joined = _suppression_cells(real, published)
+    if joined.is_empty():
+        return pl.DataFrame()
     return (
         joined.group_by("dataset", "column")
         .agg(
@@ -319,4 +326,67 @@ def suppression(real: pl.DataFrame, published: Mapping[str, pl.DataFrame]) -> pl
             .alias("agreement")
         )
         .sort("dataset", "column")
+    )
+
+
+def suppression_differences(
+    real: pl.DataFrame, published: Mapping[str, pl.DataFrame], report: pl.DataFrame
+) -> pl.DataFrame:
+    """Every LA cell where our ``c`` pattern differs from DfE's, with why, from our suppression ``report``
+    (``protect_year``'s): ``cause`` is ``values differ`` (ours is a count of 1..5 where DfE published one,
+    or ours is 0), ``derived`` (a percentage of a count ours suppresses), ``our secondary`` with the
+    relation that needed it in ``relation`` (``identity``: a declared identity between statistics;
+    ``geography``: a regional sum, where a rounded total would pin the LA; ``within file``: a row or column
+    sum), or ``DfE only`` (DfE's count is not published: a 1..5 where ours is larger, or DfE's secondary);
+    ``reason`` says it in words."""
+    joined = _suppression_cells(real, published)
+    if joined.is_empty():
+        return pl.DataFrame()
+    ours = report.filter(pl.col("geographic_level") == LOCAL).select(
+        "dataset", pl.col("geography_code").alias("old_la_code"), "column", "kind", "protects"
+    )
+    protects = pl.col("protects").fill_null("")
+    relation = (
+        pl.when(pl.col("kind").fill_null("") != "secondary")
+        .then(None)
+        .when(protects.str.starts_with("by definition"))
+        .then(pl.lit("identity"))
+        .when(protects.str.contains("= sum of (its local authorities|the nine regions|Inner London)"))
+        .then(pl.lit("geography"))
+        .otherwise(pl.lit("within file"))
+    )
+    cause = (
+        pl.when(pl.col("real_c"))
+        .then(pl.when(pl.col("ours_text") == "0").then(pl.lit("values differ")).otherwise(pl.lit("DfE only")))
+        .when(pl.col("kind") == "primary")
+        .then(pl.lit("values differ"))
+        .when(pl.col("kind") == "derived")
+        .then(pl.lit("derived"))
+        .otherwise(pl.lit("our secondary"))
+    )
+    reason = (
+        pl.when(pl.col("real_c") & (pl.col("ours_text") == "0"))
+        .then(pl.lit("ours is 0; DfE suppressed it"))
+        .when(pl.col("real_c"))
+        .then(pl.format("DfE suppressed it (a count of 1 to 5, or DfE's secondary); ours is {}", "ours_text"))
+        .when(pl.col("kind") == "primary")
+        .then(pl.format("ours is a count of 1 to 5; DfE's is {}", "value"))
+        .otherwise(protects)
+    )
+    return (
+        joined.filter(pl.col("real_c") != pl.col("ours_c"))
+        .join(ours, on=["dataset", "old_la_code", "column"], how="left")
+        .with_columns(cause.alias("cause"), relation.alias("relation"), reason.alias("reason"))
+        .select(
+            "dataset",
+            "column",
+            "region_code",
+            "old_la_code",
+            "value",
+            "ours_text",
+            "cause",
+            "relation",
+            "reason",
+        )
+        .sort("cause", "relation", "dataset", "column", "old_la_code", nulls_last=True)
     )

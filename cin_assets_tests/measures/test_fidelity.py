@@ -15,7 +15,14 @@ from cin_assets.census.reader import census_files, read_returns
 from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.datasets.catalogue.common import UNKNOWN_GENDER
 from cin_assets.measures import build_all
-from cin_assets.measures.fidelity import compare, our_figures, real_figures, summary, suppression
+from cin_assets.measures.fidelity import (
+    compare,
+    our_figures,
+    real_figures,
+    summary,
+    suppression,
+    suppression_differences,
+)
 from cin_assets.synth import generate_census
 
 LAS = ("201", "805", "845")  # City of London, Hartlepool, East Sussex
@@ -126,6 +133,63 @@ def test_suppression_agreement_counts_both_patterns() -> None:
     assert row["agreement"] == pytest.approx(33.3)
 
 
+def test_every_suppression_difference_from_dfe_says_why() -> None:
+    """Four LAs differ from DfE's pattern, each for a cause the report names: ours is a 1..5 where DfE
+    published 7; ours is a secondary (the relation it protects is given); DfE suppressed a count ours
+    publishes; ours is a percentage of a suppressed count. The cell both suppress is not listed."""
+    las = ["a", "b", "c", "d", "e"]
+    real = pl.DataFrame(
+        {
+            "source_id": "E23C1",
+            "dataset": "C1",
+            "column": ["No_Further_Action"] * 4 + ["No_Further_Action_percent"],
+            "geographic_level": "Local authority",
+            "region_code": "E12000001",
+            "old_la_code": las,
+            "filters": "",
+            "value": ["7", "40", "c", "c", "12.5"],
+            "unit": "count",
+        }
+    )
+    ours = {
+        "C1": pl.DataFrame(
+            {
+                "geographic_level": "Local authority",
+                "region_code": "E12000001",
+                "old_la_code": las,
+                "No_Further_Action": ["c", "c", "9", "c", "c"],
+                "No_Further_Action_percent": ["c", "c", "9.0", "c", "c"],
+            }
+        )
+    }
+    relation = (
+        "C1 No_Further_Action: North East = sum of its local authorities; protects C1 No_Further_Action for a"
+    )
+    report = pl.DataFrame(
+        {
+            "geographic_level": "Local authority",
+            "geography_code": ["a", "b", "d", "e"],
+            "dataset": "C1",
+            "column": [
+                "No_Further_Action",
+                "No_Further_Action",
+                "No_Further_Action",
+                "No_Further_Action_percent",
+            ],
+            "kind": ["primary", "secondary", "primary", "derived"],
+            "protects": [None, relation, None, "computed from suppressed No_Further_Action"],
+        }
+    )
+    found = suppression_differences(real, ours, report)
+    got = {r["old_la_code"]: (r["cause"], r["relation"], r["reason"]) for r in found.iter_rows(named=True)}
+    assert got == {
+        "a": ("values differ", None, "ours is a count of 1 to 5; DfE's is 7"),
+        "b": ("our secondary", "geography", relation),
+        "c": ("DfE only", None, "DfE suppressed it (a count of 1 to 5, or DfE's secondary); ours is 9"),
+        "e": ("derived", None, "computed from suppressed No_Further_Action"),
+    }
+
+
 def test_report_script_runs(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -139,7 +203,8 @@ def test_report_script_runs(tmp_path: Path) -> None:
     )  # fmt: skip
     assert "real figures compared" in out.stdout
     assert (tmp_path / "report" / f"summary_{YEAR}.csv").exists()
-    assert "Suppression at LA level" in out.stdout
+    assert "Suppression at LA level" in out.stdout and "Why they differ (dfe rule)" in out.stdout
+    assert (tmp_path / "report" / f"suppression_differences_{YEAR}.csv").exists()
 
 
 def test_dfes_spellings_of_the_unknown_gender_item_meet_the_published_label() -> None:
