@@ -1227,6 +1227,37 @@ def la_cin_durations(la_code: str, lows: tuple[int, ...], ref: Path | None = Non
     return out
 
 
+# LAIT's shares of episodes of need open at 31 March by how long they have been open (B4's bands, in order).
+OPEN_BANDS = ("CINTime3months", "CINTime3-6", "CINTime6-1", "CINTime1-2", "CINTime2more")
+
+
+@cache
+def _open_table(ref: Path | None) -> pl.DataFrame:
+    return _lait(OPEN_BANDS, ref)
+
+
+def _la_shares(table: pl.DataFrame, names: tuple[str, ...], la_code: str) -> dict[int, tuple[float, ...]]:
+    own = table.filter(pl.col("la_code") == la_code)
+    if own.is_empty():
+        own = table.filter(pl.col("la_code") == "*")
+    return {int(r["year"]): tuple(float(r[n] or 0.0) for n in names) for r in own.iter_rows(named=True)}
+
+
+def la_open_durations(la_code: str, ref: Path | None = None) -> dict[int, tuple[float, ...]]:
+    """Per reporting year 2013-2020: the shares of one LA's episodes of need open at 31 March in B4's
+    duration bands (LAIT CINTime; its median in years LAIT lacks, England's where it has none). The 31
+    March controls keep open the cases that give these shares, so LAs with long-running caseloads keep them:
+    drawing episode lengths alone gave the right ending durations (B5) or the right open ones, not both."""
+    return _la_shares(_open_table(ref), OPEN_BANDS, la_code)
+
+
+def la_ended_durations(la_code: str, ref: Path | None = None) -> dict[int, tuple[float, ...]]:
+    """Per reporting year 2013-2020: the shares of one LA's episodes of need ending in the year in B5's
+    duration bands (LAIT CINCease, with the same fallbacks), which the year-end controls meet by moving
+    closure dates within the year."""
+    return _la_shares(_cease_table(ref), tuple(CEASE_BANDS.values()), la_code)
+
+
 # The year whose England share of episodes open at 31 March that started in the last 3 months the referral
 # dates reproduce with no extra weight on those months (LAIT CINTime3months: 27.9%, checked at scale 1).
 RECENT_FIT_YEAR = 2019

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import cast
 
@@ -56,7 +57,7 @@ def la_years(la_code: str, ref: Path | None = None) -> list[int]:
     return [y for y in calendar.REPORTING_YEARS if la_code in calibration.la_codes(y, ref)]
 
 
-def _nearest(by_year: dict[int, np.ndarray], year: int) -> tuple[float, ...]:
+def _nearest(by_year: Mapping[int, np.ndarray | tuple[float, ...]], year: int) -> tuple[float, ...]:
     """The value of the year nearest ``year`` (an LA created later has none for the warm-up years)."""
     return tuple(float(x) for x in by_year[min(by_year, key=lambda y: (abs(y - year), y))])
 
@@ -87,6 +88,8 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
     start = calendar.FIRST_YEAR - WARMUP_YEARS
     lows = tuple(int(lo) for lo in _bands("cin_end_duration_days", None)[0])
     durations = calibration.la_cin_durations(la_code, lows)
+    open_durations = calibration.la_open_durations(la_code)
+    ended_durations = calibration.la_ended_durations(la_code)
     plans = []
     for i, year in enumerate(range(start, last + 1)):
         r = real.get(year, real[first] if year < first else real[published])
@@ -113,6 +116,12 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                 on_time_assessments=calibration.assessment_on_time_share(la_code, min(max(year, 2013), 2020)),
                 recent_referrals=calibration.recent_referral_weight(year),
                 cin_duration=_nearest(durations, year),
+                ended_shares=_nearest(ended_durations, year),
+                at31_bands=tuple(
+                    calibration.largest_remainder(
+                        int(r["At31_episodes"]), list(_nearest(open_durations, year))
+                    )
+                ),
                 **(_plan_targets(r) if year in real else {}),
             )
         )

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cin_assets.census import calendar
+from cin_assets.synth.calibration import largest_remainder
 
 EPOCH = np.datetime64("1970-01-01", "D")
 WARMUP_YEARS = 5  # years simulated before the first real year, so 2013 starts with realistic open cases
@@ -102,6 +103,8 @@ class YearPlan:
         1.0  # weight of referral days in the last 3 months of the year, against the rest
     )
     cin_duration: tuple[float, ...] = ()  # the LA's probabilities of Params.cin_duration's bands (): national
+    at31_bands: tuple[int, ...] = ()  # episodes open at 31 March per B4 duration band (sum at31; (): any)
+    ended_shares: tuple[float, ...] = ()  # shares of episodes ending in the year per B5 band ((): any)
     cpp_bands: tuple[int, ...] = ()  # plans open at 31 March per D5 band (sum cpp_at31; (): total only)
     cpp_lasted: int = -1  # of them, started 3 months or more before 31 March (-1: no target)
     cpp_on_time: int = -1  # of those, plans with every review on time (-1: left to late_review)
@@ -270,7 +273,7 @@ def add_months(days: np.ndarray | int, months: int) -> np.ndarray:
 _DEC31 = 5  # the window of plans started exactly 3 months before 31 March (see _open_window)
 
 
-def open_window(start: np.ndarray, end: int) -> np.ndarray:
+def open_window(start: np.ndarray, end: int | np.ndarray) -> np.ndarray:
     """The D5 band (0: 3 months or less .. 4: 2 years or more) of plans started on ``start`` and open at
     ``end`` (:func:`cin_assets.measures.units.duration_band`), and 5 for a plan started exactly 3 months
     before (31 December): in the 3-month band, yet open 3 months or more for D6 (LAIT's count of those
@@ -282,6 +285,29 @@ def open_window(start: np.ndarray, end: int) -> np.ndarray:
         4,
     )
     return np.where(end == add_months(s, 3), _DEC31, band)
+
+
+def _band(start: np.ndarray, end: int | np.ndarray) -> np.ndarray:
+    """The B4/B5 duration band (0: 3 months or less .. 4: 2 years or more) of episodes started on ``start``
+    and open at (or closed on) ``end``."""
+    band = open_window(start, end)
+    return np.where(band == _DEC31, 0, band)
+
+
+def _band_edges(start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first and last closing day of each B5 band (rows 0..4) for episodes started on ``start``:
+    up to 3 months, up to 6 months, under 1 year, under 2 years, then anything later."""
+    m3, m6, y1, y2 = (add_months(start, n) for n in (3, 6, 12, 24))
+    far = np.full(len(start), np.iinfo(np.int64).max // 2)
+    return np.stack([start, m3 + 1, m6 + 1, y1, y2]), np.stack([m3, m6, y1 - 1, y2 - 1, far])
+
+
+def _trim(counts: np.ndarray, k: int) -> np.ndarray:
+    """``counts`` cut down to sum ``k`` (<= their sum), taking from the largest first."""
+    out = counts.copy()
+    for _ in range(int(out.sum()) - k):
+        out[int(np.argmax(out))] -= 1
+    return out
 
 
 def _pick(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
@@ -655,10 +681,12 @@ class LaSimulation:
         if plan.control:
             self._control_cpps(plan, start, end)
             self._control_episodes(plan, start, end)
+            self._control_open_bands(plan, start, end)
             self._control_awaiting(plan, start, end)
             self._control_not_in_need(plan, start, end)
             if next_plan is not None and next_plan.ended >= 0:
                 self._control_carry(plan, next_plan, end)
+            self._control_ended_bands(plan, start, end)
 
     # ------------------------------------------------------------------ children
     def _attach_children(self, plan: YearPlan, start: int, e_new: np.ndarray) -> None:
@@ -1092,6 +1120,94 @@ class LaSimulation:
             dur = _sample_bands(rng, self.p.cin_duration, len(sel))
             close[sel] = np.maximum(close[sel], ref[sel] + dur)
 
+    def _reopenable(self, plan: YearPlan, start: int, end: int, k: int) -> np.ndarray:
+        """Children-in-need episodes closed in the year that could stay open over 31 March instead (the
+        child's latest, not yet an adult), less the earliest closing ones the not-in-need control will need
+        where ``k`` of them can be spared."""
+        ep = self.ep
+        close = ep["close"]
+        shut = np.flatnonzero((close >= start) & (close <= end) & (ep["kind"] == CIN))
+        shut = shut[self._latest(shut) & (self.ch["dob"][ep["child"][shut]] > end - _ADULT)]
+        nin_cand, _ = self._nin_candidates(start, end)
+        reserve = min(max(self._nin_needed(plan, start, end), 0), max(len(shut) - k, 0))
+        reserved = nin_cand[np.argsort(close[nin_cand], kind="stable")[:reserve]]
+        return np.setdiff1d(shut, reserved)
+
+    def _control_open_bands(self, plan: YearPlan, start: int, end: int) -> None:
+        """Make the episodes open at 31 March fall in B4's duration bands as the LA's LAIT CINTime shares
+        say, keeping their number: in each band with too many, the episodes closing soonest after 31 March
+        close in March instead; in each band with too few, episodes of that age closed in the year nearest
+        31 March stay open. As many close as stay open, so the year's endings (B1) and next year's open
+        cases keep their numbers; the endings move between duration bands the same way (B5)."""
+        if not plan.at31_bands:
+            return
+        rng, ep = self.rng, self.ep
+        ref, close = ep["ref"], ep["close"]
+        open_ = np.flatnonzero((ref <= end) & (close > end))
+        floor = self._min_close(open_)
+        cuttable = open_[floor <= end]
+        cut_band = _band(ref[cuttable], end)
+        have = np.bincount(_band(ref[open_], end), minlength=5)
+        want = np.asarray(plan.at31_bands)
+        surplus = np.minimum(np.maximum(have - want, 0), np.bincount(cut_band, minlength=5))
+        shut = self._reopenable(plan, start, end, int(np.maximum(want - have, 0).sum()))
+        shut_band = _band(ref[shut], end)
+        deficit = np.minimum(np.maximum(want - have, 0), np.bincount(shut_band, minlength=5))
+        k = int(min(surplus.sum(), deficit.sum()))
+        if k == 0:
+            return
+        cut = np.concatenate(
+            [
+                (c := cuttable[cut_band == b])[_gumbel_top(rng, -(close[c] - end) / 90.0, n)]
+                for b, n in enumerate(_trim(surplus, k))
+            ]
+        )
+        keep = np.concatenate(
+            [
+                (c := shut[shut_band == b])[_gumbel_top(rng, -(end - close[c]) / 90.0, n)]
+                for b, n in enumerate(_trim(deficit, k))
+            ]
+        )
+        low = np.maximum(self._min_close(cut), ref[cut])
+        close[cut] = np.minimum(np.maximum(end - rng.integers(0, 91, size=len(cut)), low), end)
+        close[keep] = end + 1 + _sample_bands(rng, self.p.cin_duration, len(keep)) // 2
+
+    def _control_ended_bands(self, plan: YearPlan, start: int, end: int) -> None:
+        """Make the episodes of need ending in the year fall in B5's duration bands as the LA's LAIT
+        CINCease shares say, by moving closure dates within the year: an episode in a band with too many
+        closes earlier or later (never before its last activity or plan, nor after 31 March or the months
+        after the 18th birthday) so that its length lands in a band with too few, nearest bands first. The
+        year's endings keep their number and every other year-end figure."""
+        if not plan.ended_shares:
+            return
+        rng, ep = self.rng, self.ep
+        ref, close = ep["ref"], ep["close"]
+        ended = np.flatnonzero((close >= start) & (close <= end) & (ep["kind"] == CIN) & (ref <= end))
+        have = np.bincount(_band(ref[ended], close[ended]), minlength=5)
+        want = np.asarray(largest_remainder(int(have.sum()), list(plan.ended_shares)))
+        cand = ended[self._latest(ended)]
+        lo = np.maximum.reduce([self._min_close(cand), np.full(len(cand), start), ref[cand]])
+        hi = np.minimum(end, self.ch["dob"][ep["child"][cand]] + _ADULT + 120)
+        cand, lo, hi = cand[lo <= hi], lo[lo <= hi], hi[lo <= hi]
+        edges = _band_edges(ref[cand])  # first and last closing day of each band, per episode
+        band = _band(ref[cand], close[cand])
+        free = np.ones(len(cand), dtype=bool)
+        for gap in range(1, 5):
+            for s in range(5):
+                for d in (s - gap, s + gap):
+                    if not 0 <= d < 5 or have[s] <= want[s] or have[d] >= want[d]:
+                        continue
+                    first, last = np.maximum(edges[0][d], lo), np.minimum(edges[1][d], hi)
+                    ok = np.flatnonzero(free & (band == s) & (first <= last))
+                    k = int(min(have[s] - want[s], want[d] - have[d], len(ok)))
+                    sel = ok[_pick(rng, len(ok), k)]
+                    close[cand[sel]] = first[sel] + (rng.random(k) * (last[sel] - first[sel] + 1)).astype(
+                        np.int64
+                    )
+                    free[sel] = False
+                    have[s] -= k
+                    have[d] += k
+
     def _control_episodes(self, plan: YearPlan, start: int, end: int) -> None:
         rng, ep = self.rng, self.ep
         ref, close = ep["ref"], ep["close"]
@@ -1109,13 +1225,7 @@ class LaSimulation:
             close[sel] = np.minimum(np.maximum.reduce([target, floor, ref[sel]]), end)
         elif natural < plan.at31:
             k = plan.at31 - natural
-            shut = np.flatnonzero((close >= start) & (close <= end) & (ep["kind"] == CIN))
-            shut = shut[self._latest(shut) & (self.ch["dob"][ep["child"][shut]] > end - _ADULT)]
-            # keep open the cases the not-in-need control will need (the earliest closing), where others can
-            nin_cand, _ = self._nin_candidates(start, end)
-            reserve = min(max(self._nin_needed(plan, start, end), 0), max(len(shut) - k, 0))
-            reserved = nin_cand[np.argsort(close[nin_cand], kind="stable")[:reserve]]
-            shut = np.setdiff1d(shut, reserved)
+            shut = self._reopenable(plan, start, end, k)
             sel = shut[_gumbel_top(rng, -(end - close[shut]) / 90.0, k)]
             if len(sel) < k:  # convert recent "not in need" closures into continuing cases
                 nin = np.flatnonzero((close >= start) & (close <= end) & (ep["kind"] == NIN))
