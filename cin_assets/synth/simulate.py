@@ -189,10 +189,13 @@ def _sample_bands(
 # a shorter time alone made too few children starting, the odds alone too many. Chosen at scale 1. And at
 # odds e^_KNOWN_LOG_ODDS, one first referred before this year: with none, C1 children re-referred were 3%
 # above England 2019-2020 with re-referrals right, and children referred 1.4% below (too many children both
-# referred for the first time and re-referred in one year, too few re-referred twice).
+# referred for the first time and re-referred in one year, too few re-referred twice); odds 1.4 left them
+# 1.7% above and 1.0% below; 2.0 gives 21.3% re-referred in 2019 and 2020 (DfE 21.4%, 21.3%) and children
+# referred 0.5% below, children in need at any point and ending within 1% (at scale 1, with the B4/B5
+# controls).
 _REREFERRAL_DAYS = 35.0
 _CARRIED_LOG_ODDS = float(np.log(4.0))
-_KNOWN_LOG_ODDS = float(np.log(1.4))
+_KNOWN_LOG_ODDS = float(np.log(2.0))
 
 _KEPT = 1e6  # log-weight that makes a Gumbel top-k take an element last
 
