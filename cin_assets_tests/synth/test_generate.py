@@ -159,13 +159,16 @@ def test_factor_counts_are_the_published_ones(tables: dict) -> None:
     """Each LA's C3 count of episodes with a factor is its published one (factors are drawn per episode,
     and an episode's other assessments repeat them), and so is its count of episodes with any factor in
     2020. In 2019 three of these LAs have fewer assessments that can record "no factors" alone than DfE's
-    count implies, so more of their episodes show a factor; never fewer."""
+    count implies, so more of their episodes show a factor; never fewer. "Other" is the filler for an
+    assessed episode no drawn factor reaches: at or above the published count."""
     for year in YEARS:
         figures = _against_real(tables[year], year, "C3").filter(pl.col("unit") == "count")
         base = pl.col("column") == "Episodes_with_assessment_factor"
+        filler = pl.col("column") == "Other"
         assert figures.filter(~base).height >= 60
-        assert figures.filter(~base & ~pl.col("exact")).is_empty(), figures.filter(~pl.col("exact"))
-        assert figures.filter(base)["error"].min() >= 0
+        exact = figures.filter(~base & ~filler)
+        assert exact.filter(~pl.col("exact")).is_empty(), exact.filter(~pl.col("exact"))
+        assert figures.filter(base | filler)["error"].min() >= 0
         if year == 2020:
             assert figures.filter(base)["exact"].all()
 
