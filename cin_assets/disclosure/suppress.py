@@ -5,8 +5,8 @@ published figure cannot pin any suppressed cell: for each suppressed cell the li
 ``max x_k`` subject to every relation of the year (sums within rows, across rows, up the geography
 hierarchy, linked cells shared, England/regional counts only known to their rounding interval, published
 England/regional percentages and rates as interval constraints, every suppressed cell >= 1) must reach at
-least ``protection`` (so a small count is never provably small), and the cell must not be exactly
-determined (its integer interval must hold two values).
+least ``protection`` (under the ``strict`` rule, 6: a small count is never provably small; under DfE's
+rule, 1), and the cell must not be exactly determined (its integer interval must hold two values).
 
 Three steps, all deterministic:
 
