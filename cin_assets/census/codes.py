@@ -68,6 +68,19 @@ CLOSURE_REASON = ("RC1", "RC2", "RC3", "RC4", "RC5", "RC6", "RC7", "RC8")
 CLOSED_AFTER_ASSESSMENT = ("RC8",)
 RC9_FROM = 2023
 REFERRAL_SOURCE_5D_FROM = 2023  # 5D "LA services - early help" (schema 2022-23)
+# ReferralSource codes by DfE's C5 source group (any other code, 10 or none, is "Unknown")
+REFERRAL_SOURCE_GROUPS: dict[str, tuple[str, ...]] = {
+    "Individual": ("1A", "1B", "1C", "1D"),
+    "Schools": ("2A",),
+    "Education_Services": ("2B",),
+    "Health_Services": ("3A", "3B", "3C", "3D", "3E", "3F"),
+    "Housing": ("4",),
+    "LA_Services": ("5A", "5B", "5C"),
+    "Police": ("6",),
+    "Other_legal_agency": ("7",),
+    "Other": ("8",),
+    "Anonymous": ("9",),
+}
 ABUSE_CATEGORY = ("NEG", "PHY", "SAB", "EMO", "MUL")
 UPN_UNKNOWN = ("UN1", "UN2", "UN3", "UN4", "UN5", "UN6", "UN7")
 # 8770Q: reasons that excuse a missing UPN for a child aged 6 or over (UN1 "under 6" never does).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from cin_assets.census.codes import factors_first_year
+from cin_assets.census.codes import REFERRAL_SOURCE_GROUPS, factors_first_year
 from cin_assets.datasets.catalogue.common import (
     CENSUS_GUIDE,
     CIN_DEFINITION,
@@ -442,17 +442,20 @@ C4 = DataSet(
 
 # --- C5 referrals by source ------------------------------------------------------------------------
 
-_SOURCES = (
-    ("Individual", "Individual", ("1A", "1B", "1C", "1D")),
-    ("Schools", "Schools", ("2A",)),
-    ("Education_Services", "Education services", ("2B",)),
-    ("Health_Services", "Health services", ("3A", "3B", "3C", "3D", "3E", "3F")),
-    ("Housing", "Housing", ("4",)),
-    ("LA_Services", "Local authority services", ("5A", "5B", "5C")),
-    ("Police", "Police", ("6",)),
-    ("Other_legal_agency", "Other legal agency", ("7",)),
-    ("Other", "Other", ("8",)),
-    ("Anonymous", "Anonymous", ("9",)),
+_SOURCES = tuple(
+    (name, label, REFERRAL_SOURCE_GROUPS[name])
+    for name, label in (
+        ("Individual", "Individual"),
+        ("Schools", "Schools"),
+        ("Education_Services", "Education services"),
+        ("Health_Services", "Health services"),
+        ("Housing", "Housing"),
+        ("LA_Services", "Local authority services"),
+        ("Police", "Police"),
+        ("Other_legal_agency", "Other legal agency"),
+        ("Other", "Other"),
+        ("Anonymous", "Anonymous"),
+    )
 )
 _known_sources = [c for _, _, codes in _SOURCES for c in codes]
 _source_columns = [
