@@ -351,6 +351,7 @@ def _control_genders(rng: np.random.Generator, h: History, gender: np.ndarray, y
     male = float(probs[codes == "1"].sum() / probs[np.isin(codes, ("1", "2"))].sum())
     dob = h.children["dob"]
     fixed = np.zeros(len(dob), dtype=bool)
+    unknown = np.isin(gender, _UNKNOWN)
     for i, year in enumerate(years):
         end = day(dt.date(year, 3, 31))
         in_need, planned = ends[year]
@@ -361,7 +362,6 @@ def _control_genders(rng: np.random.Generator, h: History, gender: np.ndarray, y
             (born & planned, int(counts.unknown_categories.sum())),
             (born & ~planned, int(counts.unknown_ethnicity.sum() - counts.unknown_categories.sum())),
         ):
-            unknown = np.isin(gender, _UNKNOWN)
             free = np.flatnonzero(group & ~fixed)
             want = max(target - int((group & fixed & unknown).sum()), 0)
             order = np.lexsort((rng.random(len(free)), ~unknown[free], ~leaves[free]))
@@ -370,6 +370,7 @@ def _control_genders(rng: np.random.Generator, h: History, gender: np.ndarray, y
             to_unknown, to_known = free[chosen & ~unknown[free]], free[~chosen & unknown[free]]
             gender[to_unknown] = np.where(rng.random(len(to_unknown)) < 0.5, "0", "9")
             gender[to_known] = np.where(rng.random(len(to_known)) < male, "1", "2")
+            unknown[to_unknown], unknown[to_known] = True, False
         fixed |= born
 
 
@@ -388,6 +389,7 @@ def _control_ethnicities(rng: np.random.Generator, h: History, gender: np.ndarra
     national = {who: calibration.characteristic_mix(who, ref)[0] for who in calibration.CHARACTERISTICS}
     dob = h.children["dob"]
     fixed = np.zeros(len(dob), dtype=bool)
+    unknown_gender = np.isin(gender, _UNKNOWN)
 
     def recode(values: np.ndarray, kids: np.ndarray, quota: np.ndarray) -> None:
         now = group_of[_index(codes, values[kids])]
@@ -402,7 +404,7 @@ def _control_ethnicities(rng: np.random.Generator, h: History, gender: np.ndarra
         counts = targets[year]
         unborn = np.flatnonzero(in_need & (dob > end))
         recode(unborn_ethnicity, unborn, _quota(len(unborn), counts.unborn_ethnicity, national["unborn"]))
-        unknown = in_need & (dob <= end) & np.isin(gender, _UNKNOWN)
+        unknown = in_need & (dob <= end) & unknown_gender
         held = np.bincount(group_of[_index(codes, ethnicity[unknown & fixed])], minlength=len(groups))
         free = np.flatnonzero(unknown & ~fixed)
         recode(ethnicity, free, _quota(len(free), np.clip(counts.unknown_ethnicity - held, 0, None),
@@ -423,11 +425,12 @@ def _control_categories(rng: np.random.Generator, h: History, initial: np.ndarra
     national = {who: calibration.characteristic_mix(who, ref)[1] for who in calibration.CHARACTERISTICS}
     start, finish = h.cpps["start"], h.cpps["end"]
     n_cats = len(cats)
+    unknown = np.isin(gender, _UNKNOWN)
     for year in years:
         end, first = day(dt.date(year, 3, 31)), day(dt.date(year - 1, 4, 1))
         open_ = (start <= end) & (finish > end)
         new = open_ & (start >= first)
-        born, unknown = dob <= end, np.isin(gender, _UNKNOWN)
+        born = dob <= end
         counts = targets[year]
         unborn = np.flatnonzero(open_ & ~born)
         free = np.flatnonzero(new & born & unknown)
