@@ -300,14 +300,17 @@ def _previous_plans(
     return np.where(unrecorded, 0, rank + before[child])
 
 
-def _year_end(h: History, end: int) -> tuple[np.ndarray, np.ndarray]:
-    """Masks over children: in need at 31 March (``end``), and on a plan then."""
+def _year_end(h: History, year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Masks over children: in need at 31 March ``year``, on a plan then, and on one started in the year."""
+    start, end = day(dt.date(year - 1, 4, 1)), day(dt.date(year, 3, 31))
     n = len(h.children["dob"])
     ep, cpp = h.episodes, h.cpps
-    in_need, planned = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    in_need, planned, new = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     in_need[ep["child"][(ep["ref"] <= end) & (ep["close"] > end)]] = True
-    planned[ep["child"][cpp["episode"][(cpp["start"] <= end) & (cpp["end"] > end)]]] = True
-    return in_need, planned & in_need
+    open_ = (cpp["start"] <= end) & (cpp["end"] > end)
+    planned[ep["child"][cpp["episode"][open_]]] = True
+    new[ep["child"][cpp["episode"][open_ & (cpp["start"] >= start)]]] = True
+    return in_need, planned & in_need, new & in_need
 
 
 def _quota(n: int, counts: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -340,22 +343,26 @@ def _index(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def _control_genders(rng: np.random.Generator, h: History, gender: np.ndarray, years: list[int],
-                     ends: dict[int, tuple[np.ndarray, np.ndarray]], targets: dict[int, Characteristics],
+                     ends: dict[int, tuple[np.ndarray, ...]], targets: dict[int, Characteristics],
                      ref: Path | None) -> None:  # fmt: skip
     """Make exactly the LA's count of born children in need at 31 March of unknown or indeterminate gender
     (A4), those on a plan then (A5) and the others, every year in turn. Only children first in need at 31
     March as born children that year (``fixed`` ones were counted in an earlier year) change gender; those
-    not in need at the next 31 March are chosen first, so few carry over and a later year rarely holds
-    more than its count."""
+    in need at no later 31 March are chosen first, so hardly any carry over into a later year's count (and
+    its ethnic groups and categories, which only the new ones can make up), then those on a plan started
+    in the year (whose category :func:`_control_categories` may set)."""
     codes, probs = calibration.distribution("gender_born", ref)
     male = float(probs[codes == "1"].sum() / probs[np.isin(codes, ("1", "2"))].sum())
     dob = h.children["dob"]
     fixed = np.zeros(len(dob), dtype=bool)
     unknown = np.isin(gender, _UNKNOWN)
-    for i, year in enumerate(years):
+    later, after = {}, np.zeros(len(dob), dtype=bool)  # in need at a later 31 March
+    for year in reversed(years):
+        later[year], after = after, after | ends[year][0]
+    for year in years:
         end = day(dt.date(year, 3, 31))
-        in_need, planned = ends[year]
-        leaves = ~ends[years[i + 1]][0] if i + 1 < len(years) else np.ones(len(dob), dtype=bool)
+        in_need, planned, new_plan = ends[year]
+        leaves = ~later[year]
         born = in_need & (dob <= end)
         counts = targets[year]
         for group, target in (
@@ -364,7 +371,7 @@ def _control_genders(rng: np.random.Generator, h: History, gender: np.ndarray, y
         ):
             free = np.flatnonzero(group & ~fixed)
             want = max(target - int((group & fixed & unknown).sum()), 0)
-            order = np.lexsort((rng.random(len(free)), ~unknown[free], ~leaves[free]))
+            order = np.lexsort((rng.random(len(free)), ~unknown[free], ~new_plan[free], ~leaves[free]))
             chosen = np.zeros(len(free), dtype=bool)
             chosen[order[:want]] = True
             to_unknown, to_known = free[chosen & ~unknown[free]], free[~chosen & unknown[free]]
@@ -376,7 +383,7 @@ def _control_genders(rng: np.random.Generator, h: History, gender: np.ndarray, y
 
 def _control_ethnicities(rng: np.random.Generator, h: History, gender: np.ndarray, ethnicity: np.ndarray,
                          unborn_ethnicity: np.ndarray, years: list[int],
-                         ends: dict[int, tuple[np.ndarray, np.ndarray]], targets: dict[int, Characteristics],
+                         ends: dict[int, tuple[np.ndarray, ...]], targets: dict[int, Characteristics],
                          ref: Path | None) -> None:  # fmt: skip
     """Give the unborn children in need at 31 March (their Ethnicity while unborn) and the children of
     unknown gender then exactly the LA's counts per A4 ethnic group, every year in turn: a child keeps its
@@ -400,7 +407,7 @@ def _control_ethnicities(rng: np.random.Generator, h: History, gender: np.ndarra
 
     for year in years:
         end = day(dt.date(year, 3, 31))
-        in_need, _ = ends[year]
+        in_need = ends[year][0]
         counts = targets[year]
         unborn = np.flatnonzero(in_need & (dob > end))
         recode(unborn_ethnicity, unborn, _quota(len(unborn), counts.unborn_ethnicity, national["unborn"]))
@@ -471,7 +478,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     control = substream(rng, _CONTROL_STREAM)
     targets = characteristics or {}
     controlled = sorted(targets)
-    ends = {year: _year_end(h, day(dt.date(year, 3, 31))) for year in controlled}
+    ends = {year: _year_end(h, year) for year in controlled}
     _control_genders(control, h, gender, controlled, ends, targets, ref)
     ethnicity, ethnicity_unborn = _ethnicities(rng, gender, ref)
     _control_ethnicities(control, h, gender, ethnicity, ethnicity_unborn, controlled, ends, targets, ref)
