@@ -128,6 +128,24 @@ def test_unborn_and_unknown_gender_children_are_each_las_allocation(tables: dict
     assert sum(total("unknown_categories")) == 70
 
 
+def test_a_child_unborn_in_one_return_is_born_in_the_next(tables: dict) -> None:
+    """The unborn control moves dates of birth past 31 March: every child with only an expected date of
+    birth in 2019's return has a date of birth in 2020's (after 31 March 2019, within 14 days of the
+    expected one)."""
+    key = ["la_code", "LAchildID"]
+    unborn = tables[2019]["children"].filter(pl.col("PersonBirthDate").is_null())
+    later = unborn.select(*key, "ExpectedPersonBirthDate").join(
+        tables[2020]["children"].select(*key, "PersonBirthDate", "ExpectedPersonBirthDate"),
+        on=key,
+        suffix="_next",
+    )
+    assert later.height >= 20
+    assert later["ExpectedPersonBirthDate_next"].is_null().all()
+    assert (later["PersonBirthDate"] > dt.date(2019, 3, 31)).all()
+    gap = (later["PersonBirthDate"] - later["ExpectedPersonBirthDate"]).dt.total_days().abs()
+    assert gap.max() <= 14
+
+
 def _against_real(tables: dict, year: int, code: str) -> pl.DataFrame:
     """Data set ``code`` built from the census against DfE's real figures for the census's LAs."""
     ds = {code: DATASETS[code]}
