@@ -17,7 +17,7 @@ import numpy as np
 from cin_assets.census import calendar
 from cin_assets.census.codes import ABUSE_CATEGORY, CHECK_LETTERS, DISABILITIES
 from cin_assets.synth import calibration
-from cin_assets.synth.simulate import CIN, NFA, NIN, History, day
+from cin_assets.synth.simulate import CIN, NFA, NIN, History, day, substream
 
 # UPNs of children in LAs created in April 2019 were allocated by the predecessor authority.
 _UPN_LA = {"838": ("835",), "839": ("836", "837")}
@@ -26,6 +26,26 @@ _UN_OVER_6 = np.array(["UN2", "UN3", "UN5", "UN6"], dtype=object)
 _UN_OVER_6_P = np.array([0.3, 0.2, 0.05, 0.45])
 _ID_SPACE = 9_000_000  # LAchildIDs are 7-digit numbers 1000000..9999999
 _UPN_SPACE = 10_000_000  # establishment (4 digits) x serial (3 digits)
+_CONTROL_STREAM = 1_002  # spawn key of the characteristic controls' random stream
+_UNKNOWN = ("0", "9")  # GenderCurrent codes A4/A5 count as unknown or indeterminate
+
+
+@dataclass(frozen=True)
+class Characteristics:
+    """One LA-year's unborn and unknown-gender children at 31 March to meet exactly (counts from
+    :func:`calibration._with_characteristics`)."""
+
+    unborn_ethnicity: np.ndarray  # unborn children in need, per calibration.ETHNIC_COLUMNS
+    unborn_categories: np.ndarray  # unborn children on a plan, per calibration.CATEGORY_CODES
+    unknown_ethnicity: np.ndarray  # born children of unknown or indeterminate gender in need
+    unknown_categories: np.ndarray  # of those, on a plan
+
+    @classmethod
+    def of(cls, row: dict) -> Characteristics:
+        """From a :func:`calibration.scaled_targets` row."""
+        return cls(*(np.array(row[name], dtype=np.int64) for name in (
+            "unborn_ethnicity", "unborn_categories", "unknown_ethnicity", "unknown_categories"
+        )))  # fmt: skip
 
 
 @dataclass
@@ -280,10 +300,171 @@ def _previous_plans(
     return np.where(unrecorded, 0, rank + before[child])
 
 
+def _year_end(h: History, year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Masks over children: in need at 31 March ``year``, on a plan then, and on one started in the year."""
+    start, end = day(dt.date(year - 1, 4, 1)), day(dt.date(year, 3, 31))
+    n = len(h.children["dob"])
+    ep, cpp = h.episodes, h.cpps
+    in_need, planned, new = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    in_need[ep["child"][(ep["ref"] <= end) & (ep["close"] > end)]] = True
+    open_ = (cpp["start"] <= end) & (cpp["end"] > end)
+    planned[ep["child"][cpp["episode"][open_]]] = True
+    new[ep["child"][cpp["episode"][open_ & (cpp["start"] >= start)]]] = True
+    return in_need, planned & in_need, new & in_need
+
+
+def _quota(n: int, counts: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """``counts`` if they sum to ``n``, else ``n`` split in their proportions (``fallback``'s where they
+    are all 0): the simulation may have missed the LA's count of a characteristic by a few."""
+    if int(counts.sum()) == n:
+        return counts
+    return np.array(calibration.largest_remainder(n, (counts if counts.sum() else fallback).tolist()))
+
+
+def _regroup(rng: np.random.Generator, group: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """New groups (0..len(quota)-1) for items now in ``group`` such that group ``g`` holds ``quota[g]``
+    items (``quota`` sums to the items): as many items as the quota allows keep their group (chosen at
+    random), the rest fill the groups still short."""
+    n = len(group)
+    order = np.lexsort((rng.random(n), group))
+    rank = np.arange(n) - np.searchsorted(group[order], group[order])
+    keep = np.zeros(n, dtype=bool)
+    keep[order] = rank < quota[group[order]]
+    left = quota - np.bincount(group[keep], minlength=len(quota))
+    out = group.copy()
+    out[~keep] = rng.permutation(np.repeat(np.arange(len(quota)), left))
+    return out
+
+
+def _index(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The position in ``codes`` of each of ``values`` (every value one of the codes)."""
+    order = np.argsort(codes.astype(str))
+    return order[np.searchsorted(codes.astype(str)[order], values.astype(str))]
+
+
+def _control_genders(rng: np.random.Generator, h: History, gender: np.ndarray, years: list[int],
+                     ends: dict[int, tuple[np.ndarray, ...]], targets: dict[int, Characteristics],
+                     ref: Path | None) -> None:  # fmt: skip
+    """Make exactly the LA's count of born children in need at 31 March of unknown or indeterminate gender
+    (A4), those on a plan then (A5) and the others, every year in turn. Only children first in need at 31
+    March as born children that year (``fixed`` ones were counted in an earlier year) change gender; those
+    in need at no later 31 March are chosen first, so hardly any carry over into a later year's count (and
+    its ethnic groups and categories, which only the new ones can make up), then those on a plan started
+    in the year (whose category :func:`_control_categories` may set)."""
+    codes, probs = calibration.distribution("gender_born", ref)
+    male = float(probs[codes == "1"].sum() / probs[np.isin(codes, ("1", "2"))].sum())
+    dob = h.children["dob"]
+    fixed = np.zeros(len(dob), dtype=bool)
+    unknown = np.isin(gender, _UNKNOWN)
+    later, after = {}, np.zeros(len(dob), dtype=bool)  # in need at a later 31 March
+    for year in reversed(years):
+        later[year], after = after, after | ends[year][0]
+    for year in years:
+        end = day(dt.date(year, 3, 31))
+        in_need, planned, new_plan = ends[year]
+        leaves = ~later[year]
+        born = in_need & (dob <= end)
+        counts = targets[year]
+        for group, target in (
+            (born & planned, int(counts.unknown_categories.sum())),
+            (born & ~planned, int(counts.unknown_ethnicity.sum() - counts.unknown_categories.sum())),
+        ):
+            free = np.flatnonzero(group & ~fixed)
+            want = max(target - int((group & fixed & unknown).sum()), 0)
+            order = np.lexsort((rng.random(len(free)), ~unknown[free], ~new_plan[free], ~leaves[free]))
+            chosen = np.zeros(len(free), dtype=bool)
+            chosen[order[:want]] = True
+            to_unknown, to_known = free[chosen & ~unknown[free]], free[~chosen & unknown[free]]
+            gender[to_unknown] = np.where(rng.random(len(to_unknown)) < 0.5, "0", "9")
+            gender[to_known] = np.where(rng.random(len(to_known)) < male, "1", "2")
+            unknown[to_unknown], unknown[to_known] = True, False
+        fixed |= born
+
+
+def _control_ethnicities(rng: np.random.Generator, h: History, gender: np.ndarray, ethnicity: np.ndarray,
+                         unborn_ethnicity: np.ndarray, years: list[int],
+                         ends: dict[int, tuple[np.ndarray, ...]], targets: dict[int, Characteristics],
+                         ref: Path | None) -> None:  # fmt: skip
+    """Give the unborn children in need at 31 March (their Ethnicity while unborn) and the children of
+    unknown gender then exactly the LA's counts per A4 ethnic group, every year in turn: a child keeps its
+    code where its group's count allows, else gets one of a group still short (codes within a group in
+    national proportions). Only children not counted in an earlier year (unborn children never were)
+    change; the unknown-gender children counted before keep theirs and the others make up the rest."""
+    groups = calibration.ethnic_group_codes(ref)
+    codes = np.concatenate([g[0] for g in groups])
+    group_of = np.repeat(np.arange(len(groups)), [len(g[0]) for g in groups])
+    national = {who: calibration.characteristic_mix(who, ref)[0] for who in calibration.CHARACTERISTICS}
+    dob = h.children["dob"]
+    fixed = np.zeros(len(dob), dtype=bool)
+    unknown_gender = np.isin(gender, _UNKNOWN)
+
+    def recode(values: np.ndarray, kids: np.ndarray, quota: np.ndarray) -> None:
+        now = group_of[_index(codes, values[kids])]
+        new = _regroup(rng, now, quota)
+        for g, (members, p) in enumerate(groups):
+            moved = kids[(new == g) & (now != g)]
+            values[moved] = members[rng.choice(len(members), size=len(moved), p=p)]
+
+    for year in years:
+        end = day(dt.date(year, 3, 31))
+        in_need = ends[year][0]
+        counts = targets[year]
+        unborn = np.flatnonzero(in_need & (dob > end))
+        recode(unborn_ethnicity, unborn, _quota(len(unborn), counts.unborn_ethnicity, national["unborn"]))
+        unknown = in_need & (dob <= end) & unknown_gender
+        held = np.bincount(group_of[_index(codes, ethnicity[unknown & fixed])], minlength=len(groups))
+        free = np.flatnonzero(unknown & ~fixed)
+        recode(ethnicity, free, _quota(len(free), np.clip(counts.unknown_ethnicity - held, 0, None),
+                                       national["unknown"]))  # fmt: skip
+        fixed |= in_need & (dob <= end)
+
+
+def _control_categories(rng: np.random.Generator, h: History, initial: np.ndarray, dob: np.ndarray,
+                        gender: np.ndarray, years: list[int], targets: dict[int, Characteristics],
+                        ref: Path | None) -> None:  # fmt: skip
+    """Give the plans open at 31 March of unborn children and of children of unknown gender exactly the LA's
+    counts per initial category of abuse (A5), every year in turn (``dob``, ``gender``: of each plan's
+    child). Only plans started in the year change (unborn children's all did; the unknown-gender
+    children's plans carried from earlier years keep theirs and the new ones make up the rest), and as
+    many of the year's other new plans open at 31 March change the other way, so the LA's plans per
+    category (A6, :func:`_stock_categories`) stay as they were."""
+    cats = np.array(calibration.CATEGORY_CODES, dtype=object)
+    national = {who: calibration.characteristic_mix(who, ref)[1] for who in calibration.CHARACTERISTICS}
+    start, finish = h.cpps["start"], h.cpps["end"]
+    n_cats = len(cats)
+    unknown = np.isin(gender, _UNKNOWN)
+    for year in years:
+        end, first = day(dt.date(year, 3, 31)), day(dt.date(year - 1, 4, 1))
+        open_ = (start <= end) & (finish > end)
+        new = open_ & (start >= first)
+        born = dob <= end
+        counts = targets[year]
+        unborn = np.flatnonzero(open_ & ~born)
+        free = np.flatnonzero(new & born & unknown)
+        pool = np.flatnonzero(new & born & ~unknown)
+        held = np.bincount(_index(cats, initial[open_ & ~new & born & unknown]), minlength=n_cats)
+        before = np.bincount(_index(cats, initial[np.concatenate([unborn, free])]), minlength=n_cats)
+        for plans, quota in (
+            (unborn, _quota(len(unborn), counts.unborn_categories, national["unborn"])),
+            (
+                free,
+                _quota(len(free), np.clip(counts.unknown_categories - held, 0, None), national["unknown"]),
+            ),
+        ):
+            initial[plans] = cats[_regroup(rng, _index(cats, initial[plans]), quota)]
+        after = np.bincount(_index(cats, initial[np.concatenate([unborn, free])]), minlength=n_cats)
+        now = _index(cats, initial[pool])
+        want = np.bincount(now, minlength=n_cats) - (after - before)
+        initial[pool] = cats[_regroup(rng, now, _quota(len(pool), np.clip(want, 0, None), np.ones(n_cats)))]
+
+
 def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: dict[int, float],
-           horizon_end: int, ref: Path | None = None) -> Attributes:  # fmt: skip
+           horizon_end: int, ref: Path | None = None,
+           characteristics: dict[int, Characteristics] | None = None) -> Attributes:  # fmt: skip
     """Codes for every child, episode and plan of one LA's history (``horizon_end``: last 31 March simulated;
-    ``cpp_subsequent``: reporting year -> published share of plans starting that are a second one)."""
+    ``cpp_subsequent``: reporting year -> published share of plans starting that are a second one;
+    ``characteristics``: reporting year -> the unborn and unknown-gender children to meet exactly, by
+    ethnic group and category of abuse, drawing from their own stream)."""
     n_ch, n_ep, n_cpp = len(h.children["dob"]), len(h.episodes["ref"]), len(h.cpps["start"])
     dob = h.children["dob"]
     ep = h.episodes
@@ -294,7 +475,13 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     upn = np.where(has_upn, _upns(rng, la_code, dob), "")
     upn_reason = _UN_OVER_6[rng.choice(len(_UN_OVER_6), size=n_ch, p=_UN_OVER_6_P)]
     gender = _genders(rng, h, ref)
+    control = substream(rng, _CONTROL_STREAM)
+    targets = characteristics or {}
+    controlled = sorted(targets)
+    ends = {year: _year_end(h, year) for year in controlled}
+    _control_genders(control, h, gender, controlled, ends, targets, ref)
     ethnicity, ethnicity_unborn = _ethnicities(rng, gender, ref)
+    _control_ethnicities(control, h, gender, ethnicity, ethnicity_unborn, controlled, ends, targets, ref)
     disability = _disabilities(rng, n_ch, la_code, ref)
     expected_offset = rng.integers(-14, 15, size=n_ch)
 
@@ -362,6 +549,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     plan_child = ep["child"][h.cpps["episode"]]
     initial = _categories(rng, report_year, gender[plan_child], h.cpps["start"] < dob[plan_child], ref)
     _stock_categories(rng, h, initial, dob[plan_child], gender[plan_child], ref)
+    _control_categories(control, h, initial, dob[plan_child], gender[plan_child], controlled, targets, ref)
     latest = np.where(
         rng.random(n_cpp) < 0.9, initial, np.array(ABUSE_CATEGORY, dtype=object)[rng.integers(0, 5, n_cpp)]
     )

@@ -30,6 +30,7 @@ rates per LA and year (2018-2020).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
@@ -671,10 +672,12 @@ def scale_count(value: int, scale: float) -> int:
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+@cache
 def scaled_targets(scale: float, ref: Path | None = None) -> pl.DataFrame:
     """The targets at ``scale``: every count rounded half up; an LA-year left with no referral gets one, so
     that every LA still makes a non-empty return (an open case alone cannot be simulated without the
-    referral that opened it: the Isles of Scilly at small scale)."""
+    referral that opened it: the Isles of Scilly at small scale). With the unborn and unknown-gender
+    children's counts per LA (:func:`_with_characteristics`). Cached: every LA's job reads it."""
     if scale <= 0:
         raise ValueError("scale must be positive")
     base = published_targets(ref)
@@ -692,7 +695,8 @@ def scaled_targets(scale: float, ref: Path | None = None) -> pl.DataFrame:
         pl.Series("icpc_band_counts", icpc_bands, dtype=pl.List(pl.Int64)),
         pl.Series("cpp_bands", bands, dtype=pl.List(pl.Int64)),
     )
-    return out.with_columns(pl.max_horizontal("Referrals", pl.lit(1, dtype=pl.Int64)).alias("Referrals"))
+    out = out.with_columns(pl.max_horizontal("Referrals", pl.lit(1, dtype=pl.Int64)).alias("Referrals"))
+    return _with_characteristics(out, ref)
 
 
 @cache
@@ -1132,6 +1136,136 @@ def plan_gender(ref: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     split = {"1": count["Male"], "2": count["Female"]}
     probs = np.array([split.get(c, count["Unknown/Indeterminate gender"] / 2) for c in codes])
     return codes, probs / probs.sum()
+
+
+# The A4/A5 rows of children the generator counts per LA only through England's figures: unborn children
+# and children of unknown or indeterminate gender, by ethnic group (A4's columns, then not known) among the
+# children in need at 31 March and by initial category of abuse among those on a plan then.
+CHARACTERISTICS = {  # who: (A4's characteristic, A5's)
+    "unborn": ("Unborn", "Unborn"),
+    "unknown": ("Unknown or Indeterminate gender", "Unknown/Indeterminate gender"),
+}
+ETHNIC_COLUMNS = (*_ETHNIC_COLUMNS, "Ethnicity_Not_known")
+CATEGORY_CODES = tuple(_A5_CATEGORIES)
+CATEGORY_COLUMNS = tuple(_A5_CATEGORIES.values())  # A5's columns of CATEGORY_CODES
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """England's A4/A5 figures of one published year that the characteristic counts follow."""
+
+    cin: float  # children in need at 31 March
+    cpp: float  # children on a plan at 31 March
+    counts: dict[str, tuple[float, float]]  # who (see CHARACTERISTICS) -> in need, on a plan at 31 March
+    ethnicity: dict[str, np.ndarray]  # who -> counts per ETHNIC_COLUMNS
+    categories: dict[str, np.ndarray]  # who -> counts per CATEGORY_CODES (their shares)
+
+
+def _figure_row(table: pl.DataFrame, dataset: str, who: str) -> dict[str, float]:
+    """{indicator: value} of one characteristic's row; a suppressed cell (``c``, 1 to 5) counts 1: the
+    unknown-gender row of A5 2020 already sums to its total with its published cells (40 + 10 + 20 = 70)."""
+    cells = table.filter(
+        (pl.col("dataset") == dataset) & pl.col("filters").str.ends_with(f"characteristic={who}")
+    )
+    return {i: float(v) if v.isdigit() else 1.0 for i, v in cells.select("indicator", "value").iter_rows()}
+
+
+@cache
+def _characteristic_figures(ref: Path | None) -> dict[int, _Figures]:
+    """{year DfE published A4 and A5 (2020): its figures}; an ethnic group's "not known" count is the rest
+    of the characteristic's children in need."""
+    table = national_figures(ref).filter(pl.col("dataset").is_in(["A4", "A5"]))
+    out: dict[int, _Figures] = {}
+    for year in sorted({int(y) for y in table["time_period"].to_list()}):
+        rows = table.filter(pl.col("time_period") == str(year))
+        counts, ethnicity, categories = {}, {}, {}
+        for who, (a4_name, a5_name) in CHARACTERISTICS.items():
+            a4, a5 = _figure_row(rows, "A4", a4_name), _figure_row(rows, "A5", a5_name)
+            counts[who] = (a4["CIN_At31"], a5["CPP_At31"])
+            groups = [a4[c] for c in _ETHNIC_COLUMNS]
+            ethnicity[who] = np.array([*groups, max(a4["CIN_At31"] - sum(groups), 0.0)])
+            categories[who] = np.array([a5[_A5_CATEGORIES[c]] for c in CATEGORY_CODES])
+        cin = _figure_row(rows, "A4", "Total")["CIN_At31"]
+        cpp = _figure_row(rows, "A5", "Total")["CPP_At31"]
+        out[year] = _Figures(cin, cpp, counts, ethnicity, categories)
+    return out
+
+
+@cache
+def ethnic_group_codes(ref: Path | None = None) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Per :data:`ETHNIC_COLUMNS`: (the group's Ethnicity codes, their national proportions within it)."""
+    codes, national = distribution("ethnicity", ref)
+    groups = [np.isin(codes, members) for members in _ETHNIC_COLUMNS.values()]
+    groups.append(~np.logical_or.reduce(groups))
+    return tuple((codes[g], national[g] / national[g].sum()) for g in groups)
+
+
+def characteristic_mix(who: str, ref: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """England's children of ``who`` (see :data:`CHARACTERISTICS`) in the latest published year: (in
+    need at 31 March per :data:`ETHNIC_COLUMNS`, on a plan per :data:`CATEGORY_CODES`)."""
+    figures = _characteristic_figures(ref)[max(_characteristic_figures(ref))]
+    return figures.ethnicity[who], figures.categories[who]
+
+
+def controlled_table(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """A table of whole numbers with row sums ``rows`` and column sums ``cols`` (equal totals), each cell
+    as near its share ``rows[i] * cols[j] / total`` as both sums allow: the whole parts, then one more to
+    cells by largest remainder while their row and column still lack one, then any unit left where its row
+    and column meet. (A largest remainder of each row alone would never give a rare column to a small row,
+    and England's count of it would fall short.)"""
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    total = int(rows.sum())
+    if total != int(cols.sum()):
+        raise ValueError(f"row total {total} != column total {int(cols.sum())}")
+    exact = np.outer(rows, cols) / max(total, 1)
+    out = np.floor(exact).astype(np.int64)
+    row_left, col_left = rows - out.sum(axis=1), cols - out.sum(axis=0)
+    for cell in np.argsort(out - exact, axis=None, kind="stable"):  # cells, not children: at most LAs x 6
+        i, j = divmod(int(cell), len(cols))
+        if row_left[i] > 0 and col_left[j] > 0:
+            out[i, j] += 1
+            row_left[i] -= 1
+            col_left[j] -= 1
+    for i in np.flatnonzero(row_left):
+        while row_left[i] > 0:
+            j = int(np.flatnonzero(col_left)[0])
+            step = min(row_left[i], col_left[j])
+            out[i, j] += step
+            row_left[i] -= step
+            col_left[j] -= step
+    return out
+
+
+def _with_characteristics(targets: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
+    """Add per LA and year ``<who>_ethnicity`` and ``<who>_categories`` (counts per :data:`ETHNIC_COLUMNS`
+    and :data:`CATEGORY_CODES`) of the unborn and unknown-gender children at 31 March. England's count
+    that year (DfE's share of its children in need, or on a plan, at 31 March in the nearest published
+    year times the year's total: 6,860 unborn and 1,220 of them on a plan in 2020 at scale 1) is allocated
+    over the LAs by largest remainder, those on a plan in proportion to the LA's plans at 31 March, the
+    others to its children in need not on a plan; England's ethnic groups (categories) are its published
+    ones by largest remainder, spread over the LAs by :func:`controlled_table`. The generator makes
+    exactly these children unborn (:meth:`LaSimulation._control_unborn`) or of unknown gender with these
+    mixes (:mod:`cin_assets.synth.attributes`): drawn, England's counts were 3% off either way by seed."""
+    figures = _characteristic_figures(ref)
+    parts = []
+    for year in sorted(set(targets["year"].to_list())):
+        rows = targets.filter(pl.col("year") == year)
+        f = figures[min(figures, key=lambda y: (abs(y - year), -y))]
+        cin, cpp = rows["At31_episodes"].to_numpy(), rows["CPP_At31"].to_numpy()
+        cols = {}
+        for who in CHARACTERISTICS:
+            in_need = round(f.counts[who][0] * cin.sum() / f.cin)
+            planned = min(round(f.counts[who][1] * cpp.sum() / f.cpp), in_need)
+            on_plan = np.array(largest_remainder(planned, cpp.astype(float).tolist()))
+            others = np.array(largest_remainder(in_need - planned, (cin - cpp).astype(float).tolist()))
+            ethnicity = largest_remainder(in_need, f.ethnicity[who].tolist())
+            categories = largest_remainder(planned, f.categories[who].tolist())
+            cols[f"{who}_ethnicity"] = controlled_table(on_plan + others, np.array(ethnicity)).tolist()
+            cols[f"{who}_categories"] = controlled_table(on_plan, np.array(categories)).tolist()
+        parts.append(rows.select("la_code", "year").with_columns(
+            *(pl.Series(name, values, dtype=pl.List(pl.Int64)) for name, values in cols.items())
+        ))  # fmt: skip
+    return targets.join(pl.concat(parts), on=["la_code", "year"], how="left", maintain_order="left")
 
 
 _D5_UNDER_1_YEAR = ("3_months_or_less", "more_than_3_months_6_months", "more_than_6_months_less_than_1_year")

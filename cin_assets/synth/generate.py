@@ -62,6 +62,7 @@ def _history(la_code: str, targets: pl.DataFrame, seed: int, ref: Path | None
     own_years = plans.la_years(la_code, ref)
     la_rows = targets.filter(targets["la_code"] == la_code)
     horizon = day(dt.date(max(own_years), 3, 31))
+    rows = {r["year"]: r for r in la_rows.iter_rows(named=True)}
     attrs = attributes.assign(
         history,
         la_code,
@@ -69,6 +70,7 @@ def _history(la_code: str, targets: pl.DataFrame, seed: int, ref: Path | None
         dict(zip(la_rows["year"].to_list(), la_rows["cpp_subsequent"].to_list(), strict=True)),
         horizon,
         ref,
+        {y: attributes.Characteristics.of(rows[min(y, max(rows))]) for y in own_years},
     )
     attributes.fix_return_queries(history, attrs, own_years, np.random.default_rng(fix_seq))
     return history, attrs, own_years

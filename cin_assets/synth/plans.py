@@ -71,6 +71,13 @@ def _plan_targets(row: dict) -> dict:
     }
 
 
+def _unborn_targets(row: dict) -> dict:
+    """The unborn children at 31 March met exactly (every year the LA exists; after the last published
+    year, its counts): those on a plan, then the others (see :func:`calibration._with_characteristics`)."""
+    planned = sum(row["unborn_categories"])
+    return {"unborn_plan": planned, "unborn_other": sum(row["unborn_ethnicity"]) - planned}
+
+
 def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
     """Plans for every simulated year of one LA: warm-up years (copies of its first real year) then real ones.
 
@@ -123,6 +130,7 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                     )
                 ),
                 **(_plan_targets(r) if year in real else {}),
+                **(_unborn_targets(r) if year >= first else {}),
             )
         )
     return plans

@@ -17,7 +17,9 @@ Each year, in order (all NumPy, vectorised over the year's events):
 5. attach the referrals to children month by month: re-referrals of children whose last episode has closed
    (the LA's re-referral share within 12 months, plus older returners), the rest new children (some unborn);
 6. at 31 March, make exactly P plans and A episodes open by moving the planned ends nearest the year end
-   (cutting plans/episodes to close in the year, or extending ones closing in the year into the next).
+   (cutting plans/episodes to close in the year, or extending ones closing in the year into the next),
+   then exactly the LA's share of England's unborn children of them unborn, by moving dates of birth of
+   children first referred in the year.
 
 Every activity date is kept inside its episode (closure >= every activity), episodes of one child never
 overlap, a child has at most one open plan, and open S47s/assessments at a year end are recent enough not to
@@ -43,6 +45,11 @@ _MARGIN = 2  # working days kept clear of the 8670Q/8675Q thresholds (validators
 _MID_BAND = np.array([0.1, 0.15, 0.2, 0.25, 0.3])  # S47 to conference: 11..15 working days
 _PLAN_STREAM = 1_000  # spawn key of the plan controls' random stream (see LaSimulation)
 _ADULT = int(18 * 365.25)  # services for a child normally end around the 18th birthday
+_UNBORN_STREAM = 1_001  # spawn key of the unborn control's random stream
+# An unborn child's birth is at most this many days after its first referral (and 31 March): rules 8606
+# (referral at most 280 days before the expected date of birth, which is up to 14 days after the birth)
+# and 8530Q (expected date of birth by 31 December) leave 266 and 261 days.
+_GESTATION = 250
 
 # Kinds of episode.
 NFA, NIN, CIN = 0, 1, 2
@@ -109,6 +116,8 @@ class YearPlan:
     cpp_lasted: int = -1  # of them, started 3 months or more before 31 March (-1: no target)
     cpp_on_time: int = -1  # of those, plans with every review on time (-1: left to late_review)
     cpp_long_end: int = -1  # plans ending in the year after 2 years or more (-1: no target)
+    unborn_plan: int = -1  # unborn children on a plan at 31 March (-1: left to the draw of ages)
+    unborn_other: int = -1  # the other unborn children in need at 31 March
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,8 @@ class Params:
     # odds of being unborn for a child whose first episode starts with a plan, against other new children:
     # England 2020 A5 has 1,220 unborn children on a plan at 31 March (2.4%; A4: 1.8% of CIN); 1.0 gave 850,
     # 1.6 and 1.67 gave 1,170 and 1,290 once plans started evenly over the months; 1.63 gave 1,295 once
-    # plans started in the last months as the LA's D5 3-month band needs, 1.54 gave 1,263 with C4 bands
+    # plans started in the last months as the LA's D5 3-month band needs, 1.54 gave 1,263 with C4 bands.
+    # The draw only sets how many dates of birth LaSimulation._control_unborn moves to make the count exact.
     unborn_plan_odds: float = 1.49
     repeat_s47_share: float = (
         0.095  # enquiries that are a child's second in the year (C4 2020: 201,000 for 177,840 children)
@@ -395,6 +405,15 @@ def _referral_dates(
     return np.sort(rng.choice(days, size=n, p=w / w.sum()))
 
 
+def substream(rng: np.random.Generator, key: int) -> np.random.Generator:
+    """An independent stream spawned from ``rng``'s seed under ``key``: a control drawing from its own
+    stream does not reshuffle every later draw of ``rng``."""
+    seq = rng.bit_generator.seed_seq
+    if isinstance(seq, np.random.SeedSequence):
+        return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, key)))
+    return np.random.default_rng(np.random.SeedSequence(key))
+
+
 class LaSimulation:
     """Runs one LA's history (see the module docstring for the yearly steps)."""
 
@@ -404,13 +423,9 @@ class LaSimulation:
         self.rng = rng
         # the 31 March plan controls draw from their own stream, so that meeting the plan figures does not
         # reshuffle every later draw of the episodes' controls
-        seq = rng.bit_generator.seed_seq
-        if isinstance(seq, np.random.SeedSequence):
-            seq = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, _PLAN_STREAM))
-        else:
-            seq = np.random.SeedSequence(_PLAN_STREAM)
-        self.plan_rng = np.random.default_rng(seq)
-        self.ch = _Store(dob=np.int64, last_ep=np.int64)
+        self.plan_rng = substream(rng, _PLAN_STREAM)
+        self.unborn_rng = substream(rng, _UNBORN_STREAM)
+        self.ch = _Store(dob=np.int64, last_ep=np.int64, first=np.int64)  # first: the first referral
         self.ep = _Store(child=np.int64, ref=np.int64, close=np.int64, kind=np.int8, act=np.int64,
                          last_cpp=np.int64, last_asm=np.int64, icpc=np.int64)  # fmt: skip
         self.asm = _Store(episode=np.int64, start=np.int64, auth=np.int64)
@@ -690,6 +705,8 @@ class LaSimulation:
             if next_plan is not None and next_plan.ended >= 0:
                 self._control_carry(plan, next_plan, end)
             self._control_ended_bands(plan, start, end)
+            if plan.unborn_plan >= 0:
+                self._control_unborn(plan, start, end)
 
     # ------------------------------------------------------------------ children
     def _attach_children(self, plan: YearPlan, start: int, e_new: np.ndarray) -> None:
@@ -731,7 +748,7 @@ class LaSimulation:
             ep["child"][back] = returning
             ch["last_ep"][returning] = back
             dob = self._new_dobs(ep["ref"][fresh], ep["close"][fresh], ep["last_cpp"][fresh] >= 0)
-            kids = ch.append(dob=dob, last_ep=fresh)
+            kids = ch.append(dob=dob, last_ep=fresh, first=ep["ref"][fresh])
             ep["child"][fresh] = kids
             self._pool = np.concatenate([pool, kids])
         self._miss("rereferrals", wanted - given)
@@ -1210,6 +1227,37 @@ class LaSimulation:
                     free[sel] = False
                     have[s] -= k
                     have[d] += k
+
+    def _control_unborn(self, plan: YearPlan, start: int, end: int) -> None:
+        """Make exactly ``plan.unborn_plan`` of the children on a plan at 31 March unborn then, and
+        ``plan.unborn_other`` of the other children in need (A4/A5 count unborn children; drawn ages left
+        England 3% off either way by seed). Only dates of birth move, and only of children first referred
+        in the year (in no earlier return): the youngest born ones are born after 31 March instead, within
+        :data:`_GESTATION` days of their first referral; the unborn ones nearest their birth are born in
+        the last weeks before it (on or after their first referral, within 120 days of 31 March). Either
+        way the child is born by next 31 March, so next year's return shows the date of birth."""
+        rng, ep, ch = self.unborn_rng, self.ep, self.ch
+        open_ = np.flatnonzero((ep["ref"] <= end) & (ep["close"] > end))
+        lc = ep["last_cpp"][open_]
+        planned = (lc >= 0) & (_gather(self.cpp["start"], lc) <= end) & (_gather(self.cpp["end"], lc) > end)
+        dob, first = ch["dob"], ch["first"]
+        for kids, target, what in (
+            (ep["child"][open_[planned]], plan.unborn_plan, "unborn_plan"),
+            (ep["child"][open_[~planned]], plan.unborn_other, "unborn_other"),
+        ):
+            unborn = dob[kids] > end
+            k = target - int(unborn.sum())
+            if k > 0:
+                free = kids[~unborn & (first[kids] >= start) & (first[kids] > end - _GESTATION)]
+                sel = free[_gumbel_top(rng, (dob[free] - end) / 60.0, k)]
+                dob[sel] = rng.integers(end + 1, first[sel] + _GESTATION + 1)
+            elif k < 0:
+                born = kids[unborn]
+                sel = born[_gumbel_top(rng, -(dob[born] - end) / 60.0, -k)]
+                dob[sel] = rng.integers(np.minimum(np.maximum(first[sel], end - 120), end), end + 1)
+            else:
+                continue
+            self._miss(what, abs(k) - len(sel))
 
     def _control_episodes(self, plan: YearPlan, start: int, end: int) -> None:
         rng, ep = self.rng, self.ep

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -12,6 +13,19 @@ def test_scale_count_rounds_half_up() -> None:
     assert calibration.scale_count(15, 0.1) == 2
     assert calibration.scale_count(14, 0.1) == 1
     assert calibration.scale_count(642980, 1.0) == 642980
+
+
+def test_controlled_table_keeps_both_sums_and_gives_rare_columns_to_small_rows() -> None:
+    """Many small rows and a rare column: each row's largest remainder alone would never give the rare
+    column a unit (England's count of it would be 0); the table keeps the row and column sums."""
+    rows = np.array([3] * 10 + [7])
+    cols = np.array([30, 4, 3])
+    table = calibration.controlled_table(rows, cols)
+    assert table.sum(axis=1).tolist() == rows.tolist()
+    assert table.sum(axis=0).tolist() == cols.tolist()
+    assert (table >= 0).all() and (np.abs(table - np.outer(rows, cols) / cols.sum()) < 2).all()
+    with pytest.raises(ValueError):
+        calibration.controlled_table(np.array([1, 2]), np.array([2, 2]))
 
 
 def test_targets_equal_published_values_where_published() -> None:

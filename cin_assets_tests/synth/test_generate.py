@@ -11,6 +11,7 @@ import pytest
 from cin_assets import reference
 from cin_assets.census import calendar
 from cin_assets.datasets.catalogue import DATASETS
+from cin_assets.datasets.catalogue.common import UNKNOWN_GENDER
 from cin_assets.measures import build, units
 from cin_assets.measures.fidelity import compare, our_figures, real_figures
 from cin_assets.synth import calibration, generate_census
@@ -97,6 +98,52 @@ def test_each_las_re_referrals_are_its_published_count(tables: dict) -> None:
         assert int(got) == published.get(la, wanted[la]) == wanted[la], la
         checked += la in published
     assert checked >= 2
+
+
+def test_unborn_and_unknown_gender_children_are_each_las_allocation(tables: dict) -> None:
+    """A4/A5's unborn children and children of unknown gender at 31 March, by ethnic group and initial
+    category of abuse, are exactly the LAs' allocations of England's counts (A4/A5 have England rows only,
+    so the census's England is the sum over its LAs), and the allocations over every LA sum to England's
+    published 2020 figures."""
+    rows = {"unborn": ("Unborn",) * 2, "unknown": (UNKNOWN_GENDER,) * 2}
+    for year in YEARS:
+        las = tables[year]["headers"]["la_code"].implode()
+        targets = calibration.scaled_targets(1.0).filter(
+            (pl.col("year") == year) & pl.col("la_code").is_in(las)
+        )
+        a4, a5 = (build(DATASETS[code], year, tables[year]) for code in ("A4", "A5"))
+        for who, (a4_row, a5_row) in rows.items():
+            wanted = [sum(v) for v in zip(*targets[f"{who}_ethnicity"].to_list(), strict=True)]
+            got = a4.filter(pl.col("characteristic") == a4_row).select(calibration.ETHNIC_COLUMNS).row(0)
+            assert list(got) == wanted, (year, who, got, wanted)
+            wanted = [sum(v) for v in zip(*targets[f"{who}_categories"].to_list(), strict=True)]
+            got = a5.filter(pl.col("characteristic") == a5_row).select(calibration.CATEGORY_COLUMNS).row(0)
+            assert list(got) == wanted, (year, who, got, wanted)
+        assert sum(sum(v) for v in targets["unborn_ethnicity"].to_list()) >= 50
+    england = calibration.scaled_targets(1.0).filter(pl.col("year") == 2020)
+    total = lambda name: [sum(v) for v in zip(*england[name].to_list(), strict=True)]  # noqa: E731
+    assert total("unborn_ethnicity") == [2760, 370, 180, 190, 90, 6860 - 3590]
+    assert total("unborn_categories") == [850, 90, 20, 240, 20]
+    assert total("unknown_ethnicity") == [520, 50, 60, 60, 20, 930 - 710]
+    assert sum(total("unknown_categories")) == 70
+
+
+def test_a_child_unborn_in_one_return_is_born_in_the_next(tables: dict) -> None:
+    """The unborn control moves dates of birth past 31 March: every child with only an expected date of
+    birth in 2019's return has a date of birth in 2020's (after 31 March 2019, within 14 days of the
+    expected one)."""
+    key = ["la_code", "LAchildID"]
+    unborn = tables[2019]["children"].filter(pl.col("PersonBirthDate").is_null())
+    later = unborn.select(*key, "ExpectedPersonBirthDate").join(
+        tables[2020]["children"].select(*key, "PersonBirthDate", "ExpectedPersonBirthDate"),
+        on=key,
+        suffix="_next",
+    )
+    assert later.height >= 20
+    assert later["ExpectedPersonBirthDate_next"].is_null().all()
+    assert (later["PersonBirthDate"] > dt.date(2019, 3, 31)).all()
+    gap = (later["PersonBirthDate"] - later["ExpectedPersonBirthDate"]).dt.total_days().abs()
+    assert gap.max() <= 14
 
 
 def _against_real(tables: dict, year: int, code: str) -> pl.DataFrame:
