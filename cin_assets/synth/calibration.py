@@ -906,6 +906,12 @@ def _lait(indicators: tuple[str, ...], ref: Path | None) -> pl.DataFrame:
     )
 
 
+def _own_rows(table: pl.DataFrame, la_code: str) -> pl.DataFrame:
+    """A :func:`_lait` table's rows of one LA, or England's where LAIT has no row of it (a new LA)."""
+    own = table.filter(pl.col("la_code") == la_code)
+    return own if not own.is_empty() else table.filter(pl.col("la_code") == "*")
+
+
 SOURCE_GROUPS = {  # LAIT referral-source percentage -> the ReferralSource codes it covers
     "RefBySource_Police_%": REFERRAL_SOURCE_GROUPS["Police"],
     "RefBySource_Schl_%": REFERRAL_SOURCE_GROUPS["Schools"],
@@ -940,9 +946,7 @@ def la_referral_sources(la_code: str, ref: Path | None = None) -> dict[int, tupl
     ratio = source_ratio(ref)[la_region(la_code, ref)]
     national = national * np.array([ratio[_source_group(str(c))] for c in codes])
     table = _source_table(ref)
-    own = table.filter(pl.col("la_code") == la_code)
-    if own.is_empty():
-        own = table.filter(pl.col("la_code") == "*")
+    own = _own_rows(table, la_code)
     out = {}
     for row in own.iter_rows(named=True):
         probs = national.copy()
@@ -1363,9 +1367,7 @@ def la_cin_durations(la_code: str, lows: tuple[int, ...], ref: Path | None = Non
         int(r["year"]): np.array([r[n] for n in names], dtype=np.float64)
         for r in table.filter(pl.col("la_code") == "*").iter_rows(named=True)
     }
-    own = table.filter(pl.col("la_code") == la_code)
-    if own.is_empty():
-        own = table.filter(pl.col("la_code") == "*")
+    own = _own_rows(table, la_code)
     out = {}
     for r in own.iter_rows(named=True):
         mine = np.array([r[n] for n in names], dtype=np.float64)
@@ -1387,9 +1389,8 @@ def _open_table(ref: Path | None) -> pl.DataFrame:
 
 
 def _la_shares(table: pl.DataFrame, names: tuple[str, ...], la_code: str) -> dict[int, tuple[float, ...]]:
-    own = table.filter(pl.col("la_code") == la_code)
-    if own.is_empty():
-        own = table.filter(pl.col("la_code") == "*")
+    """{year: the LA's LAIT values of ``names``} (0 where missing)."""
+    own = _own_rows(table, la_code)
     return {int(r["year"]): tuple(float(r[n] or 0.0) for n in names) for r in own.iter_rows(named=True)}
 
 

@@ -1063,10 +1063,9 @@ class LaSimulation:
         back = shut[_gumbel_top(rng, -(end - ref[shut]) / 60.0, k)]
         pick = _pick(rng, len(older), k)
         gone, floor = older[pick], floor[pick]
-        target = end - rng.integers(0, 91, size=k)
-        close[gone] = np.minimum(np.maximum.reduce([target, floor, ref[gone]]), end)
+        self._close_in_march(gone, floor, end)
         adult = self.ch["dob"][ep["child"][back]] + _ADULT
-        close[back] = np.minimum(end + 1 + _sample_bands(rng, self.p.cin_duration, k) // 2, adult)
+        close[back] = np.minimum(self._past_march(back, end), adult)
         return back
 
     def _nin_needed(self, plan: YearPlan, start: int, end: int) -> int:
@@ -1140,6 +1139,16 @@ class LaSimulation:
             dur = _sample_bands(rng, self.p.cin_duration, len(sel))
             close[sel] = np.maximum(close[sel], ref[sel] + dur)
 
+    def _close_in_march(self, e: np.ndarray, floor: np.ndarray, end: int) -> None:
+        """Close episodes ``e``, open over 31 March, in the year's last 3 months instead (never before
+        ``floor``, their last activity or plan, nor their referral)."""
+        target = end - self.rng.integers(0, 91, size=len(e))
+        self.ep["close"][e] = np.minimum(np.maximum.reduce([target, floor, self.ep["ref"][e]]), end)
+
+    def _past_march(self, e: np.ndarray, end: int) -> np.ndarray:
+        """Closure dates for episodes ``e`` kept open over 31 March: half a drawn episode length after it."""
+        return end + 1 + _sample_bands(self.rng, self.p.cin_duration, len(e)) // 2
+
     def _reopenable(self, plan: YearPlan, start: int, end: int, k: int) -> np.ndarray:
         """Children-in-need episodes closed in the year that could stay open over 31 March instead (the
         child's latest, not yet an adult), less the earliest closing ones the not-in-need control will need
@@ -1188,9 +1197,8 @@ class LaSimulation:
                 for b, n in enumerate(_trim(deficit, k))
             ]
         )
-        low = np.maximum(self._min_close(cut), ref[cut])
-        close[cut] = np.minimum(np.maximum(end - rng.integers(0, 91, size=len(cut)), low), end)
-        close[keep] = end + 1 + _sample_bands(rng, self.p.cin_duration, len(keep)) // 2
+        self._close_in_march(cut, self._min_close(cut), end)
+        close[keep] = self._past_march(keep, end)
 
     def _control_ended_bands(self, plan: YearPlan, start: int, end: int) -> None:
         """Make the episodes of need ending in the year fall in B5's duration bands as the LA's LAIT
@@ -1271,9 +1279,7 @@ class LaSimulation:
             k = natural - plan.at31
             pick = _gumbel_top(rng, -(close[free] - end) / 90.0, k)
             self._miss("at31_cut", k - len(pick))
-            sel, floor = free[pick], floor[pick]
-            target = end - rng.integers(0, 91, size=len(sel))
-            close[sel] = np.minimum(np.maximum.reduce([target, floor, ref[sel]]), end)
+            self._close_in_march(free[pick], floor[pick], end)
         elif natural < plan.at31:
             k = plan.at31 - natural
             shut = self._reopenable(plan, start, end, k)
@@ -1286,6 +1292,6 @@ class LaSimulation:
                 ep["kind"][more] = CIN
                 sel = np.concatenate([sel, more])
             self._miss("at31_extend", k - len(sel))
-            close[sel] = end + 1 + _sample_bands(rng, self.p.cin_duration, len(sel)) // 2
+            close[sel] = self._past_march(sel, end)
         if natural > 0 and plan.at31 > 0:
             self.k_ep = float(np.clip(self.k_ep * (plan.at31 / natural) ** 0.75, 0.1, 8.0))
