@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cin_assets.census.geography import NATIONAL, REGIONAL
 
@@ -42,8 +42,7 @@ class DisclosureConfig:
     @property
     def rule(self) -> str:
         """The suppression rule of :data:`RULES` this policy follows ("custom" for another level)."""
-        levels = {1: "dfe", self.threshold + 1: "strict"}
-        return levels.get(self.protection, "custom")
+        return next((r for r in RULES if _protection(r, self.threshold) == self.protection), "custom")
 
     def rounded_interval(self, published: int) -> tuple[int, int]:
         """The true values an England/regional count published as ``published`` can have.
@@ -72,7 +71,13 @@ def disclosure_config(rule: str | None = None) -> DisclosureConfig:
     if name not in RULES:
         raise ValueError(f"unknown suppression rule {name!r}: choose one of {', '.join(RULES)}")
     base = DisclosureConfig()
-    return base if name == "dfe" else DisclosureConfig(protection=base.threshold + 1)
+    return replace(base, protection=_protection(name, base.threshold))
+
+
+def _protection(rule: str, threshold: int) -> int:
+    """The protection level rule ``rule`` asks for: 1 (exact recovery only) under ``dfe``, ``threshold +
+    1`` under ``strict``."""
+    return 1 if rule == "dfe" else threshold + 1
 
 
 class DisclosureError(ValueError):
