@@ -61,6 +61,9 @@ def test_make_run_materialises_each_year_two_at_a_time_then_the_release(tmp_path
     published = {p.name for p in (tmp_path / "published").iterdir()}
     assert len([n for n in published if n.endswith(".meta.csv")]) == 28
     assert {"data_guidance.md", "children_in_need_2020_all_data.zip", "manifest.csv"} <= published
+    # DfE's suppression rule by default, stated in the guidance
+    guidance = (tmp_path / "published" / "data_guidance.md").read_text()
+    assert "could otherwise be worked out exactly from the published figures" in guidance
     # the default ees profile: every pair passes the EES screener port with no FAIL
     for meta in sorted(n for n in published if n.endswith(".meta.csv")):
         data = meta.removesuffix(".meta.csv") + ".csv"

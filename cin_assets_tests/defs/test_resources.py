@@ -9,7 +9,7 @@ import pytest
 
 from cin_assets.definitions import defs
 from cin_assets.defs import census
-from cin_assets.defs.resources import CinDataRoot, ParquetIOManager
+from cin_assets.defs.resources import CinDataRoot, ParquetIOManager, SuppressionRule
 from cin_assets_tests.census.test_reader import HEADER, child, write_return
 
 
@@ -44,3 +44,19 @@ def test_a_run_without_a_data_root_fails_naming_the_variable(monkeypatch: pytest
     resources = {key: defs.resources[key] for key in ("data_root", "parquet_io")}
     with dg.instance_for_test() as instance, pytest.raises(Exception, match="CIN_DATA_DIR"):
         dg.materialize([census.census_returns], partition_key="2020", instance=instance, resources=resources)
+
+
+def test_the_suppression_rule_is_read_when_a_run_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The code location's ``suppression_rule`` follows ``$CIN_SUPPRESSION`` as set when it is read (cin-run
+    sets it from ``--suppression``, the Makefile from ``SUPPRESSION``), never at import; a name given in
+    the launchpad wins; an unknown rule is refused naming the choices."""
+    rule = defs.resources["suppression_rule"]
+    assert isinstance(rule, SuppressionRule)
+    monkeypatch.delenv("CIN_SUPPRESSION", raising=False)
+    assert rule.config.rule == "dfe" and rule.config.protection == 1
+    monkeypatch.setenv("CIN_SUPPRESSION", "strict")
+    assert rule.config.rule == "strict" and rule.config.protection == 6
+    assert SuppressionRule(name="dfe").config.rule == "dfe"
+    monkeypatch.setenv("CIN_SUPPRESSION", "lenient")
+    with pytest.raises(ValueError, match="unknown suppression rule 'lenient': choose one of dfe, strict"):
+        _ = rule.config
