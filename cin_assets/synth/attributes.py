@@ -195,9 +195,11 @@ def _stock_categories(rng: np.random.Generator, h: History, initial: np.ndarray,
     """Give the plans open at each 31 March (2016-2020) that started that year initial categories such that
     the LA's plans open then follow A6's mix of that year (what the plans carried from earlier years
     already hold is taken off), split over genders and the unborn at 31 March with A5's weights (rows: the
-    group's plans, columns: the categories, fitted proportionally). ``dob``, ``gender``: of each plan's
-    child. Draws from the starting mix (:func:`_categories`) put 2020's sexual abuse and multiple
-    categories 4-5% under A6 and girls' sexual abuse 8% under A5."""
+    group's plans, columns: the categories, fitted proportionally) counting the carried plans too, so that
+    the groups' mixes are A5's whatever the carried plans drew. ``dob``, ``gender``: of each plan's child.
+    Draws from the starting mix (:func:`_categories`) put 2020's sexual abuse and multiple categories 4-5%
+    under A6 and girls' sexual abuse 8% under A5; fitting the new plans alone left A5's boys' and girls'
+    sexual abuse 2-4% off England's (the carried plans' draws)."""
     weights = calibration.category_weights(ref)
     start, end = h.cpps["start"], h.cpps["end"]
     for y in range(2016, 2021):
@@ -207,24 +209,33 @@ def _stock_categories(rng: np.random.Generator, h: History, initial: np.ndarray,
             continue
         codes, mix = calibration.distribution(f"abuse_category@{y}", ref)
         new = open_ & (start >= day(dt.date(y - 1, 4, 1)))
-        held = np.array([(initial[open_ & ~new] == c).sum() for c in codes])
-        want = np.clip(_round_random(rng, int(open_.sum()), mix) - held, 0, None)
-        need = _round_random(rng, int(new.sum()), want if want.sum() else mix)
-        members = [
-            np.flatnonzero(
-                new & ((dob > year_end) if who == "Unborn" else (dob <= year_end) & np.isin(gender, g))
-            )
+        groups = [
+            (dob > year_end) if who == "Unborn" else (dob <= year_end) & np.isin(gender, g)
             for who, g in calibration.CATEGORY_BY.items()
         ]
-        seed = np.array([[weights[who][c] for c in codes] for who in calibration.CATEGORY_BY])
-        fit = seed * np.maximum(need, 1e-9)
+        # plans carried from earlier years, per group (rows) and category (columns)
+        held = np.array([[(open_ & ~new & g & (initial == c)).sum() for c in codes] for g in groups])
+        want = np.clip(_round_random(rng, int(open_.sum()), mix) - held.sum(axis=0), 0, None)
+        need = _round_random(rng, int(new.sum()), want if want.sum() else mix)
+        members = [np.flatnonzero(new & g) for g in groups]
         rows = np.array([len(m) for m in members], dtype=np.float64)
-        for _ in range(20):
-            fit *= (rows / np.maximum(fit.sum(axis=1), 1e-12))[:, None]
-            fit *= need / np.maximum(fit.sum(axis=0), 1e-12)
+        seed = np.array([[weights[who][c] for c in codes] for who in calibration.CATEGORY_BY])
+        # all the plans open at 31 March, split over groups with A5's weights; the new ones make up what
+        # the carried ones leave of each cell
+        whole = _fit(seed, rows + held.sum(axis=1), held.sum(axis=0) + need)
+        fit = _fit(np.maximum(whole - held, 0) + 1e-9 * seed, rows, need)
         for plans, row in zip(members, fit, strict=True):
             counts = _round_random(rng, len(plans), row)
             initial[rng.permutation(plans)] = np.repeat(codes, counts)
+
+
+def _fit(seed: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``seed`` scaled to the row and column totals (iterative proportional fitting, 20 rounds)."""
+    fit = seed * np.maximum(cols, 1e-9)
+    for _ in range(20):
+        fit *= (rows / np.maximum(fit.sum(axis=1), 1e-12))[:, None]
+        fit *= cols / np.maximum(fit.sum(axis=0), 1e-12)
+    return fit
 
 
 def _genders(rng: np.random.Generator, h: History, ref: Path | None) -> np.ndarray:

@@ -61,14 +61,27 @@ _SHARES = {  # share name: (numerator indicator, denominator indicator)
 }
 ICPC_BANDS = ("Duration_0-10_days", "Duration_11-15_days", "Duration_16-20_days", "Duration_21+_days")
 # Further per-LA counts the generator meets exactly (scaled like COUNTS): name -> the count it is imputed from.
-EXTRA = {"Awaiting_assessment": "At31_episodes", "Ended_episodes": "At31_episodes"}
+EXTRA = {
+    "Awaiting_assessment": "At31_episodes",
+    "Ended_episodes": "At31_episodes",
+    "Referrals_child": "Referrals",
+    "Section47_child": "Section47",
+}
 # B1's episodes starting: referrals less those with no further action and those assessed not in need (C1)
 _STARTED = "Started_episodes"
 _AUX = tuple(
     sorted({i for pair in _SHARES.values() for i in pair} | set(ICPC_BANDS) | set(EXTRA) | {_STARTED})
 )
+# A child is counted once in England however many LAs it was in, so England's counts of children need not
+# be the sum of the LAs' (children with an enquiry: 117,355 summed against 117,350 in 2013, 194,842 against
+# 195,250 in 2025): a suppressed LA count of children is its usual ratio to the base, not a share of England
+# less the other LAs.
+_CHILD_COUNTS = ("Referrals_child", "Section47_child")
 # Numerators whose suppressed (c) LA cells are allocated from England minus the published LAs.
-_ALLOCATED = {**{num: den for num, den in _SHARES.values()}, **EXTRA}
+_ALLOCATED = {
+    **{num: den for num, den in _SHARES.values()},
+    **{k: v for k, v in EXTRA.items() if k not in _CHILD_COUNTS},
+}
 
 
 def _wide(ref: Path | None) -> pl.DataFrame:
@@ -399,7 +412,8 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
 
     Columns: la_code, year, the six COUNTS (Int64, never null), ``<count>_imputed`` flags, ``ICPC_adjusted``,
     the :data:`EXTRA` counts (Int64: children awaiting assessment at 31 March, at most CIN at 31 March;
-    episodes of need ending in the year),
+    episodes of need ending in the year; children referred in the year, at most the referrals; children
+    with an enquiry starting in the year, at most the enquiries),
     shares nfa/nin/rereferral/cpp_subsequent (Float64), icpc_bands (list of 4 probabilities) and
     icpc_band_counts (list of 4 Int64: conferences by working days from the enquiry's start, C4's bands; a
     missing band is the LA's share of its ICPCs). The shares' numerators and the band counts are the
@@ -435,7 +449,7 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
         nat = pl.col(name).filter(valid).sum().over("year") / pl.col(base).filter(valid).sum().over("year")
         guess = (pl.coalesce(la_ratio, nat) * pl.col(base)).round().cast(pl.Int64)
         value = pl.coalesce(pl.col(name), guess)
-        if name == "Awaiting_assessment":  # children awaiting assessment are among those in need
+        if name != "Ended_episodes":  # children awaiting assessment, referred or enquired about: at most base
             value = pl.min_horizontal(value, pl.col(base))
         extra.append(value.alias(name))
     wide = wide.with_columns(*share_cols, *bands, *extra)
@@ -1409,23 +1423,69 @@ def la_ended_durations(la_code: str, ref: Path | None = None) -> dict[int, tuple
     return _la_shares(_cease_table(ref), tuple(CEASE_BANDS.values()), la_code)
 
 
-# The year whose England share of episodes open at 31 March that started in the last 3 months the referral
-# dates reproduce with no extra weight on those months (LAIT CINTime3months: 27.9%, checked at scale 1).
+# The year whose England shares of episodes open at 31 March that started in the last 3 months, and in the 3
+# before, the referral dates reproduce with no extra weight on those months (LAIT CINTime3months 27.9% and
+# CINTime3-6 11.3%, checked at scale 1).
 RECENT_FIT_YEAR = 2019
+_RECENT_BANDS = ("CINTime3months", "CINTime3-6")
 
 
 @cache
-def _open_short(ref: Path | None) -> dict[int, float]:
-    table = _lait_table("CINTime3months", ref).filter(pl.col("la_code") == "*")
-    return {int(y): float(v) for y, v in table.select("year", "CINTime3months").iter_rows() if v is not None}
+def _england_open(indicator: str, ref: Path | None) -> dict[int, float]:
+    table = _lait_table(indicator, ref).filter(pl.col("la_code") == "*")
+    return {int(y): float(v) for y, v in table.select("year", indicator).iter_rows() if v is not None}
 
 
-def recent_referral_weight(year: int, ref: Path | None = None) -> float:
-    """How much a referral day in the year's last 3 months weighs against the others. Nearly every episode
-    of need started in those months is still open at 31 March, so England's share of open episodes that
-    have lasted 3 months or less (LAIT CINTime3months) follows how many start then: 25.6% in 2020 against
-    27.9% in 2019 with as many episodes starting in the year (B1), fewer referrals at the end of 2019-20."""
-    shares = _open_short(ref)
-    year = min(max(year, min(shares)), max(shares))
-    q, r = shares[year] / shares[RECENT_FIT_YEAR], 91 / 365  # their share of the year's days
-    return q * (1 - r) / (1 - q * r)  # so that r * w / (r * w + 1 - r) = q * r
+@cache
+def _recent_ratios(ref: Path | None) -> dict[str, dict[int, tuple[float, float]]]:
+    """{LA: {year: its episodes open at 31 March that started in the last 3 months, and in the 3 before (LAIT
+    CINTime3months and CINTime3-6 of its CIN at 31 March), per episode started in the year (referrals less
+    no further action and not in need), over England's}}."""
+    t = published_targets(ref).select(
+        "la_code", "year", "At31_episodes", (pl.col("Referrals") * (1 - pl.col("nfa") - pl.col("nin")))
+    )
+    open_ = {la: la_open_durations(la, ref) for la in t["la_code"].unique().to_list()}
+    rows = [
+        (la, y, open_[la][y][0] * at31, open_[la][y][1] * at31, started)
+        for la, y, at31, started in t.iter_rows()
+        if y in open_[la]
+    ]
+    frame = pl.DataFrame(rows, schema=["la", "year", "b0", "b1", "started"], orient="row").filter(
+        pl.col("started") > 0
+    )
+    per_start = [
+        (pl.col(b) / pl.col("started"))
+        / (pl.col(b).sum().over("year") / pl.col("started").sum().over("year"))
+        for b in ("b0", "b1")
+    ]
+    out: dict[str, dict[int, tuple[float, float]]] = {}
+    for la, year, r0, r1 in frame.select("la", "year", *per_start).iter_rows():
+        out.setdefault(la, {})[year] = (r0, r1)
+    return out
+
+
+def referral_weights(year: int, la_code: str | None = None, ref: Path | None = None) -> tuple[float, float]:
+    """How much a referral day in the year's last 3 months, and in the 3 before, weighs against the others.
+    Nearly every episode of need started in the last 3 months is still open at 31 March, so England's share
+    of open episodes that have lasted 3 months or less (LAIT CINTime3months) follows how many start then:
+    25.6% in 2020 against 27.9% in 2019 with as many episodes starting in the year (B1), fewer referrals at
+    the end of 2019-20; the 3 months before weigh 2 less that (3-6 months rose from 11.3% to 11.7%). With
+    ``la_code``, the LA's own: each band's such episodes per episode started, against England's (Luton 2020:
+    41.7% of its 2,852 open cases started in the last 3 months, England 25.6%), so that those months hold
+    that many times England's share of the referrals (between 0.2 and 3 times the other days')."""
+    r = 91 / 365  # 3 months' share of the year's days
+    q = [
+        (s := _england_open(band, ref))[min(max(year, min(s)), max(s))] / s[RECENT_FIT_YEAR]
+        for band in _RECENT_BANDS
+    ]
+    own = _recent_ratios(ref).get(la_code or "", {})
+    if not own:
+        w = q[0] * (1 - r) / (1 - q[0] * r)  # so that r * w / (r * w + 1 - r) = q * r
+        return w, 2 - w
+    ratios = own[min(own, key=lambda y: (abs(y - year), y))]
+    q0, q1 = (qi * ri for qi, ri in zip(q, ratios, strict=True))
+    shrink = min(1.0, 0.9 / ((q0 + q1) * r))  # the rest of the year keeps a tenth of its days' share
+    q0, q1 = q0 * shrink, q1 * shrink
+    # weights q0 * rest and q1 * rest give the two spans of 3 months shares q0 * r and q1 * r of referrals
+    rest = (1 - 2 * r) / (1 - (q0 + q1) * r)
+    return min(max(q0 * rest, 0.2), 3.0), min(max(q1 * rest, 0.2), 3.0)

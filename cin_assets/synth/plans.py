@@ -9,6 +9,7 @@ from typing import cast
 import numpy as np
 import polars as pl
 
+from cin_assets import reference
 from cin_assets.census import calendar
 from cin_assets.synth import calibration
 from cin_assets.synth.simulate import FREE_YEARS, WARMUP_YEARS, Params, YearPlan
@@ -91,6 +92,11 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
         raise ValueError(f"no calibration targets for LA {la_code}")
     real = {r["year"]: r for r in rows.iter_rows(named=True)}
     first, published = min(real), max(real)
+    # a successor's first year, where the look-back reads its predecessors' return (la_successors.csv,
+    # linked): its re-referrals include their children referred again, which DfE's children referred there
+    # (referrals less re-referrals, every time) leave no room for, so those are left to the draw
+    links = reference.successors(first).filter(pl.col("linked") & (pl.col("la_code") == la_code))
+    linked = first if links.height else None
     last = max(published, *la_years(la_code))
     start = calendar.FIRST_YEAR - WARMUP_YEARS
     lows = tuple(int(lo) for lo in _bands("cin_end_duration_days", None)[0])
@@ -119,9 +125,11 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                 control=i >= FREE_YEARS,
                 awaiting=int(r["Awaiting_assessment"]),
                 ended=int(r["Ended_episodes"]) if year in real else -1,
+                referred_children=int(r["Referrals_child"]) if year in real and year != linked else -1,
+                s47_children=int(r["Section47_child"]) if year in real else -1,
                 late_review=calibration.late_review_share(la_code, min(max(year, 2013), 2020)),
                 on_time_assessments=calibration.assessment_on_time_share(la_code, min(max(year, 2013), 2020)),
-                recent_referrals=calibration.recent_referral_weight(year),
+                referral_weights=calibration.referral_weights(year, la_code),
                 cin_duration=_nearest(durations, year),
                 ended_shares=_nearest(ended_durations, year),
                 at31_bands=tuple(

@@ -167,12 +167,20 @@ def _factors(h: History, a: Attributes, rows: np.ndarray, rates: dict[str, float
     taken[none_found] = True  # (not drawn)
     # exactly the rest of each factor's target, among the assessments that do not have it yet
     wanted = np.rint(target).astype(np.int64) - (taken.sum(axis=0) - int(none_found.sum()))
-    # (assessments with no factor yet come somewhat first, so fewer are left to the "other" filler below)
-    bare = ~taken.any(axis=1)
-    keys = np.where(taken, 2.0, rng.random((n, len(names))) * np.where(bare, 0.8, 1.0)[:, None])
+    # each assessment with no factor yet first takes one, drawn from what the factors' counts leave, so the
+    # "other" filler below is needed only where those run out (an LA that never records "other", such as
+    # West Sussex, publishes none); the rest of each count goes to assessments at random
+    bare = rng.permutation(np.flatnonzero(~taken.any(axis=1) & ~(nin & (base is None))))
+    slots = np.maximum(wanted, 0)
+    share = rng.multivariate_hypergeometric(slots, min(len(bare), int(slots.sum())))
+    first = (bare[: share.sum()], rng.permutation(np.repeat(np.arange(len(names)), share)))
+    taken[first] = True
+    wanted -= share
+    keys = np.where(taken, 2.0, rng.random((n, len(names))))
     rank = np.empty((n, len(names)), dtype=np.int64)
     np.put_along_axis(rank, np.argsort(keys, axis=0), np.arange(n)[:, None], axis=0)
     hit = (rank < wanted[None, :]) & ~taken
+    hit[first] = True
     r, c = np.nonzero(hit)
     code = codes[c]
     fostered = code == "8"

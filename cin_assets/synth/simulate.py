@@ -106,9 +106,10 @@ class YearPlan:
     late_review: float = 0.0  # probability that a review of a plan starting this year is held late
     on_time_assessments: float = -1.0  # share of assessments within 45 working days (-1: national bands)
     ended: int = -1  # episodes of need ending in the year (-1: no target)
-    recent_referrals: float = (
-        1.0  # weight of referral days in the last 3 months of the year, against the rest
-    )
+    referred_children: int = -1  # children referred in the year (C1; -1: left to the re-referral draw)
+    s47_children: int = -1  # children with an enquiry starting in the year (C4; -1: left to the draws)
+    # weights of a referral day in the year's last 3 months, and in the 3 before, against the rest
+    referral_weights: tuple[float, float] = (1.0, 1.0)
     cin_duration: tuple[float, ...] = ()  # the LA's probabilities of Params.cin_duration's bands (): national
     at31_bands: tuple[int, ...] = ()  # episodes open at 31 March per B4 duration band (sum at31; (): any)
     ended_shares: tuple[float, ...] = ()  # shares of episodes ending in the year per B5 band ((): any)
@@ -202,7 +203,8 @@ def _sample_bands(
 # referred for the first time and re-referred in one year, too few re-referred twice); odds 1.4 left them
 # 1.7% above and 1.0% below; 2.0 gives 21.3% re-referred in 2019 and 2020 (DfE 21.4%, 21.3%) and children
 # referred 0.5% below, children in need at any point and ending within 1% (at scale 1, with the B4/B5
-# controls).
+# controls). Children referred are now each LA's published count (LaSimulation._attach_children); the odds
+# still set who else is re-referred.
 _REREFERRAL_DAYS = 35.0
 _CARRIED_LOG_ODDS = float(np.log(4.0))
 _KNOWN_LOG_ODDS = float(np.log(2.0))
@@ -323,6 +325,11 @@ def _trim(counts: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def _day_between(rng: np.random.Generator, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """A day drawn evenly from ``first`` to ``last`` (inclusive), per element."""
+    return first + (rng.random(len(first)) * (last - first + 1)).astype(np.int64)
+
+
 def _pick(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
     """``k`` distinct positions out of ``n`` (sorted)."""
     k = min(k, n)
@@ -384,12 +391,12 @@ def _by_band(rng: np.random.Generator, band: np.ndarray, wanted: np.ndarray, k: 
 
 
 def _referral_dates(
-    rng: np.random.Generator, start: int, end: int, n: int, recent: float = 1.0
+    rng: np.random.Generator, start: int, end: int, n: int, weights: tuple[float, float] = (1.0, 1.0)
 ) -> np.ndarray:
     """Referral dates: mostly working days, fewer at weekends, bank holidays, August and late December; the
-    days of the last 3 months weigh ``recent`` times as much and the 3 months before them what those lose, as
-    England's episodes open at 31 March 3 to 6 months rise when those open 3 months or less fall (LAIT
-    CINTime 2020 against 2019; see :func:`calibration.recent_referral_weight`)."""
+    days of the last 3 months, and of the 3 before, weigh ``weights`` times as much as the others, as the
+    LA's episodes open at 31 March that started then say (LAIT CINTime; see
+    :func:`calibration.referral_weights`)."""
     days = np.arange(start, end + 1)
     d = _dt(days)
     weekday = (days + 3) % 7  # 0 = Monday (1970-01-01 was a Thursday)
@@ -400,9 +407,37 @@ def _referral_dates(
         w
         * np.where(month == 8, 0.85, 1.0)
         * np.where((month == 12) & (days - _int(d.astype("datetime64[M]")) > 20), 0.6, 1.0)
-        * np.where(days > end - 91, recent, np.where(days > end - 182, 2.0 - recent, 1.0))
+        * np.where(days > end - 91, weights[0], np.where(days > end - 182, weights[1], 1.0))
     )
     return np.sort(rng.choice(days, size=n, p=w / w.sum()))
+
+
+def _pair(rng: np.random.Generator, had: np.ndarray, has: np.ndarray, k: int) -> np.ndarray:
+    """Slots (positions in a month's episodes, the returning children's first, in their order, then the new
+    children's) such that exactly ``k`` of the returning children marked ``had`` get an episode marked
+    ``has``: the other ``had`` ones get episodes without, the rest of the children any of what is left."""
+    yes, no = rng.permutation(np.flatnonzero(has)), rng.permutation(np.flatnonzero(~has))
+    first = np.flatnonzero(had)
+    out = np.empty(len(had), dtype=np.int64)
+    out[first] = np.concatenate([yes[:k], no[: len(first) - k]])
+    rest = rng.permutation(np.concatenate([yes[k:], no[len(first) - k :]]))
+    out[np.flatnonzero(~had)] = rest[: len(had) - len(first)]
+    return np.concatenate([out, rest[len(had) - len(first) :]])
+
+
+def _repeats_now(left: int, now: int, later: np.ndarray, rate: float, last_ref: np.ndarray,
+                 last_close: np.ndarray, firsts: np.ndarray, lasts: np.ndarray) -> int:  # fmt: skip
+    """How many of this month's re-referrals go to children already referred in the year, of ``left`` to
+    go. A re-referral comes within 12 months of the child's last referral, so late in the year few of the
+    children last referred before it (``last_ref``, ``last_close``) still qualify and the later months'
+    re-referrals (``rate`` of their ``later`` referrals; ``firsts``: their first days, ``lasts``: their last
+    referrals) must mostly be repeats: those go first, the rest is shared over the re-referrals still free,
+    this month's ``now`` among them."""
+    quota = np.rint(rate * later)
+    qualify = ((last_ref >= lasts[:, None] - 365) & (last_close < firsts[:, None])).sum(axis=1)
+    forced = np.maximum(quota - qualify, 0)
+    free = now + (quota - forced).sum()
+    return round((left - forced.sum()) * now / max(free, 1))
 
 
 def substream(rng: np.random.Generator, key: int) -> np.random.Generator:
@@ -435,6 +470,9 @@ class LaSimulation:
         self.k_ep = 1.0  # feedback on long episode durations (keeps the 31 March corrections small)
         self.assessment_wd = params.assessment_wd  # this year's assessment lengths (see _year)
         self.k_cpp = 1.0
+        # children re-referred in a year who have an enquiry on an earlier episode of the year and on the
+        # new one, per enquiry, had children been paired with episodes at random (last year's)
+        self.s47_cross = 0.0
         self.shortfalls: dict[str, int] = {}
         self._pool = np.zeros(0, dtype=np.int64)
 
@@ -513,7 +551,7 @@ class LaSimulation:
 
         # 1. referrals and their kinds -------------------------------------------------------------
         n_ref = plan.referrals
-        ref = _referral_dates(rng, start, end, n_ref, plan.recent_referrals)
+        ref = _referral_dates(rng, start, end, n_ref, plan.referral_weights)
         n_nfa = round(n_ref * plan.nfa)
         n_nin = min(round(n_ref * plan.nin), n_ref - n_nfa)
 
@@ -564,7 +602,11 @@ class LaSimulation:
         # first one of others; neither leads to a conference.
         again = add_wd(new_start, rng.integers(15, 60, size=len(new_e)))
         ok = np.flatnonzero(again <= end - 40)
-        n_rep = min(round(plan.s47 * p.repeat_s47_share), len(ok), len(new_e) // 2)
+        n_rep = round(plan.s47 * p.repeat_s47_share)
+        if plan.s47_children >= 0:  # the rest of the enquiries beyond the LA's children, less those that
+            # children re-referred in the year will have on two episodes (_attach_children makes them exact)
+            n_rep = plan.s47 - plan.s47_children - round(self.s47_cross * plan.s47)
+        n_rep = min(max(n_rep, 0), len(ok), len(new_e) // 2)
         rep = ok[_pick(rng, len(ok), n_rep)]
         rest = np.setdiff1d(np.arange(len(new_e)), rep)
         keep = np.sort(np.concatenate([rep, np.setdiff1d(rest, rest[_pick(rng, len(rest), n_rep)])]))
@@ -722,7 +764,23 @@ class LaSimulation:
         # the LA's re-referrals exactly: its share of the year's referrals, spread over the months in
         # proportion to their referrals (a month short of candidates leaves the rest to the next)
         wanted, seen, given = round(len(e_new) * plan.rereferral), 0, 0
-        for m in np.unique(month):
+        # and, where DfE publishes them, its children referred exactly: a re-referral of a child already
+        # referred in the year adds a referral but no child, so that many of them (spread the same way)
+        # go to children referred earlier in the year, the rest to children last referred before it
+        repeats = len(e_new) - plan.referred_children if plan.referred_children >= 0 else -1
+        repeated = 0
+        months, sizes = np.unique(month, return_counts=True)
+        # episodes with an enquiry starting in the year, and which children have one so far (carried-over
+        # episodes'; the new ones' as they are attached): a child with enquiries on two episodes counts once
+        s47 = self.s47
+        enquired = np.unique(s47["episode"][s47["start"] >= start])
+        enquiry = np.zeros(ch.n, dtype=bool)
+        enquiry[ep["child"][np.setdiff1d(enquired, e_new)]] = True
+        control = plan.s47_children >= 0
+        cross, crossed, natural = max(len(enquired) - plan.s47_children, 0), 0, 0.0
+        firsts = _int(months.astype("datetime64[M]").astype("datetime64[D]"))
+        lasts = np.array([ref[month == m].max() for m in months])
+        for i, m in enumerate(months):
             batch = e_new[month == m]
             ms = int(_int(np.datetime64(int(m), "M").astype("datetime64[D]")))
             me = int(ep["ref"][batch].max())
@@ -736,22 +794,58 @@ class LaSimulation:
             n = len(batch)
             seen += n
             k1 = min(round(wanted * seen / len(e_new)) - given, n, len(recent))
+            same = lr[recent] >= start
+            if repeats >= 0:  # beyond the repeats, only so many may go to children referred before the year
+                k1 = min(k1, int(same.sum()) + max(wanted - repeats - (given - repeated), 0))
             given += k1
             k2 = min(int(rng.binomial(n - k1, p.older_rereferral)), len(older))
             carried = (lr[recent] < start) & (lc[recent] >= start)
             log_w = -(ms - lc[recent]) / _REREFERRAL_DAYS + _CARRIED_LOG_ODDS * carried
-            r1 = recent[_gumbel_top(rng, log_w + _KNOWN_LOG_ODDS * (pool[recent] < known), k1)]
+            score = log_w + _KNOWN_LOG_ODDS * (pool[recent] < known)
+            if repeats < 0:
+                r1 = recent[_gumbel_top(rng, score, k1)]
+            else:
+                before = lr < start
+                k = _repeats_now(repeats - repeated, k1, sizes[i + 1 :], wanted / len(e_new), lr[before],
+                                 lc[before], firsts[i + 1 :], lasts[i + 1 :])  # fmt: skip
+                k = int(np.clip(k, max(k1 - int((~same).sum()), 0), min(k1, int(same.sum()))))
+                repeated += k
+                r1 = np.concatenate(
+                    [
+                        recent[same][_gumbel_top(rng, score[same], k)],
+                        recent[~same][_gumbel_top(rng, score[~same], k1 - k)],
+                    ]
+                )
             r2 = older[_pick(rng, len(older), k2)]
             returning = pool[np.concatenate([r1, r2])]
-            slots = rng.permutation(n)
+            has, had = np.isin(batch, enquired), enquiry[returning]
+            natural += had.sum() * has.sum() / n
+            if not control:
+                slots = rng.permutation(n)
+            else:
+                # as many children with an enquiry earlier in the year get an episode with one as the LA's
+                # children with an enquiry leave (spread over the months like the referrals)
+                k = round((cross - crossed) * n / sizes[i:].sum())
+                k = int(
+                    np.clip(k, max(int(had.sum() - (~has).sum()), 0), min(int(had.sum()), int(has.sum())))
+                )
+                crossed += k
+                slots = _pair(rng, had, has, k)
             back, fresh = batch[slots[: len(returning)]], batch[slots[len(returning) :]]
+            enquiry[returning] |= has[slots[: len(returning)]]
             ep["child"][back] = returning
             ch["last_ep"][returning] = back
             dob = self._new_dobs(ep["ref"][fresh], ep["close"][fresh], ep["last_cpp"][fresh] >= 0)
             kids = ch.append(dob=dob, last_ep=fresh, first=ep["ref"][fresh])
             ep["child"][fresh] = kids
             self._pool = np.concatenate([pool, kids])
+            enquiry = np.concatenate([enquiry, has[slots[len(returning) :]]])
         self._miss("rereferrals", wanted - given)
+        self.s47_cross = natural / max(plan.s47, 1)
+        if control:
+            self._miss("s47_children", abs(len(enquired) - plan.s47_children - crossed))
+        if repeats >= 0:
+            self._miss("referred_children", abs(repeats - repeated))
 
     def _new_dobs(self, ref: np.ndarray, close: np.ndarray, on_plan: np.ndarray) -> np.ndarray:
         """Dates of birth of new children; an episode planned to last more than 2 years goes to a child
@@ -1202,10 +1296,12 @@ class LaSimulation:
 
     def _control_ended_bands(self, plan: YearPlan, start: int, end: int) -> None:
         """Make the episodes of need ending in the year fall in B5's duration bands as the LA's LAIT
-        CINCease shares say, by moving closure dates within the year: an episode in a band with too many
-        closes earlier or later (never before its last activity or plan, nor after 31 March or the months
-        after the 18th birthday) so that its length lands in a band with too few, nearest bands first. The
-        year's endings keep their number and every other year-end figure."""
+        CINCease shares say. Each band boundary (3 and 6 months, 1 and 2 years) must be crossed by as many
+        endings as the shares above it leave over, so closure dates move across each boundary in turn (never
+        before an episode's last activity or plan, nor after 31 March or the months after the 18th
+        birthday); where too few can, the choice of which cases stay open at 31 March moves the rest
+        (:meth:`_swap_open`). The year's endings keep their number, B4 its bands, and every other year-end
+        figure its value."""
         if not plan.ended_shares:
             return
         rng, ep = self.rng, self.ep
@@ -1219,22 +1315,46 @@ class LaSimulation:
         cand, lo, hi = cand[lo <= hi], lo[lo <= hi], hi[lo <= hi]
         edges = _band_edges(ref[cand])  # first and last closing day of each band, per episode
         band = _band(ref[cand], close[cand])
-        free = np.ones(len(cand), dtype=bool)
-        for gap in range(1, 5):
-            for s in range(5):
-                for d in (s - gap, s + gap):
-                    if not 0 <= d < 5 or have[s] <= want[s] or have[d] >= want[d]:
-                        continue
-                    first, last = np.maximum(edges[0][d], lo), np.minimum(edges[1][d], hi)
-                    ok = np.flatnonzero(free & (band == s) & (first <= last))
-                    k = int(min(have[s] - want[s], want[d] - have[d], len(ok)))
-                    sel = ok[_pick(rng, len(ok), k)]
-                    close[cand[sel]] = first[sel] + (rng.random(k) * (last[sel] - first[sel] + 1)).astype(
-                        np.int64
-                    )
-                    free[sel] = False
-                    have[s] -= k
-                    have[d] += k
+        for t in (4, 3, 2, 1):  # the boundary between bands t - 1 and t
+            flow = int((have[t:] - want[t:]).sum())  # > 0: too many endings at t or above
+            s, d = (t, t - 1) if flow > 0 else (t - 1, t)
+            first, last = np.maximum(edges[0][d], lo), np.minimum(edges[1][d], hi)
+            ok = np.flatnonzero((band == s) & (first <= last))
+            sel = ok[_pick(rng, len(ok), abs(flow))]
+            close[cand[sel]] = _day_between(rng, first[sel], last[sel])
+            band[sel] = d
+            stay = self._swap_open(t, abs(flow) - len(sel), cand[band == s], start, end, down=flow > 0)
+            band[np.isin(cand, stay)] = -1  # open at 31 March now
+            have[s] -= len(sel) + len(stay)
+            have[d] += len(sel) + len(stay)
+
+    def _swap_open(self, t: int, k: int, ended: np.ndarray, start: int, end: int, down: bool) -> np.ndarray:
+        """Move ``k`` endings across B5's band boundary ``t`` (down: from band ``t`` to ``t - 1``; else
+        up) without changing B4, by choosing which cases stay open at 31 March: a case open at 31 March in
+        band ``t`` that crossed the boundary in the year closes before it (down; up: after it), and one of
+        ``ended`` (band ``t``; up: ``t - 1``) that would be in band ``t`` at 31 March stays open instead.
+        Across 2 years this is the only way: every case open 2 years or more at 31 March was open a year
+        or more at 1 April. Returns those kept open."""
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64)
+        rng, ep = self.rng, self.ep
+        ref, close = ep["ref"], ep["close"]
+        open_ = np.flatnonzero((ref <= end) & (close > end) & (ep["kind"] == CIN))
+        open_ = open_[_band(ref[open_], end) == t]
+        edges = _band_edges(ref[open_])
+        floor = np.maximum(self._min_close(open_), start)
+        if down:
+            first, last = np.maximum(floor, edges[0][t - 1]), edges[1][t - 1]
+        else:
+            first, last = np.maximum(floor, edges[0][t]), np.full(len(open_), end)
+        keep = ended[(_band(ref[ended], end) == t) & (self.ch["dob"][ep["child"][ended]] > end - _ADULT)]
+        ok = np.flatnonzero(first <= last)
+        n = min(k, len(ok), len(keep))
+        shut = ok[_pick(rng, len(ok), n)]
+        stay = keep[_gumbel_top(rng, -(end - close[keep]) / 90.0, n)]
+        close[open_[shut]] = _day_between(rng, first[shut], last[shut])
+        close[stay] = self._past_march(stay, end)
+        return stay
 
     def _control_unborn(self, plan: YearPlan, start: int, end: int) -> None:
         """Make exactly ``plan.unborn_plan`` of the children on a plan at 31 March unborn then, and

@@ -100,6 +100,24 @@ def test_each_las_re_referrals_are_its_published_count(tables: dict) -> None:
     assert checked >= 2
 
 
+@pytest.mark.parametrize(("code", "column"), [("C1", "Referrals_child"), ("C4", "Section47_child")])
+def test_each_las_children_referred_and_enquired_about_are_its_published_counts(
+    tables: dict, code: str, column: str
+) -> None:
+    """C1 children referred and C4 children with an enquiry in the year are each LA's published counts. A
+    child referred again within the year adds a referral but no child, so exactly that many re-referrals
+    go to children referred earlier in the year (late in the year most must: few children referred before
+    it are within 12 months); a child with enquiries on two episodes counts once, so exactly that many of
+    the children with an enquiry earlier in the year get an episode with one. The two tiniest LAs (City of
+    London, Isles of Scilly: about 20 referrals and 5 enquiries a year) may have too few children to
+    choose from: within 2."""
+    for year in YEARS:
+        figures = _against_real(tables[year], year, code).filter(pl.col("column") == column)
+        off = figures.filter(~pl.col("exact")).select("old_la_code", "real", "ours").rows()
+        assert figures.height >= 3, figures
+        assert all(la in ("201", "420") and abs(a - b) <= 2 for la, a, b in off), off
+
+
 def test_unborn_and_unknown_gender_children_are_each_las_allocation(tables: dict) -> None:
     """A4/A5's unborn children and children of unknown gender at 31 March, by ethnic group and initial
     category of abuse, are exactly the LAs' allocations of England's counts (A4/A5 have England rows only,
@@ -155,34 +173,39 @@ def _against_real(tables: dict, year: int, code: str) -> pl.DataFrame:
     )
 
 
+def _duration_errors(tables: dict, code: str, prefix: str) -> dict[str, list[float]]:
+    """Per LA (Hartlepool, East Sussex, Dorset), our LAIT duration shares' distance from DfE's, every band
+    and year."""
+    errors: dict[str, list[float]] = {}
+    for year in YEARS:
+        figures = _against_real(tables[year], year, code).filter(
+            pl.col("column").str.starts_with(prefix) & pl.col("old_la_code").is_in(["805", "845", "838"])
+        )
+        for la, real, ours in figures.select("old_la_code", "real", "ours").iter_rows():
+            errors.setdefault(la, []).append(abs(ours - real))
+    return errors
+
+
 def test_open_episodes_by_duration_are_the_las_lait_shares(tables: dict) -> None:
     """B4: each LA's children in need at 31 March fall in the duration bands of its LAIT CINTime shares,
     to their rounding (the counts are the shares of the LA's published total by largest remainder): here
-    Hartlepool and East Sussex. (The two tiniest LAs have a handful of cases, a band a case; Dorset's first
-    return, from a history of a few years, has too few short cases closed in March to keep open.)"""
-    errors = []
-    for year in YEARS:
-        figures = _against_real(tables[year], year, "B4").filter(
-            pl.col("column").str.starts_with("LAIT:CINTime") & pl.col("old_la_code").is_in(["805", "845"])
-        )
-        errors += (figures["ours"] - figures["real"]).abs().to_list()
-    assert len(errors) == 20 and max(errors) <= 0.15, errors  # 5 bands, 2 years, 2 LAs
+    Hartlepool and East Sussex, and Dorset's first return within a few cases (its referrals fall in the
+    months its short cases need: for its 26.2% open 3 months or less, a day of its last 3 months weighs 2.4
+    times one of its first 6). (The two tiniest LAs have a handful of cases, a band a case.)"""
+    errors = _duration_errors(tables, "B4", "LAIT:CINTime")
+    assert sorted(len(e) for e in errors.values()) == [5, 10, 10], errors  # 5 bands, 2 years (Dorset: 2020)
+    assert max(errors["805"] + errors["845"]) <= 0.15 and max(errors["838"]) <= 0.2, errors
 
 
 def test_ended_episodes_by_duration_follow_the_las_lait_shares(tables: dict) -> None:
     """B5: each LA's episodes ending in the year fall in the duration bands of its LAIT CINCease shares,
-    closure dates moving within the year. Half the bands of Hartlepool, East Sussex and Dorset are exact
-    to DfE's rounding; the rest are within 2 points, where too few episodes can move (a case that began
-    more than 2 years before the year cannot end within 2 years of its start)."""
-    errors = []
-    for year in YEARS:
-        figures = _against_real(tables[year], year, "B5").filter(
-            pl.col("column").str.starts_with("LAIT:CINCease")
-            & pl.col("old_la_code").is_in(["805", "845", "838"])
-        )
-        errors += (figures["ours"] - figures["real"]).abs().to_list()
-    assert len(errors) == 25
-    assert sorted(errors)[12] <= 0.15 and max(errors) <= 2, sorted(errors)
+    to DfE's rounding: here Hartlepool and East Sussex, every band; Dorset's first return within 2 points.
+    Closure dates move across each band boundary; where too few can (across 2 years: a case open 2 years
+    or more at 31 March was open a year or more at 1 April), which cases stay open at 31 March changes
+    instead, B4 keeping its bands."""
+    errors = _duration_errors(tables, "B5", "LAIT:CINCease")
+    assert sorted(len(e) for e in errors.values()) == [5, 10, 10], errors
+    assert max(errors["805"] + errors["845"]) <= 0.1 and max(errors["838"]) <= 2, errors
 
 
 def test_referral_sources_are_the_published_shares(tables: dict) -> None:
@@ -206,16 +229,16 @@ def test_factor_counts_are_the_published_ones(tables: dict) -> None:
     """Each LA's C3 count of episodes with a factor is its published one (factors are drawn per episode,
     and an episode's other assessments repeat them), and so is its count of episodes with any factor in
     2020. In 2019 three of these LAs have fewer assessments that can record "no factors" alone than DfE's
-    count implies, so more of their episodes show a factor; never fewer. "Other" is the filler for an
-    assessed episode no drawn factor reaches: at or above the published count."""
+    count implies, so more of their episodes show a factor; never fewer. "Other" too is exact: it is the
+    filler for an assessed episode no drawn factor reaches, and each such episode first takes one of what
+    the factors' counts leave."""
     for year in YEARS:
         figures = _against_real(tables[year], year, "C3").filter(pl.col("unit") == "count")
         base = pl.col("column") == "Episodes_with_assessment_factor"
-        filler = pl.col("column") == "Other"
         assert figures.filter(~base).height >= 60
-        exact = figures.filter(~base & ~filler)
+        exact = figures.filter(~base)
         assert exact.filter(~pl.col("exact")).is_empty(), exact.filter(~pl.col("exact"))
-        assert figures.filter(base | filler)["error"].min() >= 0
+        assert figures.filter(base)["error"].min() >= 0
         if year == 2020:
             assert figures.filter(base)["exact"].all()
 
