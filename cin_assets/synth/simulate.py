@@ -782,8 +782,7 @@ class LaSimulation:
         lasts = np.array([ref[month == m].max() for m in months])
         for i, m in enumerate(months):
             batch = e_new[month == m]
-            ms = int(_int(np.datetime64(int(m), "M").astype("datetime64[D]")))
-            me = int(ep["ref"][batch].max())
+            ms, me = int(firsts[i]), int(lasts[i])  # the month's first day and its last referral
             pool = self._pool
             lep = ch["last_ep"][pool]
             lc, lr = ep["close"][lep], ep["ref"][lep]
