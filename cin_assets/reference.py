@@ -115,15 +115,26 @@ def dfe_exceptions(ref: Path | None = None) -> pl.DataFrame:
     )
 
 
+# how a successor's first-year re-referrals are counted (``la_successors.csv``, ``first_year_lookback``)
+PREDECESSORS = "predecessors"  # looking back on its predecessors' ``year - 1`` returns
+OWN_RETURN = "own_return"  # within its own first return only: a child's earlier referrals of the same year
+NOT_AVAILABLE = "not_available"  # not counted: published not available
+FIRST_YEAR_LOOKBACKS = (PREDECESSORS, OWN_RETURN, NOT_AVAILABLE)
+
+
 def successors(year: int, ref: Path | None = None) -> pl.DataFrame:
     """The LAs of reporting ``year`` created from earlier ones, one row per predecessor: la_code,
-    predecessor_la_code, linked (Boolean: DfE looked back on the predecessor's ``year - 1`` return for the
-    successor's re-referrals; ``la_successors.csv``, see the reference README)."""
-    return (
-        _csv((ref or reference_dir()) / "la_successors.csv")
-        .filter(pl.col("reporting_year") == str(year))
-        .select("la_code", "predecessor_la_code", (pl.col("linked") == "true").alias("linked"))
-    )
+    predecessor_la_code, first_year_lookback (one of :data:`FIRST_YEAR_LOOKBACKS`: how DfE counted the
+    successor's first-year re-referrals; ``la_successors.csv``, see the reference README)."""
+    path = (ref or reference_dir()) / "la_successors.csv"
+    rows = _csv(path).filter(pl.col("reporting_year") == str(year))
+    wrong = rows.filter(~pl.col("first_year_lookback").is_in(FIRST_YEAR_LOOKBACKS))
+    if wrong.height:
+        raise ValueError(
+            f"{path}: first_year_lookback {wrong['first_year_lookback'].to_list()} of LA "
+            f"{wrong['la_code'].to_list()} ({year}): expected one of {', '.join(FIRST_YEAR_LOOKBACKS)}"
+        )
+    return rows.select("la_code", "predecessor_la_code", "first_year_lookback")
 
 
 def published_values(indicator: str, year: int, level: str, ref: Path | None) -> pl.DataFrame:

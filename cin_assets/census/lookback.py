@@ -9,21 +9,27 @@ re-referrals, and England's, while every figure looks fine. So each LA expected 
 - ``no_census``: there is no Y-1 census in the series (the first year): nobody's re-referrals are
   available, England's included.
 - ``new_la``: the LA is not expected in Y-1 (``reference/la_codes_by_year.csv``: created or given a new
-  code in Y) and DfE did not link it to its predecessors (``reference/la_successors.csv``: Dorset and
-  Bournemouth, Christchurch and Poole in 2020): it has no earlier return of its own.
+  code in Y) and DfE did not count its first-year re-referrals (``reference/la_successors.csv``,
+  ``not_available``: Dorset and Bournemouth, Christchurch and Poole in 2020): it has no earlier return of
+  its own.
+- ``own_return``: a successor whose first-year re-referrals DfE counted within its own Y return
+  (``la_successors.csv``, ``own_return``: North and West Northamptonshire in 2022, Cumberland and
+  Westmorland and Furness in 2024, whose published re-referrals are exactly their referrals less their
+  children referred): a referral of a child already referred earlier in the year. Nothing is looked back
+  on, and nothing can block.
 - ``not_available`` / ``carry_forward``: the team declared its Y-1 return so
   (:mod:`cin_assets.census.exceptions`): either way it has no Y-1 referrals of its own to look back on
   (a carried-forward year holds an even earlier year's figures, not that year's referrals).
 - ``unusable``: its Y-1 return is missing, refused, duplicated or mislabelled and nobody declared
   anything: year Y's look-back measures would be undercounted, so the year must not publish.
 
-A successor DfE linked to its predecessors (``la_successors.csv``: North and West Northamptonshire in
-2022 from Northamptonshire, Cumberland and Westmorland and Furness in 2024 from Cumbria) looks back on its
-predecessors' Y-1 returns instead, under the same rules (``looks_back_on``); their children are matched by
-the child key once the predecessor's code is mapped to the successor's (:func:`looked_back_rows`).
+A successor declared ``predecessors`` in ``la_successors.csv`` (none is: DfE's published figures say it
+counted its successors ``own_return``) looks back on its predecessors' Y-1 returns instead, under the same
+rules (``looks_back_on``); their children are matched by the child key once the predecessor's code is
+mapped to the successor's (:func:`looked_back_rows`).
 
-In every case but ``counted`` the LA's look-back measures are not available (its rows are left out of the
-look-back); England and regional counts then count only the LAs whose look-back is counted while their
+In every case but ``counted`` and ``own_return`` the LA's look-back measures are not available (its rows
+are left out of the look-back); England and regional counts then count only the LAs whose look-back is counted while their
 referrals count every LA, so their re-referral percentages understate, as in DfE's releases; the
 guidance says which LAs they leave out (:func:`notes`).
 
@@ -35,10 +41,12 @@ from __future__ import annotations
 import polars as pl
 from polars._typing import PolarsDataType
 
+from cin_assets import reference
 from cin_assets.census import exceptions
 from cin_assets.census import inventory as returns
 
 COUNTED, NO_CENSUS, NEW_LA, UNUSABLE = "counted", "no_census", "new_la", "unusable"
+OWN_RETURN = reference.OWN_RETURN
 
 SCHEMA: dict[str, PolarsDataType] = {
     "reporting_year": pl.Int32,
@@ -53,7 +61,14 @@ SCHEMA: dict[str, PolarsDataType] = {
 }
 
 # how far each verdict weighs when a successor's predecessors' verdicts are combined (the worst wins)
-_RANK = {COUNTED: 0, NEW_LA: 1, exceptions.NOT_AVAILABLE: 2, exceptions.CARRY_FORWARD: 2, UNUSABLE: 3}
+_RANK = {
+    COUNTED: 0,
+    OWN_RETURN: 1,
+    NEW_LA: 1,
+    exceptions.NOT_AVAILABLE: 2,
+    exceptions.CARRY_FORWARD: 2,
+    UNUSABLE: 3,
+}
 
 
 def build(
@@ -64,9 +79,9 @@ def build(
     ``expected``: ``la_code``, ``la_name`` of the LAs expected in ``year``; ``previous``: the inventory of
     ``year - 1`` (:func:`cin_assets.census.inventory.build`, with that year's declarations) as its files
     are now, or None when the series has no ``year - 1`` census; ``successors``: ``year``'s rows of
-    :func:`cin_assets.reference.successors` (la_code, predecessor_la_code, linked). ``status``, ``reason``
-    and ``files`` are the ``year - 1`` inventory's of the return(s) looked back on (``looks_back_on``: the
-    LA's own code, or its linked predecessors').
+    :func:`cin_assets.reference.successors` (la_code, predecessor_la_code, first_year_lookback).
+    ``status``, ``reason`` and ``files`` are the ``year - 1`` inventory's of the return(s) looked back on
+    (``looks_back_on``: the LA's own code, or the predecessors' of a successor declared ``predecessors``).
     """
     base = expected.select("la_code", "la_name")
     if previous is None:
@@ -87,8 +102,10 @@ def build(
 def _verdicts(
     year: int, base: pl.DataFrame, previous: pl.DataFrame, successors: pl.DataFrame | None
 ) -> pl.DataFrame:
-    """One verdict per expected LA: its own ``year - 1`` return's, or the worst of its linked predecessors'."""
-    links = _links(successors)
+    """One verdict per expected LA: its own ``year - 1`` return's, or the worst of its predecessors' (a
+    successor declared ``predecessors``); a successor declared ``own_return`` has nothing to look back on."""
+    links = _links(successors, reference.PREDECESSORS)
+    own = _links(successors, OWN_RETURN)["la_code"]
     before = previous.filter(pl.col("status") != returns.UNEXPECTED).select(
         pl.col("la_code").alias("source"), "files", "status", "reason", "declared"
     )
@@ -98,7 +115,9 @@ def _verdicts(
         .with_columns(pl.coalesce("predecessor_la_code", "la_code").alias("source"))
         .join(before, on="source", how="left")
         .with_columns(
-            pl.when(pl.col("status").is_null())
+            pl.when(pl.col("status").is_null() & pl.col("la_code").is_in(own.implode()))
+            .then(pl.lit(OWN_RETURN))
+            .when(pl.col("status").is_null())
             .then(pl.lit(NEW_LA))
             .when(pl.col("declared").is_not_null())
             .then(pl.col("declared"))
@@ -129,32 +148,38 @@ def _verdicts(
     )
 
 
-def _links(successors: pl.DataFrame | None) -> pl.DataFrame:
-    """``la_code`` -> ``predecessor_la_code`` of the successors DfE linked to their predecessors."""
+def _links(successors: pl.DataFrame | None, how: str) -> pl.DataFrame:
+    """``la_code`` -> ``predecessor_la_code`` of the successors whose first-year look-back is ``how``."""
     if successors is None:
         return pl.DataFrame(schema={"la_code": pl.String, "predecessor_la_code": pl.String})
-    return successors.filter(pl.col("linked")).select("la_code", "predecessor_la_code")
+    return successors.filter(pl.col("first_year_lookback") == how).select("la_code", "predecessor_la_code")
 
 
 def _not_expected(year: int, successors: pl.DataFrame | None) -> pl.Expr:
-    """Why an LA has no ``year - 1`` return: new or newly coded, and for an unlinked successor, that DfE
-    did not look back on its predecessors' returns."""
+    """Why an LA has no ``year - 1`` return: new or newly coded, and for a successor, that DfE did not look
+    back on its predecessors' returns (and whether it counted the re-referrals within its own return)."""
     new = pl.format("not expected in {} (reference la_codes_by_year.csv)", pl.lit(year - 1))
     if successors is None or successors.is_empty():
         return new
-    unlinked = successors.filter(~pl.col("linked"))
     names = dict(
-        unlinked.group_by("la_code").agg(pl.col("predecessor_la_code").sort().str.join(", ")).iter_rows()
+        successors.filter(pl.col("first_year_lookback") != reference.PREDECESSORS)
+        .group_by("la_code")
+        .agg(pl.col("predecessor_la_code").sort().str.join(", "))
+        .iter_rows()
     )
+    own = _links(successors, OWN_RETURN)["la_code"].implode()
     return (
         pl.when(pl.col("la_code").is_in(list(names)))
         .then(
             pl.format(
-                "new in {}; its predecessors' ({}) {} returns are not looked back on, as DfE did not "
+                "new in {}; its predecessors' ({}) {} returns are not looked back on, as DfE did not{} "
                 "(reference la_successors.csv)",
                 pl.lit(year),
                 pl.col("la_code").replace_strict(names, default=None),
                 pl.lit(year - 1),
+                pl.when(pl.col("la_code").is_in(own))
+                .then(pl.lit(f"; its re-referrals are counted within its own {year} return, as DfE did"))
+                .otherwise(pl.lit("")),
             )
         )
         .otherwise(new)
@@ -163,7 +188,8 @@ def _not_expected(year: int, successors: pl.DataFrame | None) -> pl.Expr:
 
 def looked_back_rows(rows: pl.DataFrame, lookback: pl.DataFrame) -> pl.DataFrame:
     """The previous year's ``rows`` (with ``la_code``) of the LAs whose look-back is counted, each under
-    the code of the LA that looks back on it: a linked predecessor's rows under every successor's code
+    the code of the LA that looks back on it: a predecessor's rows under the code of every successor
+    declared ``predecessors``
     (a Northamptonshire 2021 child referred again in North Northamptonshire in 2022 is matched by its
     child key there), an LA's own rows under its own."""
     sources = (
@@ -210,7 +236,7 @@ def problems(lookback: pl.DataFrame) -> list[str]:
 
 
 def _own_file(row: dict) -> str:
-    """The file a look-back with no file reads: the LA's own, or its linked predecessors'."""
+    """The file a look-back with no file reads: the LA's own, or its predecessors' (``predecessors``)."""
     return ", ".join(f"{c}.xml" for c in (row["looks_back_on"] or row["la_code"]).split(", "))
 
 
@@ -229,7 +255,8 @@ _WHY = {
 def notes(basis: pl.DataFrame) -> list[str]:
     """The guidance's notes on look-backs (``counting_basis`` rows of one or more years, with their
     ``lookback`` and ``looks_back_on`` columns): the years with no previous census, each successor whose
-    look-back reads its predecessors' returns, then each counted LA whose re-referrals are not available
+    look-back reads its predecessors' returns or only its own, then each counted LA whose re-referrals are
+    not available
     and what the England and regional figures then hold. LAs not counted in the year have their own notes
     (:func:`cin_assets.census.exceptions.notes`)."""
     if "lookback" not in basis.columns:
@@ -249,9 +276,18 @@ def notes(basis: pl.DataFrame) -> list[str]:
             y = r["reporting_year"]
             out.append(
                 f"{y}: {r['la_name']} ({r['la_code']}): its re-referrals look back on the {y - 1} return of "
-                f"the authority it succeeds ({r['looks_back_on']}), as DfE did: a child that authority "
-                f"referred within the previous 12 months counts as re-referred."
+                f"the authority it succeeds ({r['looks_back_on']}) (reference la_successors.csv): a child "
+                f"that authority referred within the previous 12 months counts as re-referred."
             )
+    own = basis.filter((pl.col("basis") == COUNTED) & (pl.col("lookback") == OWN_RETURN))
+    for r in own.sort("reporting_year", "la_code").iter_rows(named=True):
+        y = r["reporting_year"]
+        out.append(
+            f"{y}: {r['la_name']} ({r['la_code']}): in its first year its re-referrals are counted within its "
+            f"own {y} return, as DfE counted them: referrals of a child already referred earlier in the "
+            f"year. The {y - 1} referrals of the authority it succeeds are not looked back on, so its "
+            "re-referrals, and those of its region and England, are fewer than a 12-month look-back would give."
+        )
     rows = basis.filter((pl.col("basis") == COUNTED) & pl.col("lookback").is_in(list(_WHY)))
     for r in rows.sort("reporting_year", "la_code").iter_rows(named=True):
         y = r["reporting_year"]

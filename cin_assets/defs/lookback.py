@@ -12,8 +12,8 @@ Because the files are read again, they are inventoried again, by the rules of ye
 (``cin_assets.census.lookback``): ``lookback_inventory`` says per LA of year Y whether its Y-1 return is
 usable, and its blocking check ``every_la_has_a_usable_lookback`` stops year Y while one is missing,
 refused, duplicated or mislabelled with no declaration, instead of publishing undercounted re-referrals.
-``lookback_<table>`` holds the previous year's rows of the LAs whose look-back is counted only, a linked
-successor's predecessor's rows under the successor's code (``reference/la_successors.csv``).
+``lookback_<table>`` holds the previous year's rows of the LAs whose look-back is counted only, a successor
+declared ``predecessors`` holding its predecessor's rows under its own code (``reference/la_successors.csv``).
 
 (No `from __future__ import annotations` in defs modules: Dagster reads the context annotations at run time.)
 """
@@ -76,8 +76,9 @@ _INVENTORY_SPEC = dg.AssetSpec(
         "For every LA expected this year, whether its look-back (its previous year's return, read from disk "
         "now) is usable, by the previous year's inventory rules: counted, no previous census, a new LA, "
         "declared not available or carried forward, or unusable (missing, refused, duplicate, header "
-        "mismatch). A successor DfE linked to its predecessor (reference la_successors.csv) looks back on "
-        "the predecessor's return (looks_back_on). Counts only, never child rows."
+        "mismatch). A successor DfE counted within its own first return (reference la_successors.csv, "
+        "own_return) looks back on nothing; one declared predecessors looks back on its predecessors' "
+        "returns (looks_back_on). Counts only, never child rows."
     ),
 ).with_io_manager_key("parquet_io")
 
@@ -161,7 +162,7 @@ def lookback_asset(context: dg.AssetExecutionContext):
     blocking = lookbacks.unusable(frame, now)
     counted = pl.Series("la_code", lookbacks.counted_las(frame))
     counted_rows = pl.col("lookback") == lookbacks.COUNTED
-    # a linked successor's are its predecessors' ("; "-separated: cin_assets.census.lookback)
+    # a successor's declared predecessors' ("; "-separated: cin_assets.census.lookback)
     looked_back_files = set(frame.filter(counted_rows)["files"].str.split("; ").explode().drop_nulls())
     statuses = dict(frame.group_by("lookback").len().sort("lookback").iter_rows())
     if previous is None:

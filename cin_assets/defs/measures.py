@@ -101,7 +101,9 @@ def measures_asset(context: dg.AssetExecutionContext):
         for t in previous_tables
     }
     previous = {t: frame for t, frame in loaded.items() if not frame.is_empty()}
-    if len(previous) < len(loaded):
+    # successors counted within their own first return, as DfE did (la_successors.csv, own_return)
+    own_return = basis.filter(pl.col("lookback") == lookbacks.OWN_RETURN)["la_code"].to_list()
+    if len(previous) < len(loaded) and not own_return:
         context.log.warning(
             f"[{year}] no LA's {year - 1} return is looked back on (lookback_inventory): "
             f"{', '.join(c for c in selected if reqs[c].previous)}'s look-back measures are published as "
@@ -119,6 +121,7 @@ def measures_asset(context: dg.AssetExecutionContext):
         # a carried LA's row holds its carried figures until protect_year publishes it as not available
         counted=basis.filter(pl.col("basis").is_in([COUNTED, CARRY_FORWARD]))["la_code"].to_list(),
         carried=carried,
+        own_return=own_return,
     )
     for code, frame in frames.items():
         ds = DATASETS[code]
@@ -167,8 +170,10 @@ def _carried(
     if not previous:
         return Context(source, tables, None)
     successors = reference.successors(source, data_root.reference_dir)
-    # the carried LAs' returns of the year before, or their linked predecessors' (la_successors.csv)
-    linked = successors.filter(pl.col("linked") & pl.col("la_code").is_in(las.implode()))
+    # the carried LAs' returns of the year before, or their predecessors' (la_successors.csv)
+    linked = successors.filter(
+        (pl.col("first_year_lookback") == reference.PREDECESSORS) & pl.col("la_code").is_in(las.implode())
+    )
     wanted = set(las.to_list()) | set(linked["predecessor_la_code"].to_list())
     every = census_files(data_root.census_dir, source - 1) if source - 1 in REPORTING_YEARS else []
     # the carried LAs' files, and any file not named by an LA code (its header says which LA it is for)
@@ -187,7 +192,9 @@ def _carried(
     if blocked.height:
         raise dg.Failure(description="carry_forward: " + "; ".join(lookbacks.problems(blocked)))
     before = {t: lookbacks.looked_back_rows(earlier[t].select(LOOKBACK_COLUMNS[t]), status) for t in previous}
-    return Context(source, tables, before if any(not f.is_empty() for f in before.values()) else None)
+    own = frozenset(status.filter(pl.col("lookback") == lookbacks.OWN_RETURN)["la_code"])
+    rows = before if any(not f.is_empty() for f in before.values()) else None
+    return Context(source, tables, rows, own_return=own)
 
 
 MEASURE_ASSETS = [measures_asset]

@@ -123,6 +123,7 @@ def build_all(
     ref: Path | None = None,
     counted: Collection[str] | None = None,
     carried: Context | None = None,
+    own_return: Collection[str] = (),
 ) -> dict[str, pl.DataFrame]:
     """:func:`build` for several data sets of one year, sharing each unit table between them.
 
@@ -134,12 +135,16 @@ def build_all(
     earlier year's tables of LAs declared ``carry_forward``, whose units enter the England and regional
     figures (counted under that year's definitions, as DfE did for Hackney). Counted LAs with no
     look-back (``cin_assets.census.lookback``) add referrals but no re-referrals to England and the
-    regions, so those re-referral percentages understate, as in DfE's releases.
+    regions, so those re-referral percentages understate, as in DfE's releases. ``own_return``: the LAs
+    whose re-referrals look back only on their own referrals of the year (a successor's first year, as
+    DfE counted it).
     """
     if carried is not None:
         carried = replace(carried, units={})
     counted = None if counted is None else frozenset(counted)
-    ctx = Context(year, tables, previous, units={}, counted=counted, carried=carried)
+    ctx = Context(
+        year, tables, previous, units={}, counted=counted, carried=carried, own_return=frozenset(own_return)
+    )
     frames: dict[str, pl.DataFrame] = {}
     for code in sorted(datasets, key=lambda c: bool(datasets[c].summary)):
         frames[code] = _build(datasets[code], ctx, {**(sources or {}), **frames}, ref)

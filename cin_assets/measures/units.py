@@ -51,6 +51,8 @@ class Context:
     # the LAs whose own rows are published (None: all); an earlier year's context whose units also count
     counted: frozenset[str] | None = None
     carried: Context | None = None
+    # the LAs whose re-referrals look back only on their own year's referrals (a successor's first year)
+    own_return: frozenset[str] = frozenset()
 
     @property
     def start(self) -> dt.date:
@@ -349,18 +351,21 @@ def _re_referrals(frame: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """``re_referral``: a referral in the year made within 12 months of the child's previous referral
     (a referral on an earlier date, at most one year earlier, found in this or the previous year's
     census of the same LA). Null for an LA with no previous-year census (first year, new LA):
-    the 12-month history is not available there.
+    the 12-month history is not available there. An LA of ``ctx.own_return`` (a successor's first year,
+    as DfE counted it) looks back only on its referrals in the year: a child referred again in the year.
 
-    ``rereferral_available``: true on rows of LAs whose previous census is available."""
+    ``rereferral_available``: true on rows of LAs whose previous census is available, and of
+    ``ctx.own_return``'s."""
     previous = ctx.previous_table("episodes")
     dates = pl.col("CINreferralDate")
-    current = ctx.table("episodes").select(*CHILD, dates)
+    own = pl.col("la_code").is_in(sorted(ctx.own_return))
+    current = ctx.table("episodes").select(*CHILD, dates).filter(~own | (dates >= ctx.start))
+    known = pl.DataFrame({"la_code": sorted(ctx.own_return)}, schema={"la_code": pl.String}).lazy()
     if previous is None:
         history = current
-        known = pl.DataFrame(schema={"la_code": pl.String}).lazy()
     else:
         history = pl.concat([current, previous.select(LOOKBACK_COLUMNS["episodes"])])
-        known = previous.select("la_code").unique()
+        known = pl.concat([known, previous.select("la_code")]).unique()
     history = (
         history.drop_nulls("CINreferralDate")
         .unique()

@@ -78,9 +78,10 @@ def _history(la_code: str, targets: pl.DataFrame, seed: int, ref: Path | None
 
 def _link_predecessors(la_code: str, history: History, attrs: attributes.Attributes, first: int,
                        targets: pl.DataFrame, seed: int, ref: Path | None) -> None:  # fmt: skip
-    """A successor DfE linked to its predecessor (``la_successors.csv``): its children returning from the
-    predecessor's last year take that return's child IDs (:mod:`cin_assets.synth.successors`)."""
-    links = reference.successors(first, ref).filter(pl.col("linked"))
+    """A successor that carried its predecessor's cases (``la_successors.csv``: any but ``not_available``):
+    its children returning from the predecessor's last year take that return's child IDs
+    (:mod:`cin_assets.synth.successors`)."""
+    links = reference.successors(first, ref).filter(pl.col("first_year_lookback") != reference.NOT_AVAILABLE)
     for predecessor in links.filter(pl.col("la_code") == la_code)["predecessor_la_code"].to_list():
         heirs = sorted(links.filter(pl.col("predecessor_la_code") == predecessor)["la_code"].to_list())
         referrals = targets.filter(pl.col("year") == first)

@@ -92,11 +92,14 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
         raise ValueError(f"no calibration targets for LA {la_code}")
     real = {r["year"]: r for r in rows.iter_rows(named=True)}
     first, published = min(real), max(real)
-    # a successor's first year, where the look-back reads its predecessors' return (la_successors.csv,
-    # linked): its re-referrals include their children referred again, which DfE's children referred there
-    # (referrals less re-referrals, every time) leave no room for, so those are left to the draw
-    links = reference.successors(first).filter(pl.col("linked") & (pl.col("la_code") == la_code))
-    linked = first if links.height else None
+    # a successor's first year (la_successors.csv): where the look-back reads its predecessors' returns,
+    # its re-referrals include their children referred again, so its children referred are left to the
+    # draw; where DfE counted them within its own return (its re-referrals are its referrals less its
+    # children referred), its children referred are exact and its re-referrals across the split (not
+    # counted) and its warm-up years' follow its next year's share, its first with a look-back
+    how = reference.successors(first).filter(pl.col("la_code") == la_code)["first_year_lookback"].to_list()
+    linked = first if reference.PREDECESSORS in how else None
+    own = first if reference.OWN_RETURN in how and first + 1 in real else None
     last = max(published, *la_years(la_code))
     start = calendar.FIRST_YEAR - WARMUP_YEARS
     lows = tuple(int(lo) for lo in _bands("cin_end_duration_days", None)[0])
@@ -117,7 +120,7 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                 cpp_at31=int(r["CPP_At31"]),
                 nfa=float(r["nfa"]),
                 nin=float(r["nin"]),
-                rereferral=float(r["rereferral"]),
+                rereferral=float(real[first + 1]["rereferral"] if year <= (own or 0) else r["rereferral"]),
                 icpc_bands=cast(tuple[float, float, float, float], tuple(float(b) for b in r["icpc_bands"])),
                 icpc_band_counts=cast(
                     tuple[int, int, int, int], tuple(int(b) for b in r["icpc_band_counts"])

@@ -1,13 +1,15 @@
-"""Continuity across an LA split: a linked successor's returning children carry its predecessor's child IDs.
+"""Continuity across an LA split: a successor's returning children carry its predecessor's child IDs.
 
 Each LA is simulated on its own, so a successor's first year (North and West Northamptonshire 2022,
 Cumberland and Westmorland and Furness 2024) has children referred again after a referral in its warm-up
 year, a year whose referrals are in no return of its own: in reality they are in the predecessor's
-(Northamptonshire 2021, Cumbria 2023). DfE looked back on that return (``reference/la_successors.csv``,
-``linked``), and so does the pipeline (:mod:`cin_assets.census.lookback`), matching children by LAchildID.
-So those children take the LAchildID of a child of the predecessor's last return whose latest referral is
-also within 12 months, and no other child of the successor keeps an ID of that return: the successor's
-re-referrals across the split are then the simulated ones, at the LA's published share.
+(Northamptonshire 2021, Cumbria 2023). A successor that carried its predecessor's cases
+(``reference/la_successors.csv``: ``own_return`` or ``predecessors``) keeps their children's IDs: those
+children take the LAchildID of a child of the predecessor's last return whose latest referral is also
+within 12 months, and no other child of the successor keeps an ID of that return. DfE counted those
+successors' first-year re-referrals within their own returns (``own_return``), so the published figures do
+not see the link; a team that declares ``predecessors`` gets a look-back (:mod:`cin_assets.census.lookback`)
+that matches those children by LAchildID, their re-referrals across the split being the simulated ones.
 
 The predecessor's children are split between its successors in proportion to their referrals by a draw
 seeded with the predecessor's code, so each successor, simulated alone, gets the same share whatever LAs

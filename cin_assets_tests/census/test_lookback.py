@@ -88,15 +88,25 @@ def test_notes_state_what_the_figures_hold() -> None:
 
 SUCCESSORS = pl.DataFrame(
     {
-        "la_code": ["940", "941", "839", "839"],
-        "predecessor_la_code": ["928", "928", "836", "837"],
-        "linked": [True, True, False, False],
+        "la_code": ["940", "941", "839", "839", "942"],
+        "predecessor_la_code": ["928", "928", "836", "837", "909"],
+        "first_year_lookback": [
+            "predecessors",
+            "predecessors",
+            "not_available",
+            "not_available",
+            "own_return",
+        ],
     }
 )
-SPLIT = pl.DataFrame({"la_code": ["201", "940", "941", "839"], "la_name": ["A", "NN", "WN", "BCP"]})
+SPLIT = pl.DataFrame(
+    {"la_code": ["201", "940", "941", "839", "942"], "la_name": ["A", "NN", "WN", "BCP", "Cumberland"]}
+)
 
 
-def test_a_linked_successor_looks_back_on_its_predecessors_return() -> None:
+def test_each_successor_looks_back_as_declared() -> None:
+    """``predecessors``: on its predecessor's return; ``not_available``: nothing (DfE published x);
+    ``own_return``: nothing to look back on, its re-referrals counted within its own return."""
     previous = _previous([("201", returns.LOADED, None), ("928", returns.LOADED, None)])
     frame = lookback.build(2020, SPLIT, previous, SUCCESSORS)
     got = {r["la_code"]: (r["lookback"], r["looks_back_on"], r["files"]) for r in frame.iter_rows(named=True)}
@@ -104,25 +114,35 @@ def test_a_linked_successor_looks_back_on_its_predecessors_return() -> None:
         "201": (lookback.COUNTED, "201", "201.xml"),
         "940": (lookback.COUNTED, "928", "928.xml"),
         "941": (lookback.COUNTED, "928", "928.xml"),
-        "839": (lookback.NEW_LA, None, None),  # not linked, as DfE published x
+        "839": (lookback.NEW_LA, None, None),
+        "942": (lookback.OWN_RETURN, None, None),
     }
-    assert "its predecessors' (836, 837) 2019 returns are not looked back on" in frame["reason"][3]
+    reason = dict(frame.select("la_code", "reason").iter_rows())
+    assert "its predecessors' (836, 837) 2019 returns are not looked back on" in reason["839"]
+    assert "counted within its own" not in reason["839"]
+    assert "its re-referrals are counted within its own 2020 return, as DfE did" in reason["942"]
     # the predecessor's rows are looked back on under each successor's code; a stray LA's never
-    rows = pl.DataFrame({"la_code": ["928", "201", "999"], "LAchildID": ["a", "b", "c"]})
+    rows = pl.DataFrame({"la_code": ["928", "201", "999", "909"], "LAchildID": ["a", "b", "c", "d"]})
     mapped = lookback.looked_back_rows(rows, frame)
     assert sorted(mapped.iter_rows()) == [("201", "b"), ("940", "a"), ("941", "a")]
     notes = lookback.notes(frame.with_columns(basis=pl.lit("counted")))
+    assert [n[:24] for n in notes] == [
+        "2020: NN (940): its re-r",
+        "2020: WN (941): its re-r",
+        "2020: Cumberland (942): ",
+        "2020: BCP (839): re-refe",
+    ]
     assert notes[0].startswith(
         "2020: NN (940): its re-referrals look back on the 2019 return of the authority"
     )
-    assert "2020: BCP (839): re-referrals are not available" in notes[2]
-    assert "so their re-referral percentages understate, as in DfE's releases" in notes[2]
+    assert "re-referrals are counted within its own 2020 return, as DfE counted them" in notes[2]
+    assert "so their re-referral percentages understate, as in DfE's releases" in notes[3]
 
 
-def test_a_linked_successors_unusable_predecessor_return_blocks_naming_its_file() -> None:
+def test_a_successors_unusable_predecessor_return_blocks_only_where_it_is_looked_back_on() -> None:
     previous = _previous([("201", returns.LOADED, None), ("928", returns.MISSING, None)])
     frame = lookback.build(2020, SPLIT, previous, SUCCESSORS)
-    assert lookback.unusable(frame)["la_code"].to_list() == ["940", "941"]
+    assert lookback.unusable(frame)["la_code"].to_list() == ["940", "941"]  # not own_return 942
     lines = lookback.problems(lookback.unusable(frame))
     assert lines[0].startswith(
         "[2020] LA 940 NN: look-back to its 2019 return census/2019/928.xml is missing (predecessor 928: reason"
@@ -138,17 +158,14 @@ def _las(year: int) -> pl.DataFrame:
 
 
 @pytest.mark.parametrize(
-    ("year", "linked", "new"),
-    [
-        (2020, {}, {"838", "839"}),
-        (2022, {"940": "928", "941": "928"}, set()),
-        (2024, {"942": "909", "943": "909"}, set()),
-    ],
+    ("year", "own", "new"),
+    [(2020, set(), {"838", "839"}), (2022, {"940", "941"}, set()), (2024, {"942", "943"}, set())],
 )
-def test_the_shipped_successors_table_links_as_dfe_published(year: int, linked: dict, new: set) -> None:
-    """With every LA's previous return loaded: NN/WN 2022 and Cumberland/W&F 2024 look back on their
-    predecessor, Dorset and BCP 2020 have none (DfE published x), North Yorkshire and Somerset keep their
-    3-digit codes in 2024 and look back on their own returns; nobody blocks."""
+def test_the_shipped_successors_table_counts_as_dfe_published(year: int, own: set, new: set) -> None:
+    """With every LA's previous return loaded: NN/WN 2022 and Cumberland/W&F 2024 count within their own
+    return (DfE's re-referrals there are exactly referrals less children referred), Dorset and BCP 2020
+    have none (DfE published x), North Yorkshire and Somerset keep their 3-digit codes in 2024 and look back
+    on their own returns; nobody looks back on another LA's return, nobody blocks."""
     before = _las(year - 1).with_columns(
         reporting_year=pl.lit(year - 1, pl.Int32),
         files=pl.col("la_code") + ".xml",
@@ -159,10 +176,36 @@ def test_the_shipped_successors_table_links_as_dfe_published(year: int, linked: 
     frame = lookback.build(year, _las(year), before, reference.successors(year))
     assert lookback.unusable(frame).is_empty()
     assert set(frame.filter(pl.col("lookback") == lookback.NEW_LA)["la_code"]) == new
-    other = frame.filter(pl.col("looks_back_on") != pl.col("la_code"))
-    assert dict(other.select("la_code", "looks_back_on").iter_rows()) == linked
-    own = frame.filter(pl.col("la_code").is_in(["815", "933"]))
-    assert own["lookback"].to_list() == [lookback.COUNTED] * 2 and own["looks_back_on"].to_list() == [
+    assert set(frame.filter(pl.col("lookback") == lookback.OWN_RETURN)["la_code"]) == own
+    assert frame.filter(pl.col("looks_back_on") != pl.col("la_code")).is_empty()
+    kept = frame.filter(pl.col("la_code").is_in(["815", "933"]))
+    assert kept["lookback"].to_list() == [lookback.COUNTED] * 2 and kept["looks_back_on"].to_list() == [
         "815",
         "933",
     ]
+
+
+@pytest.mark.parametrize("year", [2022, 2024])
+def test_own_return_is_what_dfe_published(year: int) -> None:
+    """The ``own_return`` declarations rest on DfE's own figures: in each successor's first year its
+    re-referrals are exactly its referrals less its children referred (a child referred again within the
+    year), and in its second year, with a look-back, they are more."""
+    own = reference.successors(year).filter(pl.col("first_year_lookback") == reference.OWN_RETURN)
+    assert own.height == 2
+    for y, equal in ((year, True), (year + 1, False)):
+        got = {
+            c: dict(reference.published_la_value(c, y).iter_rows())
+            for c in ("Referrals", "Referrals_child", "Re_referrals")
+        }
+        for la in own["la_code"]:
+            within = got["Referrals"][la] - got["Referrals_child"][la]
+            assert (got["Re_referrals"][la] == within) is equal, (la, y)
+            assert got["Re_referrals"][la] >= within
+
+
+def test_an_unknown_first_year_lookback_is_refused(tmp_path) -> None:
+    table = reference.SHIPPED_REFERENCE / "la_successors.csv"
+    text = table.read_text().replace("own_return", "linked", 1)
+    (tmp_path / "la_successors.csv").write_text(text)
+    with pytest.raises(ValueError, match=r"first_year_lookback \['linked'\] of LA \['940'\] \(2022\)"):
+        reference.successors(2022, tmp_path)

@@ -2,8 +2,9 @@
 and another's corrupted on disk, and 2020 rerun. The rerun is blocked by the look-back check, naming the
 year, the LAs, the files and why; with the team's declaration the LA's re-referrals are published not
 available and England's re-referral percentage divides the others' by every referral, as DfE's releases
-do, the guidance saying so. Successor LAs: Cumberland and Westmorland and Furness (2024) look back on
-Cumbria's 2023 return, as DfE did; Dorset and BCP (2020) are not available, as DfE published them.
+do, the guidance saying so. Successor LAs: Cumberland and Westmorland and Furness (2024) count their
+first-year re-referrals within their own returns, as DfE did, or, declared so, look back on Cumbria's 2023
+return; Dorset and BCP (2020) are not available, as DfE published them.
 Assertions are on the Dagster check results and run status and on the published files."""
 
 import shutil
@@ -163,36 +164,60 @@ NORTH_WEST = "E12000002"
 
 @pytest.fixture(scope="module")
 def split(tmp_path_factory: pytest.TempPathFactory):
+    """Cumbria 2023 and its successors 2024 released; then Cumbria's 2023 return is lost and 2024 rerun;
+    then the team declares the successors' look-back on Cumbria (la_successors.csv, ``predecessors``) and
+    reruns 2024 (blocked), restores the file and reruns 2024 and the release."""
     root = tmp_path_factory.mktemp("split") / "data"
     instance, years, release = released_census(root, SPLIT, [2023, 2024], scale=0.2)
     c1, guidance = _c1_of(root, 2024), (root / "published" / GUIDANCE_FILE).read_text()
     looked = pl.read_parquet(root / "staging" / "lookback_episodes" / "2024.parquet")
-    (root / "census" / "2023" / "909.xml").unlink()  # Cumbria's 2023 return lost after publication
+    measured = pl.read_parquet(root / "staging" / "measure_c1" / "2024.parquet")
+    lost = root / "census" / "2023" / "909.xml"
+    kept = lost.with_suffix(".bak")
+    shutil.move(lost, kept)  # Cumbria's 2023 return lost after publication
+    rerun = run(root, instance, YEAR, "2024")
+    rerun_measured = pl.read_parquet(root / "staging" / "measure_c1" / "2024.parquet")
+    table = root / "reference" / "la_successors.csv"
+    table.write_text(table.read_text().replace("own_return", "predecessors"))
     broken = run(root, instance, YEAR, "2024")
-    return root, years, release, c1, guidance, looked, broken
+    shutil.move(kept, lost)
+    declared = run(root, instance, YEAR, "2024"), run(root, instance, RELEASE)
+    declared_c1 = pl.read_parquet(root / "staging" / "measure_c1" / "2024.parquet")
+    declared_guidance = (root / "published" / GUIDANCE_FILE).read_text()
+    return (
+        (root, years, release, c1, guidance, looked, measured),
+        (rerun, rerun_measured),
+        broken,
+        (declared, declared_c1, declared_guidance),
+    )
 
 
-def test_a_linked_successor_publishes_re_referrals_looked_back_on_its_predecessor(split) -> None:
-    root, (_, year), release, c1, guidance, looked, _ = split
-    assert year.success and release.success
-    check = _check(year)
-    assert check.passed and check.metadata["counted look-backs"].value == 2
+def _lookback_records(result: dg.ExecuteInProcessResult) -> set[tuple[str, str, str]]:
     table = next(
         e.materialization.metadata["lookback"].value
-        for e in year.get_asset_materialization_events()
+        for e in result.get_asset_materialization_events()
         if e.asset_key.to_user_string() == "lookback_inventory"
     )
-    assert {(r.data["la_code"], r.data["lookback"], r.data["looks_back_on"]) for r in table.records} == {
-        ("942", "counted", "909"),
-        ("943", "counted", "909"),
-    }
-    # the previous year's rows are Cumbria's, under the successors' codes
-    assert set(looked["la_code"]) == {"942", "943"}
-    measured = pl.read_parquet(root / "staging" / "measure_c1" / "2024.parquet")
+    return {(r.data["la_code"], r.data["lookback"], r.data["looks_back_on"]) for r in table.records}
+
+
+def test_successors_publish_re_referrals_counted_within_their_own_return_as_dfe_did(split) -> None:
+    """DfE's first-year re-referrals of a successor are its referrals less its children referred (a child
+    referred again in the year); Cumberland's and Westmorland and Furness's published cells are that, and
+    England's and the North West's re-referrals are theirs; a lost predecessor return blocks nothing."""
+    (_, (_, year), release, c1, guidance, looked, measured), (rerun, rerun_measured), *_ = split
+    assert year.success and release.success
+    check = _check(year)
+    assert check.passed and check.metadata["counted look-backs"].value == 0
+    assert _lookback_records(year) == {("942", "own_return", ""), ("943", "own_return", "")}
+    assert looked.is_empty()  # nothing of Cumbria's 2023 return is read
     for la in ("942", "943"):
+        own = measured.filter(pl.col("old_la_code") == la)
+        within = own["Referrals"].item() - own["Referrals_child"].item()
+        assert own["Re_referrals"].item() == within > 0, la
         published = _row(c1, la)
-        assert published["rereferral_count"].isdigit() and int(published["rereferral_count"]) > 0, la
-        assert float(published["rereferral_percent"]) > 0
+        assert published["rereferral_count"] == str(within), la
+        assert published["rereferral_percent"] != "x"
     england = measured.filter(pl.col("geographic_level") == "National")
     assert (
         england["Re_referrals"].item()
@@ -202,21 +227,40 @@ def test_a_linked_successor_publishes_re_referrals_looked_back_on_its_predecesso
         100 * england["Re_referrals"].item() / england["Referrals"].item(), abs=0.051
     )
     assert (
-        "2024: Cumberland (942): its re-referrals look back on the 2023 return of the authority it succeeds "
-        "(909), as DfE did" in guidance
+        "2024: Cumberland (942): in its first year its re-referrals are counted within its own 2024 return, "
+        "as DfE counted them" in guidance
     )
-    # the disclosure audit over the year's files still passes with the successors' cells published
     assert check_evaluation(year, "disclosure_lp_audit").passed
+    # Cumbria's 2023 return lost: nothing of it is read, so 2024 reruns to the same figures
+    assert rerun.success and _check(rerun).passed
+    assert rerun_measured.equals(measured)
 
 
-def test_a_linked_successors_lost_predecessor_return_blocks_naming_the_file(split) -> None:
-    *_, broken = split
+def test_a_lost_predecessor_return_blocks_a_successor_declared_to_look_back_on_it(split) -> None:
+    *_, broken, _ = split
     check = _check(broken)
     assert not check.passed and not broken.success
     assert check.metadata["la_codes"].value == "942, 943"
     assert (
         "[2024] LA 942 Cumberland: look-back to its 2023 return census/2023/909.xml is missing"
         in check.metadata["problems"].value
+    )
+
+
+def test_a_successor_declared_to_look_back_on_its_predecessor_counts_its_children_across_the_split(
+    split,
+) -> None:
+    """With the file restored, the declared look-back reads Cumbria's 2023 rows under the successors' codes:
+    children Cumbria referred within 12 months count too, so the re-referrals are more than the year's."""
+    (_, _, _, _, _, _, measured), _, _, ((year, release), declared_c1, guidance) = split
+    assert year.success and release.success and _check(year).passed
+    assert _lookback_records(year) == {("942", "counted", "909"), ("943", "counted", "909")}
+    for la in ("942", "943"):
+        own = measured.filter(pl.col("old_la_code") == la)["Re_referrals"].item()
+        assert declared_c1.filter(pl.col("old_la_code") == la)["Re_referrals"].item() > own, la
+    assert (
+        "2024: Cumberland (942): its re-referrals look back on the 2023 return of the authority it succeeds "
+        "(909) (reference la_successors.csv)" in guidance
     )
 
 

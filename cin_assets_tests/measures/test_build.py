@@ -432,11 +432,11 @@ def test_building_all_data_sets_together_equals_building_each_alone(tmp_path) ->
     assert together["C1"].filter(pl.col("geographic_level") == "National")["Re_referrals"].item() > 0
 
 
-def test_a_successor_counts_re_referrals_of_its_predecessors_children() -> None:
-    """Cumberland (942) looks back on Cumbria's (909) 2023 return (la_successors.csv, linked): the previous
-    rows are joined under the successor's code (``looked_back_rows``), so a Cumbria child referred again in
-    Cumberland within 12 months counts, matched by the child key; one referred more than 12 months
-    before, or a Cumbria child with another LAchildID, does not."""
+def test_a_successor_declared_predecessors_counts_re_referrals_of_its_predecessors_children() -> None:
+    """Cumberland (942) declared to look back on Cumbria's (909) 2023 return (la_successors.csv,
+    ``predecessors``): the previous rows are joined under the successor's code (``looked_back_rows``), so a
+    Cumbria child referred again in Cumberland within 12 months counts, matched by the child key; one
+    referred more than 12 months before, or a Cumbria child with another LAchildID, does not."""
     from cin_assets.census import lookback
     from cin_assets.measures import build_all
 
@@ -452,12 +452,42 @@ def test_a_successor_counts_re_referrals_of_its_predecessors_children() -> None:
     inventory = pl.DataFrame(
         {"la_code": ["909"], "la_name": ["Cumbria"], "files": ["909.xml"], "status": ["loaded"]}
     ).with_columns(reason=pl.lit(None, pl.String), declared=pl.lit(None, pl.String))
-    looked = lookback.build(
-        2024, expected.filter(pl.col("la_code") == "942"), inventory, reference.successors(2024)
-    )
+    declared = reference.successors(2024).with_columns(first_year_lookback=pl.lit(reference.PREDECESSORS))
+    looked = lookback.build(2024, expected.filter(pl.col("la_code") == "942"), inventory, declared)
     assert looked["lookback"].to_list() == [lookback.COUNTED]
     rows = lookback.looked_back_rows(previous.tables()["episodes"], looked)
     assert set(rows["la_code"]) == {"942"}
     c1 = build_all({"C1": DATASETS["C1"]}, 2024, current.tables(), {"episodes": rows})["C1"]
     assert value(c1, "Re_referrals", "942") == 1 and value(c1, "Referrals", "942") == 3
     assert value(c1, "Re_referrals_percent", "942") == pytest.approx(100 / 3)
+
+
+def test_a_successor_counted_within_its_own_return_counts_children_referred_again_in_the_year() -> None:
+    """Cumberland (942) in 2024, as DfE counted it (la_successors.csv, ``own_return``): a referral is a
+    re-referral when the same child was referred earlier in the year; a referral within 12 months of one
+    before the year, even one in its own return (a case carried over from Cumbria), is not. Its figures
+    are available and enter England's; an LA looking back on its previous return still counts across it."""
+    from cin_assets.measures import build_all
+
+    previous = Census(2023)
+    previous.episode(DARLINGTON, "back", D(2022, 9, 1), D(2022, 10, 1))
+    current = Census(2024)
+    current.episode("942", "twice", D(2023, 6, 1), D(2023, 7, 1))
+    current.episode("942", "twice", D(2023, 9, 1))
+    current.episode("942", "carried", D(2023, 2, 1), D(2023, 5, 1))  # open at 1 April, closed
+    current.episode("942", "carried", D(2023, 8, 1))  # within 12 months of its February referral
+    current.episode("942", "new", D(2023, 7, 1))
+    current.episode(DARLINGTON, "back", D(2023, 6, 1))
+    tables = current.tables()
+    c1 = build_all({"C1": DATASETS["C1"]}, 2024, tables, previous.tables(), own_return=["942"])["C1"]
+    assert value(c1, "Referrals", "942") == 4 and value(c1, "Re_referrals", "942") == 1
+    assert value(c1, "Re_referrals_child", "942") == 1
+    assert value(c1, "Re_referrals_percent", "942") == pytest.approx(25.0)
+    assert value(c1, "Re_referrals", DARLINGTON) == 1
+    assert value(c1, "Re_referrals", ENGLAND) == 2
+    # not declared: no look-back, so not available (DfE's x for Dorset and BCP)
+    plain = build_all({"C1": DATASETS["C1"]}, 2024, tables, previous.tables())["C1"]
+    assert value(plain, "Re_referrals", "942") is None
+    # nor when no LA at all is looked back on
+    alone = build_all({"C1": DATASETS["C1"]}, 2024, tables, None, own_return=["942"])["C1"]
+    assert value(alone, "Re_referrals", "942") == 1 and value(alone, "Re_referrals", DARLINGTON) is None
