@@ -38,6 +38,8 @@ Plain polars, no Dagster: the defs layer wires it (``cin_assets.defs.measures``)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 from polars._typing import PolarsDataType
 
@@ -266,36 +268,43 @@ def notes(basis: pl.DataFrame) -> list[str]:
         f"{y - 1} census in this series to look back on."
         for y in basis.filter(pl.col("lookback") == NO_CENSUS)["reporting_year"].unique().sort().to_list()
     ]
+    counted = basis.filter(pl.col("basis") == COUNTED)
     if "looks_back_on" in basis.columns:
-        successors = basis.filter(
-            (pl.col("basis") == COUNTED)
-            & (pl.col("lookback") == COUNTED)
-            & (pl.col("looks_back_on") != pl.col("la_code"))
+        successors = counted.filter(
+            (pl.col("lookback") == COUNTED) & (pl.col("looks_back_on") != pl.col("la_code"))
         )
-        for r in successors.sort("reporting_year", "la_code").iter_rows(named=True):
-            y = r["reporting_year"]
-            out.append(
-                f"{y}: {r['la_name']} ({r['la_code']}): its re-referrals look back on the {y - 1} return of "
-                f"the authority it succeeds ({r['looks_back_on']}) (reference la_successors.csv): a child "
-                f"that authority referred within the previous 12 months counts as re-referred."
-            )
-    own = basis.filter((pl.col("basis") == COUNTED) & (pl.col("lookback") == OWN_RETURN))
-    for r in own.sort("reporting_year", "la_code").iter_rows(named=True):
-        y = r["reporting_year"]
-        out.append(
-            f"{y}: {r['la_name']} ({r['la_code']}): in its first year its re-referrals are counted within its "
-            f"own {y} return, as DfE counted them: referrals of a child already referred earlier in the "
-            f"year. The {y - 1} referrals of the authority it succeeds are not looked back on, so its "
-            "re-referrals, and those of its region and England, are fewer than a 12-month look-back would give."
+        out += _per_la(
+            successors,
+            lambda r, y: (
+                f"its re-referrals look back on the {y - 1} return of the authority it succeeds "
+                f"({r['looks_back_on']}) (reference la_successors.csv): a child that authority referred within "
+                "the previous 12 months counts as re-referred."
+            ),
         )
-    rows = basis.filter((pl.col("basis") == COUNTED) & pl.col("lookback").is_in(list(_WHY)))
-    for r in rows.sort("reporting_year", "la_code").iter_rows(named=True):
-        y = r["reporting_year"]
-        why = _WHY[r["lookback"]].format(y=y, p=y - 1)
-        out.append(
-            f"{y}: {r['la_name']} ({r['la_code']}): re-referrals are not available ({why}). England and "
-            f"regional re-referral counts include only the local authorities whose {y - 1} returns were "
+    out += _per_la(
+        counted.filter(pl.col("lookback") == OWN_RETURN),
+        lambda _, y: (
+            f"in its first year its re-referrals are counted within its own {y} return, as DfE "
+            f"counted them: referrals of a child already referred earlier in the year. The {y - 1} referrals of "
+            "the authority it succeeds are not looked back on, so its re-referrals, and those of its region and "
+            "England, are fewer than a 12-month look-back would give."
+        ),
+    )
+    out += _per_la(
+        counted.filter(pl.col("lookback").is_in(list(_WHY))),
+        lambda r, y: (
+            f"re-referrals are not available ({_WHY[r['lookback']].format(y=y, p=y - 1)}). England "
+            f"and regional re-referral counts include only the local authorities whose {y - 1} returns were "
             "looked back on, while their referrals include every local authority, so their re-referral "
             "percentages understate, as in DfE's releases."
-        )
+        ),
+    )
     return out
+
+
+def _per_la(rows: pl.DataFrame, text: Callable[[dict, int], str]) -> list[str]:
+    """One note per row (by year and LA): ``<year>: <LA name> (<code>): `` then ``text(row, year)``."""
+    return [
+        f"{r['reporting_year']}: {r['la_name']} ({r['la_code']}): {text(r, r['reporting_year'])}"
+        for r in rows.sort("reporting_year", "la_code").iter_rows(named=True)
+    ]

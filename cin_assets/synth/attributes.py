@@ -397,14 +397,20 @@ def _control_ethnicities(rng: np.random.Generator, h: History, gender: np.ndarra
                          ends: dict[int, tuple[np.ndarray, ...]], targets: dict[int, Characteristics],
                          ref: Path | None) -> None:  # fmt: skip
     """Give the unborn children in need at 31 March (their Ethnicity while unborn) and the children of
-    unknown gender then exactly the LA's counts per A4 ethnic group, every year in turn: a child keeps its
-    code where its group's count allows, else gets one of a group still short (codes within a group in
-    national proportions). Only children not counted in an earlier year (unborn children never were)
-    change; the unknown-gender children counted before keep theirs and the others make up the rest."""
+    unknown gender then exactly the LA's counts per A4 ethnic group, and its boys and girls their A4 mixes
+    (rounded at random), every year in turn: a child keeps its code where its group's count allows, else
+    gets one of a group still short (codes within a group in national proportions). Only children not
+    counted in an earlier year (unborn children never were) change; the children counted before keep
+    theirs and the others make up the rest."""
     groups = calibration.ethnic_group_codes(ref)
     codes = np.concatenate([g[0] for g in groups])
     group_of = np.repeat(np.arange(len(groups)), [len(g[0]) for g in groups])
     national = {who: calibration.characteristic_mix(who, ref)[0] for who in calibration.CHARACTERISTICS}
+    by_gender = calibration.ethnicity_by_gender(ref)
+    sexes = {
+        who: np.array([by_gender[who][1][np.isin(by_gender[who][0], g[0])].sum() for g in groups])
+        for who in ("Male", "Female")
+    }
     dob = h.children["dob"]
     fixed = np.zeros(len(dob), dtype=bool)
     unknown_gender = np.isin(gender, _UNKNOWN)
@@ -427,6 +433,14 @@ def _control_ethnicities(rng: np.random.Generator, h: History, gender: np.ndarra
         free = np.flatnonzero(unknown & ~fixed)
         recode(ethnicity, free, _quota(len(free), np.clip(counts.unknown_ethnicity - held, 0, None),
                                        national["unknown"]))  # fmt: skip
+        # boys and girls in need at 31 March: their A4 mix to the rounding, not to the draws' noise
+        # (independent draws left England's girls of "other" ethnicity 2-3% off)
+        for who, mix in sexes.items():
+            members = in_need & (dob <= end) & np.isin(gender, calibration.ETHNICITY_BY[who])
+            held = np.bincount(group_of[_index(codes, ethnicity[members & fixed])], minlength=len(groups))
+            want = _round_random(rng, int(members.sum()), mix) - held
+            free = np.flatnonzero(members & ~fixed)
+            recode(ethnicity, free, _quota(len(free), np.clip(want, 0, None), mix))
         fixed |= in_need & (dob <= end)
 
 
@@ -466,7 +480,18 @@ def _control_categories(rng: np.random.Generator, h: History, initial: np.ndarra
         after = np.bincount(_index(cats, initial[np.concatenate([unborn, free])]), minlength=n_cats)
         now = _index(cats, initial[pool])
         want = np.bincount(now, minlength=n_cats) - (after - before)
-        initial[pool] = cats[_regroup(rng, now, _quota(len(pool), np.clip(want, 0, None), np.ones(n_cats)))]
+        want = _quota(len(pool), np.clip(want, 0, None), np.ones(n_cats))
+        # boys and girls each make up their part, in proportion to the plans of each category they
+        # hold (gender-blind, the changes would pull their mixes together: boys' sexual abuse +3%)
+        boys = np.isin(gender[pool], calibration.CATEGORY_BY["Male"])
+        sizes = np.array([boys.sum(), (~boys).sum()], dtype=np.float64)
+        mix = np.stack([np.bincount(now[boys], minlength=n_cats), np.bincount(now[~boys], minlength=n_cats)])
+        fit = _fit(mix + 1e-6, sizes, want.astype(np.float64))
+        # the fit's columns are exact and its rows near: the boys' quota is kept within each column
+        quota = np.minimum(_round_random(rng, int(sizes[0]), fit[0]), want)
+        quota += _round_random(rng, int(sizes[0]) - int(quota.sum()), want - quota)
+        for members, part in ((boys, quota), (~boys, want - quota)):
+            initial[pool[members]] = cats[_regroup(rng, now[members], part)]
 
 
 def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: dict[int, float],

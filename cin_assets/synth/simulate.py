@@ -19,7 +19,9 @@ Each year, in order (all NumPy, vectorised over the year's events):
 6. at 31 March, make exactly P plans and A episodes open by moving the planned ends nearest the year end
    (cutting plans/episodes to close in the year, or extending ones closing in the year into the next),
    then exactly the LA's share of England's unborn children of them unborn, by moving dates of birth of
-   children first referred in the year.
+   children first referred in the year; the cases open at 31 March that the next year's published figures
+   leave out of its episodes of need close next year as not in need (an assessment under way at 31 March,
+   or a review of a case with nothing going on).
 
 Every activity date is kept inside its episode (closure >= every activity), episodes of one child never
 overlap, a child has at most one open plan, and open S47s/assessments at a year end are recent enough not to
@@ -473,6 +475,7 @@ class LaSimulation:
         # children re-referred in a year who have an enquiry on an earlier episode of the year and on the
         # new one, per enquiry, had children been paired with episodes at random (last year's)
         self.s47_cross = 0.0
+        self._stale = 0  # last year's open cases to close as not in need this year (_close_stale)
         self.shortfalls: dict[str, int] = {}
         self._pool = np.zeros(0, dtype=np.int64)
 
@@ -744,6 +747,7 @@ class LaSimulation:
             self._control_open_bands(plan, start, end)
             self._control_awaiting(plan, start, end)
             self._control_not_in_need(plan, start, end)
+            self._close_stale(plan, start, end)
             if next_plan is not None and next_plan.ended >= 0:
                 self._control_carry(plan, next_plan, end)
             self._control_ended_bands(plan, start, end)
@@ -1203,7 +1207,8 @@ class LaSimulation:
         in need at 31 March in this return but not episodes of need in the next one. Their number sets
         next year's episodes ending (ending = open at 1 April and of need + starting - open at 31 March),
         so make it what next year's published figures imply, converting this year's referrals still under
-        assessment at 31 March (no enquiry, conference or plan) to or from not-in-need closures."""
+        assessment at 31 March (no enquiry, conference or plan) to or from not-in-need closures; where too
+        few are, next year closes as many long-open cases as not in need (:meth:`_close_stale`)."""
         rng, ep, asm = self.rng, self.ep, self.asm
         ref, close, kind = ep["ref"], ep["close"], ep["kind"]
         starting = nxt.referrals - round(nxt.referrals * nxt.nfa) - round(nxt.referrals * nxt.nin)
@@ -1221,9 +1226,9 @@ class LaSimulation:
             more = cand[recent][_pick(rng, int(recent.sum()), k - len(sel))]
             asm["auth"][ep["last_asm"][more]] = add_wd(end + 1, rng.integers(0, 10, size=len(more)))
             sel = np.concatenate([sel, more])
-            self._miss("carry_nin", k - len(sel))
             kind[sel] = NIN
             close[sel] = np.maximum(asm["auth"][ep["last_asm"][sel]], self._min_close(sel))
+            self._stale = k - len(sel)  # the rest: long-open cases closed next year (_close_stale)
         elif k < 0:
             cand = np.flatnonzero(open_ & (kind == NIN))
             sel = cand[_pick(rng, len(cand), -k)]
@@ -1231,6 +1236,41 @@ class LaSimulation:
             kind[sel] = CIN
             dur = _sample_bands(rng, self.p.cin_duration, len(sel))
             close[sel] = np.maximum(close[sel], ref[sel] + dur)
+
+    def _close_stale(self, plan: YearPlan, start: int, end: int) -> None:
+        """Close as not in need the year's share of last year's open cases that its not-in-need closures
+        could not take (:meth:`_control_carry`): cases open at 1 April, ending in the year with nothing
+        going on in it, reassessed before closing, as a review of long-open cases does (DfE's figures hold
+        fewer of them than the year before had open: West Sussex 2019, 1,530 open a year or more). They
+        leave the year's episodes of need, so they are taken from the B5 bands with more endings than the
+        LA's CINCease shares of the rest first."""
+        k, self._stale = self._stale, 0
+        if k <= 0:
+            return
+        rng, ep = self.rng, self.ep
+        ref, close, kind = ep["ref"], ep["close"], ep["kind"]
+        ending = (close >= start) & (close <= end) & (kind == CIN) & (ref <= end)
+        # nothing in the year: no enquiry, conference or plan in its return (rule 2990 forbids them on RC8)
+        cand = np.flatnonzero(ending & (ref < start))
+        cand = cand[self._min_close(cand) < start]
+        rank = np.ones(len(cand), dtype=np.int64)
+        if plan.ended_shares:
+            every = np.flatnonzero(ending)
+            have = np.bincount(_band(ref[every], close[every]), minlength=5)
+            want = np.asarray(largest_remainder(len(every) - k, list(plan.ended_shares)))
+            band = _band(ref[cand], close[cand])
+            for b in range(5):
+                over = np.flatnonzero(band == b)
+                rank[over[_pick(rng, len(over), int(have[b] - want[b]))]] = 0
+        old = cand[np.lexsort((rng.random(len(cand)), rank))][:k]
+        self._miss("carry_nin", k - len(old))
+        # an assessment ending on the closure day, started in the year after the case's last activity
+        first = np.maximum(self._min_close(old) + 1, start)
+        began = np.minimum(np.maximum(add_wd(close[old], -_sample_bands(rng, self.assessment_wd, len(old))), first),
+                           close[old])  # fmt: skip
+        ep["last_asm"][old] = self.asm.append(episode=old, start=began, auth=close[old])
+        ep["act"][old] = np.maximum(ep["act"][old], close[old])
+        kind[old] = NIN
 
     def _close_in_march(self, e: np.ndarray, floor: np.ndarray, end: int) -> None:
         """Close episodes ``e``, open over 31 March, in the year's last 3 months instead (never before

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from cin_assets import reference
-from cin_assets.census import calendar
+from cin_assets.census import calendar, reader
 from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.datasets.catalogue.common import UNKNOWN_GENDER
 from cin_assets.measures import build, units
@@ -110,12 +110,16 @@ def test_each_las_children_referred_and_enquired_about_are_its_published_counts(
     it are within 12 months); a child with enquiries on two episodes counts once, so exactly that many of
     the children with an enquiry earlier in the year get an episode with one. The two tiniest LAs (City of
     London, Isles of Scilly: about 20 referrals and 5 enquiries a year) may have too few children to
-    choose from: within 2."""
+    choose from: within 2; a larger LA's year may miss by one where a month runs out of children (the
+    simulation's shortfalls, ``test_simulate``)."""
+    larger = 0
     for year in YEARS:
         figures = _against_real(tables[year], year, code).filter(pl.col("column") == column)
         off = figures.filter(~pl.col("exact")).select("old_la_code", "real", "ours").rows()
         assert figures.height >= 3, figures
-        assert all(la in ("201", "420") and abs(a - b) <= 2 for la, a, b in off), off
+        assert all(abs(a - b) <= (2 if la in ("201", "420") else 1) for la, a, b in off), off
+        larger += sum(la not in ("201", "420") for la, _, _ in off)
+    assert larger <= 1
 
 
 def test_unborn_and_unknown_gender_children_are_each_las_allocation(tables: dict) -> None:
@@ -206,6 +210,47 @@ def test_ended_episodes_by_duration_follow_the_las_lait_shares(tables: dict) -> 
     errors = _duration_errors(tables, "B5", "LAIT:CINCease")
     assert sorted(len(e) for e in errors.values()) == [5, 10, 10], errors
     assert max(errors["805"] + errors["845"]) <= 0.1 and max(errors["838"]) <= 2, errors
+
+
+@pytest.fixture(scope="module")
+def waltham_forest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    out = tmp_path_factory.mktemp("review")
+    generate_census(out, [2019], scale=1.0, seed=SEED, las=["320"], workers=1)
+    return reader.read_returns(reader.census_files(out, 2019), 2019, workers=1)
+
+
+def test_open_cases_a_review_closes_as_not_in_need_leave_the_next_year_as_dfe_published(
+    waltham_forest: dict[str, pl.DataFrame],
+) -> None:
+    """Waltham Forest 2019: DfE's episodes at any point are hundreds fewer than its children in need at 31
+    March 2018 plus its 2019 episodes starting, more than its 2018 referrals still under assessment can
+    account for (closed as not in need, they are no episodes of need in 2019). The rest are cases open at
+    1 April 2018 and idle since, reassessed in 2019 and closed as not in need. Its 2019 episodes at any
+    point and ending are then DfE's, its endings fall in its LAIT CINCease bands, and the return is valid."""
+    from cin_assets.validation import validate
+
+    published = {
+        c: reference.published_la_value(c, y).filter(pl.col("old_la_code") == "320")["value"].item()
+        for c, y in (("At31_episodes", 2018), ("Started_episodes", 2019), ("Anypoint_episodes", 2019))
+    }
+    assert published["At31_episodes"] + published["Started_episodes"] - published["Anypoint_episodes"] > 600
+    b1 = _against_real(waltham_forest, 2019, "B1").filter(
+        pl.col("column").is_in(["Anypoint_episodes", "Ended_episodes", "Started_episodes", "At31_episodes"])
+    )
+    assert b1.height == 4 and b1["exact"].all(), b1
+    # every band within 3 points (without the reviews: 2 years or more 22.3% against 8.4, 1-2 years 16.5
+    # against 10.4), the 2 years or more to DfE's rounding
+    b5 = _against_real(waltham_forest, 2019, "B5").filter(pl.col("column").str.starts_with("LAIT:CINCease"))
+    assert b5.height == 5 and (b5["ours"] - b5["real"]).abs().max() < 3, b5
+    assert b5.filter(pl.col("column") == "LAIT:CINCease2more")["exact"].item(), b5
+    start = calendar.census_period(2019)[0]
+    ep = waltham_forest["episodes"]
+    assessed = waltham_forest["assessments"].filter(pl.col("AssessmentActualStartDate") >= start)
+    reviewed = ep.filter(
+        (pl.col("CINreferralDate") < start - dt.timedelta(days=365)) & (pl.col("ReasonForClosure") == "RC8")
+    ).join(assessed, on=["LAchildID", "episode_id"], how="semi")
+    assert reviewed.height > 100
+    assert validate(waltham_forest, 2019).filter(pl.col("type") == "error").is_empty()
 
 
 def test_referral_sources_are_the_published_shares(tables: dict) -> None:
