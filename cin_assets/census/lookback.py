@@ -29,9 +29,9 @@ rules (``looks_back_on``); their children are matched by the child key once the 
 mapped to the successor's (:func:`looked_back_rows`).
 
 In every case but ``counted`` and ``own_return`` the LA's look-back measures are not available (its rows
-are left out of the look-back); England and regional counts then count only the LAs whose look-back is counted while their
-referrals count every LA, so their re-referral percentages understate, as in DfE's releases; the
-guidance says which LAs they leave out (:func:`notes`).
+are left out of the look-back); England and regional counts then count only the LAs whose look-back is
+counted while their referrals count every LA, so their re-referral percentages understate, as in DfE's
+releases; the guidance says which LAs they leave out (:func:`notes`).
 
 Plain polars, no Dagster: the defs layer wires it (``cin_assets.defs.measures``).
 """
@@ -191,9 +191,8 @@ def _not_expected(year: int, successors: pl.DataFrame | None) -> pl.Expr:
 def looked_back_rows(rows: pl.DataFrame, lookback: pl.DataFrame) -> pl.DataFrame:
     """The previous year's ``rows`` (with ``la_code``) of the LAs whose look-back is counted, each under
     the code of the LA that looks back on it: a predecessor's rows under the code of every successor
-    declared ``predecessors``
-    (a Northamptonshire 2021 child referred again in North Northamptonshire in 2022 is matched by its
-    child key there), an LA's own rows under its own."""
+    declared ``predecessors`` (a Northamptonshire 2021 child referred again in North Northamptonshire in
+    2022 is then matched by its child key there), an LA's own rows under its own."""
     sources = (
         lookback.filter(pl.col("lookback") == COUNTED)
         .select(
@@ -258,9 +257,8 @@ def notes(basis: pl.DataFrame) -> list[str]:
     """The guidance's notes on look-backs (``counting_basis`` rows of one or more years, with their
     ``lookback`` and ``looks_back_on`` columns): the years with no previous census, each successor whose
     look-back reads its predecessors' returns or only its own, then each counted LA whose re-referrals are
-    not available
-    and what the England and regional figures then hold. LAs not counted in the year have their own notes
-    (:func:`cin_assets.census.exceptions.notes`)."""
+    not available and what the England and regional figures then hold. LAs not counted in the year have
+    their own notes (:func:`cin_assets.census.exceptions.notes`)."""
     if "lookback" not in basis.columns:
         return []
     out = [
