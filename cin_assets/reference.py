@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from cin_assets.census.geography import LOCAL, LONDON_CODE, REGIONAL, in_london_sub_region
+from cin_assets.census.lookback import FIRST_YEAR_LOOKBACKS
 
 SHIPPED_REFERENCE = Path(__file__).resolve().parent / "reference_data"
 
@@ -115,17 +116,11 @@ def dfe_exceptions(ref: Path | None = None) -> pl.DataFrame:
     )
 
 
-# how a successor's first-year re-referrals are counted (``la_successors.csv``, ``first_year_lookback``)
-PREDECESSORS = "predecessors"  # looking back on its predecessors' ``year - 1`` returns
-OWN_RETURN = "own_return"  # within its own first return only: a child's earlier referrals of the same year
-NOT_AVAILABLE = "not_available"  # not counted: published not available
-FIRST_YEAR_LOOKBACKS = (PREDECESSORS, OWN_RETURN, NOT_AVAILABLE)
-
-
 def successors(year: int, ref: Path | None = None) -> pl.DataFrame:
     """The LAs of reporting ``year`` created from earlier ones, one row per predecessor: la_code,
-    predecessor_la_code, first_year_lookback (one of :data:`FIRST_YEAR_LOOKBACKS`: how DfE counted the
-    successor's first-year re-referrals; ``la_successors.csv``, see the reference README)."""
+    predecessor_la_code, first_year_lookback (how DfE counted the successor's first-year re-referrals, one
+    of :data:`cin_assets.census.lookback.FIRST_YEAR_LOOKBACKS`; ``la_successors.csv``, see the reference
+    README)."""
     path = (ref or reference_dir()) / "la_successors.csv"
     rows = _csv(path).filter(pl.col("reporting_year") == str(year))
     wrong = rows.filter(~pl.col("first_year_lookback").is_in(FIRST_YEAR_LOOKBACKS))

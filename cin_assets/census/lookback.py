@@ -43,12 +43,15 @@ from collections.abc import Callable
 import polars as pl
 from polars._typing import PolarsDataType
 
-from cin_assets import reference
 from cin_assets.census import exceptions
 from cin_assets.census import inventory as returns
 
 COUNTED, NO_CENSUS, NEW_LA, UNUSABLE = "counted", "no_census", "new_la", "unusable"
-OWN_RETURN = reference.OWN_RETURN
+# how a successor's first-year re-referrals are counted (reference ``la_successors.csv``,
+# ``first_year_lookback``): looking back on its predecessors' ``year - 1`` returns, within its own first
+# return only (a child's earlier referrals of the same year), or not at all (published not available)
+PREDECESSORS, OWN_RETURN = "predecessors", "own_return"
+FIRST_YEAR_LOOKBACKS = (PREDECESSORS, OWN_RETURN, exceptions.NOT_AVAILABLE)
 
 SCHEMA: dict[str, PolarsDataType] = {
     "reporting_year": pl.Int32,
@@ -106,7 +109,7 @@ def _verdicts(
 ) -> pl.DataFrame:
     """One verdict per expected LA: its own ``year - 1`` return's, or the worst of its predecessors' (a
     successor declared ``predecessors``); a successor declared ``own_return`` has nothing to look back on."""
-    links = _links(successors, reference.PREDECESSORS)
+    links = _links(successors, PREDECESSORS)
     own = _links(successors, OWN_RETURN)["la_code"]
     before = previous.filter(pl.col("status") != returns.UNEXPECTED).select(
         pl.col("la_code").alias("source"), "files", "status", "reason", "declared"
@@ -164,7 +167,7 @@ def _not_expected(year: int, successors: pl.DataFrame | None) -> pl.Expr:
     if successors is None or successors.is_empty():
         return new
     names = dict(
-        successors.filter(pl.col("first_year_lookback") != reference.PREDECESSORS)
+        successors.filter(pl.col("first_year_lookback") != PREDECESSORS)
         .group_by("la_code")
         .agg(pl.col("predecessor_la_code").sort().str.join(", "))
         .iter_rows()

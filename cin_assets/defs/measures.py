@@ -172,7 +172,7 @@ def _carried(
     successors = reference.successors(source, data_root.reference_dir)
     # the carried LAs' returns of the year before, or their predecessors' (la_successors.csv)
     linked = successors.filter(
-        (pl.col("first_year_lookback") == reference.PREDECESSORS) & pl.col("la_code").is_in(las.implode())
+        (pl.col("first_year_lookback") == lookbacks.PREDECESSORS) & pl.col("la_code").is_in(las.implode())
     )
     wanted = set(las.to_list()) | set(linked["predecessor_la_code"].to_list())
     every = census_files(data_root.census_dir, source - 1) if source - 1 in REPORTING_YEARS else []

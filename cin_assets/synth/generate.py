@@ -81,7 +81,7 @@ def _link_predecessors(la_code: str, history: History, attrs: attributes.Attribu
     """A successor that carried its predecessor's cases (``la_successors.csv``: any but ``not_available``):
     its children returning from the predecessor's last year take that return's child IDs
     (:mod:`cin_assets.synth.successors`)."""
-    links = reference.successors(first, ref).filter(pl.col("first_year_lookback") != reference.NOT_AVAILABLE)
+    links = reference.successors(first, ref).filter(pl.col("first_year_lookback") != exceptions.NOT_AVAILABLE)
     for predecessor in links.filter(pl.col("la_code") == la_code)["predecessor_la_code"].to_list():
         heirs = sorted(links.filter(pl.col("predecessor_la_code") == predecessor)["la_code"].to_list())
         referrals = targets.filter(pl.col("year") == first)

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from cin_assets import reference
-from cin_assets.census import calendar
+from cin_assets.census import calendar, lookback
 from cin_assets.synth import calibration
 from cin_assets.synth.simulate import FREE_YEARS, WARMUP_YEARS, Params, YearPlan
 
@@ -98,8 +98,8 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
     # children referred), its children referred are exact and its re-referrals across the split (not
     # counted) and its warm-up years' follow its next year's share, its first with a look-back
     how = reference.successors(first).filter(pl.col("la_code") == la_code)["first_year_lookback"].to_list()
-    linked = first if reference.PREDECESSORS in how else None
-    own = first if reference.OWN_RETURN in how and first + 1 in real else None
+    linked = first if lookback.PREDECESSORS in how else None
+    own = first if lookback.OWN_RETURN in how and first + 1 in real else None
     last = max(published, *la_years(la_code))
     start = calendar.FIRST_YEAR - WARMUP_YEARS
     lows = tuple(int(lo) for lo in _bands("cin_end_duration_days", None)[0])

@@ -190,7 +190,7 @@ def test_own_return_is_what_dfe_published(year: int) -> None:
     """The ``own_return`` declarations rest on DfE's own figures: in each successor's first year its
     re-referrals are exactly its referrals less its children referred (a child referred again within the
     year), and in its second year, with a look-back, they are more."""
-    own = reference.successors(year).filter(pl.col("first_year_lookback") == reference.OWN_RETURN)
+    own = reference.successors(year).filter(pl.col("first_year_lookback") == lookback.OWN_RETURN)
     assert own.height == 2
     for y, equal in ((year, True), (year + 1, False)):
         got = {

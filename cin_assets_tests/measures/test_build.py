@@ -452,7 +452,7 @@ def test_a_successor_declared_predecessors_counts_re_referrals_of_its_predecesso
     inventory = pl.DataFrame(
         {"la_code": ["909"], "la_name": ["Cumbria"], "files": ["909.xml"], "status": ["loaded"]}
     ).with_columns(reason=pl.lit(None, pl.String), declared=pl.lit(None, pl.String))
-    declared = reference.successors(2024).with_columns(first_year_lookback=pl.lit(reference.PREDECESSORS))
+    declared = reference.successors(2024).with_columns(first_year_lookback=pl.lit(lookback.PREDECESSORS))
     looked = lookback.build(2024, expected.filter(pl.col("la_code") == "942"), inventory, declared)
     assert looked["lookback"].to_list() == [lookback.COUNTED]
     rows = lookback.looked_back_rows(previous.tables()["episodes"], looked)
