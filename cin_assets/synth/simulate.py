@@ -1249,14 +1249,12 @@ class LaSimulation:
             return
         rng, ep = self.rng, self.ep
         ref, close, kind = ep["ref"], ep["close"], ep["kind"]
-        ending = (close >= start) & (close <= end) & (kind == CIN) & (ref <= end)
+        every, have = self._endings(start, end)
         # nothing in the year: no enquiry, conference or plan in its return (rule 2990 forbids them on RC8)
-        cand = np.flatnonzero(ending & (ref < start))
+        cand = every[ref[every] < start]
         cand = cand[self._min_close(cand) < start]
         rank = np.ones(len(cand), dtype=np.int64)
         if plan.ended_shares:
-            every = np.flatnonzero(ending)
-            have = np.bincount(_band(ref[every], close[every]), minlength=5)
             want = np.asarray(largest_remainder(len(every) - k, list(plan.ended_shares)))
             band = _band(ref[cand], close[cand])
             for b in range(5):
@@ -1264,13 +1262,18 @@ class LaSimulation:
                 rank[over[_pick(rng, len(over), int(have[b] - want[b]))]] = 0
         old = cand[np.lexsort((rng.random(len(cand)), rank))][:k]
         self._miss("carry_nin", k - len(old))
-        # an assessment ending on the closure day, started in the year after the case's last activity
-        first = np.maximum(self._min_close(old) + 1, start)
-        began = np.minimum(np.maximum(add_wd(close[old], -_sample_bands(rng, self.assessment_wd, len(old))), first),
-                           close[old])  # fmt: skip
+        # an assessment ending on the closure day, started in the year (after the case's last activity)
+        length = _sample_bands(rng, self.assessment_wd, len(old))
+        began = np.clip(add_wd(close[old], -length), start, close[old])
         ep["last_asm"][old] = self.asm.append(episode=old, start=began, auth=close[old])
-        ep["act"][old] = np.maximum(ep["act"][old], close[old])
+        ep["act"][old] = close[old]
         kind[old] = NIN
+
+    def _endings(self, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """The episodes of need ending in the year (``start`` to ``end``), and their number per B5 band."""
+        ref, close = self.ep["ref"], self.ep["close"]
+        ended = np.flatnonzero((close >= start) & (close <= end) & (self.ep["kind"] == CIN) & (ref <= end))
+        return ended, np.bincount(_band(ref[ended], close[ended]), minlength=5)
 
     def _close_in_march(self, e: np.ndarray, floor: np.ndarray, end: int) -> None:
         """Close episodes ``e``, open over 31 March, in the year's last 3 months instead (never before
@@ -1345,8 +1348,7 @@ class LaSimulation:
             return
         rng, ep = self.rng, self.ep
         ref, close = ep["ref"], ep["close"]
-        ended = np.flatnonzero((close >= start) & (close <= end) & (ep["kind"] == CIN) & (ref <= end))
-        have = np.bincount(_band(ref[ended], close[ended]), minlength=5)
+        ended, have = self._endings(start, end)
         want = np.asarray(largest_remainder(int(have.sum()), list(plan.ended_shares)))
         cand = ended[self._latest(ended)]
         lo = np.maximum.reduce([self._min_close(cand), np.full(len(cand), start), ref[cand]])
