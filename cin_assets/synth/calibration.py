@@ -1039,6 +1039,32 @@ def regional_ratio(
     }
 
 
+PLAN_LENGTHS = ("3_months_or_less", "3_6_months", "6_months_1_year", "1_2_years")  # D7 bands under 2 years
+
+
+@cache
+def _plan_length_counts(ref: Path | None) -> dict[str, list[float]]:
+    """{E12 region code, or "" for England less them: its 2020 D7 plans ending per band under 2 years}."""
+    rows = national_figures(ref).filter((pl.col("dataset") == "D7") & (pl.col("time_period") == "2020"))
+    values = {(code or ENGLAND_CODE, ind): float(v) for code, ind, v in
+              rows.select("region_code", "indicator", "value").iter_rows()}  # fmt: skip
+    known = sorted({code for code, _ in values} - {ENGLAND_CODE})
+    counts = {code: [values[(code, ind)] for ind in PLAN_LENGTHS] for code in known}
+    counts[""] = [
+        values[(ENGLAND_CODE, ind)] - sum(counts[c][i] for c in known) for i, ind in enumerate(PLAN_LENGTHS)
+    ]
+    return counts
+
+
+def plan_length_shares(la_code: str, ref: Path | None = None) -> tuple[float, ...]:
+    """The shares of an LA's plans ending after less than 2 years per D7 band: its region's in EES 2020
+    where published (four regions), else what England's leave (D7 has no LA rows; the draw of plan lengths
+    is shaped on the same figures, and no earlier year is shipped)."""
+    counts = _plan_length_counts(ref)
+    row = counts.get(la_region(la_code, ref), counts[""])
+    return tuple(c / sum(row) for c in row)
+
+
 def disability_ratio(ref: Path | None = None) -> dict[str, float]:
     """{E12 region code: its share of children in need at 31 March with a disability recorded, over
     England's} (B2 2020: North East 13.1% to East Midlands 9.9%, England 12.6%)."""

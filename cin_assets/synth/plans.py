@@ -106,6 +106,7 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
     durations = calibration.la_cin_durations(la_code, lows)
     open_durations = calibration.la_open_durations(la_code)
     ended_durations = calibration.la_ended_durations(la_code)
+    lengths = calibration.plan_length_shares(la_code)
     plans = []
     for i, year in enumerate(range(start, last + 1)):
         r = real.get(year, real[first] if year < first else real[published])
@@ -141,6 +142,7 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                     )
                 ),
                 **(_plan_targets(r) if year in real else {}),
+                cpp_lengths=lengths if year in real else (),
                 **(_unborn_targets(r) if year >= first else {}),
             )
         )

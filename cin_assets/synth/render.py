@@ -295,10 +295,8 @@ def _cin_plans(h: History, a: Attributes, e_rows: np.ndarray, shown_close: np.nd
 def cut(h: History, year: int) -> dict[str, np.ndarray]:
     """Row indices of each History table in reporting ``year``'s return (see the module docstring)."""
     start, end = day(dt.date(year - 1, 4, 1)), day(dt.date(year, 3, 31))
-    ep = h.episodes
-    episodes = np.flatnonzero((ep["ref"] <= end) & (ep["close"] >= start))
-    active = np.zeros(len(ep["ref"]), dtype=bool)
-    active[episodes] = True
+    active = h.in_return(year)
+    episodes = np.flatnonzero(active)
     asm = h.assessments
     a_auth = asm["auth"]
     assessments = np.flatnonzero(

@@ -21,7 +21,8 @@ Each year, in order (all NumPy, vectorised over the year's events):
    then exactly the LA's share of England's unborn children of them unborn, by moving dates of birth of
    children first referred in the year; the cases open at 31 March that the next year's published figures
    leave out of its episodes of need close next year as not in need (an assessment under way at 31 March,
-   or a review of a case with nothing going on).
+   or a review of a case with nothing going on), and the cases they hold beyond this year's first appear
+   in the next return (cases an earlier return left out).
 
 Every activity date is kept inside its episode (closure >= every activity), episodes of one child never
 overlap, a child has at most one open plan, and open S47s/assessments at a year end are recent enough not to
@@ -119,6 +120,7 @@ class YearPlan:
     cpp_lasted: int = -1  # of them, started 3 months or more before 31 March (-1: no target)
     cpp_on_time: int = -1  # of those, plans with every review on time (-1: left to late_review)
     cpp_long_end: int = -1  # plans ending in the year after 2 years or more (-1: no target)
+    cpp_lengths: tuple[float, ...] = ()  # shares of the other plans ending per D7 band ((): any)
     unborn_plan: int = -1  # unborn children on a plan at 31 March (-1: left to the draw of ages)
     unborn_other: int = -1  # the other unborn children in need at 31 March
 
@@ -180,11 +182,18 @@ class History:
     """The finished history of one LA: plain arrays, dates as day numbers (-1 = none)."""
 
     children: dict[str, np.ndarray]  # dob
-    episodes: dict[str, np.ndarray]  # child, ref, close, kind, icpc (episode level)
+    episodes: dict[str, np.ndarray]  # child, ref, close, kind, icpc, shown (the first return holding it)
     assessments: dict[str, np.ndarray]  # episode, start, auth
     s47: dict[str, np.ndarray]  # episode, start, target, icpc, not_required
     cpps: dict[str, np.ndarray]  # episode, start, end, reviews (n x MAX_REVIEWS)
     shortfalls: dict[str, int] = field(default_factory=dict)  # control misses (only carry_nin expected)
+
+    def in_return(self, year: int) -> np.ndarray:
+        """Mask of the episodes in reporting ``year``'s return: active in the year, and not one that first
+        appears in a later return (:meth:`LaSimulation._appear`)."""
+        start, end = day(dt.date(year - 1, 4, 1)), day(dt.date(year, 3, 31))
+        ep = self.episodes
+        return (ep["ref"] <= end) & (ep["close"] >= start) & (ep["shown"] <= year)
 
 
 def _sample_bands(
@@ -276,15 +285,27 @@ def _even_months(rng: np.random.Generator, days: np.ndarray, k: int) -> np.ndarr
     return np.sort(order[rank < quota[inverse[order]]])
 
 
+def _month_tables() -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Calendar lookups for 1900-2100 (the simulation's dates, with room): the first day number, each
+    day's month (months since 1900) and day of the month (0-based), and each month's first day and
+    length. Looking dates up is several times faster than datetime64 arithmetic on every call."""
+    months = np.arange("1900-01", "2101-01", dtype="datetime64[M]")
+    first = _int(months.astype("datetime64[D]"))
+    length = np.diff(np.append(first, _int(np.datetime64("2101-01-01", "D"))))
+    days = np.arange(first[0], first[-1] + length[-1])
+    month = np.repeat(np.arange(len(months)), length)
+    return int(first[0]), month, days - first[month], first, length
+
+
+_FIRST_DAY, _MONTH, _DOM, _MONTH_START, _MONTH_LENGTH = _month_tables()
+
+
 def add_months(days: np.ndarray | int, months: int) -> np.ndarray:
     """``days`` plus calendar ``months``, the day clamped to the month's last (31 January + 1 month = 29
     February 2020), as the published duration bands count months (polars ``offset_by``)."""
-    d = _dt(np.asarray(days))
-    m = d.astype("datetime64[M]")
-    dom = (d - m.astype("datetime64[D]")).astype(np.int64)
-    to = m + months
-    length = ((to + 1).astype("datetime64[D]") - to.astype("datetime64[D]")).astype(np.int64)
-    return _int(to.astype("datetime64[D]")) + np.minimum(dom, length - 1)
+    i = np.asarray(days, dtype=np.int64) - _FIRST_DAY
+    to = _MONTH[i] + months
+    return _MONTH_START[to] + np.minimum(_DOM[i], _MONTH_LENGTH[to] - 1)
 
 
 _DEC31 = 5  # the window of plans started exactly 3 months before 31 March (see _open_window)
@@ -464,7 +485,7 @@ class LaSimulation:
         self.unborn_rng = substream(rng, _UNBORN_STREAM)
         self.ch = _Store(dob=np.int64, last_ep=np.int64, first=np.int64)  # first: the first referral
         self.ep = _Store(child=np.int64, ref=np.int64, close=np.int64, kind=np.int8, act=np.int64,
-                         last_cpp=np.int64, last_asm=np.int64, icpc=np.int64)  # fmt: skip
+                         last_cpp=np.int64, last_asm=np.int64, icpc=np.int64, shown=np.int64)  # fmt: skip
         self.asm = _Store(episode=np.int64, start=np.int64, auth=np.int64)
         self.s47 = _Store(episode=np.int64, start=np.int64, target=np.int64, icpc=np.int64, res=np.int64)
         self.cpp = _Store(episode=np.int64, start=np.int64, end=np.int64, reviews=(np.int64, (MAX_REVIEWS,)))
@@ -476,6 +497,7 @@ class LaSimulation:
         # new one, per enquiry, had children been paired with episodes at random (last year's)
         self.s47_cross = 0.0
         self._stale = 0  # last year's open cases to close as not in need this year (_close_stale)
+        self._appearing = (0, 0)  # cases first in this year's return, old and recent (_appear)
         self.shortfalls: dict[str, int] = {}
         self._pool = np.zeros(0, dtype=np.int64)
 
@@ -534,7 +556,7 @@ class LaSimulation:
         ch, ep, asm, s47, cpp = self.ch, self.ep, self.asm, self.s47, self.cpp
         return History(
             children={"dob": ch["dob"].copy()},
-            episodes={k: ep[k].copy() for k in ("child", "ref", "close", "kind", "icpc")},
+            episodes={k: ep[k].copy() for k in ("child", "ref", "close", "kind", "icpc", "shown")},
             assessments={k: asm[k].copy() for k in ("episode", "start", "auth")},
             s47={
                 "episode": s47["episode"].copy(),
@@ -742,6 +764,7 @@ class LaSimulation:
 
         # 6. 31 March controls -------------------------------------------------------------------------
         if plan.control:
+            self._appear(plan, start, end)
             self._control_cpps(plan, start, end)
             self._control_episodes(plan, start, end)
             self._control_open_bands(plan, start, end)
@@ -997,6 +1020,8 @@ class LaSimulation:
             self.k_cpp = float(np.clip(self.k_cpp * np.sqrt(plan.cpp_at31 / natural), 0.5, 2.0))
         if plan.cpp_long_end >= 0:
             self._control_long_ends(plan.cpp_long_end, start, end)
+        if plan.cpp_lengths:
+            self._control_plan_lengths(plan.cpp_lengths, start, end)
         if plan.cpp_on_time >= 0:
             self._control_reviews(plan.cpp_on_time, start, end)
 
@@ -1034,6 +1059,52 @@ class LaSimulation:
             self._miss("cpp_long_end_fewer", -k - len(pick))
             lo = np.maximum(two[pick] - 90, np.maximum(start, c_start[ended[pick]] + 1))
             c_end[ended[pick]] = rng.integers(lo, two[pick])
+
+    def _control_plan_lengths(self, shares: tuple[float, ...], start: int, end: int) -> None:
+        """Make the plans ending in the year after less than 2 years fall in D7's bands (3 months or less,
+        3-6 months, 6 months to a year, 1-2 years) as ``shares`` say: across each band boundary in turn
+        (1 year, 6 months, 3 months), as many plans as the bands above it have too many (too few) end up
+        to 60 days before (after) their anniversary instead, inside the year. A plan ends later only as
+        its episode's latest, inside the episode or in the child's latest episode, which then closes later
+        in the year. Plans ending after 2 years or more (:meth:`_control_long_ends`) stay put."""
+        rng, cpp = self.plan_rng, self.cpp
+        c_start, c_end = cpp["start"], cpp["end"]
+        ended = np.flatnonzero((c_end >= start) & (c_end <= end) & (c_start < c_end))
+        s = c_start[ended]
+        # a plan's end is in band b when it is after edge b - 1 (on or after, for 1 and 2 years)
+        edges = np.stack([add_months(s, m) for m in (3, 6, 12, 24)]) + np.array([1, 1, 0, 0])[:, None]
+        band = (c_end[ended][None, :] >= edges).sum(axis=0)
+        short = band < 4
+        ended, edges, band = ended[short], edges[:, short], band[short]
+        have = np.bincount(band, minlength=4)
+        want = np.asarray(largest_remainder(len(ended), list(shares)))
+        e = cpp["episode"][ended]
+        close = self.ep["close"]
+        lower, upper = np.vstack([c_start[ended] + 1, edges[:3]]), edges - 1  # each band's first/last end
+        for t in (3, 2, 1):  # the boundary between bands t - 1 and t
+            flow = int((have[t:] - want[t:]).sum())  # > 0: too many at t or above
+            if flow == 0:
+                continue
+            src, dst = (t, t - 1) if flow > 0 else (t - 1, t)
+            first = np.maximum.reduce(
+                [lower[dst], edges[t - 1] - 60 if flow > 0 else lower[dst], np.full(len(ended), start)]
+            )
+            last = np.minimum.reduce(
+                [upper[dst], edges[t - 1] + 59 if flow < 0 else upper[dst], np.full(len(ended), end)]
+            )
+            ok = (band == src) & (first <= last)
+            if flow < 0:  # a later end: the episode's latest plan, inside it or in the child's latest episode
+                ok &= (self.ep["last_cpp"][e] == ended) & ((close[e] >= first) | self._latest(e))
+                last = np.where(close[e] >= first, np.minimum(last, np.maximum(close[e], first)), last)
+            ok = np.flatnonzero(ok)
+            sel = ok[_pick(rng, len(ok), abs(flow))]
+            self._miss(f"cpp_length_band{t}", abs(flow) - len(sel))
+            new_end = _day_between(rng, first[sel], last[sel])
+            c_end[ended[sel]] = new_end
+            close[e[sel]] = np.maximum(close[e[sel]], new_end)
+            band[sel] = dst
+            have[src] -= len(sel)
+            have[dst] += len(sel)
 
     def _review_status(self, plans: np.ndarray, start: int, end: int
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
@@ -1208,34 +1279,78 @@ class LaSimulation:
         next year's episodes ending (ending = open at 1 April and of need + starting - open at 31 March),
         so make it what next year's published figures imply, converting this year's referrals still under
         assessment at 31 March (no enquiry, conference or plan) to or from not-in-need closures; where too
-        few are, next year closes as many long-open cases as not in need (:meth:`_close_stale`)."""
+        few are, next year closes as many long-open cases as not in need (:meth:`_close_stale`). Cases open
+        a year or more that next year's figures cannot hold (neither open 2 years or more nor ending after a
+        year or more, B4 and B5: an LA that reviewed its long-open cases) are such long-open cases first
+        (taking every case leaving as one put 430 more endings after 3-6 months in 10 LAs in 2019). Where
+        next year's figures hold more cases open 2 years or more (open at its 31 March or ending) than this
+        year's return has open a year or more, or more episodes of need than can be carried over, the rest
+        appear in its return only, as cases a return left out do (:meth:`_appear`)."""
         rng, ep, asm = self.rng, self.ep, self.asm
         ref, close, kind = ep["ref"], ep["close"], ep["kind"]
         starting = nxt.referrals - round(nxt.referrals * nxt.nfa) - round(nxt.referrals * nxt.nin)
         target = plan.at31 - (nxt.ended - starting + nxt.at31)
         open_ = (ref <= end) & (close > end)
-        k = target - int((open_ & (kind == NIN)).sum())
+        surplus, old = self._long_open_balance(nxt, open_ & (kind == CIN), end)
+        k = target - int((open_ & (kind == NIN)).sum()) + old
+        recent = 0
         if k > 0:
+            stale = min(k, surplus)
+            self._stale, k = stale, k - stale
             free = open_ & (kind == CIN) & (ep["icpc"] < 0) & (ep["last_cpp"] < 0) & (ep["last_asm"] >= 0)
             cand = np.setdiff1d(np.flatnonzero(free), self.s47["episode"][:])
             a = ep["last_asm"][cand]
             under = asm["auth"][a] > end
             sel = cand[under][_pick(rng, int(under.sum()), k)]
             # then assessments authorised in March are kept open over 31 March instead
-            recent = ~under & (wd_between(asm["start"][a], end) < 45 - 2 * _MARGIN)
-            more = cand[recent][_pick(rng, int(recent.sum()), k - len(sel))]
+            late = ~under & (wd_between(asm["start"][a], end) < 45 - 2 * _MARGIN)
+            more = cand[late][_pick(rng, int(late.sum()), k - len(sel))]
             asm["auth"][ep["last_asm"][more]] = add_wd(end + 1, rng.integers(0, 10, size=len(more)))
             sel = np.concatenate([sel, more])
             kind[sel] = NIN
             close[sel] = np.maximum(asm["auth"][ep["last_asm"][sel]], self._min_close(sel))
-            self._stale = k - len(sel)  # the rest: long-open cases closed next year (_close_stale)
+            self._stale += k - len(sel)  # the rest: long-open cases closed next year (_close_stale)
         elif k < 0:
             cand = np.flatnonzero(open_ & (kind == NIN))
             sel = cand[_pick(rng, len(cand), -k)]
-            self._miss("carry_cin", -k - len(sel))
+            recent = -k - len(sel)
             kind[sel] = CIN
             dur = _sample_bands(rng, self.p.cin_duration, len(sel))
             close[sel] = np.maximum(close[sel], ref[sel] + dur)
+        self._appearing = (old, recent)
+
+    def _long_open_balance(self, nxt: YearPlan, open_: np.ndarray, end: int) -> tuple[int, int]:
+        """Episodes open a year or more at 31 March (``open_``) against next year's published figures:
+        those still open at its 31 March are 2 years or more (B4), the rest end after a year or more
+        (B5). Returns (how many more there are than those can hold, how many fewer than its cases of 2
+        years or more, open or ending, need). DfE's figures for some LAs hold fewer (Essex 2019: 1,097
+        fewer), for others more (Manchester 2019: 207 more)."""
+        if not (nxt.at31_bands and nxt.ended_shares and nxt.ended >= 0):
+            return 0, 0
+        old = int((_band(self.ep["ref"][np.flatnonzero(open_)], end) >= 3).sum())
+        ending = largest_remainder(nxt.ended, list(nxt.ended_shares))
+        return max(old - nxt.at31_bands[4] - sum(ending[3:]), 0), max(nxt.at31_bands[4] + ending[4] - old, 0)
+
+    def _appear(self, plan: YearPlan, start: int, end: int) -> None:
+        """Add the cases :meth:`_control_carry` found the year's figures hold beyond last year's return:
+        children-in-need episodes that began before the year, are in this return and none before it (an
+        LA's return that left a case out, or closed it and reopened it later, as DfE's figures show). Those
+        making up cases of 2 years or more began over 2 years before the year, the others in the year
+        before; the 31 March controls then set their closures like any carried-over case's."""
+        (old, recent), self._appearing = self._appearing, (0, 0)
+        if old + recent == 0:
+            return
+        rng, p = self.rng, self.p
+        ref = np.concatenate(
+            [start - 731 - rng.integers(0, 730, size=old), start - 1 - rng.integers(0, 365, size=recent)]
+        )
+        dur = _sample_bands(rng, p.cin_duration, len(ref))
+        close = np.where(ref + dur >= start, ref + dur, start + rng.integers(0, 2 * 365, size=len(ref)))
+        dob = np.maximum(self._new_dobs(ref, close, np.zeros(len(ref), dtype=bool)), start - 17 * 365)
+        close = np.maximum(np.minimum(close, dob + _ADULT + rng.integers(0, 120, size=len(ref))), start)
+        e = self.ep.append(ref=ref, close=close, kind=np.full(len(ref), CIN), act=ref, shown=plan.year)
+        self.ep["child"][e] = self.ch.append(dob=dob, last_ep=e, first=ref)
+        self._assessments(e, ref)
 
     def _close_stale(self, plan: YearPlan, start: int, end: int) -> None:
         """Close as not in need the year's share of last year's open cases that its not-in-need closures

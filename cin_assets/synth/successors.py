@@ -38,9 +38,9 @@ def candidates(h: History, attrs: Attributes, year: int) -> tuple[np.ndarray, np
     """The children of the predecessor's ``year`` return: (all their IDs, and for those whose episodes
     there all closed by 31 March (nothing left to carry into a successor) their IDs and latest referral
     day), the latter in child order."""
-    start, end = _window(year)
+    end = _window(year)[1]
     ep = h.episodes
-    active = (ep["ref"] <= end) & (ep["close"] >= start)
+    active = h.in_return(year)
     n = len(h.children["dob"])
     latest = np.full(n, -1, dtype=np.int64)
     np.maximum.at(latest, ep["child"][active], ep["ref"][active])

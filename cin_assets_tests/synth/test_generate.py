@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -12,7 +13,7 @@ from cin_assets import reference
 from cin_assets.census import calendar, reader
 from cin_assets.datasets.catalogue import DATASETS
 from cin_assets.datasets.catalogue.common import UNKNOWN_GENDER
-from cin_assets.measures import build, units
+from cin_assets.measures import build
 from cin_assets.measures.fidelity import compare, our_figures, real_figures
 from cin_assets.synth import calibration, generate_census
 from cin_assets_tests.measures.census_builder import value as cell
@@ -150,6 +151,30 @@ def test_unborn_and_unknown_gender_children_are_each_las_allocation(tables: dict
     assert sum(total("unknown_categories")) == 70
 
 
+def test_each_las_boys_and_girls_on_a_plan_are_a5s_mix(tables: dict) -> None:
+    """Per LA and year, its born children of known gender on a plan at 31 March split between boys and
+    girls as England's A5 (51.3% boys in 2020), to one child (rounded at random so that England's sum is
+    unbiased); drawn one by one, England's boys on a plan were 164 over in 2020."""
+    codes, probs = calibration.plan_gender()
+    boys = float(probs[list(codes).index("1")] / probs[np.isin(codes, ("1", "2"))].sum())
+    checked = 0
+    for year in YEARS:
+        end = calendar.census_period(year)[1]
+        t = tables[year]
+        planned = t["cpps"].filter((pl.col("CPPstartDate") <= end) & pl.col("CPPendDate").is_null())
+        known = (
+            t["children"]
+            .join(planned.select("la_code", "LAchildID").unique(), on=["la_code", "LAchildID"])
+            .filter(pl.col("PersonBirthDate").is_not_null() & pl.col("GenderCurrent").is_in(["1", "2"]))
+            .group_by("la_code")
+            .agg(n=pl.len(), boys=(pl.col("GenderCurrent") == "1").sum())
+        )
+        for la, n, got in known.filter(pl.col("n") >= 50).iter_rows():
+            assert abs(got - boys * n) < 1, (year, la, got, n)
+            checked += 1
+    assert checked >= 5
+
+
 def test_a_child_unborn_in_one_return_is_born_in_the_next(tables: dict) -> None:
     """The unborn control moves dates of birth past 31 March: every child with only an expected date of
     birth in 2019's return has a date of birth in 2020's (after 31 March 2019, within 14 days of the
@@ -251,6 +276,42 @@ def test_open_cases_a_review_closes_as_not_in_need_leave_the_next_year_as_dfe_pu
     ).join(assessed, on=["LAchildID", "episode_id"], how="semi")
     assert reviewed.height > 100
     assert validate(waltham_forest, 2019).filter(pl.col("type") == "error").is_empty()
+
+
+@pytest.fixture(scope="module")
+def manchester(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, pl.DataFrame]]:
+    out = tmp_path_factory.mktemp("appearing")
+    generate_census(out, [2018, 2019], scale=1.0, seed=SEED, las=["352"], workers=1)
+    return {y: reader.read_returns(reader.census_files(out, y), y, workers=1) for y in (2018, 2019)}
+
+
+def test_cases_a_return_left_out_appear_in_the_next_as_dfe_published(
+    manchester: dict[int, dict[str, pl.DataFrame]],
+) -> None:
+    """Manchester 2019: DfE's cases open 2 years or more at 31 March 2019 (B4) and ending after 2 years or
+    more (B5) outnumber its cases open a year or more at 31 March 2018, so some 2019 cases were in no 2018
+    return (an earlier return left them out). Such cases appear in the 2019 return only: its episodes at
+    any point and ending are then DfE's, its endings fall in its LAIT CINCease bands (without them, 2 years
+    or more was 1.3% against 8.3; now within a point, as the cases the controls cannot take across the 2
+    year boundary vary with the seed), and both returns are valid."""
+    from cin_assets.validation import validate
+
+    start = calendar.census_period(2019)[0]
+    for year, tables in manchester.items():
+        assert validate(tables, year).filter(pl.col("type") == "error").is_empty()
+    ep = manchester[2019]["episodes"]
+    earlier = set(manchester[2018]["episodes"]["LAchildID"].to_list())
+    old = ep.filter(pl.col("CINreferralDate") < start - dt.timedelta(days=731))
+    appeared = old.filter(~pl.col("LAchildID").is_in(earlier))
+    # DfE's figures imply at least 207; the generator's 2018 return also holds fewer cases open a year or
+    # more than DfE's (its swaps of open cases between B4 bands run short), and these make up the rest
+    assert 207 <= appeared.height < old.height / 2, (appeared.height, old.height)
+    b1 = _against_real(manchester[2019], 2019, "B1").filter(
+        pl.col("column").is_in(["Anypoint_episodes", "Ended_episodes", "Started_episodes", "At31_episodes"])
+    )
+    assert b1.height == 4 and b1["exact"].all(), b1
+    b5 = _against_real(manchester[2019], 2019, "B5").filter(pl.col("column").str.starts_with("LAIT:CINCease"))
+    assert b5.height == 5 and (b5["ours"] - b5["real"]).abs().max() < 1, b5
 
 
 def test_referral_sources_are_the_published_shares(tables: dict) -> None:
@@ -355,10 +416,14 @@ def test_open_episodes_carry_over_to_next_year(tables: dict) -> None:
     open_2019 = tables[2019]["episodes"].filter(pl.col("CINclosureDate").is_null())
     carried = open_2019.select(key).join(tables[2020]["episodes"].select(key), on=key, how="anti")
     assert open_2019.height > 1000 and carried.is_empty()
-    # and nothing in 2020 starting before 1 April 2019 is missing from 2019
+    # and nothing in 2020 starting before 1 April 2019 is missing from 2019, but for the cases DfE's figures
+    # say a return left out: City of London's 2020 cases open 2 years or more (at 31 March, or ending)
+    # are 2 more than its 2019 cases open a year or more
     old = tables[2020]["episodes"].filter(pl.col("CINreferralDate") < dt.date(2019, 4, 1))
     old = old.filter(pl.col("la_code") != "838")  # Dorset made no 2019 return
-    assert old.select(key).join(tables[2019]["episodes"].select(key), on=key, how="anti").is_empty()
+    missing = old.select(key).join(tables[2019]["episodes"].select(key), on=key, how="anti")
+    assert missing["la_code"].to_list() == ["201", "201"], missing
+    assert (missing["CINreferralDate"] < dt.date(2017, 4, 1)).all(), missing
 
 
 def test_the_history_has_every_kind_of_case(tables: dict) -> None:
@@ -459,63 +524,20 @@ def test_unknown_la_or_year_is_refused(tmp_path: Path) -> None:
         generate_census(tmp_path, [2027])
 
 
-_BANDS = ("3m", "3_6m", "6_12m", "1_2y", "2y")
-
-
-def _band_shares(frame: pl.DataFrame, end: pl.Expr) -> dict[str, float]:
-    bands = frame.select(units.duration_band(pl.col("CPPstartDate"), end).alias("band"))["band"].to_list()
-    return {b: bands.count(b) / len(bands) for b in _BANDS}
-
-
-def test_each_las_plans_by_length_and_reviews_are_its_published_counts(tables: dict) -> None:
-    """Per LA and year, as the pipeline publishes them: D5's plans open at 31 March in each band are the
-    LA's target (its published cells; suppressed ones fitted to England), and where LAIT publishes them,
-    D6's plans open 3 months or more and those reviewed on time, and D7's plans ending after 2 years or
-    more, are LAIT's counts. Not City of London: its 5 plans open at 31 March 2020 (a suppressed count
-    England's rounding fixes, with 0 published in the bands from 3 months to a year and at most 2 carried
-    from 2019) need 3 of its 5 plan starts from January to March, more than its few enquiries then allow;
-    the generator meets its total only."""
-    targets = calibration.published_targets()
-    published = reference.published_indicators()
-    checked = dict.fromkeys(("D5", *calibration.PLAN_LAIT), 0)
+def test_each_las_plans_ending_by_length_follow_its_regions_published_shares(tables: dict) -> None:
+    """D7 (plans ending in the year by length) is published for England and four regions only (EES 2020).
+    Per LA and year, as the pipeline publishes them, the plans ending after less than 2 years fall in the
+    bands as its region's shares say (Hartlepool: the North East's; the others: what England's leave
+    after the four regions), to largest remainders. Not City of London and the Isles of Scilly: their 0 to
+    12 plans ending a year may have no plan whose anniversary falls where a band needs one. The drawn
+    lengths alone put these LAs up to 5 points off."""
+    checked = 0
     for year in YEARS:
-        frames = {c: build(DATASETS[c], year, tables[year], tables.get(year - 1)) for c in ("D5", "D6", "D7")}
-        for la in sorted(set(tables[year]["headers"]["la_code"].to_list()) - {"201"}):
-            row = targets.filter((pl.col("la_code") == la) & (pl.col("year") == year)).row(0, named=True)
-            d5 = [cell(frames["D5"], band, la) for band in calibration.D5_BANDS]
-            assert d5 == row["cpp_bands"], (year, la)
-            real = published.filter(
-                (pl.col("old_la_code") == la)
-                & (pl.col("time_period") == str(year))
-                & pl.col("indicator").is_in(calibration.D5_BANDS)
-            )
-            for band, text in real.select("indicator", "value").iter_rows():
-                if text.isdigit():
-                    assert d5[calibration.D5_BANDS.index(band)] == int(text), (year, la, band)
-            checked["D5"] += 1
-            ours = {
-                "cpp_lasted": cell(frames["D6"], "CPP_At31_3_months_or_more", la),
-                "cpp_on_time": cell(frames["D6"], "Reviewed_within_timescales", la),
-                "cpp_long_end": cell(frames["D7"], "2_years+", la),
-            }
-            for name, got in ours.items():
-                if row[name] >= 0:
-                    assert got == row[name], (year, la, name)
-                    checked[name] += 1
-    assert checked["D5"] == 7 and min(checked.values()) >= 6, checked
-
-
-def test_plan_lengths_follow_the_published_bands(tables: dict) -> None:
-    """Plans ending by length (D7) as in England 2020 (the drawn lengths, the start over the months and the
-    31 March controls together; these five LAs are within 5.1 points now that their plans open at 31 March
-    are their own D5 bands, not England's; a uniform draw of lengths is off by 10 or more)."""
-    start, end = calendar.census_period(2020)
-    ended = tables[2020]["cpps"].filter(pl.col("CPPendDate").is_between(start, end))
-    d7 = calibration.national_figures().filter(
-        (pl.col("dataset") == "D7") & (pl.col("geographic_level") == "National")
-    )
-    england = dict(d7.select("indicator", pl.col("value").cast(pl.Float64)).iter_rows())
-    columns = ("3_months_or_less", "3_6_months", "6_months_1_year", "1_2_years", "2_years+")
-    ours = _band_shares(ended, pl.col("CPPendDate"))
-    for band, column in zip(_BANDS, columns, strict=True):
-        assert ours[band] == pytest.approx(england[column] / england["CPP_end"], abs=0.07), band
+        frame = build(DATASETS["D7"], year, tables[year], tables.get(year - 1))
+        for la in sorted(set(tables[year]["headers"]["la_code"].to_list())):
+            got = [cell(frame, column, la) for column in calibration.PLAN_LENGTHS]
+            want = calibration.largest_remainder(sum(got), list(calibration.plan_length_shares(la)))
+            if sum(got) > 20:
+                assert got == want, (year, la, got, want)
+                checked += 1
+    assert checked == 5
