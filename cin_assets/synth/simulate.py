@@ -291,7 +291,7 @@ def _month_tables() -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     length. Looking dates up is several times faster than datetime64 arithmetic on every call."""
     months = np.arange("1900-01", "2101-01", dtype="datetime64[M]")
     first = _int(months.astype("datetime64[D]"))
-    length = np.diff(np.append(first, _int(np.datetime64("2101-01-01", "D"))))
+    length = np.diff(np.append(first, day(dt.date(2101, 1, 1))))
     days = np.arange(first[0], first[-1] + length[-1])
     month = np.repeat(np.arange(len(months)), length)
     return int(first[0]), month, days - first[month], first, length
@@ -1338,19 +1338,21 @@ class LaSimulation:
         making up cases of 2 years or more began over 2 years before the year, the others in the year
         before; the 31 March controls then set their closures like any carried-over case's."""
         (old, recent), self._appearing = self._appearing, (0, 0)
-        if old + recent == 0:
+        n = old + recent
+        if n == 0:
             return
         rng, p = self.rng, self.p
         ref = np.concatenate(
             [start - 731 - rng.integers(0, 730, size=old), start - 1 - rng.integers(0, 365, size=recent)]
         )
-        dur = _sample_bands(rng, p.cin_duration, len(ref))
-        close = np.where(ref + dur >= start, ref + dur, start + rng.integers(0, 2 * 365, size=len(ref)))
-        dob = np.maximum(self._new_dobs(ref, close, np.zeros(len(ref), dtype=bool)), start - 17 * 365)
-        close = np.maximum(np.minimum(close, dob + _ADULT + rng.integers(0, 120, size=len(ref))), start)
-        e = self.ep.append(ref=ref, close=close, kind=np.full(len(ref), CIN), act=ref, shown=plan.year)
+        dur = _sample_bands(rng, p.cin_duration, n)
+        close = np.where(ref + dur >= start, ref + dur, start + rng.integers(0, 2 * 365, size=n))
+        dob = np.maximum(self._new_dobs(ref, close, np.zeros(n, dtype=bool)), start - 17 * 365)
+        close = np.maximum(np.minimum(close, dob + _ADULT + rng.integers(0, 120, size=n)), start)
+        e = self.ep.append(ref=ref, close=close, kind=np.full(n, CIN), act=ref, shown=np.full(n, plan.year))
         self.ep["child"][e] = self.ch.append(dob=dob, last_ep=e, first=ref)
         self._assessments(e, ref)
+        self.ep["close"][e] = np.maximum(close, self.ep["act"][e])  # never before its assessment ends
 
     def _close_stale(self, plan: YearPlan, start: int, end: int) -> None:
         """Close as not in need the year's share of last year's open cases that its not-in-need closures
@@ -1365,8 +1367,9 @@ class LaSimulation:
         rng, ep = self.rng, self.ep
         ref, close, kind = ep["ref"], ep["close"], ep["kind"]
         every, have = self._endings(start, end)
-        # nothing in the year: no enquiry, conference or plan in its return (rule 2990 forbids them on RC8)
-        cand = every[ref[every] < start]
+        # nothing in the year: no enquiry, conference or plan in its return (rule 2990 forbids them on RC8),
+        # nor an episode-level conference (every return of the episode shows its date)
+        cand = every[(ref[every] < start) & (ep["icpc"][every] < 0)]
         cand = cand[self._min_close(cand) < start]
         rank = np.ones(len(cand), dtype=np.int64)
         if plan.ended_shares:
