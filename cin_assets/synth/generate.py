@@ -55,7 +55,7 @@ def _stamp(rng: np.random.Generator, year: int) -> str:
 def _history(la_code: str, targets: pl.DataFrame, seed: int, ref: Path | None
              ) -> tuple[History, attributes.Attributes, list[int]]:  # fmt: skip
     """One LA's simulated history and attributes, from its own random streams, and the years it exists in."""
-    year_plans = plans.year_plans(la_code, targets)
+    year_plans = plans.year_plans(la_code, targets, ref)
     root = np.random.SeedSequence([seed, int(la_code)])
     sim_seq, attr_seq, fix_seq = root.spawn(3)
     history = LaSimulation(year_plans, plans.params(ref), np.random.default_rng(sim_seq)).run()

@@ -79,13 +79,14 @@ def _unborn_targets(row: dict) -> dict:
     return {"unborn_plan": planned, "unborn_other": sum(row["unborn_ethnicity"]) - planned}
 
 
-def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
+def year_plans(la_code: str, targets: pl.DataFrame, ref: Path | None = None) -> list[YearPlan]:
     """Plans for every simulated year of one LA: warm-up years (copies of its first real year) then real ones.
 
     ``targets`` are :func:`calibration.scaled_targets` rows. An LA created later (838 and 839 in April 2019,
     940 and 941 in April 2021, 942 and 943 in April 2023) is simulated from the same warm-up start with its
     first year's targets, so its first return carries open cases. Years after the last published one (2026)
-    follow the LA's last published year.
+    follow the LA's last published year. ``ref``: the reference folder the targets came from (a data root's
+    own), so that the team's declarations there (its ``la_successors.csv``) shape the census it generates.
     """
     rows = targets.filter(pl.col("la_code") == la_code).sort("year")
     if rows.is_empty():
@@ -97,16 +98,18 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
     # draw; where DfE counted them within its own return (its re-referrals are its referrals less its
     # children referred), its children referred are exact and its re-referrals across the split (not
     # counted) and its warm-up years' follow its next year's share, its first with a look-back
-    how = reference.successors(first).filter(pl.col("la_code") == la_code)["first_year_lookback"].to_list()
+    how = (
+        reference.successors(first, ref).filter(pl.col("la_code") == la_code)["first_year_lookback"].to_list()
+    )
     linked = first if lookback.PREDECESSORS in how else None
     own = first if lookback.OWN_RETURN in how and first + 1 in real else None
-    last = max(published, *la_years(la_code))
+    last = max(published, *la_years(la_code, ref))
     start = calendar.FIRST_YEAR - WARMUP_YEARS
-    lows = tuple(int(lo) for lo in _bands("cin_end_duration_days", None)[0])
-    durations = calibration.la_cin_durations(la_code, lows)
-    open_durations = calibration.la_open_durations(la_code)
-    ended_durations = calibration.la_ended_durations(la_code)
-    lengths = calibration.plan_length_shares(la_code)
+    lows = tuple(int(lo) for lo in _bands("cin_end_duration_days", ref)[0])
+    durations = calibration.la_cin_durations(la_code, lows, ref)
+    open_durations = calibration.la_open_durations(la_code, ref)
+    ended_durations = calibration.la_ended_durations(la_code, ref)
+    lengths = calibration.plan_length_shares(la_code, ref)
     plans = []
     for i, year in enumerate(range(start, last + 1)):
         r = real.get(year, real[first] if year < first else real[published])
@@ -131,9 +134,11 @@ def year_plans(la_code: str, targets: pl.DataFrame) -> list[YearPlan]:
                 ended=int(r["Ended_episodes"]) if year in real else -1,
                 referred_children=int(r["Referrals_child"]) if year in real and year != linked else -1,
                 s47_children=int(r["Section47_child"]) if year in real else -1,
-                late_review=calibration.late_review_share(la_code, min(max(year, 2013), 2020)),
-                on_time_assessments=calibration.assessment_on_time_share(la_code, min(max(year, 2013), 2020)),
-                referral_weights=calibration.referral_weights(year, la_code),
+                late_review=calibration.late_review_share(la_code, min(max(year, 2013), 2020), ref),
+                on_time_assessments=calibration.assessment_on_time_share(
+                    la_code, min(max(year, 2013), 2020), ref
+                ),
+                referral_weights=calibration.referral_weights(year, la_code, ref),
                 cin_duration=_nearest(durations, year),
                 ended_shares=_nearest(ended_durations, year),
                 at31_bands=tuple(
