@@ -1070,32 +1070,30 @@ class LaSimulation:
         rng, cpp = self.plan_rng, self.cpp
         c_start, c_end = cpp["start"], cpp["end"]
         ended = np.flatnonzero((c_end >= start) & (c_end <= end) & (c_start < c_end))
+        band = _band(c_start[ended], c_end[ended])
+        ended, band = ended[band < 4], band[band < 4]
         s = c_start[ended]
-        # a plan's end is in band b when it is after edge b - 1 (on or after, for 1 and 2 years)
-        edges = np.stack([add_months(s, m) for m in (3, 6, 12, 24)]) + np.array([1, 1, 0, 0])[:, None]
-        band = (c_end[ended][None, :] >= edges).sum(axis=0)
-        short = band < 4
-        ended, edges, band = ended[short], edges[:, short], band[short]
         have = np.bincount(band, minlength=4)
         want = np.asarray(largest_remainder(len(ended), list(shares)))
         e = cpp["episode"][ended]
         close = self.ep["close"]
-        lower, upper = np.vstack([c_start[ended] + 1, edges[:3]]), edges - 1  # each band's first/last end
-        for t in (3, 2, 1):  # the boundary between bands t - 1 and t
+        firsts, lasts = _band_edges(s)  # each band's first and last end day (a plan ends after it starts)
+        lower, upper = np.vstack([s + 1, firsts[1:4]]), lasts[:4]
+        for t in (3, 2, 1):  # the boundary between bands t - 1 and t, whose first day is firsts[t]
             flow = int((have[t:] - want[t:]).sum())  # > 0: too many at t or above
             if flow == 0:
                 continue
             src, dst = (t, t - 1) if flow > 0 else (t - 1, t)
             first = np.maximum.reduce(
-                [lower[dst], edges[t - 1] - 60 if flow > 0 else lower[dst], np.full(len(ended), start)]
+                [lower[dst], firsts[t] - 60 if flow > 0 else lower[dst], np.full(len(s), start)]
             )
             last = np.minimum.reduce(
-                [upper[dst], edges[t - 1] + 59 if flow < 0 else upper[dst], np.full(len(ended), end)]
+                [upper[dst], firsts[t] + 59 if flow < 0 else upper[dst], np.full(len(s), end)]
             )
             ok = (band == src) & (first <= last)
             if flow < 0:  # a later end: the episode's latest plan, inside it or in the child's latest episode
                 ok &= (self.ep["last_cpp"][e] == ended) & ((close[e] >= first) | self._latest(e))
-                last = np.where(close[e] >= first, np.minimum(last, np.maximum(close[e], first)), last)
+                last = np.where(close[e] >= first, np.minimum(last, close[e]), last)
             ok = np.flatnonzero(ok)
             sel = ok[_pick(rng, len(ok), abs(flow))]
             self._miss(f"cpp_length_band{t}", abs(flow) - len(sel))
