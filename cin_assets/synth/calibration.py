@@ -1013,54 +1013,46 @@ def national_figures(ref: Path | None = None) -> pl.DataFrame:
 
 
 @cache
-def regional_ratio(
-    dataset: str, numerator: str, denominator: str, ref: Path | None = None
-) -> dict[str, float]:
-    """{E12 region code: its 2020 share ``numerator`` / ``denominator`` in ``dataset`` over England's}: the
-    regions the EES 2020 preview publishes (four, in B2 and B6) have their own; the regions not published
-    share what England's count leaves, so England keeps its figure."""
+def _regional_2020(dataset: str, indicators: tuple[str, ...], ref: Path | None) -> dict[str, list[float]]:
+    """EES 2020's ``indicators`` of ``dataset`` by E12 region code, for the regions it publishes them all for
+    (four, in B2, B6 and D7), with England's under its code and what England's leave after those regions
+    under "" (the regions not published share it, so England keeps its figures)."""
     rows = national_figures(ref).filter((pl.col("dataset") == dataset) & (pl.col("time_period") == "2020"))
     values = {
         (code or ENGLAND_CODE, ind): float(v)
         for code, ind, v in rows.select("region_code", "indicator", "value").iter_rows()
-        if ind in (numerator, denominator) and v.replace(".", "").isdigit()
+        if ind in indicators and v.replace(".", "").isdigit()
     }
     regions = reference.regions_table(ref)["region_code"].to_list()
-    known = [r for r in regions if (r, numerator) in values and (r, denominator) in values]
+    known = [r for r in regions if all((r, ind) in values for ind in indicators)]
+    out = {code: [values[(code, ind)] for ind in indicators] for code in (ENGLAND_CODE, *known)}
+    out[""] = [england - sum(out[r][i] for r in known) for i, england in enumerate(out[ENGLAND_CODE])]
+    return out
 
-    def rest(indicator: str) -> float:
-        return values[(ENGLAND_CODE, indicator)] - sum(values[(r, indicator)] for r in known)
 
-    england = values[(ENGLAND_CODE, numerator)] / values[(ENGLAND_CODE, denominator)]
-    left = max(rest(numerator), 0.0) / rest(denominator)
+@cache
+def regional_ratio(
+    dataset: str, numerator: str, denominator: str, ref: Path | None = None
+) -> dict[str, float]:
+    """{E12 region code: its 2020 share ``numerator`` / ``denominator`` in ``dataset`` over England's}: the
+    regions the EES 2020 preview publishes have their own, the others what England's count leaves."""
+    figures = _regional_2020(dataset, (numerator, denominator), ref)
+    (england_n, england_d), (rest_n, rest_d) = figures[ENGLAND_CODE], figures[""]
+    left = max(rest_n, 0.0) / rest_d
     return {
-        r: (values[(r, numerator)] / values[(r, denominator)] if r in known else left) / england
-        for r in regions
+        r: (figures[r][0] / figures[r][1] if r in figures else left) / (england_n / england_d)
+        for r in reference.regions_table(ref)["region_code"].to_list()
     }
 
 
 PLAN_LENGTHS = ("3_months_or_less", "3_6_months", "6_months_1_year", "1_2_years")  # D7 bands under 2 years
 
 
-@cache
-def _plan_length_counts(ref: Path | None) -> dict[str, list[float]]:
-    """{E12 region code, or "" for England less them: its 2020 D7 plans ending per band under 2 years}."""
-    rows = national_figures(ref).filter((pl.col("dataset") == "D7") & (pl.col("time_period") == "2020"))
-    values = {(code or ENGLAND_CODE, ind): float(v) for code, ind, v in
-              rows.select("region_code", "indicator", "value").iter_rows()}  # fmt: skip
-    known = sorted({code for code, _ in values} - {ENGLAND_CODE})
-    counts = {code: [values[(code, ind)] for ind in PLAN_LENGTHS] for code in known}
-    counts[""] = [
-        values[(ENGLAND_CODE, ind)] - sum(counts[c][i] for c in known) for i, ind in enumerate(PLAN_LENGTHS)
-    ]
-    return counts
-
-
 def plan_length_shares(la_code: str, ref: Path | None = None) -> tuple[float, ...]:
     """The shares of an LA's plans ending after less than 2 years per D7 band: its region's in EES 2020
     where published (four regions), else what England's leave (D7 has no LA rows; the draw of plan lengths
     is shaped on the same figures, and no earlier year is shipped)."""
-    counts = _plan_length_counts(ref)
+    counts = _regional_2020("D7", PLAN_LENGTHS, ref)
     row = counts.get(la_region(la_code, ref), counts[""])
     return tuple(c / sum(row) for c in row)
 
