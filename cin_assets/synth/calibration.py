@@ -67,6 +67,7 @@ EXTRA = {
     "Referrals_child": "Referrals",
     "Section47_child": "Section47",
     "ICPC_child": "ICPC",
+    "Re_referrals_child": "Re_referrals",
 }
 # B1's episodes starting: referrals less those with no further action and those assessed not in need (C1)
 _STARTED = "Started_episodes"
@@ -77,7 +78,7 @@ _AUX = tuple(
 # be the sum of the LAs' (children with an enquiry: 117,355 summed against 117,350 in 2013, 194,842 against
 # 195,250 in 2025): a suppressed LA count of children is its usual ratio to the base, not a share of England
 # less the other LAs.
-_CHILD_COUNTS = ("Referrals_child", "Section47_child", "ICPC_child")
+_CHILD_COUNTS = ("Referrals_child", "Section47_child", "ICPC_child", "Re_referrals_child")
 # Numerators whose suppressed (c) LA cells are allocated from England minus the published LAs.
 _ALLOCATED = {
     **{num: den for num, den in _SHARES.values()},
@@ -415,7 +416,8 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
     the :data:`EXTRA` counts (Int64: children awaiting assessment at 31 March, at most CIN at 31 March;
     episodes of need ending in the year; children referred in the year, at most the referrals; children
     with an enquiry starting in the year, at most the enquiries; children with a conference in the year,
-    at most the conferences),
+    at most the conferences; children re-referred in the year, at most the re-referrals, and null where
+    DfE published no re-referrals),
     shares nfa/nin/rereferral/cpp_subsequent (Float64), icpc_bands (list of 4 probabilities) and
     icpc_band_counts (list of 4 Int64: conferences by working days from the enquiry's start, C4's bands; a
     missing band is the LA's share of its ICPCs). The shares' numerators and the band counts are the
@@ -451,8 +453,8 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
         nat = pl.col(name).filter(valid).sum().over("year") / pl.col(base).filter(valid).sum().over("year")
         guess = (pl.coalesce(la_ratio, nat) * pl.col(base)).round().cast(pl.Int64)
         value = pl.coalesce(pl.col(name), guess)
-        if name != "Ended_episodes":  # children awaiting assessment, referred, enquired about or
-            # conferenced: at most base
+        if name != "Ended_episodes":  # children awaiting assessment, referred, enquired about,
+            # conferenced or re-referred: at most base
             value = pl.min_horizontal(value, pl.col(base))
         extra.append(value.alias(name))
     wide = wide.with_columns(*share_cols, *bands, *extra)
@@ -698,8 +700,9 @@ def scaled_targets(scale: float, ref: Path | None = None) -> pl.DataFrame:
     if scale <= 0:
         raise ValueError("scale must be positive")
     base = published_targets(ref)
-    names = (*COUNTS, *EXTRA)
-    scaled = {c: [scale_count(v, scale) for v in base[c].to_list()] for c in names}
+    scaled = {c: [scale_count(v, scale) for v in base[c].to_list()] for c in COUNTS}
+    # children re-referred stay null where DfE published no re-referrals (x: Dorset and BCP 2020)
+    extra = {c: [None if v is None else scale_count(v, scale) for v in base[c].to_list()] for c in EXTRA}
     for c in PLAN_LAIT:
         scaled[c] = [v if v < 0 else scale_count(v, scale) for v in base[c].to_list()]
     icpc_bands = [[scale_count(v, scale) for v in row] for row in base["icpc_band_counts"].to_list()]
@@ -709,6 +712,7 @@ def scaled_targets(scale: float, ref: Path | None = None) -> pl.DataFrame:
     ]
     out = base.with_columns(
         *(pl.Series(c, v, dtype=pl.Int64) for c, v in scaled.items()),
+        *(pl.Series(c, v, dtype=pl.Int64) for c, v in extra.items()),
         pl.Series("icpc_band_counts", icpc_bands, dtype=pl.List(pl.Int64)),
         pl.Series("cpp_bands", bands, dtype=pl.List(pl.Int64)),
     )

@@ -133,6 +133,11 @@ def year_plans(la_code: str, targets: pl.DataFrame, ref: Path | None = None) -> 
                 awaiting=int(r["Awaiting_assessment"]),
                 ended=int(r["Ended_episodes"]) if year in real else -1,
                 referred_children=int(r["Referrals_child"]) if year in real and year != linked else -1,
+                rereferred_children=(
+                    int(r["Re_referrals_child"])
+                    if year in real and year not in (linked, own) and r["Re_referrals_child"] is not None
+                    else -1
+                ),
                 s47_children=int(r["Section47_child"]) if year in real else -1,
                 icpc_children=int(r["ICPC_child"]) if year in real else -1,
                 late_review=calibration.late_review_share(la_code, min(max(year, 2013), 2020), ref),

@@ -110,6 +110,7 @@ class YearPlan:
     on_time_assessments: float = -1.0  # share of assessments within 45 working days (-1: national bands)
     ended: int = -1  # episodes of need ending in the year (-1: no target)
     referred_children: int = -1  # children referred in the year (C1; -1: left to the re-referral draw)
+    rereferred_children: int = -1  # of them, re-referred (C1; -1: left to the draw; needs the above)
     s47_children: int = -1  # children with an enquiry starting in the year (C4; -1: left to the draws)
     icpc_children: int = -1  # children with a conference in the year (C4; -1: left to the draws)
     # weights of a referral day in the year's last 3 months, and in the 3 before, against the rest
@@ -816,6 +817,10 @@ class LaSimulation:
         # go to children referred earlier in the year, the rest to children last referred before it
         repeats = len(e_new) - plan.referred_children if plan.referred_children >= 0 else -1
         repeated = 0
+        # and its children re-referred: a child re-referred twice in the year adds a re-referral but no
+        # child, so that many of the repeats go to children re-referred earlier in the year
+        twice = wanted - plan.rereferred_children if repeats >= 0 and plan.rereferred_children >= 0 else -1
+        twiced, rereferred = 0, np.zeros(ch.n, dtype=bool)
         months, sizes = np.unique(month, return_counts=True)
         # episodes with an enquiry starting in the year, and which children have one so far (carried-over
         # episodes'; the new ones' as they are attached): a child with enquiries on two episodes counts once
@@ -864,12 +869,19 @@ class LaSimulation:
                                  lc[before], firsts[i + 1 :], lasts[i + 1 :])  # fmt: skip
                 k = int(np.clip(k, max(k1 - int((~same).sum()), 0), min(k1, int(same.sum()))))
                 repeated += k
-                r1 = np.concatenate(
-                    [
-                        recent[same][_gumbel_top(rng, score[same], k)],
-                        recent[~same][_gumbel_top(rng, score[~same], k1 - k)],
+                if twice >= 0:  # children re-referred earlier in the year (all among ``same``)
+                    again = same & rereferred[pool[recent]]
+                    t = round((twice - twiced) * k1 / max(wanted - given + k1, 1))
+                    t = int(np.clip(t, max(k - int((same & ~again).sum()), 0), min(k, int(again.sum()))))
+                    twiced += t
+                    picks = [
+                        recent[again][_gumbel_top(rng, score[again], t)],
+                        recent[same & ~again][_gumbel_top(rng, score[same & ~again], k - t)],
                     ]
-                )
+                else:
+                    picks = [recent[same][_gumbel_top(rng, score[same], k)]]
+                r1 = np.concatenate([*picks, recent[~same][_gumbel_top(rng, score[~same], k1 - k)]])
+            rereferred[pool[r1]] = True
             r2 = older[_pick(rng, len(older), k2)]
             returning = pool[np.concatenate([r1, r2])]
             if doubles >= 0:  # children conferenced earlier in the year first: the enquiries' pairing
@@ -903,6 +915,7 @@ class LaSimulation:
             self._pool = np.concatenate([pool, kids])
             enquiry = np.concatenate([enquiry, has[slots[len(returning) :]]])
             conferenced = np.concatenate([conferenced, conf[fresh]])
+            rereferred = np.concatenate([rereferred, np.zeros(len(kids), dtype=bool)])
         self._miss("rereferrals", wanted - given)
         self.s47_cross = natural / max(plan.s47, 1)
         if control:
@@ -911,6 +924,8 @@ class LaSimulation:
             self._miss("referred_children", abs(repeats - repeated))
         if doubles >= 0:
             self._miss("icpc_children", abs(doubles - paired))
+        if twice >= 0:
+            self._miss("rereferred_children", abs(twice - twiced))
 
     def _conferenced(self, year: int) -> np.ndarray:
         """Mask over episodes: an initial conference in reporting ``year``, after an enquiry or not."""

@@ -101,19 +101,22 @@ def test_each_las_re_referrals_are_its_published_count(tables: dict) -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "column"), [("C1", "Referrals_child"), ("C4", "Section47_child"), ("C4", "ICPC_child")]
+    ("code", "column"),
+    [("C1", "Referrals_child"), ("C1", "Re_referrals_child"), ("C4", "Section47_child"), ("C4", "ICPC_child")],
 )
 def test_each_las_children_referred_enquired_about_and_conferenced_are_its_published_counts(
     tables: dict, code: str, column: str
 ) -> None:
-    """C1 children referred and C4 children with an enquiry, and with a conference, in the year are each
-    LA's published counts. A child referred again within the year adds a referral but no child, so exactly
-    that many re-referrals go to children referred earlier in the year (late in the year most must: few
-    children referred before it are within 12 months); a child with enquiries (conferences) on two
+    """C1 children referred and re-referred, and C4 children with an enquiry and with a conference, in the
+    year are each LA's published counts. A child referred again within the year adds a referral but no
+    child, so exactly that many re-referrals go to children referred earlier in the year (late in the year
+    most must: few children referred before it are within 12 months), and of those exactly as many as
+    re-referrals exceed the children re-referred (left to chance, children re-referred were 2% off at the
+    LA median) to children re-referred earlier in the year; a child with enquiries (conferences) on two
     episodes counts once, so exactly that many of the children with one earlier in the year get an episode
     with one (left to chance, children conferenced were 0.7% off at the LA median; a child conferenced
     returns within the year only once its case closed, so where an LA's figures need many such children
-    (Hartlepool 2019: 11, 5% of its 206 conferences) a few may be missing: within 2%). The two
+    (Hartlepool 2019: 11, 5% of its 206 conferences) a few may be missing: within 3%). The two
     tiniest LAs (City of London, Isles of Scilly: about 20 referrals and 5 enquiries a year) may have too
     few children to choose from: within 2; a larger LA's year may miss by one where a month runs out of
     children (the simulation's shortfalls, ``test_simulate``)."""
@@ -123,7 +126,7 @@ def test_each_las_children_referred_enquired_about_and_conferenced_are_its_publi
         off = figures.filter(~pl.col("exact")).select("old_la_code", "real", "ours").rows()
         assert figures.height >= 3, figures
         if column == "ICPC_child":
-            assert all(abs(a - b) <= max(2, 0.02 * a) for _, a, b in off), off
+            assert all(abs(a - b) <= max(2, 0.03 * a) for _, a, b in off), off
             conferenced_off += len(off)
             continue
         assert all(abs(a - b) <= (2 if la in ("201", "420") else 1) for la, a, b in off), off
