@@ -409,7 +409,7 @@ def _by_band(rng: np.random.Generator, band: np.ndarray, wanted: np.ndarray, k: 
     rank = np.arange(len(band)) - np.searchsorted(band[order], band[order])
     first = order[rank < np.maximum(wanted, 0)[band[order]]]
     first = first[_pick(rng, len(first), k)] if len(first) > k else first
-    rest = np.setdiff1d(np.arange(len(band)), first)
+    rest = np.flatnonzero(~np.isin(np.arange(len(band)), first))
     return np.sort(np.concatenate([first, rest[_pick(rng, len(rest), k - len(first))]]))
 
 
@@ -513,6 +513,13 @@ class LaSimulation:
         cpp_end = _gather(self.cpp["end"], lc)
         return np.maximum(act, cpp_end)
 
+    def _without_enquiry(self, e: np.ndarray) -> np.ndarray:
+        """The episodes ``e`` (sorted, distinct) that never had an enquiry: what ``np.setdiff1d`` with every
+        enquiry's episode gives, through a mask instead of sorting them all on every call."""
+        enquired = np.zeros(self.ep.n, dtype=bool)
+        enquired[self.s47["episode"]] = True
+        return e[~enquired[e]]
+
     def _assessments(self, episodes: np.ndarray, start_from: np.ndarray) -> None:
         """One assessment per episode starting at/after ``start_from``; its authorisation becomes activity."""
         rng = self.rng
@@ -584,7 +591,8 @@ class LaSimulation:
         open_old = np.flatnonzero(
             (self.ep["kind"] == CIN) & (self.ep["ref"] < start) & (self.ep["close"] >= start + 10)
         )
-        open_old = np.setdiff1d(open_old, self.s47["episode"][self.spill])  # a conference is already due
+        due = np.isin(open_old, self.s47["episode"][self.spill])  # a conference is already due
+        open_old = open_old[~due]
         lo = np.maximum(start, self._min_close(open_old) + 1)
         hi = np.minimum(self.ep["close"][open_old] - 1, end)
         cand = open_old[lo <= hi]
@@ -633,8 +641,8 @@ class LaSimulation:
             n_rep = plan.s47 - plan.s47_children - round(self.s47_cross * plan.s47)
         n_rep = min(max(n_rep, 0), len(ok), len(new_e) // 2)
         rep = ok[_pick(rng, len(ok), n_rep)]
-        rest = np.setdiff1d(np.arange(len(new_e)), rep)
-        keep = np.sort(np.concatenate([rep, np.setdiff1d(rest, rest[_pick(rng, len(rest), n_rep)])]))
+        rest = np.flatnonzero(~np.isin(np.arange(len(new_e)), rep))
+        keep = np.sort(np.concatenate([rep, np.delete(rest, _pick(rng, len(rest), n_rep))]))
         new_e, new_start = new_e[keep], new_start[keep]
         again_e, again_start = new_e[np.isin(keep, rep)], again[keep][np.isin(keep, rep)]
         s_ep = np.concatenate([old_e, new_e, again_e])
@@ -709,7 +717,7 @@ class LaSimulation:
         self.ep["act"][waiting] = np.maximum(self.ep["act"][waiting], auth[la])
 
         # Episode-level conferences: new CIN episodes without an enquiry (transfer-in conferences).
-        no_s47 = np.setdiff1d(cin_new, new_e)
+        no_s47 = cin_new[~np.isin(cin_new, new_e)]
         no_s47 = no_s47[self.ep["ref"][no_s47] <= last_wd(end)]
         epi = no_s47[_pick(rng, len(no_s47), n_epi)]
         self._miss("icpc", n_epi - len(epi))
@@ -800,11 +808,15 @@ class LaSimulation:
         # episodes with an enquiry starting in the year, and which children have one so far (carried-over
         # episodes'; the new ones' as they are attached): a child with enquiries on two episodes counts once
         s47 = self.s47
-        enquired = np.unique(s47["episode"][s47["start"] >= start])
+        enquired = np.zeros(ep.n, dtype=bool)  # a mask over episodes: far cheaper than np.isin per month
+        enquired[s47["episode"][s47["start"] >= start]] = True
+        earlier = enquired.copy()
+        earlier[e_new] = False
         enquiry = np.zeros(ch.n, dtype=bool)
-        enquiry[ep["child"][np.setdiff1d(enquired, e_new)]] = True
+        enquiry[ep["child"][np.flatnonzero(earlier)]] = True
         control = plan.s47_children >= 0
-        cross, crossed, natural = max(len(enquired) - plan.s47_children, 0), 0, 0.0
+        n_enquired = int(enquired.sum())
+        cross, crossed, natural = max(n_enquired - plan.s47_children, 0), 0, 0.0
         firsts = _int(months.astype("datetime64[M]").astype("datetime64[D]"))
         lasts = np.array([ref[month == m].max() for m in months])
         for i, m in enumerate(months):
@@ -844,7 +856,7 @@ class LaSimulation:
                 )
             r2 = older[_pick(rng, len(older), k2)]
             returning = pool[np.concatenate([r1, r2])]
-            has, had = np.isin(batch, enquired), enquiry[returning]
+            has, had = enquired[batch], enquiry[returning]
             natural += had.sum() * has.sum() / n
             if not control:
                 slots = rng.permutation(n)
@@ -869,7 +881,7 @@ class LaSimulation:
         self._miss("rereferrals", wanted - given)
         self.s47_cross = natural / max(plan.s47, 1)
         if control:
-            self._miss("s47_children", abs(len(enquired) - plan.s47_children - crossed))
+            self._miss("s47_children", abs(n_enquired - plan.s47_children - crossed))
         if repeats >= 0:
             self._miss("referred_children", abs(repeats - repeated))
 
@@ -1177,7 +1189,7 @@ class LaSimulation:
         cand = new_open[
             (ep["kind"][new_open] == CIN) & (ep["icpc"][new_open] < 0) & (ep["last_cpp"][new_open] < 0)
         ]
-        cand = np.setdiff1d(cand, self.s47["episode"][:])
+        cand = self._without_enquiry(cand)
         a = ep["last_asm"][cand]
         waiting = asm["start"][a] > end
         k = plan.awaiting - natural
@@ -1220,7 +1232,7 @@ class LaSimulation:
             & (ep["last_cpp"] < 0)
             & (ep["last_asm"] >= 0)
         )
-        shut = np.setdiff1d(shut, self.s47["episode"][:])
+        shut = self._without_enquiry(shut)
         shut = shut[self._latest(shut) & (self.ch["dob"][ep["child"][shut]] > end - _ADULT)]
         older = np.flatnonzero((ref < start) & (close > end))
         floor = self._min_close(older)
@@ -1250,7 +1262,7 @@ class LaSimulation:
             (ref >= start) & (ref <= end) & (ep["kind"] == CIN) & (close <= end) & (ep["icpc"] < 0)
             & (ep["last_cpp"] < 0) & (ep["last_asm"] >= 0)
         )  # fmt: skip
-        cand = np.setdiff1d(cand, self.s47["episode"][:])
+        cand = self._without_enquiry(cand)
         auth = asm["auth"][ep["last_asm"][cand]]
         return cand[auth <= end], auth[auth <= end]
 
@@ -1296,7 +1308,7 @@ class LaSimulation:
             stale = min(k, surplus)
             self._stale, k = stale, k - stale
             free = open_ & (kind == CIN) & (ep["icpc"] < 0) & (ep["last_cpp"] < 0) & (ep["last_asm"] >= 0)
-            cand = np.setdiff1d(np.flatnonzero(free), self.s47["episode"][:])
+            cand = self._without_enquiry(np.flatnonzero(free))
             a = ep["last_asm"][cand]
             under = asm["auth"][a] > end
             sel = cand[under][_pick(rng, int(under.sum()), k)]
@@ -1412,7 +1424,7 @@ class LaSimulation:
         nin_cand, _ = self._nin_candidates(start, end)
         reserve = min(max(self._nin_needed(plan, start, end), 0), max(len(shut) - k, 0))
         reserved = nin_cand[np.argsort(close[nin_cand], kind="stable")[:reserve]]
-        return np.setdiff1d(shut, reserved)
+        return shut[~np.isin(shut, reserved)]
 
     def _control_open_bands(self, plan: YearPlan, start: int, end: int) -> None:
         """Make the episodes open at 31 March fall in B4's duration bands as the LA's LAIT CINTime shares
