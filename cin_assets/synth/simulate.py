@@ -499,7 +499,6 @@ class LaSimulation:
         self._stale = 0  # last year's open cases to close as not in need this year (_close_stale)
         self._appearing = (0, 0)  # cases first in this year's return, old and recent (_appear)
         self.shortfalls: dict[str, int] = {}
-        self._pool = np.zeros(0, dtype=np.int64)
 
     # ------------------------------------------------------------------ helpers
     def _miss(self, what: str, n: int) -> None:
@@ -793,7 +792,11 @@ class LaSimulation:
         known = ch.n  # children referred before this year
         keep = last >= 0
         keep[keep] = ep["ref"][last[keep]] >= start - 3 * 365
-        self._pool = np.flatnonzero(keep)
+        # the children who may be re-referred, their latest episode's closure and referral, and their dates
+        # of birth (kept up to date as the months attach episodes: gathering them from the whole store every
+        # month was an eighth of this step)
+        pool = np.flatnonzero(keep)
+        lc, lr, pool_dob = ep["close"][last[pool]], ep["ref"][last[pool]], ch["dob"][pool]
         ref = ep["ref"][e_new]
         month = _dt(ref).astype("datetime64[M]").astype(np.int64)
         # the LA's re-referrals exactly: its share of the year's referrals, spread over the months in
@@ -822,10 +825,7 @@ class LaSimulation:
         for i, m in enumerate(months):
             batch = e_new[month == m]
             ms, me = int(firsts[i]), int(lasts[i])  # the month's first day and its last referral
-            pool = self._pool
-            lep = ch["last_ep"][pool]
-            lc, lr = ep["close"][lep], ep["ref"][lep]
-            ok = (lc < ms) & (ch["dob"][pool] > ms - int(17.5 * 365))
+            ok = (lc < ms) & (pool_dob > ms - int(17.5 * 365))
             # within 12 months of the last referral, or more than a year (a leap year's 366 days) after it
             recent = np.flatnonzero(ok & (lr >= me - 365))
             older = np.flatnonzero(ok & (lr < ms - 366))
@@ -855,7 +855,8 @@ class LaSimulation:
                     ]
                 )
             r2 = older[_pick(rng, len(older), k2)]
-            returning = pool[np.concatenate([r1, r2])]
+            at = np.concatenate([r1, r2])
+            returning = pool[at]
             has, had = enquired[batch], enquiry[returning]
             natural += had.sum() * has.sum() / n
             if not control:
@@ -876,7 +877,10 @@ class LaSimulation:
             dob = self._new_dobs(ep["ref"][fresh], ep["close"][fresh], ep["last_cpp"][fresh] >= 0)
             kids = ch.append(dob=dob, last_ep=fresh, first=ep["ref"][fresh])
             ep["child"][fresh] = kids
-            self._pool = np.concatenate([pool, kids])
+            lc[at], lr[at] = ep["close"][back], ep["ref"][back]
+            pool = np.concatenate([pool, kids])
+            lc, lr = np.concatenate([lc, ep["close"][fresh]]), np.concatenate([lr, ep["ref"][fresh]])
+            pool_dob = np.concatenate([pool_dob, dob])
             enquiry = np.concatenate([enquiry, has[slots[len(returning) :]]])
         self._miss("rereferrals", wanted - given)
         self.s47_cross = natural / max(plan.s47, 1)
