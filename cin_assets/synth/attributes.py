@@ -408,7 +408,7 @@ def _split_boys(rng: np.random.Generator, gender: np.ndarray, group: np.ndarray,
     random, changing as few of its children not yet ``fixed`` as can be."""
     boys = int(_round_random(rng, int(group.sum()), mix)[0])
     free = np.flatnonzero(group & ~fixed)
-    k = boys - int((group & (gender == "1")).sum())
+    k = boys - int((gender[group] == "1").sum())
     pool = free[gender[free] == ("2" if k > 0 else "1")]
     gender[rng.choice(pool, size=min(abs(k), len(pool)), replace=False)] = "1" if k > 0 else "2"
 
@@ -634,7 +634,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
 
 def active_children(h: History, year: int) -> np.ndarray:
     """Children with an episode active at some time in reporting ``year`` (those in that year's return)."""
-    return np.unique(h.episodes["child"][h.in_return(year)])
+    return h.children_of(h.in_return(year))
 
 
 def fix_return_queries(h: History, attrs: Attributes, years: list[int], rng: np.random.Generator) -> None:

@@ -195,6 +195,13 @@ class History:
         ep = self.episodes
         return (ep["ref"] <= end) & (ep["close"] >= start) & (ep["shown"] <= year)
 
+    def children_of(self, episodes: np.ndarray) -> np.ndarray:
+        """The children (sorted, distinct) of ``episodes`` (indices or a mask): a mask over the children,
+        several times faster than ``np.unique``."""
+        seen = np.zeros(len(self.children["dob"]), dtype=bool)
+        seen[self.episodes["child"][episodes]] = True
+        return np.flatnonzero(seen)
+
 
 def _sample_bands(
     rng: np.random.Generator, bands: tuple[np.ndarray, np.ndarray, np.ndarray], n: int
@@ -316,13 +323,9 @@ def open_window(start: np.ndarray, end: int | np.ndarray) -> np.ndarray:
     ``end`` (:func:`cin_assets.measures.units.duration_band`), and 5 for a plan started exactly 3 months
     before (31 December): in the 3-month band, yet open 3 months or more for D6 (LAIT's count of those
     exceeds D5's complement by the plans started that day)."""
-    s = np.asarray(start)
-    band = np.select(
-        [end <= add_months(s, 3), end <= add_months(s, 6), end < add_months(s, 12), end < add_months(s, 24)],
-        [0, 1, 2, 3],
-        4,
-    )
-    return np.where(end == add_months(s, 3), _DEC31, band)
+    m3, m6, y1, y2 = (add_months(start, n) for n in (3, 6, 12, 24))
+    band = np.select([end <= m3, end <= m6, end < y1, end < y2], [0, 1, 2, 3], 4)
+    return np.where(end == m3, _DEC31, band)
 
 
 def _band(start: np.ndarray, end: int | np.ndarray) -> np.ndarray:
