@@ -113,25 +113,26 @@ def _referral_sources(rng: np.random.Generator, la_code: str, ref_days: np.ndarr
 
 def check_letters(tails: np.ndarray) -> np.ndarray:
     """UPN check letters (rule 1510) for an array of 12-character tails (characters 2-13, all digits)."""
-    digits = np.frombuffer("".join(tails).encode("ascii"), dtype=np.uint8).reshape(-1, 12) - ord("0")
-    total = (digits.astype(np.int64) * np.arange(2, 14)).sum(axis=1) % 23
-    return np.array(list(CHECK_LETTERS), dtype=object)[total]
+    digits = np.asarray(tails, dtype="S12").view(np.uint8).reshape(-1, 12) - ord("0")
+    return np.array(list(CHECK_LETTERS))[(digits.astype(np.int64) @ np.arange(2, 14)) % 23]
+
+
+def _digits(values: np.ndarray, width: int) -> np.ndarray:
+    """The ASCII decimal digits of non-negative integers below 10**width, zero-padded: one row each."""
+    return (values[:, None] // 10 ** np.arange(width - 1, -1, -1) % 10 + ord("0")).astype(np.uint8)
 
 
 def _upns(rng: np.random.Generator, la_code: str, dob: np.ndarray) -> np.ndarray:
+    """Every child's UPN; its digits are built as bytes (adding object strings was a third of :func:`assign`)."""
     n = len(dob)
-    la = np.array(_UPN_LA.get(la_code, (la_code,)), dtype=object)[
-        rng.integers(0, len(_UPN_LA.get(la_code, "x")), n)
-    ]
+    options = _UPN_LA.get(la_code, (la_code,))
+    la = np.array(options, dtype="S3").view(np.uint8).reshape(-1, 3)[rng.integers(0, len(options), n)]
     slot = (np.arange(n, dtype=np.int64) * 7919 + int(rng.integers(0, _UPN_SPACE))) % _UPN_SPACE
     allocated = dob.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970 + 5
-    tails = (
-        la.astype(str).astype(object)
-        + np.char.zfill((slot // 1000).astype(str), 4).astype(object)
-        + np.char.zfill((allocated % 100).astype(str), 2).astype(object)
-        + np.char.zfill((slot % 1000).astype(str), 3).astype(object)
-    )
-    return check_letters(tails) + tails
+    tails = np.hstack(
+        [la, _digits(slot // 1000, 4), _digits(allocated % 100, 2), _digits(slot % 1000, 3)]
+    ).view("S12")[:, 0]
+    return np.strings.add(check_letters(tails), tails.astype(str))
 
 
 def _codes_from(draws: np.ndarray, mix: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -402,7 +403,7 @@ def _split_boys(rng: np.random.Generator, gender: np.ndarray, group: np.ndarray,
     """Make ``boys`` of ``group`` (children of known gender) boys, changing as few of its children not yet
     ``fixed`` as can be."""
     free = np.flatnonzero(group & ~fixed)
-    k = boys - int((group & (gender == "1")).sum())
+    k = boys - int((gender[group] == "1").sum())
     pool = free[gender[free] == ("2" if k > 0 else "1")]
     gender[rng.choice(pool, size=min(abs(k), len(pool)), replace=False)] = "1" if k > 0 else "2"
 
@@ -429,6 +430,7 @@ def _control_ethnicities(rng: np.random.Generator, h: History, gender: np.ndarra
     dob = h.children["dob"]
     fixed = np.zeros(len(dob), dtype=bool)
     unknown_gender = np.isin(gender, _UNKNOWN)
+    sex = {who: np.isin(gender, calibration.ETHNICITY_BY[who]) for who in sexes}  # genders stay put here
 
     def recode(values: np.ndarray, kids: np.ndarray, quota: np.ndarray) -> None:
         now = group_of[_index(codes, values[kids])]
@@ -451,7 +453,7 @@ def _control_ethnicities(rng: np.random.Generator, h: History, gender: np.ndarra
         # boys and girls in need at 31 March: their A4 mix to the rounding, not to the draws' noise
         # (independent draws left England's girls of "other" ethnicity 2-3% off)
         for who, mix in sexes.items():
-            members = in_need & (dob <= end) & np.isin(gender, calibration.ETHNICITY_BY[who])
+            members = in_need & (dob <= end) & sex[who]
             held = np.bincount(group_of[_index(codes, ethnicity[members & fixed])], minlength=len(groups))
             want = _round_random(rng, int(members.sum()), mix) - held
             free = np.flatnonzero(members & ~fixed)
@@ -613,7 +615,7 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
 
 def active_children(h: History, year: int) -> np.ndarray:
     """Children with an episode active at some time in reporting ``year`` (those in that year's return)."""
-    return np.unique(h.episodes["child"][h.in_return(year)])
+    return h.children_of(h.in_return(year))
 
 
 def fix_return_queries(h: History, attrs: Attributes, years: list[int], rng: np.random.Generator) -> None:

@@ -102,7 +102,7 @@ def generate_la(la_code: str, years: Iterable[int], out: Path, scale: float, see
     written = []
     for year in sorted(set(years) & set(own_years) - omitted_years(la_code, ref)):
         rows = render.cut(history, year)
-        children = len(np.unique(history.episodes["child"][rows["episodes"]]))
+        children = len(history.children_of(rows["episodes"]))
         if not children:  # the census has no empty returns: a generator bug, never a file
             raise RuntimeError(f"LA {la_code} {year}: the simulation left no child to return")
         rng = np.random.default_rng(np.random.SeedSequence([seed, int(la_code), year]))

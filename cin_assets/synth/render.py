@@ -321,7 +321,7 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
     rows = cut(h, year)
     ep = h.episodes
     e_rows = rows["episodes"]
-    children = np.unique(ep["child"][e_rows])
+    children = h.children_of(e_rows)
     dob = h.children["dob"][children]
     born = dob <= end
 
@@ -547,13 +547,8 @@ def render(h: History, a: Attributes, la_code: str, year: int, rates: dict[str, 
         )
     )
     body = kids.select(pl.col("xml").str.join("")).item()
-    return (
-        header(la_code, year, stamp)
-        + _IND
-        + "<Children>\n"
-        + (body or "")
-        + _IND
-        + "</Children>\n</Message>\n"
+    return "".join(
+        [header(la_code, year, stamp), _IND, "<Children>\n", body or "", _IND, "</Children>\n</Message>\n"]
     )
 
 

@@ -197,6 +197,13 @@ class History:
         ep = self.episodes
         return (ep["ref"] <= end) & (ep["close"] >= start) & (ep["shown"] <= year)
 
+    def children_of(self, episodes: np.ndarray) -> np.ndarray:
+        """The children (sorted, distinct) of ``episodes`` (indices or a mask): a mask over the children,
+        several times faster than ``np.unique``."""
+        seen = np.zeros(len(self.children["dob"]), dtype=bool)
+        seen[self.episodes["child"][episodes]] = True
+        return np.flatnonzero(seen)
+
 
 def _sample_bands(
     rng: np.random.Generator, bands: tuple[np.ndarray, np.ndarray, np.ndarray], n: int
@@ -319,13 +326,9 @@ def open_window(start: np.ndarray, end: int | np.ndarray) -> np.ndarray:
     ``end`` (:func:`cin_assets.measures.units.duration_band`), and 5 for a plan started exactly 3 months
     before (31 December): in the 3-month band, yet open 3 months or more for D6 (LAIT's count of those
     exceeds D5's complement by the plans started that day)."""
-    s = np.asarray(start)
-    band = np.select(
-        [end <= add_months(s, 3), end <= add_months(s, 6), end < add_months(s, 12), end < add_months(s, 24)],
-        [0, 1, 2, 3],
-        4,
-    )
-    return np.where(end == add_months(s, 3), _DEC31, band)
+    m3, m6, y1, y2 = (add_months(start, n) for n in (3, 6, 12, 24))
+    band = np.select([end <= m3, end <= m6, end < y1, end < y2], [0, 1, 2, 3], 4)
+    return np.where(end == m3, _DEC31, band)
 
 
 def _band(start: np.ndarray, end: int | np.ndarray) -> np.ndarray:
@@ -412,7 +415,7 @@ def _by_band(rng: np.random.Generator, band: np.ndarray, wanted: np.ndarray, k: 
     rank = np.arange(len(band)) - np.searchsorted(band[order], band[order])
     first = order[rank < np.maximum(wanted, 0)[band[order]]]
     first = first[_pick(rng, len(first), k)] if len(first) > k else first
-    rest = np.setdiff1d(np.arange(len(band)), first)
+    rest = np.flatnonzero(~np.isin(np.arange(len(band)), first))
     return np.sort(np.concatenate([first, rest[_pick(rng, len(rest), k - len(first))]]))
 
 
@@ -520,7 +523,6 @@ class LaSimulation:
         self._stale = 0  # last year's open cases to close as not in need this year (_close_stale)
         self._appearing = (0, 0)  # cases first in this year's return, old and recent (_appear)
         self.shortfalls: dict[str, int] = {}
-        self._pool = np.zeros(0, dtype=np.int64)
 
     # ------------------------------------------------------------------ helpers
     def _miss(self, what: str, n: int) -> None:
@@ -533,6 +535,13 @@ class LaSimulation:
         lc = self.ep["last_cpp"][e]
         cpp_end = _gather(self.cpp["end"], lc)
         return np.maximum(act, cpp_end)
+
+    def _without_enquiry(self, e: np.ndarray) -> np.ndarray:
+        """The episodes ``e`` (sorted, distinct) that never had an enquiry: what ``np.setdiff1d`` with every
+        enquiry's episode gives, through a mask instead of sorting them all on every call."""
+        enquired = np.zeros(self.ep.n, dtype=bool)
+        enquired[self.s47["episode"]] = True
+        return e[~enquired[e]]
 
     def _assessments(self, episodes: np.ndarray, start_from: np.ndarray) -> None:
         """One assessment per episode starting at/after ``start_from``; its authorisation becomes activity."""
@@ -605,7 +614,8 @@ class LaSimulation:
         open_old = np.flatnonzero(
             (self.ep["kind"] == CIN) & (self.ep["ref"] < start) & (self.ep["close"] >= start + 10)
         )
-        open_old = np.setdiff1d(open_old, self.s47["episode"][self.spill])  # a conference is already due
+        due = np.isin(open_old, self.s47["episode"][self.spill])  # a conference is already due
+        open_old = open_old[~due]
         lo = np.maximum(start, self._min_close(open_old) + 1)
         hi = np.minimum(self.ep["close"][open_old] - 1, end)
         cand = open_old[lo <= hi]
@@ -654,8 +664,8 @@ class LaSimulation:
             n_rep = plan.s47 - plan.s47_children - round(self.s47_cross * plan.s47)
         n_rep = min(max(n_rep, 0), len(ok), len(new_e) // 2)
         rep = ok[_pick(rng, len(ok), n_rep)]
-        rest = np.setdiff1d(np.arange(len(new_e)), rep)
-        keep = np.sort(np.concatenate([rep, np.setdiff1d(rest, rest[_pick(rng, len(rest), n_rep)])]))
+        rest = np.flatnonzero(~np.isin(np.arange(len(new_e)), rep))
+        keep = np.sort(np.concatenate([rep, np.delete(rest, _pick(rng, len(rest), n_rep))]))
         new_e, new_start = new_e[keep], new_start[keep]
         again_e, again_start = new_e[np.isin(keep, rep)], again[keep][np.isin(keep, rep)]
         s_ep = np.concatenate([old_e, new_e, again_e])
@@ -730,7 +740,7 @@ class LaSimulation:
         self.ep["act"][waiting] = np.maximum(self.ep["act"][waiting], auth[la])
 
         # Episode-level conferences: new CIN episodes without an enquiry (transfer-in conferences).
-        no_s47 = np.setdiff1d(cin_new, new_e)
+        no_s47 = cin_new[~np.isin(cin_new, new_e)]
         no_s47 = no_s47[self.ep["ref"][no_s47] <= last_wd(end)]
         epi = no_s47[_pick(rng, len(no_s47), n_epi)]
         self._miss("icpc", n_epi - len(epi))
@@ -806,7 +816,11 @@ class LaSimulation:
         known = ch.n  # children referred before this year
         keep = last >= 0
         keep[keep] = ep["ref"][last[keep]] >= start - 3 * 365
-        self._pool = np.flatnonzero(keep)
+        # the children who may be re-referred, their latest episode's closure and referral, and their dates
+        # of birth (kept up to date as the months attach episodes: gathering them from the whole store every
+        # month was an eighth of this step)
+        pool = np.flatnonzero(keep)
+        lc, lr, pool_dob = ep["close"][last[pool]], ep["ref"][last[pool]], ch["dob"][pool]
         ref = ep["ref"][e_new]
         month = _dt(ref).astype("datetime64[M]").astype(np.int64)
         # the LA's re-referrals exactly: its share of the year's referrals, spread over the months in
@@ -825,11 +839,15 @@ class LaSimulation:
         # episodes with an enquiry starting in the year, and which children have one so far (carried-over
         # episodes'; the new ones' as they are attached): a child with enquiries on two episodes counts once
         s47 = self.s47
-        enquired = np.unique(s47["episode"][s47["start"] >= start])
+        enquired = np.zeros(ep.n, dtype=bool)  # a mask over episodes: far cheaper than np.isin per month
+        enquired[s47["episode"][s47["start"] >= start]] = True
+        earlier = enquired.copy()
+        earlier[e_new] = False
         enquiry = np.zeros(ch.n, dtype=bool)
-        enquiry[ep["child"][np.setdiff1d(enquired, e_new)]] = True
+        enquiry[ep["child"][np.flatnonzero(earlier)]] = True
         control = plan.s47_children >= 0
-        cross, crossed, natural = max(len(enquired) - plan.s47_children, 0), 0, 0.0
+        n_enquired = int(enquired.sum())
+        cross, crossed, natural = max(n_enquired - plan.s47_children, 0), 0, 0.0
         # and, where DfE publishes them, its children conferenced exactly: a child conferenced on an earlier
         # episode of the year whose new episode has a conference too adds a conference but no child
         doubles, paired = plan.icpc - plan.icpc_children if plan.icpc_children >= 0 else -1, 0
@@ -841,10 +859,7 @@ class LaSimulation:
         for i, m in enumerate(months):
             batch = e_new[month == m]
             ms, me = int(firsts[i]), int(lasts[i])  # the month's first day and its last referral
-            pool = self._pool
-            lep = ch["last_ep"][pool]
-            lc, lr = ep["close"][lep], ep["ref"][lep]
-            ok = (lc < ms) & (ch["dob"][pool] > ms - int(17.5 * 365))
+            ok = (lc < ms) & (pool_dob > ms - int(17.5 * 365))
             # within 12 months of the last referral, or more than a year (a leap year's 366 days) after it
             recent = np.flatnonzero(ok & (lr >= me - 365))
             older = np.flatnonzero(ok & (lr < ms - 366))
@@ -883,11 +898,12 @@ class LaSimulation:
                 r1 = np.concatenate([*picks, recent[~same][_gumbel_top(rng, score[~same], k1 - k)]])
             rereferred[pool[r1]] = True
             r2 = older[_pick(rng, len(older), k2)]
-            returning = pool[np.concatenate([r1, r2])]
+            at = np.concatenate([r1, r2])  # the returning children's places in the pool
             if doubles >= 0:  # children conferenced earlier in the year first: the enquiries' pairing
                 # gives them the episodes with an enquiry (where the conferences are) first
-                returning = returning[np.argsort(~conferenced[returning], kind="stable")]
-            has, had = np.isin(batch, enquired), enquiry[returning]
+                at = at[np.argsort(~conferenced[pool[at]], kind="stable")]
+            returning = pool[at]
+            has, had = enquired[batch], enquiry[returning]
             natural += had.sum() * has.sum() / n
             if not control:
                 slots = rng.permutation(n)
@@ -904,7 +920,8 @@ class LaSimulation:
             if doubles >= 0:
                 k = round((doubles - paired) * n / sizes[i:].sum())
                 order, k = _match(rng, conferenced[returning], conf[back], has[slots[: len(returning)]], k)
-                returning, paired = returning[order], paired + k
+                at, paired = at[order], paired + k
+                returning = pool[at]
             conferenced[returning] |= conf[back]
             enquiry[returning] |= has[slots[: len(returning)]]
             ep["child"][back] = returning
@@ -912,14 +929,17 @@ class LaSimulation:
             dob = self._new_dobs(ep["ref"][fresh], ep["close"][fresh], ep["last_cpp"][fresh] >= 0)
             kids = ch.append(dob=dob, last_ep=fresh, first=ep["ref"][fresh])
             ep["child"][fresh] = kids
-            self._pool = np.concatenate([pool, kids])
+            lc[at], lr[at] = ep["close"][back], ep["ref"][back]
+            pool = np.concatenate([pool, kids])
+            lc, lr = np.concatenate([lc, ep["close"][fresh]]), np.concatenate([lr, ep["ref"][fresh]])
+            pool_dob = np.concatenate([pool_dob, dob])
             enquiry = np.concatenate([enquiry, has[slots[len(returning) :]]])
             conferenced = np.concatenate([conferenced, conf[fresh]])
             rereferred = np.concatenate([rereferred, np.zeros(len(kids), dtype=bool)])
         self._miss("rereferrals", wanted - given)
         self.s47_cross = natural / max(plan.s47, 1)
         if control:
-            self._miss("s47_children", abs(len(enquired) - plan.s47_children - crossed))
+            self._miss("s47_children", abs(n_enquired - plan.s47_children - crossed))
         if repeats >= 0:
             self._miss("referred_children", abs(repeats - repeated))
         if doubles >= 0:
@@ -1239,7 +1259,7 @@ class LaSimulation:
         cand = new_open[
             (ep["kind"][new_open] == CIN) & (ep["icpc"][new_open] < 0) & (ep["last_cpp"][new_open] < 0)
         ]
-        cand = np.setdiff1d(cand, self.s47["episode"][:])
+        cand = self._without_enquiry(cand)
         a = ep["last_asm"][cand]
         waiting = asm["start"][a] > end
         k = plan.awaiting - natural
@@ -1282,7 +1302,7 @@ class LaSimulation:
             & (ep["last_cpp"] < 0)
             & (ep["last_asm"] >= 0)
         )
-        shut = np.setdiff1d(shut, self.s47["episode"][:])
+        shut = self._without_enquiry(shut)
         shut = shut[self._latest(shut) & (self.ch["dob"][ep["child"][shut]] > end - _ADULT)]
         older = np.flatnonzero((ref < start) & (close > end))
         floor = self._min_close(older)
@@ -1312,7 +1332,7 @@ class LaSimulation:
             (ref >= start) & (ref <= end) & (ep["kind"] == CIN) & (close <= end) & (ep["icpc"] < 0)
             & (ep["last_cpp"] < 0) & (ep["last_asm"] >= 0)
         )  # fmt: skip
-        cand = np.setdiff1d(cand, self.s47["episode"][:])
+        cand = self._without_enquiry(cand)
         auth = asm["auth"][ep["last_asm"][cand]]
         return cand[auth <= end], auth[auth <= end]
 
@@ -1358,7 +1378,7 @@ class LaSimulation:
             stale = min(k, surplus)
             self._stale, k = stale, k - stale
             free = open_ & (kind == CIN) & (ep["icpc"] < 0) & (ep["last_cpp"] < 0) & (ep["last_asm"] >= 0)
-            cand = np.setdiff1d(np.flatnonzero(free), self.s47["episode"][:])
+            cand = self._without_enquiry(np.flatnonzero(free))
             a = ep["last_asm"][cand]
             under = asm["auth"][a] > end
             sel = cand[under][_pick(rng, int(under.sum()), k)]
@@ -1474,7 +1494,7 @@ class LaSimulation:
         nin_cand, _ = self._nin_candidates(start, end)
         reserve = min(max(self._nin_needed(plan, start, end), 0), max(len(shut) - k, 0))
         reserved = nin_cand[np.argsort(close[nin_cand], kind="stable")[:reserve]]
-        return np.setdiff1d(shut, reserved)
+        return shut[~np.isin(shut, reserved)]
 
     def _control_open_bands(self, plan: YearPlan, start: int, end: int) -> None:
         """Make the episodes open at 31 March fall in B4's duration bands as the LA's LAIT CINTime shares
