@@ -139,7 +139,9 @@ def year_plans(la_code: str, targets: pl.DataFrame, ref: Path | None = None) -> 
                     else -1
                 ),
                 s47_children=int(r["Section47_child"]) if year in real else -1,
-                icpc_children=int(r["ICPC_child"]) if year in real else -1,
+                # an LA-year whose ICPCs were raised to its plans starting (ICPC_adjusted) would need
+                # hundreds of children conferenced twice: its children conferenced are left to the draws
+                icpc_children=int(r["ICPC_child"]) if year in real and not r["ICPC_adjusted"] else -1,
                 late_review=calibration.late_review_share(la_code, min(max(year, 2013), 2020), ref),
                 on_time_assessments=calibration.assessment_on_time_share(
                     la_code, min(max(year, 2013), 2020), ref
