@@ -102,7 +102,12 @@ def test_each_las_re_referrals_are_its_published_count(tables: dict) -> None:
 
 @pytest.mark.parametrize(
     ("code", "column"),
-    [("C1", "Referrals_child"), ("C1", "Re_referrals_child"), ("C4", "Section47_child"), ("C4", "ICPC_child")],
+    [
+        ("C1", "Referrals_child"),
+        ("C1", "Re_referrals_child"),
+        ("C4", "Section47_child"),
+        ("C4", "ICPC_child"),
+    ],
 )
 def test_each_las_children_referred_enquired_about_and_conferenced_are_its_published_counts(
     tables: dict, code: str, column: str
