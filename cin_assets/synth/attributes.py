@@ -197,45 +197,6 @@ def _round_random(rng: np.random.Generator, total: int, weights: np.ndarray) -> 
     return out
 
 
-def _stock_categories(rng: np.random.Generator, h: History, initial: np.ndarray, dob: np.ndarray,
-                      gender: np.ndarray, ref: Path | None) -> None:  # fmt: skip
-    """Give the plans open at each 31 March (2016-2020) that started that year initial categories such that
-    the LA's plans open then follow A6's mix of that year (what the plans carried from earlier years
-    already hold is taken off), split over genders and the unborn at 31 March with A5's weights (rows: the
-    group's plans, columns: the categories, fitted proportionally) counting the carried plans too, so that
-    the groups' mixes are A5's whatever the carried plans drew. ``dob``, ``gender``: of each plan's child.
-    Draws from the starting mix (:func:`_categories`) put 2020's sexual abuse and multiple categories 4-5%
-    under A6 and girls' sexual abuse 8% under A5; fitting the new plans alone left A5's boys' and girls'
-    sexual abuse 2-4% off England's (the carried plans' draws)."""
-    weights = calibration.category_weights(ref)
-    start, end = h.cpps["start"], h.cpps["end"]
-    for y in range(2016, 2021):
-        year_end = day(dt.date(y, 3, 31))
-        open_ = (start <= year_end) & (end > year_end)
-        if not open_.any():
-            continue
-        codes, mix = calibration.distribution(f"abuse_category@{y}", ref)
-        new = open_ & (start >= day(dt.date(y - 1, 4, 1)))
-        groups = [
-            (dob > year_end) if who == "Unborn" else (dob <= year_end) & np.isin(gender, g)
-            for who, g in calibration.CATEGORY_BY.items()
-        ]
-        # plans carried from earlier years, per group (rows) and category (columns)
-        held = np.array([[(open_ & ~new & g & (initial == c)).sum() for c in codes] for g in groups])
-        want = np.clip(_round_random(rng, int(open_.sum()), mix) - held.sum(axis=0), 0, None)
-        need = _round_random(rng, int(new.sum()), want if want.sum() else mix)
-        members = [np.flatnonzero(new & g) for g in groups]
-        rows = np.array([len(m) for m in members], dtype=np.float64)
-        seed = np.array([[weights[who][c] for c in codes] for who in calibration.CATEGORY_BY])
-        # all the plans open at 31 March, split over groups with A5's weights; the new ones make up what
-        # the carried ones leave of each cell
-        whole = calibration.fit_table(seed, rows + held.sum(axis=1), held.sum(axis=0) + need)
-        fit = calibration.fit_table(np.maximum(whole - held, 0) + 1e-9 * seed, rows, need)
-        for plans, row in zip(members, fit, strict=True):
-            counts = _round_random(rng, len(plans), row)
-            initial[rng.permutation(plans)] = np.repeat(codes, counts)
-
-
 def _genders(rng: np.random.Generator, h: History, ref: Path | None) -> np.ndarray:
     """GenderCurrent once born: children ever on a plan from A5's mix of children on a plan
     (:func:`calibration.plan_gender`), the others from the mix that keeps ``gender_born`` (A4) over the
@@ -468,8 +429,8 @@ def _control_categories(rng: np.random.Generator, h: History, initial: np.ndarra
     girls exactly the LA's counts per initial category of abuse (A5; A6 is their sum), every year in turn
     (``dob``, ``gender``: of each plan's child). Only plans started in the year change (unborn children's
     all did; the others' plans carried from earlier years keep theirs and the new ones make up the rest).
-    Fitting the boys' and girls' mixes per LA and rounding them at random (:func:`_stock_categories`)
-    left England's cells of about 700 up to 3% off by seed."""
+    (Before, the plans open at 31 March were fitted to A6's mix and A5's gender weights per LA and rounded
+    at random, which left England's cells of about 700 up to 3% off by seed.)"""
     cats = np.array(calibration.CATEGORY_CODES, dtype=object)
     national = {who: calibration.characteristic_mix(who, ref)[1] for who in calibration.CHARACTERISTICS}
     start, finish = h.cpps["start"], h.cpps["end"]
@@ -486,10 +447,11 @@ def _control_categories(rng: np.random.Generator, h: History, initial: np.ndarra
         initial[unborn] = cats[_regroup(
             rng, _index(cats, initial[unborn]), _quota(len(unborn), counts.unborn_categories, national["unborn"])
         )]  # fmt: skip
+        known = counts.boys_categories + counts.girls_categories
         for group, target, fallback in (
             (unknown, counts.unknown_categories, national["unknown"]),
-            (~unknown & boys, counts.boys_categories, counts.boys_categories + counts.girls_categories),
-            (~unknown & ~boys, counts.girls_categories, counts.boys_categories + counts.girls_categories),
+            (~unknown & boys, counts.boys_categories, known),
+            (~unknown & ~boys, counts.girls_categories, known),
         ):
             held = np.bincount(_index(cats, initial[open_ & ~new & born & group]), minlength=n_cats)
             plans = np.flatnonzero(new & born & group)
@@ -587,7 +549,6 @@ def assign(h: History, la_code: str, rng: np.random.Generator, cpp_subsequent: d
     report_year = np.clip(start_year + (month >= 3), 2016, 2020)
     plan_child = ep["child"][h.cpps["episode"]]
     initial = _categories(rng, report_year, gender[plan_child], h.cpps["start"] < dob[plan_child], ref)
-    _stock_categories(rng, h, initial, dob[plan_child], gender[plan_child], ref)
     _control_categories(control, h, initial, dob[plan_child], gender[plan_child], controlled, targets, ref)
     latest = np.where(
         rng.random(n_cpp) < 0.9, initial, np.array(ABUSE_CATEGORY, dtype=object)[rng.integers(0, 5, n_cpp)]
