@@ -917,13 +917,14 @@ class LaSimulation:
                 crossed += k
                 slots = _pair(rng, had, has, k)
             back, fresh = batch[slots[: len(returning)]], batch[slots[len(returning) :]]
+            back_has = has[slots[: len(returning)]]
             if doubles >= 0:
                 k = round((doubles - paired) * n / sizes[i:].sum())
-                order, k = _match(rng, conferenced[returning], conf[back], has[slots[: len(returning)]], k)
+                order, k = _match(rng, conferenced[returning], conf[back], back_has, k)
                 at, paired = at[order], paired + k
                 returning = pool[at]
             conferenced[returning] |= conf[back]
-            enquiry[returning] |= has[slots[: len(returning)]]
+            enquiry[returning] |= back_has
             ep["child"][back] = returning
             ch["last_ep"][returning] = back
             dob = self._new_dobs(ep["ref"][fresh], ep["close"][fresh], ep["last_cpp"][fresh] >= 0)
