@@ -20,8 +20,10 @@ to the LA's median to the national value; the generator meets the NFA, not-in-ne
 they imply exactly, the rest approximately.
 
 Further per-LA counts (:data:`EXTRA`): children awaiting assessment at 31 March (met exactly) and episodes
-of need ending (met through the assessments carried over 31 March, best effort). Suppressed (``c``) LA
-cells of these and of the shares' numerators are allocated so that they add up to the published England
+of need ending (met through the assessments carried over 31 March, best effort), and the counts of
+children (C1 referred and re-referred, C4 with an enquiry and with a conference, B1 starting, in need at any
+point and ending; a suppressed one is its LA's usual ratio to its base). Suppressed (``c``) LA cells of the
+first two and of the shares' numerators are allocated so that they add up to the published England
 figure minus the published LAs, every year, after a lone missing cell of a region took the region's gap
 (:func:`_fill_suppressed`), so England stays right. From LAIT, per LA and
 year: referral-source shares (police, schools, health services) and plans reviewed on time; C3 factor
@@ -60,6 +62,8 @@ _SHARES = {  # share name: (numerator indicator, denominator indicator)
     "cpp_subsequent": ("CPP_subsequent", "CPP_start"),
 }
 ICPC_BANDS = ("Duration_0-10_days", "Duration_11-15_days", "Duration_16-20_days", "Duration_21+_days")
+# B1's episodes starting: referrals less those with no further action and those assessed not in need (C1)
+_STARTED = "Started_episodes"
 # Further per-LA counts the generator meets exactly (scaled like COUNTS): name -> the count it is imputed from.
 EXTRA = {
     "Awaiting_assessment": "At31_episodes",
@@ -68,17 +72,28 @@ EXTRA = {
     "Section47_child": "Section47",
     "ICPC_child": "ICPC",
     "Re_referrals_child": "Re_referrals",
+    "Started_child": _STARTED,
+    "Anypoint_child": "Anypoint_episodes",
+    "Ended_child": "Ended_episodes",
 }
-# B1's episodes starting: referrals less those with no further action and those assessed not in need (C1)
-_STARTED = "Started_episodes"
 _AUX = tuple(
-    sorted({i for pair in _SHARES.values() for i in pair} | set(ICPC_BANDS) | set(EXTRA) | {_STARTED})
+    sorted(
+        {i for pair in _SHARES.values() for i in pair} | set(ICPC_BANDS) | set(EXTRA) | set(EXTRA.values())
+    )
 )
 # A child is counted once in England however many LAs it was in, so England's counts of children need not
 # be the sum of the LAs' (children with an enquiry: 117,355 summed against 117,350 in 2013, 194,842 against
 # 195,250 in 2025): a suppressed LA count of children is its usual ratio to the base, not a share of England
 # less the other LAs.
-_CHILD_COUNTS = ("Referrals_child", "Section47_child", "ICPC_child", "Re_referrals_child")
+_CHILD_COUNTS = (
+    "Referrals_child",
+    "Section47_child",
+    "ICPC_child",
+    "Re_referrals_child",
+    "Started_child",
+    "Anypoint_child",
+    "Ended_child",
+)
 # Numerators whose suppressed (c) LA cells are allocated from England minus the published LAs.
 _ALLOCATED = {
     **{num: den for num, den in _SHARES.values()},
@@ -417,7 +432,8 @@ def published_targets(ref: Path | None = None) -> pl.DataFrame:
     episodes of need ending in the year; children referred in the year, at most the referrals; children
     with an enquiry starting in the year, at most the enquiries; children with a conference in the year,
     at most the conferences; children re-referred in the year, at most the re-referrals, and null where
-    DfE published no re-referrals),
+    DfE published no re-referrals; children starting, in need at any point and ending an episode of need,
+    at most the episodes, and null where DfE published neither them nor the episodes),
     shares nfa/nin/rereferral/cpp_subsequent (Float64), icpc_bands (list of 4 probabilities) and
     icpc_band_counts (list of 4 Int64: conferences by working days from the enquiry's start, C4's bands; a
     missing band is the LA's share of its ICPCs). The shares' numerators and the band counts are the

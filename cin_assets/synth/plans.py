@@ -58,6 +58,11 @@ def la_years(la_code: str, ref: Path | None = None) -> list[int]:
     return [y for y in calendar.REPORTING_YEARS if la_code in calibration.la_codes(y, ref)]
 
 
+def _known(value: int | None) -> int:
+    """A target count, or -1 where DfE published none to impute it from (left to the draws)."""
+    return -1 if value is None else int(value)
+
+
 def _nearest(by_year: Mapping[int, np.ndarray | tuple[float, ...]], year: int) -> tuple[float, ...]:
     """The value of the year nearest ``year`` (an LA created later has none for the warm-up years)."""
     return tuple(float(x) for x in by_year[min(by_year, key=lambda y: (abs(y - year), y))])
@@ -142,6 +147,11 @@ def year_plans(la_code: str, targets: pl.DataFrame, ref: Path | None = None) -> 
                 # an LA-year whose ICPCs were raised to its plans starting (ICPC_adjusted) would need
                 # hundreds of children conferenced twice: its children conferenced are left to the draws
                 icpc_children=int(r["ICPC_child"]) if year in real and not r["ICPC_adjusted"] else -1,
+                b1_children=(
+                    (_known(r["Started_child"]), _known(r["Anypoint_child"]), _known(r["Ended_child"]))
+                    if year in real
+                    else (-1, -1, -1)
+                ),
                 late_review=calibration.late_review_share(la_code, min(max(year, 2013), 2020), ref),
                 on_time_assessments=calibration.assessment_on_time_share(
                     la_code, min(max(year, 2013), 2020), ref

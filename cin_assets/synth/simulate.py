@@ -22,7 +22,9 @@ Each year, in order (all NumPy, vectorised over the year's events):
    children first referred in the year; the cases open at 31 March that the next year's published figures
    leave out of its episodes of need close next year as not in need (an assessment under way at 31 March,
    or a review of a case with nothing going on), and the cases they hold beyond this year's first appear
-   in the next return (cases an earlier return left out).
+   in the next return (cases an earlier return left out); last, which of the year's short episodes close
+   as not in need is swapped until the children starting, in need at any point and ending an episode of
+   need are the LA's published counts (B1), as far as its children allow.
 
 Every activity date is kept inside its episode (closure >= every activity), episodes of one child never
 overlap, a child has at most one open plan, and open S47s/assessments at a year end are recent enough not to
@@ -35,6 +37,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import linprog, milp
 
 from cin_assets.census import calendar
 from cin_assets.synth.calibration import largest_remainder
@@ -49,6 +52,9 @@ _MID_BAND = np.array([0.1, 0.15, 0.2, 0.25, 0.3])  # S47 to conference: 11..15 w
 _PLAN_STREAM = 1_000  # spawn key of the plan controls' random stream (see LaSimulation)
 _ADULT = int(18 * 365.25)  # services for a child normally end around the 18th birthday
 _UNBORN_STREAM = 1_001  # spawn key of the unborn control's random stream
+_CHILDREN_STREAM = 1_002  # spawn key of B1's children control's random stream
+_CHILDREN_ROUNDS = 4  # at most so many rounds of that control's swaps
+_SETS = np.array([4, 2, 1])  # bits of B1's counts of children: starting, at any point, ending
 # An unborn child's birth is at most this many days after its first referral (and 31 March): rules 8606
 # (referral at most 280 days before the expected date of birth, which is up to 14 days after the birth)
 # and 8530Q (expected date of birth by 31 December) leave 266 and 261 days.
@@ -113,6 +119,9 @@ class YearPlan:
     rereferred_children: int = -1  # of them, re-referred (C1; -1: left to the draw; needs the above)
     s47_children: int = -1  # children with an enquiry starting in the year (C4; -1: left to the draws)
     icpc_children: int = -1  # children with a conference in the year (C4; -1: left to the draws)
+    # children with an episode of need starting, open at any point, and ending in the year (B1; -1: left to
+    # the draws)
+    b1_children: tuple[int, int, int] = (-1, -1, -1)
     # weights of a referral day in the year's last 3 months, and in the 3 before, against the rest
     referral_weights: tuple[float, float] = (1.0, 1.0)
     cin_duration: tuple[float, ...] = ()  # the LA's probabilities of Params.cin_duration's bands (): national
@@ -487,6 +496,54 @@ def _repeats_now(left: int, now: int, later: np.ndarray, rate: float, last_ref: 
     return round((left - forced.sum()) * now / max(free, 1))
 
 
+def _distinct(rng: np.random.Generator, kinds: np.ndarray, children: np.ndarray) -> np.ndarray:
+    """Positions of ``kinds``, in random order, keeping one per child and kind."""
+    order = rng.permutation(len(kinds))
+    _, first = np.unique(
+        kinds[order] * (int(children.max(initial=0)) + 1) + children[order], return_index=True
+    )
+    return order[np.sort(first)]
+
+
+def _swap_counts(need: np.ndarray, care: np.ndarray, n_x: np.ndarray, n_y: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """How many episodes of each kind to swap so that B1's three counts of children come nearest their
+    targets (``need``: target less count, where ``care``), then with the fewest swaps (see
+    :meth:`LaSimulation._control_children`). Kinds are band * 8 + bits of :data:`_SETS`: of an episode of
+    need (``n_x``: how many), the counts its child has no other episode in; of a not-in-need closure
+    (``n_y``), the counts its child has no episode in. Each band swaps as many of the one as of the other.
+    A small integer programme (its linear relaxation is nearly always whole, and 3 times faster); returns
+    the numbers of each kind to swap, and what they leave of ``need``."""
+    kinds = np.arange(40)
+    bits = ((kinds % 8)[None, :] & _SETS[:, None] > 0).astype(np.float64)  # 3 x 40
+    have = np.concatenate([n_x, n_y])
+    cols = np.flatnonzero(have)  # variables: the episodes of each kind swapped, then each count's
+    rows = np.flatnonzero(care)  # overshoot and shortfall
+    m = len(rows)
+    effect = np.hstack([-bits, bits])[rows][:, cols]  # an episode of need leaves its counts, a closure joins
+    band = (cols % 40) // 8
+    balance = np.hstack(
+        [(band == np.arange(5)[:, None]) * np.where(cols < 40, 1.0, -1.0), np.zeros((5, 2 * m))]
+    )
+    a_eq = np.vstack([np.hstack([effect, -np.eye(m), np.eye(m)]), balance])
+    b_eq = np.concatenate([need[rows], np.zeros(5)])
+    cost = np.concatenate([np.ones(len(cols)), np.full(2 * m, 10.0 * (have.sum() + 1))])
+    upper = np.concatenate([have[cols], np.full(2 * m, np.inf)])
+    res = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=np.column_stack([np.zeros(len(upper)), upper]))
+    if res.x is not None and np.abs(res.x - np.round(res.x)).max() > 1e-6:
+        res = milp(
+            cost,
+            constraints=[(a_eq, b_eq, b_eq), (np.eye(len(upper)), 0, upper)],
+            integrality=np.concatenate([np.ones(len(cols)), np.zeros(2 * m)]),
+        )
+    take = np.zeros(80, dtype=np.int64)
+    if res.x is not None:
+        take[cols] = np.round(res.x[: len(cols)]).astype(np.int64)
+    left = need.copy()
+    left[rows] -= (effect @ take[cols]).astype(np.int64)
+    return take[:40], take[40:], left
+
+
 def substream(rng: np.random.Generator, key: int) -> np.random.Generator:
     """An independent stream spawned from ``rng``'s seed under ``key``: a control drawing from its own
     stream does not reshuffle every later draw of ``rng``."""
@@ -507,6 +564,7 @@ class LaSimulation:
         # reshuffle every later draw of the episodes' controls
         self.plan_rng = substream(rng, _PLAN_STREAM)
         self.unborn_rng = substream(rng, _UNBORN_STREAM)
+        self.children_rng = substream(rng, _CHILDREN_STREAM)
         self.ch = _Store(dob=np.int64, last_ep=np.int64, first=np.int64)  # first: the first referral
         self.ep = _Store(child=np.int64, ref=np.int64, close=np.int64, kind=np.int8, act=np.int64,
                          last_cpp=np.int64, last_asm=np.int64, icpc=np.int64, shown=np.int64)  # fmt: skip
@@ -807,6 +865,8 @@ class LaSimulation:
             self._control_ended_bands(plan, start, end)
             if plan.unborn_plan >= 0:
                 self._control_unborn(plan, start, end)
+            if max(plan.b1_children) >= 0:
+                self._control_children(plan, start, end)
 
     # ------------------------------------------------------------------ children
     def _attach_children(self, plan: YearPlan, start: int, e_new: np.ndarray) -> None:
@@ -1595,6 +1655,70 @@ class LaSimulation:
         close[open_[shut]] = _day_between(rng, first[shut], last[shut])
         close[stay] = self._past_march(stay, end)
         return stay
+
+    def _b1_children(self, year: int, start: int, end: int) -> np.ndarray:
+        """Per child, its episodes of need in ``year``'s return (rows: starting, open at any point, and
+        ending in the year): not NFA, not closed as not in need in the year (one whose not-in-need closure
+        comes after 31 March is still open in this return), referred by 31 March, and in the return."""
+        ep = self.ep
+        ref, close, kind = ep["ref"], ep["close"], ep["kind"]
+        of_need = ((kind == CIN) | ((kind == NIN) & (close > end))) & (ref <= end) & (close >= start)
+        of_need &= ep["shown"] <= year
+        sets = (of_need & (ref >= start), of_need, of_need & (close <= end))
+        return np.stack([np.bincount(ep["child"][m], minlength=self.ch.n) for m in sets])
+
+    def _control_children(self, plan: YearPlan, start: int, end: int) -> None:
+        """Make B1's children starting, in need at any point and ending an episode of need in the year the
+        LA's published counts (``plan.b1_children``; -1: any). Which children have two episodes of need in
+        a year is the draws', so the counts are met by swapping which of the year's short episodes close as
+        not in need: an episode of need that could have (:meth:`_nin_candidates`) closes as not in need at
+        its assessment, and a not-in-need closure of the same B5 band becomes an episode of need closing on
+        the same day. Every count of episodes (starting, at any point, ending, per band, not in need) stays;
+        a count of children moves where the child leaving it had no other episode in it, or the child
+        joining it had none. How many swaps of each kind (band, and which counts each child leaves or
+        joins) is a small integer programme (:func:`_swap_counts`); a round touches a child once, so its
+        swaps move the counts as planned, and the next round mends what distinct children left short."""
+        rng, ep = self.children_rng, self.ep
+        ref, close, kind, child = ep["ref"], ep["close"], ep["kind"], ep["child"]
+        wanted = np.array(plan.b1_children)
+        need = np.zeros(3, dtype=np.int64)
+        for _ in range(_CHILDREN_ROUNDS):
+            per_child = self._b1_children(plan.year, start, end)
+            need = np.where(wanted >= 0, wanted - (per_child > 0).sum(axis=1), 0)
+            if not need.any():
+                break
+            x, auth = self._nin_candidates(start, end)
+            y = np.flatnonzero((ref >= start) & (close <= end) & (kind == NIN) & (ep["shown"] <= plan.year))
+            # the counts an episode of need's child leaves with it, and a not-in-need closure's child joins
+            x_type = _band(ref[x], close[x]) * 8 + (per_child[:, child[x]] == 1).T @ _SETS
+            y_type = _band(ref[y], close[y]) * 8 + (per_child[:, child[y]] == 0).T @ _SETS
+            x_order, y_order = _distinct(rng, x_type, child[x]), _distinct(rng, y_type, child[y])
+            take_x, take_y, left = _swap_counts(
+                need, wanted >= 0, np.bincount(x_type[x_order], minlength=40),
+                np.bincount(y_type[y_order], minlength=40),
+            )  # fmt: skip
+            if not take_x.any():
+                break
+            used, whole = np.zeros(self.ch.n, dtype=bool), True
+            for b in range(5):  # within a band, any episode of need swaps with any not-in-need closure
+                picked = []
+                for order, types, eps, take in ((x_order, x_type, x, take_x), (y_order, y_type, y, take_y)):
+                    part = []
+                    for t in np.flatnonzero(take[b * 8 : b * 8 + 8]) + b * 8:
+                        part.append(order[(types[order] == t) & ~used[child[eps[order]]]][: take[t]])
+                        used[child[eps[part[-1]]]] = True
+                    picked.append(np.concatenate(part) if part else np.zeros(0, dtype=np.int64))
+                xs, ys = picked
+                n = min(len(xs), len(ys))
+                whole &= n == take_x[b * 8 : b * 8 + 8].sum()
+                xs, ys = xs[:n], ys[:n]
+                kind[x[xs]] = NIN
+                close[x[xs]] = np.maximum(auth[xs], self._min_close(x[xs]))
+                kind[y[ys]] = CIN
+            if whole:  # every swap planned was made: the counts are where the programme put them
+                need = left
+                break
+        self._miss("b1_children", int(np.abs(need).sum()))
 
     def _control_unborn(self, plan: YearPlan, start: int, end: int) -> None:
         """Make exactly ``plan.unborn_plan`` of the children on a plan at 31 March unborn then, and

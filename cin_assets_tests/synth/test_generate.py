@@ -140,6 +140,31 @@ def test_each_las_children_referred_enquired_about_and_conferenced_are_its_publi
     assert conferenced_off <= 3  # of 9 LA-years (left to chance: 16% of LA figures were exact)
 
 
+@pytest.mark.parametrize(
+    ("column", "exact", "within", "tiny"),
+    [("Started_child", 6, 0.005, 2), ("Ended_child", 6, 0.005, 2), ("Anypoint_child", 2, 0.02, 5)],
+)
+def test_each_las_children_starting_in_need_and_ending_are_near_its_published_counts(
+    tables: dict, column: str, exact: int, within: float, tiny: int
+) -> None:
+    """B1's children starting, in need at any point and ending an episode of need in the year: which of the
+    year's short episodes close as not in need is swapped (episode counts unchanged) until each LA's counts
+    are its published ones, as far as its children allow (left to chance, 0 to 6 of the ~150 LA figures
+    were exact, 0.6% to 1.6% off at the LA median). Children with a case carried over from the year
+    before and a new one in the year are few, so children in need at any point may stay a little above
+    (Dorset 2020: 1.5%). The two tiniest LAs (City of London, Isles of Scilly) have few children to swap:
+    within ``tiny``."""
+    hits, checked = 0, 0
+    for year in YEARS:
+        figures = _against_real(tables[year], year, "B1").filter(pl.col("column") == column)
+        rows = figures.select("old_la_code", "real", "ours").rows()
+        checked += len(rows)
+        hits += int(figures["exact"].sum())
+        assert all(abs(b - a) <= (tiny if la in ("201", "420") else within * a) for la, a, b in rows), rows
+    assert checked == 9
+    assert hits >= exact
+
+
 def test_unborn_and_unknown_gender_children_are_each_las_allocation(tables: dict) -> None:
     """A4/A5's unborn children and children of unknown gender at 31 March, by ethnic group and initial
     category of abuse, are exactly the LAs' allocations of England's counts (A4/A5 have England rows only,
