@@ -524,6 +524,8 @@ PLAN_LAIT = {
     "cpp_on_time": "CPP_Reviewed_InReqTimeScl",
     "cpp_long_end": "CPRDuration",
 }
+# ... and, with plans ending in the year (derived from LAIT), every per-LA plan count (-1: none)
+PLAN_COUNTS = (*PLAN_LAIT, "cpp_end")
 
 
 def largest_remainder(total: int, weights: list[float]) -> list[int]:
@@ -663,8 +665,22 @@ def _lait_counts(ref: Path | None) -> dict[tuple[str, int, str], int]:
     }
 
 
+@cache
+def _plan_endings(ref: Path | None) -> dict[tuple[str, int], int]:
+    """{(LA code, year): plans ending in the year}, derived from LAIT (2015-2020; the fidelity report's
+    D1 figure, rounded the same way)."""
+    path = (ref or reference.reference_dir()) / "cpp_ending_derived.csv"
+    ending = pl.read_csv(path, infer_schema=False).filter(pl.col("geographic_level") == LOCAL)
+    value = pl.col("cpp_end_derived").cast(pl.Float64).round(0).cast(pl.Int64)
+    return {
+        (la, int(y)): int(v)
+        for la, y, v in ending.select("old_la_code", "time_period", value).drop_nulls().iter_rows()
+    }
+
+
 def _with_plan_targets(targets: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
-    """Add the plan targets met per LA: ``cpp_bands`` (:func:`_d5_bands`) and the :data:`PLAN_LAIT` counts.
+    """Add the plan targets met per LA: ``cpp_bands`` (:func:`_d5_bands`), the :data:`PLAN_LAIT` counts and
+    ``cpp_end`` (:func:`_plan_endings`; -1 where there is none).
     LAIT's suppressed LA cells (``-``) share England less the published LAs (0 to 5 each, in proportion to
     the LAs' plans at 31 March); -1 where LAIT has no England figure that year: the generator then leaves
     that figure to chance. ``cpp_lasted`` is kept
@@ -687,6 +703,8 @@ def _with_plan_targets(targets: pl.DataFrame, ref: Path | None) -> pl.DataFrame:
             for i, v in zip(hidden, _allocate(left, [float(weights[i]) for i in hidden], 0, 5), strict=True):
                 values[i] = v
         cols[name] = values
+    ending = _plan_endings(ref)
+    cols["cpp_end"] = [ending.get(key, -1) for key in keys]
     cols["cpp_lasted"] = [
         -1 if v < 0 else min(max(v, sum(b[1:])), sum(b))
         for v, b in zip(cols["cpp_lasted"], bands, strict=True)
@@ -719,7 +737,7 @@ def scaled_targets(scale: float, ref: Path | None = None) -> pl.DataFrame:
     scaled = {c: [scale_count(v, scale) for v in base[c].to_list()] for c in COUNTS}
     # children re-referred stay null where DfE published no re-referrals (x: Dorset and BCP 2020)
     extra = {c: [None if v is None else scale_count(v, scale) for v in base[c].to_list()] for c in EXTRA}
-    for c in PLAN_LAIT:
+    for c in PLAN_COUNTS:
         scaled[c] = [v if v < 0 else scale_count(v, scale) for v in base[c].to_list()]
     icpc_bands = [[scale_count(v, scale) for v in row] for row in base["icpc_band_counts"].to_list()]
     bands = [

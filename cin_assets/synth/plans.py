@@ -73,7 +73,7 @@ def _plan_targets(row: dict) -> dict:
     begun has no plans of 1 or 2 years to keep open)."""
     return {
         "cpp_bands": tuple(int(b) for b in row["cpp_bands"]),
-        **{name: int(row[name]) for name in calibration.PLAN_LAIT},
+        **{name: int(row[name]) for name in calibration.PLAN_COUNTS},
     }
 
 

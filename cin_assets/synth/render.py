@@ -309,7 +309,9 @@ def cut(h: History, year: int) -> dict[str, np.ndarray]:
         & ((s["start"] >= start) | ((s["icpc"] >= start) & (s["icpc"] <= end)))
     )
     c = h.cpps
-    cpps = np.flatnonzero(active[c["episode"]] & (c["start"] <= end) & (c["end"] >= start))
+    # a plan the history leaves out of a return (hidden: from that year on) is in none after it either
+    shown = (c["hidden"] < 0) | (c["hidden"] > year)
+    cpps = np.flatnonzero(active[c["episode"]] & (c["start"] <= end) & (c["end"] >= start) & shown)
     return {"episodes": episodes, "assessments": assessments, "s47": s47, "cpps": cpps}
 
 

@@ -24,7 +24,9 @@ Each year, in order (all NumPy, vectorised over the year's events):
    or a review of a case with nothing going on), and the cases they hold beyond this year's first appear
    in the next return (cases an earlier return left out); last, which of the year's short episodes close
    as not in need is swapped until the children starting, in need at any point and ending an episode of
-   need are the LA's published counts (B1), as far as its children allow.
+   need are the LA's published counts (B1), as far as its children allow; and as many plans open at 1
+   April as DfE's figures end fewer than the plans starting and open at both year ends leave are left out
+   of the year's return (D1).
 
 Every activity date is kept inside its episode (closure >= every activity), episodes of one child never
 overlap, a child has at most one open plan, and open S47s/assessments at a year end are recent enough not to
@@ -131,6 +133,7 @@ class YearPlan:
     cpp_lasted: int = -1  # of them, started 3 months or more before 31 March (-1: no target)
     cpp_on_time: int = -1  # of those, plans with every review on time (-1: left to late_review)
     cpp_long_end: int = -1  # plans ending in the year after 2 years or more (-1: no target)
+    cpp_end: int = -1  # plans ending in the year in its return (D1, derived from LAIT; -1: no target)
     cpp_lengths: tuple[float, ...] = ()  # shares of the other plans ending per D7 band ((): any)
     unborn_plan: int = -1  # unborn children on a plan at 31 March (-1: left to the draw of ages)
     unborn_other: int = -1  # the other unborn children in need at 31 March
@@ -196,7 +199,8 @@ class History:
     episodes: dict[str, np.ndarray]  # child, ref, close, kind, icpc, shown (the first return holding it)
     assessments: dict[str, np.ndarray]  # episode, start, auth
     s47: dict[str, np.ndarray]  # episode, start, target, icpc, not_required
-    cpps: dict[str, np.ndarray]  # episode, start, end, reviews (n x MAX_REVIEWS)
+    cpps: dict[str, np.ndarray]  # episode, start, end, reviews (n x MAX_REVIEWS), hidden (the first return
+    # leaving it out, -1: none; render.cut)
     shortfalls: dict[str, int] = field(default_factory=dict)  # control misses (only carry_nin expected)
 
     def in_return(self, year: int) -> np.ndarray:
@@ -570,7 +574,8 @@ class LaSimulation:
                          last_cpp=np.int64, last_asm=np.int64, icpc=np.int64, shown=np.int64)  # fmt: skip
         self.asm = _Store(episode=np.int64, start=np.int64, auth=np.int64)
         self.s47 = _Store(episode=np.int64, start=np.int64, target=np.int64, icpc=np.int64, res=np.int64)
-        self.cpp = _Store(episode=np.int64, start=np.int64, end=np.int64, reviews=(np.int64, (MAX_REVIEWS,)))
+        self.cpp = _Store(episode=np.int64, start=np.int64, end=np.int64, reviews=(np.int64, (MAX_REVIEWS,)),
+                          hidden=np.int64)  # fmt: skip
         self.spill: np.ndarray = np.zeros(0, dtype=np.int64)  # S47s whose conference falls next year
         self.k_ep = 1.0  # feedback on long episode durations (keeps the 31 March corrections small)
         self.assessment_wd = params.assessment_wd  # this year's assessment lengths (see _year)
@@ -652,7 +657,7 @@ class LaSimulation:
                 "target": s47["target"].copy(),
                 "icpc": s47["icpc"].copy(),
             },
-            cpps={k: cpp[k].copy() for k in ("episode", "start", "end", "reviews")},
+            cpps={k: cpp[k].copy() for k in ("episode", "start", "end", "reviews", "hidden")},
             shortfalls=dict(self.shortfalls),
         )
 
@@ -867,6 +872,8 @@ class LaSimulation:
                 self._control_unborn(plan, start, end)
             if max(plan.b1_children) >= 0:
                 self._control_children(plan, start, end)
+            if plan.cpp_end >= 0:
+                self._control_cpp_end(plan, start, end)
 
     # ------------------------------------------------------------------ children
     def _attach_children(self, plan: YearPlan, start: int, e_new: np.ndarray) -> None:
@@ -1719,6 +1726,36 @@ class LaSimulation:
                 need = left
                 break
         self._miss("b1_children", int(np.abs(need).sum()))
+
+    def _control_cpp_end(self, plan: YearPlan, start: int, end: int) -> None:
+        """Make the plans ending in the year in its return the LA's count (D1, derived from LAIT). With the
+        plans starting and open at both year ends exact, the plans ending are what those leave, where
+        DfE's figures for most LAs have a few fewer: plans open at the last 31 March that the year's return
+        leaves out (a child gone from the LA before it, an LA's record of a closed case). As many of the
+        plans open at 1 April ending in the year, short of 2 years (CPRDuration counts those), are left out
+        of this year's return (``hidden``), from D7's bands so that the rest still fall in them as the LA's
+        shares say (:meth:`_control_plan_lengths`). Where DfE's figures have more, plans missing from last
+        year's return would be needed, which the history does not make (a shortfall)."""
+        rng, cpp = self.plan_rng, self.cpp
+        c_start, c_end, hidden = cpp["start"], cpp["end"], cpp["hidden"]
+        ending = np.flatnonzero((c_end >= start) & (c_end <= end) & (hidden < 0))
+        k = len(ending) - plan.cpp_end
+        self._miss("cpp_end_appear", -k)
+        if k <= 0:
+            return
+        band = _band(c_start[ending], c_end[ending])
+        short = (band < 4) & (c_start[ending] < c_end[ending])  # D7's plans ending after less than 2 years
+        have = np.bincount(band[short], minlength=4)
+        old = short & (c_start[ending] < start)
+        free = np.bincount(band[old], minlength=4)
+        take = have - np.asarray(largest_remainder(int(short.sum()) - k, list(plan.cpp_lengths or have)))
+        if (take < 0).any() or (take > free).any():  # the bands cannot all keep their shares
+            take = np.asarray(largest_remainder(min(k, int(free.sum())), free.tolist()))
+        picked = np.concatenate(
+            [ending[old & (band == b)][_pick(rng, int(free[b]), int(take[b]))] for b in range(4)]
+        )
+        self._miss("cpp_end_hide", k - len(picked))
+        hidden[picked] = plan.year
 
     def _control_unborn(self, plan: YearPlan, start: int, end: int) -> None:
         """Make exactly ``plan.unborn_plan`` of the children on a plan at 31 March unborn then, and
