@@ -139,9 +139,7 @@ def year_plans(la_code: str, targets: pl.DataFrame, ref: Path | None = None) -> 
                 ended=int(r["Ended_episodes"]) if year in real else -1,
                 referred_children=int(r["Referrals_child"]) if year in real and year != linked else -1,
                 rereferred_children=(
-                    int(r["Re_referrals_child"])
-                    if year in real and year not in (linked, own) and r["Re_referrals_child"] is not None
-                    else -1
+                    _known(r["Re_referrals_child"]) if year in real and year not in (linked, own) else -1
                 ),
                 s47_children=int(r["Section47_child"]) if year in real else -1,
                 # an LA-year whose ICPCs were raised to its plans starting (ICPC_adjusted) would need

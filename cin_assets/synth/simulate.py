@@ -1210,6 +1210,16 @@ class LaSimulation:
             lo = np.maximum(two[pick] - 90, np.maximum(start, c_start[ended[pick]] + 1))
             c_end[ended[pick]] = rng.integers(lo, two[pick])
 
+    def _short_endings(self, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """D7's plans: those in the year's return ending in it after less than 2 years (a plan ending the
+        day it starts has no length), and their band (0: 3 months or less .. 3: 1-2 years)."""
+        c_start, c_end = self.cpp["start"], self.cpp["end"]
+        ended = np.flatnonzero(
+            (c_end >= start) & (c_end <= end) & (c_start < c_end) & (self.cpp["hidden"] < 0)
+        )
+        band = _band(c_start[ended], c_end[ended])
+        return ended[band < 4], band[band < 4]
+
     def _control_plan_lengths(self, shares: tuple[float, ...], start: int, end: int) -> None:
         """Make the plans ending in the year after less than 2 years fall in D7's bands (3 months or less,
         3-6 months, 6 months to a year, 1-2 years) as ``shares`` say: across each band boundary in turn
@@ -1219,9 +1229,7 @@ class LaSimulation:
         in the year. Plans ending after 2 years or more (:meth:`_control_long_ends`) stay put."""
         rng, cpp = self.plan_rng, self.cpp
         c_start, c_end = cpp["start"], cpp["end"]
-        ended = np.flatnonzero((c_end >= start) & (c_end <= end) & (c_start < c_end))
-        band = _band(c_start[ended], c_end[ended])
-        ended, band = ended[band < 4], band[band < 4]
+        ended, band = self._short_endings(start, end)
         s = c_start[ended]
         have = np.bincount(band, minlength=4)
         want = np.asarray(largest_remainder(len(ended), list(shares)))
@@ -1738,21 +1746,19 @@ class LaSimulation:
         year's return would be needed, which the history does not make (a shortfall)."""
         rng, cpp = self.plan_rng, self.cpp
         c_start, c_end, hidden = cpp["start"], cpp["end"], cpp["hidden"]
-        ending = np.flatnonzero((c_end >= start) & (c_end <= end) & (hidden < 0))
-        k = len(ending) - plan.cpp_end
+        k = int(((c_end >= start) & (c_end <= end) & (hidden < 0)).sum()) - plan.cpp_end
         self._miss("cpp_end_appear", -k)
         if k <= 0:
             return
-        band = _band(c_start[ending], c_end[ending])
-        short = (band < 4) & (c_start[ending] < c_end[ending])  # D7's plans ending after less than 2 years
-        have = np.bincount(band[short], minlength=4)
-        old = short & (c_start[ending] < start)
+        short, band = self._short_endings(start, end)
+        have = np.bincount(band, minlength=4)
+        old = c_start[short] < start
         free = np.bincount(band[old], minlength=4)
-        take = have - np.asarray(largest_remainder(int(short.sum()) - k, list(plan.cpp_lengths or have)))
+        take = have - np.asarray(largest_remainder(len(short) - k, list(plan.cpp_lengths or have)))
         if (take < 0).any() or (take > free).any():  # the bands cannot all keep their shares
             take = np.asarray(largest_remainder(min(k, int(free.sum())), free.tolist()))
         picked = np.concatenate(
-            [ending[old & (band == b)][_pick(rng, int(free[b]), int(take[b]))] for b in range(4)]
+            [short[old & (band == b)][_pick(rng, int(free[b]), int(take[b]))] for b in range(4)]
         )
         self._miss("cpp_end_hide", k - len(picked))
         hidden[picked] = plan.year
